@@ -1,0 +1,30 @@
+"""The Celery app. Without REDIS_URL, settings make every task run eagerly in-process."""
+
+import os
+
+from celery import Celery
+from celery.schedules import crontab
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+
+app = Celery("canbao")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+app.autodiscover_tasks()
+
+# Beat schedule lives in code. Jobs whose time depends on a county's policy
+# (daily cut-off, ranking weekday) run often and decide per county whether it is due;
+# they are idempotent, so a retry or a second run changes nothing.
+app.conf.beat_schedule = {
+    "double-limit-check": {
+        "task": "collections_app.tasks.check_double_limit",
+        "schedule": crontab(minute=0),  # hourly
+    },
+    "daily-snapshots": {
+        "task": "reporting.tasks.run_due_daily_snapshots",
+        "schedule": crontab(minute="*/15"),
+    },
+    "weekly-rankings": {
+        "task": "reporting.tasks.run_due_weekly_rankings",
+        "schedule": crontab(minute=30),
+    },
+}

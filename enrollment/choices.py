@@ -1,0 +1,90 @@
+from django.db import models
+
+
+class RegionLevel(models.TextChoices):
+    COUNTY = "county", "县/区"
+    TOWNSHIP = "township", "乡镇/街道"
+    VILLAGE = "village", "村/社区"
+
+
+class Role(models.TextChoices):
+    BUREAU = "bureau", "医保局工作人员"
+    TAX = "tax", "税务局工作人员"
+    TOWNSHIP = "township", "乡镇经办员"
+    COLLECTOR = "collector", "村级协办员"
+    DEPARTMENT = "department", "部门工作人员"
+    LEADERSHIP = "leadership", "领导（只读）"
+
+
+# The level of region each role is bound to.
+ROLE_LEVELS = {
+    Role.BUREAU: {RegionLevel.COUNTY},
+    Role.TAX: {RegionLevel.COUNTY},
+    Role.DEPARTMENT: {RegionLevel.COUNTY},
+    Role.LEADERSHIP: {RegionLevel.COUNTY, RegionLevel.TOWNSHIP},
+    Role.TOWNSHIP: {RegionLevel.TOWNSHIP},
+    Role.COLLECTOR: {RegionLevel.VILLAGE},
+}
+
+
+class Department(models.TextChoices):
+    CIVIL_AFFAIRS = "civil_affairs", "民政局"
+    RURAL = "rural", "乡村振兴/农业农村局"
+    DISABLED = "disabled", "残联"
+    HEALTH = "health", "卫生健康委"
+    VETERANS = "veterans", "退役军人事务局"
+    EDUCATION = "education", "教体局"
+    OTHER = "other", "其他"
+
+
+class Sex(models.TextChoices):
+    MALE = "M", "男"
+    FEMALE = "F", "女"
+
+
+class Relation(models.TextChoices):
+    HEAD = "head", "户主"
+    SPOUSE = "spouse", "配偶"
+    CHILD = "child", "子女"
+    PARENT = "parent", "父母"
+    GRANDCHILD = "grandchild", "孙子女"
+    GRANDPARENT = "grandparent", "祖父母"
+    SIBLING = "sibling", "兄弟姐妹"
+    CHILD_IN_LAW = "child_in_law", "儿媳/女婿"
+    OTHER = "other", "其他"
+
+
+class EnrollmentStatus(models.TextChoices):
+    PENDING = "pending", "待缴费"
+    PAID = "paid", "已收款"
+    DECLARED = "declared", "已申报"
+    CONFIRMED = "confirmed", "已入库"
+    REFUNDED = "refunded", "已退费"
+    EXCLUDED = "excluded", "不在本地参保"
+
+
+# Statuses in which money has been taken for the year.
+PAID_STATUSES = (EnrollmentStatus.PAID, EnrollmentStatus.DECLARED, EnrollmentStatus.CONFIRMED)
+
+
+class ExclusionReason(models.TextChoices):
+    EMPLOYEE_INSURANCE = "employee", "参加职工医保"
+    ENROLLED_ELSEWHERE = "elsewhere", "在外地参保"
+    STUDENT_AT_SCHOOL = "student_school", "大学生在校参保"
+    MILITARY = "military", "现役军人"
+    PRISON = "prison", "服刑人员"
+    DECEASED = "deceased", "已死亡"
+    REFUSED = "refused", "拒绝参保（注明原因）"
+    OTHER = "other", "其他（注明原因）"
+
+
+# Reasons that need a free-text note.
+REASONS_NEEDING_NOTE = (ExclusionReason.REFUSED, ExclusionReason.OTHER)
+
+
+class PaymentChannel(models.TextChoices):
+    CASH = "cash", "现金"
+    POS = "pos", "POS机刷卡"
+    ONLINE_PROXY = "online_proxy", "线上代缴"
+    FAMILY_ACCOUNT = "family_account", "家庭共济账户"
+    SELF_ONLINE = "self_online", "个人线上自缴"

@@ -1,0 +1,51 @@
+"""Demo accounts, one per role, for `make run`. Never used outside a demo."""
+
+from .choices import Department, RegionLevel, Role
+from .models import Region, User
+
+DEMO_PASSWORD = "canbao-demo-2025"
+
+# username, role, region code (first matching level is taken when a code is None), department
+DEMO_ACCOUNTS = [
+    ("admin", None, None, ""),
+    ("bureau_neixiang", Role.BUREAU, "411325", ""),
+    ("tax_neixiang", Role.TAX, "411325", ""),
+    ("leader_neixiang", Role.LEADERSHIP, "411325", ""),
+    ("dept_civil_neixiang", Role.DEPARTMENT, "411325", Department.CIVIL_AFFAIRS),
+    ("clerk_neixiang01", Role.TOWNSHIP, "411325101", ""),
+    ("collector_neixiang01", Role.COLLECTOR, None, ""),  # first village of 411325101
+    ("bureau_shizhu", Role.BUREAU, "500240", ""),
+    ("tax_shizhu", Role.TAX, "500240", ""),
+    ("clerk_xialu", Role.TOWNSHIP, "500240001", ""),
+    ("collector_hongyan", Role.COLLECTOR, "500240001001", ""),
+]
+
+
+def ensure_demo_accounts():
+    rows = []
+    for username, role, code, department in DEMO_ACCOUNTS:
+        if role is None:
+            region = None
+        elif code is None:
+            region = Region.objects.filter(parent__code="411325101", level=RegionLevel.VILLAGE).order_by("code").first()
+        else:
+            region = Region.objects.filter(code=code).first()
+        if role is not None and region is None:
+            continue
+        user, _ = User.objects.get_or_create(username=username)
+        user.role = role or ""
+        user.region = region
+        user.department = department
+        user.is_superuser = user.is_staff = role is None
+        user.first_name = username
+        user.set_password(DEMO_PASSWORD)
+        user.save()
+        rows.append(
+            {
+                "username": username,
+                "password": DEMO_PASSWORD,
+                "role": user.get_role_display() if role else "系统管理员",
+                "region": region.full_name if region else "全部",
+            }
+        )
+    return rows

@@ -1,0 +1,194 @@
+"""The roster (花名册): households, persons (一人一档) and each benefit year's enrollment."""
+
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import Q
+from simple_history.models import HistoricalRecords
+
+from .. import idcard
+from ..choices import (
+    REASONS_NEEDING_NOTE,
+    EnrollmentStatus,
+    ExclusionReason,
+    Relation,
+    RegionLevel,
+    Sex,
+)
+from ..scoping import ScopedManager
+
+ERR_VILLAGE_LEVEL = "户必须属于村/社区一级单位。"
+ERR_SEX_MISMATCH = "性别与身份证号码不一致（第17位奇数为男，偶数为女）。"
+ERR_BIRTH_MISMATCH = "出生日期与身份证号码不一致。"
+ERR_DECEASED_DATE = "已死亡人员须填写死亡日期。"
+ERR_REASON_REQUIRED = "不参保人员必须选择原因。"
+ERR_REASON_NOTE_REQUIRED = "选择“{reason}”时必须注明具体原因。"
+ERR_REASON_ONLY_EXCLUDED = "只有“不在本地参保”的记录才填写不参保原因。"
+
+
+class Household(models.Model):
+    """户: one family register (户口簿) in one village."""
+
+    village = models.ForeignKey(
+        "enrollment.Region", verbose_name="村/社区", on_delete=models.PROTECT, related_name="households"
+    )
+    number = models.CharField("户号", max_length=30)
+    address = models.CharField("住址", max_length=200, blank=True)
+    created_at = models.DateTimeField("建档时间", auto_now_add=True)
+    updated_at = models.DateTimeField("更新时间", auto_now=True)
+    history = HistoricalRecords()
+
+    objects = ScopedManager()
+    scope_path = "village"
+    scope_level = RegionLevel.VILLAGE
+
+    class Meta:
+        verbose_name = "户"
+        verbose_name_plural = "户"
+        ordering = ["village_id", "number"]
+        constraints = [models.UniqueConstraint(fields=["village", "number"], name="household_number_unique")]
+
+    def __str__(self):
+        return f"{self.village.name} {self.number}号"
+
+    def clean(self):
+        if self.village_id and self.village.level != RegionLevel.VILLAGE:
+            raise ValidationError({"village": ERR_VILLAGE_LEVEL})
+
+    @property
+    def head(self):
+        return self.members.filter(relation=Relation.HEAD).first()
+
+
+class Person(models.Model):
+    """One resident, identified by the 18-character ID number across the whole deployment."""
+
+    id_number = models.CharField("公民身份号码", max_length=18, unique=True)
+    name = models.CharField("姓名", max_length=50)
+    sex = models.CharField("性别", max_length=1, choices=Sex.choices)
+    birth_date = models.DateField("出生日期")
+    phone = models.CharField("联系电话", max_length=20, blank=True)
+    household = models.ForeignKey(Household, verbose_name="户", on_delete=models.PROTECT, related_name="members")
+    relation = models.CharField("与户主关系", max_length=20, choices=Relation.choices, default=Relation.HEAD)
+    hukou_place = models.CharField("户籍地", max_length=100, blank=True)
+    is_student = models.BooleanField("在校大学生", default=False)
+    is_deceased = models.BooleanField("已死亡", default=False)
+    deceased_on = models.DateField("死亡日期", null=True, blank=True)
+    deceased_source = models.CharField("死亡信息来源", max_length=100, blank=True)
+    created_at = models.DateTimeField("建档时间", auto_now_add=True)
+    updated_at = models.DateTimeField("更新时间", auto_now=True)
+    history = HistoricalRecords()
+
+    objects = ScopedManager()
+    scope_path = "household__village"
+    scope_level = RegionLevel.VILLAGE
+
+    class Meta:
+        verbose_name = "参保人"
+        verbose_name_plural = "参保人"
+        ordering = ["household_id", "id"]
+        indexes = [models.Index(fields=["name"], name="person_name_idx")]
+
+    def __str__(self):
+        return f"{self.name}（{self.masked_id}）"
+
+    @property
+    def masked_id(self) -> str:
+        return idcard.mask(self.id_number)
+
+    def fill_from_id(self):
+        """Derive sex and birth date from the ID number (they are kept consistent with it)."""
+        info = idcard.parse(self.id_number)
+        self.id_number = info.number
+        self.sex = info.sex
+        self.birth_date = info.birth_date
+
+    def clean(self):
+        try:
+            info = idcard.parse(self.id_number)
+        except idcard.IdNumberError as exc:
+            raise ValidationError({"id_number": exc.message}) from None
+        self.id_number = info.number
+        if not self.sex:
+            self.sex = info.sex
+        if not self.birth_date:
+            self.birth_date = info.birth_date
+        errors = {}
+        if self.sex != info.sex:
+            errors["sex"] = ERR_SEX_MISMATCH
+        if self.birth_date != info.birth_date:
+            errors["birth_date"] = ERR_BIRTH_MISMATCH
+        if self.is_deceased and not self.deceased_on:
+            errors["deceased_on"] = ERR_DECEASED_DATE
+        if errors:
+            raise ValidationError(errors)
+
+
+class Enrollment(models.Model):
+    """A person's enrollment for one benefit year, at one village (参保地).
+
+    Lifecycle: pending → paid (receipted) → declared to tax → confirmed in treasury (入库),
+    or refunded; people not enrolling here are ``excluded`` with a reason.
+    """
+
+    person = models.ForeignKey(Person, verbose_name="参保人", on_delete=models.PROTECT, related_name="enrollments")
+    year = models.PositiveIntegerField("待遇年度")
+    village = models.ForeignKey(
+        "enrollment.Region", verbose_name="参保地", on_delete=models.PROTECT, related_name="enrollments"
+    )
+    tier = models.PositiveSmallIntegerField("缴费档次", default=1)
+    status = models.CharField("状态", max_length=12, choices=EnrollmentStatus.choices, default=EnrollmentStatus.PENDING)
+    exclusion_reason = models.CharField("不参保原因", max_length=20, choices=ExclusionReason.choices, blank=True)
+    reason_note = models.CharField("原因说明", max_length=200, blank=True)
+    # What was owed when money was taken or declared: standard, the best subsidy, self-pay.
+    standard = models.DecimalField("缴费标准", max_digits=12, decimal_places=2, null=True, blank=True)
+    subsidy = models.DecimalField("资助金额", max_digits=12, decimal_places=2, null=True, blank=True)
+    amount_due = models.DecimalField("个人应缴", max_digits=12, decimal_places=2, null=True, blank=True)
+    subsidy_category_code = models.CharField("适用资助类别", max_length=30, blank=True)
+    paid_on = models.DateField("缴费日期", null=True, blank=True)
+    declared_on = models.DateField("申报日期", null=True, blank=True)
+    confirmed_on = models.DateField("入库日期", null=True, blank=True)
+    tax_voucher = models.CharField("税票号码", max_length=40, blank=True)
+    benefit_start = models.DateField("待遇享受开始日期", null=True, blank=True)
+    refunded_on = models.DateField("退费日期", null=True, blank=True)
+    created_at = models.DateTimeField("创建时间", auto_now_add=True)
+    updated_at = models.DateTimeField("更新时间", auto_now=True)
+    history = HistoricalRecords()
+
+    objects = ScopedManager()
+    scope_path = "village"
+    scope_level = RegionLevel.VILLAGE
+
+    class Meta:
+        verbose_name = "年度参保"
+        verbose_name_plural = "年度参保"
+        ordering = ["-year", "person_id"]
+        constraints = [
+            models.UniqueConstraint(fields=["person", "year"], name="enrollment_person_year_unique"),
+            models.CheckConstraint(
+                condition=Q(status=EnrollmentStatus.EXCLUDED) | Q(exclusion_reason=""),
+                name="enrollment_reason_only_when_excluded",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status=EnrollmentStatus.EXCLUDED) | ~Q(exclusion_reason=""),
+                name="enrollment_excluded_has_reason",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["year", "village", "status"], name="enrollment_progress_idx"),
+            models.Index(fields=["year", "status"], name="enrollment_year_status_idx"),
+        ]
+
+    def __str__(self):
+        return f"{self.person.name} {self.year}年 {self.get_status_display()}"
+
+    def clean(self):
+        if self.status == EnrollmentStatus.EXCLUDED:
+            if not self.exclusion_reason:
+                raise ValidationError({"exclusion_reason": ERR_REASON_REQUIRED})
+            if self.exclusion_reason in REASONS_NEEDING_NOTE and not self.reason_note.strip():
+                label = ExclusionReason(self.exclusion_reason).label
+                raise ValidationError({"reason_note": ERR_REASON_NOTE_REQUIRED.format(reason=label)})
+        elif self.exclusion_reason:
+            raise ValidationError({"exclusion_reason": ERR_REASON_ONLY_EXCLUDED})
+        if self.village_id and self.village.level != RegionLevel.VILLAGE:
+            raise ValidationError({"village": ERR_VILLAGE_LEVEL})

@@ -1,0 +1,77 @@
+from django.contrib.auth.models import AbstractUser
+from django.core.exceptions import ValidationError
+from django.db import models
+from simple_history.models import HistoricalRecords
+
+from ..choices import ROLE_LEVELS, Department, Role
+
+# What each role may do. One table, so a page, an API view and a task ask the same question.
+CAPABILITIES: dict[str, set[str]] = {
+    "roster.view": {Role.BUREAU, Role.TAX, Role.TOWNSHIP, Role.COLLECTOR, Role.LEADERSHIP},
+    "roster.edit": {Role.TOWNSHIP, Role.COLLECTOR},
+    "roster.import": {Role.TOWNSHIP, Role.COLLECTOR},
+    "id.full": {Role.BUREAU, Role.TAX, Role.TOWNSHIP, Role.COLLECTOR},
+    "payment.take": {Role.COLLECTOR, Role.TOWNSHIP},
+    "receipt.void": {Role.TOWNSHIP},
+    "remittance.record": {Role.COLLECTOR, Role.TOWNSHIP},
+    "declaration.manage": {Role.TOWNSHIP},
+    "publicity.manage": {Role.TOWNSHIP, Role.COLLECTOR},
+    "refund.apply": {Role.TOWNSHIP, Role.COLLECTOR, Role.BUREAU},
+    "refund.approve": {Role.BUREAU},
+    "refund.pay": {Role.TAX},
+    "policy.edit": {Role.BUREAU},
+    "identity.import": {Role.BUREAU, Role.DEPARTMENT},
+    "taximport.run": {Role.TAX},
+    "report.view": {Role.BUREAU, Role.TAX, Role.TOWNSHIP, Role.COLLECTOR, Role.LEADERSHIP},
+    "report.note": {Role.TOWNSHIP},
+    "report.run": {Role.BUREAU},
+    "audit.view": {Role.BUREAU},
+}
+
+ERR_ROLE_LEVEL = "角色“{role}”应绑定到{levels}级单位。"
+ERR_DEPARTMENT_REQUIRED = "部门工作人员必须选择所属部门。"
+
+
+class User(AbstractUser):
+    """Someone who logs in: one role, bound to one region (and one department for department staff)."""
+
+    role = models.CharField("角色", max_length=20, choices=Role.choices, blank=True)
+    region = models.ForeignKey(
+        "enrollment.Region", verbose_name="所属地区", null=True, blank=True, on_delete=models.PROTECT, related_name="users"
+    )
+    department = models.CharField("所属部门", max_length=20, choices=Department.choices, blank=True)
+    phone = models.CharField("联系电话", max_length=20, blank=True)
+    history = HistoricalRecords(excluded_fields=["password", "last_login"])
+
+    class Meta:
+        verbose_name = "用户"
+        verbose_name_plural = "用户"
+
+    def clean(self):
+        super().clean()
+        if self.role and self.region_id:
+            levels = ROLE_LEVELS[Role(self.role)]
+            if self.region.level not in levels:
+                names = "或".join(sorted(str(lvl.label) for lvl in levels))
+                raise ValidationError({"region": ERR_ROLE_LEVEL.format(role=self.get_role_display(), levels=names)})
+        if self.role == Role.DEPARTMENT and not self.department:
+            raise ValidationError({"department": ERR_DEPARTMENT_REQUIRED})
+
+    def can(self, capability: str) -> bool:
+        if not self.is_active:
+            return False
+        if self.is_superuser:
+            return True
+        return self.role in CAPABILITIES[capability]
+
+    @property
+    def is_read_only(self) -> bool:
+        return self.role in (Role.LEADERSHIP, Role.DEPARTMENT)
+
+    @property
+    def county(self):
+        return self.region.county if self.region_id else None
+
+    @property
+    def display_name(self) -> str:
+        return self.get_full_name() or self.username

@@ -1,0 +1,209 @@
+"""A county's benefit year as data. Differences between counties live here, never in code."""
+
+from datetime import time
+from decimal import Decimal
+
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import Q
+from simple_history.models import HistoricalRecords
+
+from enrollment.choices import Department, RegionLevel
+from enrollment.scoping import ScopedManager
+
+ERR_WINDOW_ORDER = "集中征缴期的结束日期不能早于开始日期。"
+ERR_EXTENSION_ORDER = "延长期截止日期必须晚于集中征缴期结束日期。"
+ERR_PAYMENT_DAYS = "每月缴费日应在1–31日之间，且起始日不大于截止日。"
+ERR_COUNTY_LEVEL = "政策年度必须属于县/区。"
+
+
+def money(**kwargs):
+    return models.DecimalField(max_digits=12, decimal_places=2, **kwargs)
+
+
+class PolicyYear(models.Model):
+    county = models.ForeignKey(
+        "enrollment.Region", verbose_name="县/区", on_delete=models.PROTECT, related_name="policy_years"
+    )
+    year = models.PositiveIntegerField("待遇年度")
+    title = models.CharField("文件名称", max_length=200, blank=True)
+    source = models.CharField("依据文件", max_length=200, blank=True)
+
+    # Collection window and extension.
+    window_start = models.DateField("集中征缴开始")
+    window_end = models.DateField("集中征缴结束")
+    extension_end = models.DateField("延长缴费截止", null=True, blank=True, help_text="如 2月28日；延长期内缴费自次月1日起享受待遇")
+    payment_day_from = models.PositiveSmallIntegerField("每月缴费起始日", null=True, blank=True)
+    payment_day_to = models.PositiveSmallIntegerField("每月缴费截止日", null=True, blank=True)
+
+    fiscal_subsidy = money(verbose_name="财政补助（元/人）", default=Decimal("0.00"))
+    # Mid-year (second half) enrollment: non-low-income residents pay standard + fiscal subsidy.
+    midyear_from = models.DateField("下半年参保起始日", null=True, blank=True)
+    midyear_pays_fiscal_subsidy = models.BooleanField("下半年参保须自缴财政补助部分", default=False)
+
+    # Double-limit remittance (双限报解).
+    remit_days = models.PositiveSmallIntegerField("报解期限（天）", default=5)
+    remit_amount = money(verbose_name="报解额度（元）", default=Decimal("10000.00"))
+
+    # Reporting schedule.
+    daily_cutoff = models.TimeField("每日报送截止时间", default=time(17, 0))
+    ranking_weekday = models.PositiveSmallIntegerField(
+        "每周排名日", default=1, help_text="1=周一 … 7=周日"
+    )
+    ranking_every_days = models.PositiveSmallIntegerField("排名周期（天）", default=7, help_text="7=每周，15=半月")
+    weekly_reports_from = models.DateField("周报开始日期", null=True, blank=True)
+    daily_reports_from = models.DateField("日报开始日期", null=True, blank=True)
+    bottom_group_size = models.PositiveSmallIntegerField("排名靠后单位数", default=2)
+    interview_after_weeks = models.PositiveSmallIntegerField("连续靠后几次约谈", default=2)
+
+    # Targets and awards.
+    target_rate = models.DecimalField("总体参保率目标（%）", max_digits=5, decimal_places=2, null=True, blank=True)
+    work_fund_per_person = money(verbose_name="工作经费（元/参保人）", null=True, blank=True)
+    prize_pool = money(verbose_name="奖励资金总额", null=True, blank=True)
+
+    # Newborns, waiting periods and refunds.
+    newborn_window_days = models.PositiveSmallIntegerField("新生儿参保期限（天）", default=90)
+    newborn_free_if_parent_insured = models.BooleanField("父母参保的新生儿免缴", default=False)
+    newborn_late_wait_days = models.PositiveSmallIntegerField(
+        "新生儿逾期参保等待天数", default=0, help_text="石柱：逾期参保从足额缴费后90日起享受"
+    )
+    waiting_months_base = models.PositiveSmallIntegerField("固定待遇等待期（月）", default=3)
+    waiting_months_per_break_year = models.PositiveSmallIntegerField("每多断保1年增加（月）", default=1)
+    waiting_floor_months = models.PositiveSmallIntegerField("断保4年以上等待期下限（月）", default=6)
+    waiting_floor_after_break_years = models.PositiveSmallIntegerField("适用下限的断保年数", default=4)
+    employee_transfer_days = models.PositiveSmallIntegerField("职工医保断保后接续期限（天）", default=90)
+    late_identity_refunds_difference = models.BooleanField("征缴期内新认定身份退还差额", default=True)
+    whole_household_rule = models.BooleanField("同一户口簿成员须同时参保", default=False)
+
+    # Critical-illness incentives.
+    incentive_after_years = models.PositiveSmallIntegerField("连续参保满几年后激励", default=4)
+    incentive_step = money(verbose_name="每次提高限额（元）", default=Decimal("1000.00"))
+    incentive_cap_rate = models.DecimalField("累计提高上限（封顶线的%）", max_digits=5, decimal_places=2, default=Decimal("20.00"))
+    critical_illness_base_cap = money(verbose_name="大病保险原封顶线（元）", null=True, blank=True)
+
+    notes = models.TextField("备注", blank=True)
+    history = HistoricalRecords()
+
+    objects = ScopedManager()
+    scope_path = "county"
+    scope_level = RegionLevel.COUNTY
+    scope_ancestors_visible = True  # every clerk in the county reads its policy
+
+    class Meta:
+        verbose_name = "年度征缴政策"
+        verbose_name_plural = "年度征缴政策"
+        ordering = ["county__code", "-year"]
+        constraints = [models.UniqueConstraint(fields=["county", "year"], name="policy_county_year_unique")]
+
+    def __str__(self):
+        return f"{self.county.name} {self.year}年度"
+
+    def clean(self):
+        if self.county_id and self.county.level != RegionLevel.COUNTY:
+            raise ValidationError({"county": ERR_COUNTY_LEVEL})
+        if self.window_start and self.window_end and self.window_end < self.window_start:
+            raise ValidationError({"window_end": ERR_WINDOW_ORDER})
+        if self.extension_end and self.window_end and self.extension_end <= self.window_end:
+            raise ValidationError({"extension_end": ERR_EXTENSION_ORDER})
+        days = (self.payment_day_from, self.payment_day_to)
+        if any(d is not None for d in days):
+            if None in days or not (1 <= days[0] <= days[1] <= 31):
+                raise ValidationError({"payment_day_to": ERR_PAYMENT_DAYS})
+
+
+class Tier(models.Model):
+    policy = models.ForeignKey(PolicyYear, verbose_name="政策年度", on_delete=models.CASCADE, related_name="tiers")
+    number = models.PositiveSmallIntegerField("档次")
+    name = models.CharField("名称", max_length=20)
+    standard = money(verbose_name="个人缴费标准")
+    student_standard = money(verbose_name="大学生缴费标准", null=True, blank=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = "缴费档次"
+        verbose_name_plural = "缴费档次"
+        ordering = ["policy_id", "number"]
+        constraints = [models.UniqueConstraint(fields=["policy", "number"], name="tier_policy_number_unique")]
+
+    def __str__(self):
+        return f"{self.name}（{self.standard}元）"
+
+
+class SubsidyCategory(models.Model):
+    """An identity certified by a department that pays part or all of the contribution."""
+
+    policy = models.ForeignKey(PolicyYear, verbose_name="政策年度", on_delete=models.CASCADE, related_name="categories")
+    code = models.CharField("编码", max_length=30)
+    name = models.CharField("资助对象", max_length=200)
+    department = models.CharField("认定部门", max_length=20, choices=Department.choices, blank=True)
+    department_label = models.CharField("认定部门（原文）", max_length=50, blank=True)
+    applies_to_all = models.BooleanField("适用于全体普通居民", default=False)
+    is_low_income = models.BooleanField("城乡低收入人口", default=False, help_text="下半年参保不设等待期、保留资助")
+    is_special_group = models.BooleanField("重点人群（须100%参保）", default=True)
+    sort_order = models.PositiveSmallIntegerField("序号", default=0)
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = "资助类别"
+        verbose_name_plural = "资助类别"
+        ordering = ["policy_id", "sort_order", "code"]
+        constraints = [
+            models.UniqueConstraint(fields=["policy", "code"], name="category_policy_code_unique"),
+        ]
+
+    def __str__(self):
+        return self.name
+
+
+class CategorySubsidy(models.Model):
+    """How much a category pays for one tier. Percentages are resolved to yuan when stored."""
+
+    category = models.ForeignKey(SubsidyCategory, verbose_name="资助类别", on_delete=models.CASCADE, related_name="amounts")
+    tier = models.PositiveSmallIntegerField("档次")
+    amount = money(verbose_name="资助标准（元）")
+    percent = models.DecimalField("资助比例（%）", max_digits=5, decimal_places=2, null=True, blank=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = "资助标准"
+        verbose_name_plural = "资助标准"
+        ordering = ["category_id", "tier"]
+        constraints = [
+            models.UniqueConstraint(fields=["category", "tier"], name="category_subsidy_tier_unique"),
+            models.CheckConstraint(condition=Q(amount__gte=0), name="category_subsidy_not_negative"),
+        ]
+
+    def __str__(self):
+        return f"{self.category} {self.tier}档 {self.amount}元"
+
+
+class PhaseTarget(models.Model):
+    policy = models.ForeignKey(PolicyYear, verbose_name="政策年度", on_delete=models.CASCADE, related_name="phase_targets")
+    name = models.CharField("阶段", max_length=50)
+    due = models.DateField("截止日期")
+    rate = models.DecimalField("目标（%）", max_digits=5, decimal_places=2)
+
+    class Meta:
+        verbose_name = "阶段目标"
+        verbose_name_plural = "阶段目标"
+        ordering = ["policy_id", "due"]
+
+    def __str__(self):
+        return f"{self.name} {self.rate}%"
+
+
+class PrizeGrade(models.Model):
+    policy = models.ForeignKey(PolicyYear, verbose_name="政策年度", on_delete=models.CASCADE, related_name="prize_grades")
+    rank = models.PositiveSmallIntegerField("等次", help_text="1=一等奖")
+    name = models.CharField("名称", max_length=20)
+    count = models.PositiveSmallIntegerField("名额")
+    amount = money(verbose_name="每个奖金（元）", null=True, blank=True)
+
+    class Meta:
+        verbose_name = "奖项"
+        verbose_name_plural = "奖项"
+        ordering = ["policy_id", "rank"]
+        constraints = [models.UniqueConstraint(fields=["policy", "rank"], name="prize_policy_rank_unique")]
+
+    def __str__(self):
+        return f"{self.name} × {self.count}"

@@ -1,0 +1,80 @@
+import pytest
+from django.conf import settings
+
+from enrollment.choices import Department, Role
+from tests.factories import TownshipFactory, UserFactory, VillageFactory
+
+
+def pytest_collection_modifyitems(config, items):
+    skip_pg = pytest.mark.skip(reason="needs PostgreSQL (set DATABASE_URL)")
+    skip_worker = pytest.mark.skip(reason="needs REDIS_URL for a real Celery worker")
+    for item in items:
+        if "postgres" in item.keywords and not settings.IS_POSTGRES:
+            item.add_marker(skip_pg)
+        if "celery_worker" in item.keywords and not settings.REDIS_URL:
+            item.add_marker(skip_worker)
+
+
+@pytest.fixture
+def regions(db):
+    """Two townships of one county, two villages in the first, one in the second."""
+    t1 = TownshipFactory(name="甲镇")
+    county = t1.parent
+    t2 = TownshipFactory(name="乙镇", parent=county)
+    v1 = VillageFactory(name="甲一村", parent=t1)
+    v2 = VillageFactory(name="甲二村", parent=t1)
+    v3 = VillageFactory(name="乙一村", parent=t2)
+    return {"county": county, "t1": t1, "t2": t2, "v1": v1, "v2": v2, "v3": v3}
+
+
+@pytest.fixture
+def users(regions):
+    """One user per role, bound to the first township's side of the county."""
+    r = regions
+    return {
+        "bureau": UserFactory(username="bureau", role=Role.BUREAU, region=r["county"]),
+        "tax": UserFactory(username="tax", role=Role.TAX, region=r["county"]),
+        "leader": UserFactory(username="leader", role=Role.LEADERSHIP, region=r["county"]),
+        "dept": UserFactory(username="dept", role=Role.DEPARTMENT, region=r["county"], department=Department.CIVIL_AFFAIRS),
+        "clerk": UserFactory(username="clerk", role=Role.TOWNSHIP, region=r["t1"]),
+        "clerk2": UserFactory(username="clerk2", role=Role.TOWNSHIP, region=r["t2"]),
+        "collector": UserFactory(username="collector", role=Role.COLLECTOR, region=r["v1"]),
+        "collector3": UserFactory(username="collector3", role=Role.COLLECTOR, region=r["v3"]),
+        "nobody": UserFactory(username="nobody", role=Role.TOWNSHIP, region=None),
+    }
+
+
+@pytest.fixture
+def celery_worker_process(transactional_db):
+    """A real `celery worker` subprocess on its own queue, talking to Redis and to this test's
+    database (it sees only committed rows, hence transactional_db)."""
+    import os
+    import subprocess
+    import sys
+    import uuid
+
+    from django.db import connection
+
+    from config.celery import app
+
+    queue = f"test-{uuid.uuid4().hex[:8]}"
+    env = dict(os.environ, CELERY_QUEUE=queue)
+    db = connection.settings_dict
+    if settings.IS_POSTGRES:
+        env["DATABASE_URL"] = f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "celery", "-A", "config", "worker", "-Q", queue, "--pool=solo", "--loglevel=warning", "--without-heartbeat", "--without-gossip", "--without-mingle"],
+        env=env,
+        cwd=settings.BASE_DIR,
+    )
+    old_queue = app.conf.task_default_queue
+    app.conf.task_default_queue = queue
+    try:
+        yield queue
+    finally:
+        app.conf.task_default_queue = old_queue
+        proc.terminate()
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()

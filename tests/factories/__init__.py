@@ -1,0 +1,97 @@
+"""factory_boy factories that keep the region chain consistent (village → township → county)."""
+
+import itertools
+from datetime import date
+
+import factory
+
+from enrollment import idcard
+from enrollment.choices import EnrollmentStatus, RegionLevel, Relation, Role
+from enrollment.models import Enrollment, Household, Person, Region, User
+
+_seq = itertools.count(1)
+
+
+class CountyFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Region
+        django_get_or_create = ("code",)
+
+    level = RegionLevel.COUNTY
+    code = factory.Sequence(lambda n: f"{411300 + (n % 99) + 1:06d}")
+    name = factory.Sequence(lambda n: f"测试县{n}")
+
+
+class TownshipFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Region
+
+    level = RegionLevel.TOWNSHIP
+    parent = factory.SubFactory(CountyFactory)
+    code = factory.LazyAttributeSequence(lambda o, n: f"{o.parent.code}{n % 1000:03d}")
+    name = factory.Sequence(lambda n: f"测试镇{n}")
+
+
+class VillageFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Region
+
+    level = RegionLevel.VILLAGE
+    parent = factory.SubFactory(TownshipFactory)
+    code = factory.LazyAttributeSequence(lambda o, n: f"{o.parent.code}{n % 1000:03d}")
+    name = factory.Sequence(lambda n: f"测试村{n}")
+
+
+def make_id(area: str = "411325", born: date = date(1980, 5, 17), sequence: int | None = None) -> str:
+    """A valid synthetic ID number, unique per call."""
+    seq = next(_seq)
+    day = date.fromordinal(born.toordinal() + seq // 1000)
+    return idcard.make(area, day, sequence if sequence is not None else seq % 1000)
+
+
+class HouseholdFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Household
+
+    village = factory.SubFactory(VillageFactory)
+    number = factory.Sequence(lambda n: f"{n:06d}")
+    address = factory.LazyAttribute(lambda o: f"{o.village.name}{o.number}号")
+
+
+class PersonFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Person
+
+    household = factory.SubFactory(HouseholdFactory)
+    name = factory.Sequence(lambda n: f"张{'伟芳娜敏静丽强磊军洋'[n % 10]}{n}")
+    id_number = factory.LazyFunction(make_id)
+    relation = Relation.HEAD
+    sex = factory.LazyAttribute(lambda o: idcard.parse(o.id_number).sex)
+    birth_date = factory.LazyAttribute(lambda o: idcard.parse(o.id_number).birth_date)
+
+
+class EnrollmentFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Enrollment
+
+    person = factory.SubFactory(PersonFactory)
+    year = 2025
+    village = factory.LazyAttribute(lambda o: o.person.household.village)
+    tier = 1
+    status = EnrollmentStatus.PENDING
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = User
+        skip_postgeneration_save = True
+
+    username = factory.Sequence(lambda n: f"user{n}")
+    role = Role.TOWNSHIP
+    region = factory.SubFactory(TownshipFactory)
+    password = factory.PostGenerationMethodCall("set_password", "test-pass-123456")
+
+    @factory.post_generation
+    def _save(obj, create, extracted, **kwargs):
+        if create:
+            obj.save()
