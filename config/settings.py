@@ -205,7 +205,11 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
         "rest_framework.authentication.TokenAuthentication",
     ],
-    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_PERMISSION_CLASSES": [
+        "rest_framework.permissions.IsAuthenticated",
+        # Leadership reads only; department staff write only their identity lists.
+        "enrollment.permissions.ReadOnlyRolesPermission",
+    ],
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_FILTER_BACKENDS": [
@@ -225,6 +229,14 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # Several models have a "status" field with different choices: name each set once.
+    "ENUM_NAME_OVERRIDES": {
+        "EnrollmentStatusEnum": "enrollment.choices.EnrollmentStatus",
+        "ReceiptStatusEnum": "collections_app.choices.ReceiptStatus",
+        "DeclarationStatusEnum": "collections_app.choices.DeclarationStatus",
+        "RefundStatusEnum": "collections_app.choices.RefundStatus",
+        "DeclarationLineResultEnum": "collections_app.choices.LineResult",
+    },
 }
 
 # --- Logging --------------------------------------------------------------------------------
@@ -235,3 +247,6 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
+
+# Filter forms: an unselected choice reads “全部” (all), not “---------”.
+FILTERS_EMPTY_CHOICE_LABEL = "全部"

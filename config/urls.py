@@ -3,7 +3,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
-from . import views
+from . import tokens, views
 
 api_patterns = [
     path("", include("enrollment.api.urls")),
@@ -26,6 +26,7 @@ urlpatterns = [
         auth_views.PasswordChangeView.as_view(template_name="registration/password_change.html", success_url="/"),
         name="password_change",
     ),
+    path("accounts/tokens/", tokens.api_tokens, name="api_tokens"),
     path("admin/", admin.site.urls),
     path("api/", include(api_patterns)),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),

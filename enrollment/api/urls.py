@@ -1,5 +1,10 @@
 from rest_framework.routers import SimpleRouter
 
+from .views import EnrollmentViewSet, HouseholdViewSet, PersonViewSet
+
 router = SimpleRouter(trailing_slash=True)
+router.register("households", HouseholdViewSet, basename="household")
+router.register("persons", PersonViewSet, basename="person")
+router.register("enrollments", EnrollmentViewSet, basename="enrollment")
 
 urlpatterns = router.urls

@@ -192,3 +192,72 @@ class Enrollment(models.Model):
             raise ValidationError({"exclusion_reason": ERR_REASON_ONLY_EXCLUDED})
         if self.village_id and self.village.level != RegionLevel.VILLAGE:
             raise ValidationError({"village": ERR_VILLAGE_LEVEL})
+
+
+class HouseholdNotice(models.Model):
+    """Per unpaid household and benefit year: were the enrollment notice receipt (告知书回执)
+    and the pledge letter (承诺书) collected? (Jiangnan: proof that the household was told.)"""
+
+    household = models.ForeignKey(Household, verbose_name="户", on_delete=models.CASCADE, related_name="notices")
+    year = models.PositiveIntegerField("待遇年度")
+    notice_receipt = models.BooleanField("已收回告知书回执", default=False)
+    pledge_letter = models.BooleanField("已签承诺书", default=False)
+    note = models.CharField("备注", max_length=200, blank=True)
+    updated_at = models.DateTimeField("更新时间", auto_now=True)
+    history = HistoricalRecords()
+
+    objects = ScopedManager()
+    scope_path = "household__village"
+    scope_level = RegionLevel.VILLAGE
+
+    class Meta:
+        verbose_name = "告知书与承诺书"
+        verbose_name_plural = "告知书与承诺书"
+        constraints = [models.UniqueConstraint(fields=["household", "year"], name="household_notice_year_unique")]
+
+    def __str__(self):
+        return f"{self.household} {self.year}年"
+
+
+class TransferStatus(models.TextChoices):
+    PENDING = "pending", "待处理"
+    APPROVED = "approved", "已转入"
+    REJECTED = "rejected", "已退回"
+
+
+class TransferRequest(models.Model):
+    """A clerk found that a resident is already on another village's roster (一人一档) and asks
+    for the person to be moved into one of their households. The side that holds the person decides."""
+
+    person = models.ForeignKey(Person, verbose_name="参保人", on_delete=models.CASCADE, related_name="transfer_requests")
+    from_household = models.ForeignKey(
+        Household, verbose_name="原户", on_delete=models.CASCADE, related_name="transfers_out"
+    )
+    to_household = models.ForeignKey(
+        Household, verbose_name="转入户", on_delete=models.CASCADE, related_name="transfers_in"
+    )
+    relation = models.CharField("与新户主关系", max_length=20, choices=Relation.choices, default=Relation.OTHER)
+    status = models.CharField("状态", max_length=10, choices=TransferStatus.choices, default=TransferStatus.PENDING)
+    note = models.CharField("说明", max_length=200, blank=True)
+    requested_by = models.ForeignKey(
+        "enrollment.User", verbose_name="申请人", null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    decided_by = models.ForeignKey(
+        "enrollment.User", verbose_name="处理人", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField("申请时间", auto_now_add=True)
+    decided_at = models.DateTimeField("处理时间", null=True, blank=True)
+    history = HistoricalRecords()
+
+    objects = ScopedManager()
+    # Scoped by the requesting side; the holding side is reached with ``from_household__village``.
+    scope_path = "to_household__village"
+    scope_level = RegionLevel.VILLAGE
+
+    class Meta:
+        verbose_name = "转户申请"
+        verbose_name_plural = "转户申请"
+        ordering = ["-created_at"]
+
+    def __str__(self):
+        return f"{self.person.name} → {self.to_household}"

@@ -42,9 +42,16 @@ class VillageFactory(factory.django.DjangoModelFactory):
     name = factory.Sequence(lambda n: f"测试村{n}")
 
 
-def make_id(area: str = "411325", born: date = date(1980, 5, 17), sequence: int | None = None) -> str:
-    """A valid synthetic ID number, unique per call."""
+def make_id(area: str = "411325", born: date = date(1980, 5, 17), sequence: int | None = None,
+            sex: str | None = None) -> str:
+    """A valid synthetic ID number, unique per call.
+
+    With ``sex`` ("M"/"F") the birth date is kept exactly and the sequence gets the right parity
+    (unique for up to 500 calls per birth date and sex within one test).
+    """
     seq = next(_seq)
+    if sex is not None:
+        return idcard.make(area, born, (seq % 500) * 2 + (1 if sex == "M" else 0))
     day = date.fromordinal(born.toordinal() + seq // 1000)
     return idcard.make(area, day, sequence if sequence is not None else seq % 1000)
 

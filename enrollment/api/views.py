@@ -1,0 +1,231 @@
+"""/api/households/, /api/persons/, /api/enrollments/: the roster pages' rules, as JSON."""
+
+from django.db.models import Count
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
+from rest_framework import mixins, permissions, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import ValidationError
+from rest_framework.response import Response
+
+from .. import selectors, services
+from ..filtersets import EnrollmentFilterSet, HouseholdFilterSet, PersonFilterSet
+from ..models import Enrollment, Household, Person
+from ..permissions import ReadOnlyRolesPermission
+from ..years import current_benefit_year, parse_year
+from . import serializers as s
+
+YEAR_PARAM = OpenApiParameter("year", OpenApiTypes.INT, description="待遇年度（默认：本县当前征缴的待遇年度）")
+
+
+class RosterPermission(permissions.BasePermission):
+    """Reading needs roster.view, writing roster.edit (403 otherwise)."""
+
+    def has_permission(self, request, view):
+        user = request.user
+        if not user or not user.is_authenticated:
+            return False
+        return user.can("roster.view" if request.method in permissions.SAFE_METHODS else "roster.edit")
+
+
+class YearMixin:
+    def year(self) -> int:
+        year = parse_year(self.request.query_params.get("year"))
+        if year is not None:
+            return year
+        user = self.request.user
+        return current_benefit_year(user.county if getattr(user, "region_id", None) else None)
+
+    def get_serializer_context(self):
+        ctx = super().get_serializer_context()
+        ctx["year"] = self.year()
+        return ctx
+
+
+def _invalid(exc: services.RosterInvalid):
+    return ValidationError(exc.as_dict())
+
+
+@extend_schema_view(
+    list=extend_schema(parameters=[YEAR_PARAM]),
+    retrieve=extend_schema(parameters=[YEAR_PARAM]),
+    create=extend_schema(parameters=[YEAR_PARAM]),
+    update=extend_schema(parameters=[YEAR_PARAM]),
+    partial_update=extend_schema(parameters=[YEAR_PARAM]),
+)
+class HouseholdViewSet(YearMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin,
+                       mixins.UpdateModelMixin, viewsets.GenericViewSet):
+    """Households with all their members. Create and update take the whole household at once
+    (members with an ``id`` are edited, without one added, with ``delete: true`` removed);
+    nothing is saved unless everything is valid."""
+
+    permission_classes = [RosterPermission, ReadOnlyRolesPermission]
+    queryset = Household.objects.none()  # for the schema; get_queryset scopes
+    filterset_class = HouseholdFilterSet
+    ordering_fields = ["number", "id"]
+
+    def get_queryset(self):
+        return (
+            selectors.households_visible(self.request.user)
+            .annotate(member_count=Count("members"))
+            .order_by("village_id", "number")
+        )
+
+    def get_serializer_class(self):
+        if self.action in ("retrieve", "create", "update", "partial_update"):
+            return s.HouseholdDetailSerializer
+        return s.HouseholdSerializer
+
+    def _save(self, serializer, household=None):
+        data = serializer.validated_data
+        members = serializer.member_inputs(household)
+        if household is not None and "members" not in data:
+            members = [services.MemberInput(person=p, name=p.name, id_number=p.id_number, relation=p.relation,
+                                            phone=p.phone, hukou_place=p.hukou_place, is_student=p.is_student,
+                                            is_deceased=p.is_deceased, deceased_on=p.deceased_on,
+                                            deceased_source=p.deceased_source) for p in household.members.all()]
+        elif household is not None:
+            sent = {m.person.pk for m in members if m.person is not None}
+            members += [services.MemberInput(person=p, name=p.name, id_number=p.id_number, relation=p.relation,
+                                             phone=p.phone, hukou_place=p.hukou_place, is_student=p.is_student,
+                                             is_deceased=p.is_deceased, deceased_on=p.deceased_on,
+                                             deceased_source=p.deceased_source)
+                        for p in household.members.all() if p.pk not in sent]
+        try:
+            return services.household_save(
+                actor=self.request.user, year=self.year(), household=household, members=members,
+                village=data.get("village") or (household.village if household else None),
+                number=data.get("number", household.number if household else ""),
+                address=data.get("address", household.address if household else ""),
+            )
+        except services.RosterInvalid as exc:
+            raise _invalid(exc) from None
+
+    def create(self, request, *args, **kwargs):
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        household = self._save(serializer)
+        household = self.get_queryset().get(pk=household.pk)
+        return Response(self.get_serializer(household).data, status=status.HTTP_201_CREATED)
+
+    def update(self, request, *args, **kwargs):
+        household = self.get_object()
+        serializer = self.get_serializer(household, data=request.data, partial=kwargs.get("partial", False))
+        serializer.is_valid(raise_exception=True)
+        self._save(serializer, household)
+        return Response(self.get_serializer(self.get_queryset().get(pk=household.pk)).data)
+
+
+@extend_schema_view(
+    list=extend_schema(parameters=[YEAR_PARAM]),
+    retrieve=extend_schema(parameters=[YEAR_PARAM]),
+    partial_update=extend_schema(parameters=[YEAR_PARAM]),
+)
+class PersonViewSet(YearMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.UpdateModelMixin,
+                    viewsets.GenericViewSet):
+    """Persons (一人一档), ID numbers masked. Correct a person with PATCH (same rules as the form);
+    persons are added through their household."""
+
+    permission_classes = [RosterPermission, ReadOnlyRolesPermission]
+    serializer_class = s.PersonSerializer
+    queryset = Person.objects.none()
+    filterset_class = PersonFilterSet
+    ordering_fields = ["name", "id"]
+    http_method_names = ["get", "patch", "post", "head", "options"]
+
+    def get_queryset(self):
+        return selectors.persons_with_status(user=self.request.user, year=self.year()).order_by("household_id", "id")
+
+    def update(self, request, *args, **kwargs):
+        person = self.get_object()
+        serializer = self.get_serializer(person, data=request.data, partial=True)
+        serializer.is_valid(raise_exception=True)
+        changes = dict(serializer.validated_data)
+        try:
+            services.person_update(actor=request.user, person=person, **changes)
+        except services.RosterInvalid as exc:
+            raise ValidationError(exc.members.get(0, exc.as_dict())) from None
+        return Response(self.get_serializer(self.get_queryset().get(pk=person.pk)).data)
+
+    @extend_schema(request=None, responses=s.RevealSerializer)
+    @action(detail=True, methods=["post"], serializer_class=s.RevealSerializer)
+    def reveal(self, request, pk=None):
+        """The full ID number, for roles that need it. Every call is recorded in the audit log."""
+        if not request.user.can("id.full"):
+            return Response({"detail": "您的角色只能查看脱敏后的身份证号码。"}, status=status.HTTP_403_FORBIDDEN)
+        person = self.get_object()
+        return Response({"id_number": services.reveal_id(actor=request.user, person=person)})
+
+    def get_permissions(self):
+        if getattr(self, "action", None) == "reveal":
+            return [permissions.IsAuthenticated()]
+        return super().get_permissions()
+
+
+@extend_schema_view(
+    list=extend_schema(parameters=[YEAR_PARAM]),
+)
+class EnrollmentViewSet(YearMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin,
+                        mixins.UpdateModelMixin, viewsets.GenericViewSet):
+    """Each person's enrollment per benefit year. POST/PATCH set ``participation`` (enrol or an
+    exclusion reason); money statuses are changed only by collections and refunds."""
+
+    permission_classes = [RosterPermission, ReadOnlyRolesPermission]
+    serializer_class = s.EnrollmentSerializer
+    queryset = Enrollment.objects.none()
+    filterset_class = EnrollmentFilterSet
+    ordering_fields = ["year", "id"]
+    http_method_names = ["get", "post", "patch", "head", "options"]
+
+    def get_queryset(self):
+        return Enrollment.objects.visible_to(self.request.user).select_related("person").order_by("-year", "person_id")
+
+    def _set(self, person, year, data):
+        try:
+            return services.enrollment_set(
+                actor=self.request.user, person=person, year=year, participation=data["participation"],
+                reason_note=data.get("reason_note", ""), tier=data.get("tier", 1),
+            )
+        except services.RosterInvalid as exc:
+            raise ValidationError(exc.members.get(0, exc.as_dict())) from None
+
+    def create(self, request, *args, **kwargs):
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        if not data.get("participation"):
+            raise ValidationError({"participation": ["请选择参保或不参保原因。"]})
+        enrollment = self._set(data["person"], data.get("year") or self.year(), data)
+        return Response(self.get_serializer(enrollment).data, status=status.HTTP_201_CREATED)
+
+    def update(self, request, *args, **kwargs):
+        enrollment = self.get_object()
+        serializer = self.get_serializer(enrollment, data=request.data, partial=True)
+        serializer.is_valid(raise_exception=True)
+        data = dict(serializer.validated_data)
+        data.setdefault("participation", services.participation_of(enrollment))
+        data.setdefault("tier", enrollment.tier)
+        data.setdefault("reason_note", enrollment.reason_note)
+        result = self._set(enrollment.person, enrollment.year, data)
+        if result is None:
+            return Response(status=status.HTTP_204_NO_CONTENT)
+        return Response(self.get_serializer(result).data)
+
+    @extend_schema(request=s.CarryOverSerializer, responses=s.CarryOverReportSerializer)
+    @action(detail=False, methods=["post"], url_path="carry-over", serializer_class=s.CarryOverSerializer)
+    def carry_over(self, request):
+        """Carry a village's roster into a new benefit year (see the carry-over page)."""
+        serializer = s.CarryOverSerializer(data=request.data, context=self.get_serializer_context())
+        serializer.is_valid(raise_exception=True)
+        d = serializer.validated_data
+        from_year = d.get("from_year")
+        if from_year is not None and from_year >= d["to_year"]:
+            raise ValidationError({"from_year": ["原年度必须早于转入年度。"]})
+        try:
+            report = services.carry_over(actor=request.user, village=d["village"], to_year=d["to_year"], from_year=from_year)
+        except services.RosterInvalid as exc:
+            raise _invalid(exc) from None
+        return Response(report.as_dict())
+
+
+__all__ = ["EnrollmentViewSet", "HouseholdViewSet", "PersonViewSet"]

@@ -1,0 +1,175 @@
+"""Roster spreadsheets through django-import-export: one row per person, into one village.
+
+Columns (Chinese headers, as clerks keep them): 户号, 住址, 姓名, 身份证号码, 与户主关系, 联系电话,
+户籍地, 在校大学生, 本年度参保, 原因说明, 档次. Each row is checked with the same rules as the
+household form; errors come back per row, in Chinese.
+"""
+
+from __future__ import annotations
+
+from django.core.exceptions import ValidationError
+from import_export import fields, resources, widgets
+
+from . import idcard, rules
+from .choices import REASONS_NEEDING_NOTE, ExclusionReason, Relation
+from .models import Household, Person
+from .services import ALLOWED_TIERS, ERR_DUPLICATE_ID, _set_participation
+
+COL_NUMBER, COL_ADDRESS, COL_NAME, COL_ID = "户号", "住址", "姓名", "身份证号码"
+COL_RELATION, COL_PHONE, COL_HUKOU, COL_STUDENT = "与户主关系", "联系电话", "户籍地", "在校大学生"
+COL_PARTICIPATION, COL_NOTE, COL_TIER = "本年度参保", "原因说明", "档次"
+REQUIRED_COLUMNS = (COL_NUMBER, COL_NAME, COL_ID)
+TEMPLATE_COLUMNS = [COL_NUMBER, COL_ADDRESS, COL_NAME, COL_ID, COL_RELATION, COL_PHONE, COL_HUKOU, COL_STUDENT,
+                    COL_PARTICIPATION, COL_NOTE, COL_TIER]
+
+ERR_MISSING_COLUMNS = "表格缺少必需的列：{columns}。第一行应为列名，如：" + "、".join(TEMPLATE_COLUMNS)
+ERR_NUMBER = "户号不能为空。"
+ERR_NAME = "姓名不能为空。"
+ERR_RELATION = "与户主关系“{value}”无法识别，可填：{choices}。"
+ERR_PARTICIPATION = "本年度参保“{value}”无法识别，可填：参保，或不参保原因（{choices}）。"
+ERR_NOTE = "选择“{reason}”时必须在“原因说明”中注明具体原因。"
+ERR_TIER = "档次应为1或2。"
+ERR_DUP_IN_FILE = "文件中第{row}行已有这个身份证号码。"
+
+RELATION_BY_LABEL = {str(c.label): c.value for c in Relation} | {c.value: c.value for c in Relation}
+RELATION_BY_LABEL |= {"本人": Relation.HEAD, "妻": Relation.SPOUSE, "夫": Relation.SPOUSE, "子": Relation.CHILD,
+                      "女": Relation.CHILD, "儿子": Relation.CHILD, "女儿": Relation.CHILD, "父亲": Relation.PARENT,
+                      "母亲": Relation.PARENT, "孙子": Relation.GRANDCHILD, "孙女": Relation.GRANDCHILD}
+REASON_BY_LABEL = {str(c.label): c.value for c in ExclusionReason} | {c.value: c.value for c in ExclusionReason}
+REASON_BY_LABEL |= {"职工医保": ExclusionReason.EMPLOYEE_INSURANCE, "外地参保": ExclusionReason.ENROLLED_ELSEWHERE,
+                    "拒绝参保": ExclusionReason.REFUSED, "拒缴": ExclusionReason.REFUSED, "死亡": ExclusionReason.DECEASED,
+                    "其他": ExclusionReason.OTHER, "服刑": ExclusionReason.PRISON, "参军": ExclusionReason.MILITARY}
+ENROL_WORDS = {"参保", "是", "缴费", "待缴费", rules.ENROL}
+YES_WORDS = {"是", "Y", "y", "1", "TRUE", "True", "true", "√"}
+
+
+def _text(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    return str(value).strip()
+
+
+class RosterResource(resources.ModelResource):
+    name = fields.Field(attribute="name", column_name=COL_NAME, widget=widgets.CharWidget())
+    id_number = fields.Field(attribute="id_number", column_name=COL_ID, widget=widgets.CharWidget())
+    phone = fields.Field(attribute="phone", column_name=COL_PHONE, widget=widgets.CharWidget())
+    hukou_place = fields.Field(attribute="hukou_place", column_name=COL_HUKOU, widget=widgets.CharWidget())
+
+    class Meta:
+        model = Person
+        fields = ("name", "id_number", "phone", "hukou_place")
+        import_id_fields = ("id_number",)
+        clean_model_instances = True
+        skip_diff = True
+        use_transactions = True
+
+    def __init__(self, *, actor, village, year: int):
+        super().__init__()
+        self.actor, self.village, self.year = actor, village, year
+        self._seen: dict[str, int] = {}
+        self._parsed: dict[int, dict] = {}
+
+    def before_import(self, dataset, **kwargs):
+        headers = [_text(h) for h in (dataset.headers or [])]
+        dataset.headers = headers
+        missing = [c for c in REQUIRED_COLUMNS if c not in headers]
+        if missing:
+            raise ValidationError(ERR_MISSING_COLUMNS.format(columns="、".join(missing)))
+
+    def before_import_row(self, row, **kwargs):
+        """Check the row with the roster's rules; normalise the ID so the lookup finds the person."""
+        number = kwargs.get("row_number")
+        errors: dict[str, list[str]] = {}
+        raw_id = row.get(COL_ID)
+        if isinstance(raw_id, (int, float)) and not isinstance(raw_id, bool):
+            errors[COL_ID] = [idcard.ERR_NUMERIC_CELL]
+        else:
+            try:
+                row[COL_ID] = idcard.parse(raw_id).number
+            except idcard.IdNumberError as exc:
+                errors[COL_ID] = [exc.message]
+        if COL_ID not in errors:
+            first = self._seen.setdefault(row[COL_ID], number)
+            if first != number:
+                errors[COL_ID] = [ERR_DUP_IN_FILE.format(row=first + 1)]
+        if not _text(row.get(COL_NUMBER)):
+            errors[COL_NUMBER] = [ERR_NUMBER]
+        row[COL_NAME] = _text(row.get(COL_NAME))
+        if not row[COL_NAME]:
+            errors[COL_NAME] = [ERR_NAME]
+        row[COL_PHONE] = _text(row.get(COL_PHONE))
+        row[COL_HUKOU] = _text(row.get(COL_HUKOU))
+        relation_raw = _text(row.get(COL_RELATION))
+        relation = RELATION_BY_LABEL.get(relation_raw) if relation_raw else Relation.OTHER
+        if relation is None:
+            errors[COL_RELATION] = [ERR_RELATION.format(value=relation_raw, choices="、".join(str(c.label) for c in Relation))]
+        part_raw = _text(row.get(COL_PARTICIPATION))
+        if not part_raw:
+            participation = None
+        elif part_raw in ENROL_WORDS:
+            participation = rules.ENROL
+        else:
+            participation = REASON_BY_LABEL.get(part_raw)
+            if participation is None:
+                errors[COL_PARTICIPATION] = [ERR_PARTICIPATION.format(
+                    value=part_raw, choices="、".join(str(c.label) for c in ExclusionReason))]
+        note = _text(row.get(COL_NOTE))
+        if participation in REASONS_NEEDING_NOTE and not note:
+            errors[COL_NOTE] = [ERR_NOTE.format(reason=ExclusionReason(participation).label)]
+        tier_raw = _text(row.get(COL_TIER)) or "1"
+        tier = int(tier_raw) if tier_raw.isdigit() else None
+        if tier not in ALLOWED_TIERS:
+            errors[COL_TIER] = [ERR_TIER]
+        if errors:
+            raise ValidationError(errors)
+        self._parsed[number] = {
+            "number": _text(row.get(COL_NUMBER)), "address": _text(row.get(COL_ADDRESS)), "relation": relation,
+            "participation": participation, "note": note, "tier": tier,
+            "student": _text(row.get(COL_STUDENT)) in YES_WORDS,
+        }
+
+    def import_instance(self, instance, row, **kwargs):
+        parsed = self._parsed[kwargs["row_number"]]
+        if instance.pk is not None and instance.household.village_id != self.village.pk:
+            holder = instance.household.village.full_name
+            raise ValidationError({COL_ID: [ERR_DUPLICATE_ID.format(place=holder, masked=idcard.mask(instance.id_number))]})
+        super().import_instance(instance, row, **kwargs)
+        household, created = Household.objects.get_or_create(
+            village=self.village, number=parsed["number"], defaults={"address": parsed["address"]}
+        )
+        if not created and parsed["address"] and household.address != parsed["address"]:
+            household.address = parsed["address"]
+            household.save()
+        instance.household = household
+        instance.relation = parsed["relation"]
+        instance.is_student = parsed["student"]
+        instance.fill_from_id()
+
+    def after_save_instance(self, instance, row, **kwargs):
+        parsed = self._parsed[kwargs["row_number"]]
+        if parsed["participation"] is not None:
+            _set_participation(
+                instance, year=self.year, village=self.village, participation=parsed["participation"],
+                reason_note=parsed["note"], tier=parsed["tier"],
+            )
+
+
+def row_messages(result) -> list[tuple[int, str]]:
+    """(spreadsheet row number, Chinese message) for every invalid or failed row (header is row 1)."""
+    out = []
+    for invalid in result.invalid_rows:
+        err = invalid.error
+        if hasattr(err, "message_dict"):
+            msgs = [f"{field}：{m}" if field != "__all__" else m for field, ms in err.message_dict.items() for m in ms]
+        else:
+            msgs = list(err.messages)
+        out.append((invalid.number + 1, "；".join(msgs)))
+    for number, errors in result.row_errors():
+        for e in errors:
+            out.append((number + 1, str(e.error)))
+    for e in result.base_errors:
+        err = e.error
+        out.append((1, "；".join(err.messages) if isinstance(err, ValidationError) else str(err)))
+    return sorted(out)

@@ -1,0 +1,272 @@
+"""Roster reads. Every selector starts from ``visible_to(user)``."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.db.models import Count, OuterRef, Prefetch, Q, Subquery
+
+from . import rules
+from .choices import RegionLevel
+from .models import Enrollment, Household, HouseholdNotice, Person, Region
+
+POLICY_MISSING = "尚未设置政策"
+
+
+def persons_with_status(*, user, year: int):
+    """Visible persons, each annotated with their ``year`` enrollment (status, reason, tier).
+
+    One query per page whatever the county's size: the enrollment columns are correlated
+    subqueries on the (person, year) unique index.
+    """
+    this_year = Enrollment.objects.filter(person=OuterRef("pk"), year=year)
+    return (
+        Person.objects.visible_to(user)
+        .select_related("household__village")
+        .annotate(
+            year_status=Subquery(this_year.values("status")[:1]),
+            year_reason=Subquery(this_year.values("exclusion_reason")[:1]),
+            year_tier=Subquery(this_year.values("tier")[:1]),
+        )
+    )
+
+
+def villages_for(user, *, township=None):
+    qs = Region.objects.visible_to(user).filter(level=RegionLevel.VILLAGE)
+    if township is not None:
+        qs = qs.filter(parent=township)
+    return qs.select_related("parent").annotate(household_count=Count("households")).order_by("sort_order", "code")
+
+
+def townships_for(user):
+    return Region.objects.visible_to(user).filter(level=RegionLevel.TOWNSHIP).order_by("sort_order", "code")
+
+
+def visible_region(user, pk, level):
+    if pk in (None, ""):
+        return None
+    try:
+        return Region.objects.visible_to(user).select_related("parent__parent").get(pk=int(pk), level=level)
+    except (Region.DoesNotExist, ValueError, TypeError):
+        return None
+
+
+def households_visible(user):
+    return Household.objects.visible_to(user).select_related("village__parent__parent")
+
+
+@dataclass
+class OwedView:
+    standard: Decimal | None = None
+    subsidy: Decimal | None = None
+    self_pay: Decimal | None = None
+    category: str = ""
+    missing: str = ""  # why nothing could be computed
+
+
+def owed_for(person: Person, *, year: int, tier: int = 1) -> OwedView:
+    """What a person owes for the year under the county's policy, or why it is unknown."""
+    from subsidies import selectors as subsidy_selectors  # subsidies depends on enrollment
+
+    try:
+        owed = subsidy_selectors.owed_by(person=person, year=year, tier=tier)
+    except subsidy_selectors.PolicyMissing:
+        return OwedView(missing=POLICY_MISSING)
+    return OwedView(
+        standard=owed.standard, subsidy=owed.subsidy, self_pay=owed.self_pay,
+        category=owed.category.name if owed.category else "",
+    )
+
+
+@dataclass
+class MemberRow:
+    person: Person
+    enrollment: Enrollment | None
+    owed: OwedView | None
+
+    @property
+    def status(self):
+        return self.enrollment.status if self.enrollment else None
+
+    @property
+    def is_gap(self) -> bool:
+        return rules.is_gap(is_deceased=self.person.is_deceased, status=self.status)
+
+
+def household_members(household: Household, *, year: int, with_owed: bool = True) -> list[MemberRow]:
+    """Members in order (head first), each with their ``year`` enrollment and what they owe."""
+    relation_order = {"head": 0, "spouse": 1}
+    members = (
+        household.members.select_related("household__village__parent__parent")
+        .prefetch_related(Prefetch("enrollments", queryset=Enrollment.objects.filter(year=year), to_attr="this_year"))
+        .order_by("id")
+    )
+    rows = []
+    for p in sorted(members, key=lambda p: (relation_order.get(p.relation, 2), p.pk)):
+        enrollment = p.this_year[0] if p.this_year else None
+        owed = None
+        if with_owed and not p.is_deceased and (enrollment is None or enrollment.status != "excluded"):
+            owed = owed_for(p, year=year, tier=enrollment.tier if enrollment else 1)
+        rows.append(MemberRow(person=p, enrollment=enrollment, owed=owed))
+    return rows
+
+
+def household_split(rows: list[MemberRow]) -> bool:
+    return rules.household_is_split([(r.person.is_deceased, r.status) for r in rows])
+
+
+def household_total(rows: list[MemberRow]) -> Decimal | None:
+    amounts = [r.owed.self_pay for r in rows if r.owed and r.owed.self_pay is not None and not rules.is_enrolled(r.status)]
+    return sum(amounts, Decimal("0.00")) if amounts else None
+
+
+def notice_for(household: Household, year: int) -> HouseholdNotice | None:
+    return HouseholdNotice.objects.filter(household=household, year=year).first()
+
+
+# --- History -----------------------------------------------------------------------------------
+
+@dataclass
+class HistoryEntry:
+    when: object
+    who: str
+    what: str
+    kind: str  # 新建 / 修改 / 删除
+    changes: list
+
+
+HISTORY_KIND = {"+": "新建", "~": "修改", "-": "删除"}
+HIDDEN_FIELDS = {"updated_at", "created_at", "id", "history_id"}
+
+
+def _field_label(model, name):
+    try:
+        return str(model._meta.get_field(name).verbose_name)
+    except Exception:
+        return name
+
+
+def _display(model, name, value):
+    if value in (None, ""):
+        return "（空）"
+    try:
+        f = model._meta.get_field(name)
+    except Exception:
+        return str(value)
+    if f.choices:
+        return str(dict(f.flatchoices).get(value, value))
+    if name == "id_number":
+        from .idcard import mask
+
+        return mask(value)
+    if isinstance(value, bool):
+        return "是" if value else "否"
+    return str(value)
+
+
+def history_entries(records, *, label=lambda r: "", limit: int = 50) -> list[HistoryEntry]:
+    """Who changed what and when, newest first, from simple_history records (any models)."""
+    records = list(records)
+    # Each record's predecessor, from the records at hand (no query per record).
+    previous = {}
+    last_seen = {}
+    for r in sorted(records, key=lambda r: (r.history_date, r.history_id)):
+        key = (r.instance_type, r.id)
+        previous[(key, r.history_id)] = last_seen.get(key)
+        last_seen[key] = r
+    entries = []
+    for r in records[:limit]:
+        model = r.instance_type
+        changes = []
+        prev = None
+        if r.history_type == "~":
+            prev = previous.get(((model, r.id), r.history_id)) or r.prev_record
+        if prev is not None:
+            delta = r.diff_against(prev)
+            for c in delta.changes:
+                if c.field in HIDDEN_FIELDS:
+                    continue
+                changes.append(
+                    f"{_field_label(model, c.field)}：{_display(model, c.field, c.old)} → {_display(model, c.field, c.new)}"
+                )
+        user = r.history_user
+        entries.append(
+            HistoryEntry(
+                when=r.history_date,
+                who=(user.get_full_name() or user.username) if user else "系统",
+                what=label(r),
+                kind=HISTORY_KIND.get(r.history_type, r.history_type),
+                changes=changes,
+            )
+        )
+    return entries
+
+
+def person_history(person: Person, *, limit: int = 50) -> list[HistoryEntry]:
+    records = list(person.history.select_related("history_user").order_by("-history_date")[:limit])
+    records += list(
+        Enrollment.history.filter(person_id=person.pk).select_related("history_user").order_by("-history_date")[:limit]
+    )
+    records.sort(key=lambda r: r.history_date, reverse=True)
+
+    def label(r):
+        if r.instance_type is Enrollment:
+            return f"{r.year}年度参保：{_display(Enrollment, 'status', r.status)}"
+        return "个人信息"
+
+    return history_entries(records, label=label, limit=limit)
+
+
+def household_history(household: Household, *, limit: int = 80) -> list[HistoryEntry]:
+    member_ids = set(Person.history.filter(household_id=household.pk).values_list("id", flat=True))
+    records = list(household.history.select_related("history_user").order_by("-history_date")[:limit])
+    records += list(
+        Person.history.filter(id__in=member_ids).select_related("history_user").order_by("-history_date")[:limit]
+    )
+    records += list(
+        Enrollment.history.filter(person_id__in=member_ids).select_related("history_user").order_by("-history_date")[:limit]
+    )
+    records += list(
+        HouseholdNotice.history.filter(household_id=household.pk).select_related("history_user").order_by("-history_date")[:limit]
+    )
+    records.sort(key=lambda r: r.history_date, reverse=True)
+
+    def label(r):
+        t = r.instance_type
+        if t is Household:
+            return "户信息"
+        if t is Person:
+            return f"成员 {r.name}"
+        if t is Enrollment:
+            return f"{r.year}年度参保（{_display(Enrollment, 'status', r.status)}）"
+        return f"{r.year}年度告知书/承诺书"
+
+    return history_entries(records, label=label, limit=limit)
+
+
+def roster_search(qs, q: str):
+    """Name, ID number (full, or its last digits) or household number.
+
+    Each kind of term gets the condition its index can answer: a full ID the unique index,
+    digits the household number (and the ID's tail), anything else the name.
+    """
+    from . import idcard
+
+    q = (q or "").strip()
+    if not q:
+        return qs
+    try:
+        norm = idcard.normalize(q)
+    except idcard.IdNumberError:
+        norm = q
+    if len(norm) == 18 and norm[:17].isdigit():
+        return qs.filter(id_number=norm)
+    if norm[:-1].isdigit() and (norm[-1].isdigit() or norm[-1] == "X"):
+        cond = Q(household__number=q)
+        if 4 <= len(norm) <= 6:
+            cond |= Q(id_number__endswith=norm)
+        elif len(norm) > 6:
+            cond |= Q(id_number__startswith=norm)
+        return qs.filter(cond)
+    return qs.filter(Q(name__contains=q) | Q(household__number=q))

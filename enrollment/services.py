@@ -1,0 +1,514 @@
+"""Roster writes: households with their members, enrollments, carry-over, notices, transfers.
+
+Every service is keyword-only, atomic, checks the actor's capability and scope, validates
+everything first and writes nothing unless everything is valid.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import ProtectedError
+from django.utils import timezone
+from simple_history.utils import bulk_create_with_history
+
+from . import audit, idcard, rules
+from .choices import PAID_STATUSES, REASONS_NEEDING_NOTE, EnrollmentStatus, ExclusionReason, RegionLevel, Relation
+from .models import Enrollment, Household, HouseholdNotice, Person, Region, TransferRequest, TransferStatus
+from .scoping import ERR_OUT_OF_SCOPE, LEVEL_DEPTH, ensure_visible, region_in_scope
+
+ERR_NO_EDIT = "您的角色不能修改花名册。"
+ERR_NOT_VILLAGE = "请选择村/社区。"
+ERR_NUMBER_REQUIRED = "请填写户号。"
+ERR_NUMBER_TAKEN = "本村已有户号为“{number}”的户。"
+ERR_NO_MEMBERS = "户内至少要有一名成员。"
+ERR_ONE_HEAD = "每户必须有且只有一名户主（现有{count}名）。"
+ERR_NAME_REQUIRED = "请填写姓名。"
+ERR_DUPLICATE_IN_FORM = "本户中已有人使用这个身份证号码（第{row}行）。"
+ERR_DUPLICATE_ID = "该身份证号码已在{place}登记（{masked}），一人只能建一档，不能重复登记。如确属本户，请申请转入。"
+ERR_DECEASED_DATE = "已死亡人员须填写死亡日期。"
+ERR_DECEASED_FUTURE = "死亡日期不能晚于今天。"
+ERR_DECEASED_ENROL = "已死亡人员不能参保，请选择不参保原因“已死亡”。"
+ERR_NOTE_REQUIRED = "选择“{reason}”时必须注明具体原因。"
+ERR_LOCKED = "本年度已{status}，不能在花名册中改为不参保或删除；如需退费请走退费流程。"
+ERR_DELETE_PAID = "已有缴费记录的人员不能删除；如已死亡请标记死亡，如已迁出请办理转出。"
+ERR_TIER = "缴费档次应为1或2。"
+ERR_YEAR = "待遇年度不正确。"
+ERR_TRANSFER_SAME = "此人已在本户中。"
+ERR_TRANSFER_UNKNOWN = "系统中没有这个身份证号码，请直接在本户中新增成员。"
+ERR_TRANSFER_PENDING = "此人已有一条待处理的转户申请。"
+ERR_TRANSFER_DECIDED = "该申请已处理。"
+ERR_TRANSFER_NOT_HOLDER = "只有此人现在所在地区的经办人员才能处理转户申请。"
+ERR_TRANSFER_PAID = "此人本年度已在原村缴费，转户后参保地不变，请在原村完成本年度征缴。"
+
+ALLOWED_TIERS = (1, 2)
+PARTICIPATION_CHOICES = [("", "— 未确定 —"), (rules.ENROL, "参保")] + [
+    (c.value, f"不参保：{c.label}") for c in ExclusionReason
+]
+
+
+class RosterInvalid(Exception):
+    """Everything that is wrong with a household and its members, to show next to each field."""
+
+    def __init__(self, *, household=None, members=None, non_field=None):
+        self.household: dict[str, list[str]] = household or {}
+        self.members: dict[int, dict[str, list[str]]] = members or {}
+        self.non_field: list[str] = non_field or []
+        super().__init__(self.as_text())
+
+    def as_text(self) -> str:
+        parts = list(self.non_field)
+        parts += [m for msgs in self.household.values() for m in msgs]
+        for i, errs in sorted(self.members.items()):
+            parts += [f"第{i + 1}行：{m}" for msgs in errs.values() for m in msgs]
+        return "；".join(parts)
+
+    def as_dict(self) -> dict:
+        data = dict(self.household)
+        if self.non_field:
+            data["non_field_errors"] = self.non_field
+        if self.members:
+            data["members"] = {str(i): errs for i, errs in sorted(self.members.items())}
+        return data
+
+
+@dataclass
+class MemberInput:
+    """One member row as a form or an API request gives it."""
+
+    name: str = ""
+    id_number: str = ""
+    relation: str = Relation.OTHER
+    phone: str = ""
+    hukou_place: str = ""
+    is_student: bool = False
+    is_deceased: bool = False
+    deceased_on: date | None = None
+    deceased_source: str = ""
+    participation: str | None = None  # None: leave the year's enrollment as it is
+    reason_note: str = ""
+    tier: int = 1
+    person: Person | None = None  # an existing member being edited
+    delete: bool = False
+    # Set by validation: the existing person (elsewhere) that holds this ID.
+    duplicate_of: Person | None = field(default=None, repr=False)
+
+    @classmethod
+    def from_dict(cls, data: dict, person: Person | None = None) -> MemberInput:
+        known = {k: v for k, v in data.items() if k in cls.__dataclass_fields__ and k not in ("person", "duplicate_of")}
+        for key in ("name", "phone", "hukou_place", "deceased_source", "reason_note"):
+            if known.get(key) is None:
+                known.pop(key, None)
+        return cls(person=person, **known)
+
+
+def require_edit(actor) -> None:
+    if not actor.can("roster.edit"):
+        raise PermissionDenied(ERR_NO_EDIT)
+
+
+def _check_village(actor, village) -> None:
+    if village is None or village.level != RegionLevel.VILLAGE:
+        raise RosterInvalid(household={"village": [ERR_NOT_VILLAGE]})
+    if not region_in_scope(actor, village):
+        raise PermissionDenied(ERR_OUT_OF_SCOPE)
+
+
+def _place(person: Person) -> str:
+    return person.household.village.full_name
+
+
+def _validate_member(m: MemberInput, *, today: date) -> dict[str, list[str]]:
+    """Rules of one row that need no other row (the database is asked only for the ID's holder)."""
+    errors: dict[str, list[str]] = {}
+
+    def add(key, msg):
+        errors.setdefault(key, []).append(msg)
+
+    if not (m.name or "").strip():
+        add("name", ERR_NAME_REQUIRED)
+    try:
+        info = idcard.parse(m.id_number, today=today)
+        m.id_number = info.number
+    except idcard.IdNumberError as exc:
+        add("id_number", exc.message)
+        info = None
+    if info is not None:
+        holder = (
+            Person.objects.select_related("household__village__parent__parent")
+            .filter(id_number=info.number)
+            .exclude(pk=m.person.pk if m.person else None)
+            .first()
+        )
+        if holder is not None:
+            m.duplicate_of = holder
+            add("id_number", ERR_DUPLICATE_ID.format(place=_place(holder), masked=idcard.mask(holder.id_number)))
+    if m.is_deceased:
+        if not m.deceased_on:
+            add("deceased_on", ERR_DECEASED_DATE)
+        elif m.deceased_on > today:
+            add("deceased_on", ERR_DECEASED_FUTURE)
+        if m.participation == rules.ENROL:
+            add("participation", ERR_DECEASED_ENROL)
+    if m.participation in REASONS_NEEDING_NOTE and not (m.reason_note or "").strip():
+        add("reason_note", ERR_NOTE_REQUIRED.format(reason=ExclusionReason(m.participation).label))
+    if m.tier not in ALLOWED_TIERS:
+        add("tier", ERR_TIER)
+    return errors
+
+
+def _locked_enrollment(person: Person | None, year: int) -> Enrollment | None:
+    """This year's enrollment if money has been taken for it (it cannot be changed here)."""
+    if person is None or person.pk is None:
+        return None
+    return (
+        Enrollment.objects.filter(person=person, year=year)
+        .filter(status__in=(*PAID_STATUSES, EnrollmentStatus.REFUNDED))
+        .first()
+    )
+
+
+@transaction.atomic
+def household_save(
+    *,
+    actor,
+    year: int,
+    members: list[MemberInput],
+    village: Region | None = None,
+    number: str = "",
+    address: str = "",
+    household: Household | None = None,
+    today: date | None = None,
+) -> Household:
+    """Create or update a household and all its members (and their ``year`` enrollment) at once.
+
+    ``members`` holds every row, including rows to delete, in display order: errors come back
+    keyed by that index. Nothing is written unless everything is valid.
+    """
+    require_edit(actor)
+    today = today or timezone.localdate()
+    if household is not None:
+        ensure_visible(actor, household)
+        village = village or household.village
+    _check_village(actor, village)
+    own_ids = {p.pk for p in household.members.all()} if household is not None else set()
+    for m in members:
+        if m.person is not None and m.person.pk not in own_ids:
+            raise PermissionDenied(ERR_OUT_OF_SCOPE)
+
+    hh_errors: dict[str, list[str]] = {}
+    number = (number or "").strip()
+    if not number:
+        hh_errors["number"] = [ERR_NUMBER_REQUIRED]
+    else:
+        taken = Household.objects.filter(village=village, number=number)
+        if household is not None:
+            taken = taken.exclude(pk=household.pk)
+        if taken.exists():
+            hh_errors["number"] = [ERR_NUMBER_TAKEN.format(number=number)]
+
+    member_errors: dict[int, dict[str, list[str]]] = {}
+    kept = [(i, m) for i, m in enumerate(members) if not m.delete]
+    seen: dict[str, int] = {}
+    for i, m in kept:
+        errs = _validate_member(m, today=today)
+        if "id_number" not in errs:
+            if m.id_number in seen:
+                errs.setdefault("id_number", []).append(ERR_DUPLICATE_IN_FORM.format(row=seen[m.id_number] + 1))
+            seen.setdefault(m.id_number, i)
+        locked = _locked_enrollment(m.person, year)
+        if locked is not None and m.participation not in (None, "", rules.ENROL):
+            errs.setdefault("participation", []).append(ERR_LOCKED.format(status=locked.get_status_display()))
+        if errs:
+            member_errors[i] = errs
+    for i, m in enumerate(members):
+        if m.delete and m.person is not None:
+            if m.person.enrollments.filter(status__in=(*PAID_STATUSES, EnrollmentStatus.REFUNDED)).exists():
+                member_errors.setdefault(i, {}).setdefault("delete", []).append(ERR_DELETE_PAID)
+
+    non_field = []
+    if not kept:
+        non_field.append(ERR_NO_MEMBERS)
+    else:
+        heads = sum(1 for _, m in kept if m.relation == Relation.HEAD)
+        if heads != 1:
+            non_field.append(ERR_ONE_HEAD.format(count=heads))
+    if hh_errors or member_errors or non_field:
+        raise RosterInvalid(household=hh_errors, members=member_errors, non_field=non_field)
+
+    # Everything is valid: write.
+    try:
+        with transaction.atomic():
+            if household is None:
+                household = Household(village=village)
+            household.village = village
+            household.number = number
+            household.address = (address or "").strip()
+            household.full_clean()
+            household.save()
+            for m in members:
+                if m.delete and m.person is not None:
+                    _delete_person(m.person)
+            for _, m in kept:
+                person = m.person or Person(household=household)
+                _apply_member(person, m)
+                person.household = household
+                person.full_clean()
+                person.save()
+                if m.participation is not None:
+                    _set_participation(person, year=year, village=village, participation=m.participation,
+                                       reason_note=m.reason_note, tier=m.tier)
+    except ValidationError as exc:
+        raise RosterInvalid(non_field=[m for msgs in exc.message_dict.values() for m in msgs]) from None
+    except IntegrityError:
+        # Someone else registered the same ID or household number a moment ago.
+        raise RosterInvalid(non_field=["保存时发现重复的户号或身份证号码（可能他人刚刚登记），请刷新后重试。"]) from None
+    return household
+
+
+def _apply_member(person: Person, m: MemberInput) -> None:
+    person.name = m.name.strip()
+    person.id_number = m.id_number
+    person.fill_from_id()  # sex and birth date always follow the ID number
+    person.relation = m.relation
+    person.phone = (m.phone or "").strip()
+    person.hukou_place = (m.hukou_place or "").strip()
+    person.is_student = bool(m.is_student)
+    person.is_deceased = bool(m.is_deceased)
+    person.deceased_on = m.deceased_on if m.is_deceased else None
+    person.deceased_source = (m.deceased_source or "").strip() if m.is_deceased else ""
+
+
+def _delete_person(person: Person) -> None:
+    try:
+        person.enrollments.all().delete()
+        person.delete()
+    except ProtectedError:
+        raise RosterInvalid(non_field=[f"{person.name}：{ERR_DELETE_PAID}"]) from None
+
+
+def _set_participation(person: Person, *, year: int, village, participation: str, reason_note: str, tier: int):
+    """This year's enrollment from the participation a clerk chose ('' = undecided: a gap)."""
+    if person.is_deceased and not participation:
+        participation = ExclusionReason.DECEASED
+    current = Enrollment.objects.filter(person=person, year=year).first()
+    if current is not None and current.status in (*PAID_STATUSES, EnrollmentStatus.REFUNDED):
+        return current  # money was taken: only collections and refunds change it
+    if not participation:
+        if current is not None:
+            current.delete()
+        return None
+    enrollment = current or Enrollment(person=person, year=year, village=village)
+    enrollment.tier = tier
+    if participation == rules.ENROL:
+        enrollment.status = EnrollmentStatus.PENDING
+        enrollment.exclusion_reason = ""
+        enrollment.reason_note = ""
+    else:
+        enrollment.status = EnrollmentStatus.EXCLUDED
+        enrollment.exclusion_reason = participation
+        enrollment.reason_note = (reason_note or "").strip() if participation in REASONS_NEEDING_NOTE else ""
+    if enrollment.pk is None or enrollment.status == EnrollmentStatus.PENDING:
+        enrollment.village = village
+    enrollment.full_clean()
+    enrollment.save()
+    return enrollment
+
+
+def participation_of(enrollment: Enrollment | None) -> str:
+    """The participation choice that reproduces an enrollment ('' for none)."""
+    if enrollment is None:
+        return ""
+    if enrollment.status == EnrollmentStatus.EXCLUDED:
+        return enrollment.exclusion_reason
+    return rules.ENROL
+
+
+def _member_input_from_person(person: Person) -> MemberInput:
+    return MemberInput(
+        person=person, name=person.name, id_number=person.id_number, relation=person.relation, phone=person.phone,
+        hukou_place=person.hukou_place, is_student=person.is_student, is_deceased=person.is_deceased,
+        deceased_on=person.deceased_on, deceased_source=person.deceased_source,
+    )
+
+
+@transaction.atomic
+def person_update(*, actor, person: Person, today: date | None = None, **changes) -> Person:
+    """Correct one person (e.g. a mistyped ID number): same rules as the household form."""
+    require_edit(actor)
+    ensure_visible(actor, person)
+    m = _member_input_from_person(person)
+    for key, value in changes.items():
+        if key in MemberInput.__dataclass_fields__ and key not in ("person", "duplicate_of", "delete"):
+            setattr(m, key, value)
+    errors = _validate_member(m, today=today or timezone.localdate())
+    if "relation" in changes and changes["relation"] != person.relation:
+        others = person.household.members.exclude(pk=person.pk)
+        heads = others.filter(relation=Relation.HEAD).count() + (1 if m.relation == Relation.HEAD else 0)
+        if heads != 1:
+            errors.setdefault("relation", []).append(ERR_ONE_HEAD.format(count=heads))
+    if errors:
+        raise RosterInvalid(members={0: errors})
+    _apply_member(person, m)
+    person.full_clean()
+    person.save()
+    return person
+
+
+@transaction.atomic
+def enrollment_set(
+    *, actor, person: Person, year: int, participation: str, reason_note: str = "", tier: int = 1
+) -> Enrollment | None:
+    """Record a person's participation in a benefit year: enrol (pending), or an exclusion reason."""
+    require_edit(actor)
+    ensure_visible(actor, person)
+    m = _member_input_from_person(person)
+    m.participation, m.reason_note, m.tier = participation, reason_note, tier
+    errors = {k: v for k, v in _validate_member(m, today=timezone.localdate()).items() if k != "id_number"}
+    if not 2000 <= int(year) <= 2100:
+        errors.setdefault("year", []).append(ERR_YEAR)
+    locked = _locked_enrollment(person, year)
+    if locked is not None and participation not in ("", rules.ENROL):
+        errors.setdefault("participation", []).append(ERR_LOCKED.format(status=locked.get_status_display()))
+    if errors:
+        raise RosterInvalid(members={0: errors})
+    return _set_participation(
+        person, year=year, village=person.household.village, participation=participation,
+        reason_note=reason_note, tier=tier,
+    )
+
+
+@transaction.atomic
+def carry_over(*, actor, village: Region, to_year: int, from_year: int | None = None) -> rules.CarryOverReport:
+    """Carry a village's roster of ``from_year`` (default: the year before) into ``to_year``.
+
+    People enrolled last year need no re-registration: each gets a ``to_year`` enrollment to pay
+    (same tier). The deceased, the excluded and the refunded are skipped; people who already have
+    a ``to_year`` record are left alone. Running it twice changes nothing the second time.
+    """
+    require_edit(actor)
+    _check_village(actor, village)
+    from_year = from_year or to_year - 1
+    report = rules.CarryOverReport(village=village.full_name, from_year=from_year, to_year=to_year)
+    # Everyone who lives in the village now (people who moved in bring last year's record along).
+    last = Enrollment.objects.filter(person__household__village=village, year=from_year)
+    has_next = set(
+        Enrollment.objects.filter(year=to_year, person__in=last.values("person_id")).values_list("person_id", flat=True)
+    )
+    new_rows = []
+    rows = last.order_by("pk").values_list("person_id", "status", "tier", "person__is_deceased")
+    for person_id, status, tier, is_deceased in rows.iterator(chunk_size=2000):
+        outcome = rules.carry_over_outcome(last_status=status, is_deceased=is_deceased, has_next=person_id in has_next)
+        report.counts[outcome] += 1
+        if outcome == rules.CARRY_CREATE:
+            new_rows.append(
+                Enrollment(person_id=person_id, year=to_year, village_id=village.pk, tier=tier, status=EnrollmentStatus.PENDING)
+            )
+    if new_rows:
+        bulk_create_with_history(new_rows, Enrollment, batch_size=1000, default_user=actor,
+                                 default_change_reason=f"{from_year}年度花名册结转")
+    audit.record(actor=actor, action="carry_over", obj=village, detail=report.as_dict())
+    return report
+
+
+@transaction.atomic
+def notice_set(
+    *, actor, household: Household, year: int, notice_receipt: bool, pledge_letter: bool, note: str = ""
+) -> HouseholdNotice:
+    """Record whether an unpaid household's notice receipt (告知书回执) and pledge letter (承诺书) are in."""
+    require_edit(actor)
+    ensure_visible(actor, household)
+    notice, _ = HouseholdNotice.objects.get_or_create(household=household, year=year)
+    notice.notice_receipt = bool(notice_receipt)
+    notice.pledge_letter = bool(pledge_letter)
+    notice.note = (note or "").strip()
+    notice.full_clean()
+    notice.save()
+    return notice
+
+
+@transaction.atomic
+def transfer_request(
+    *, actor, id_number: str, to_household: Household, relation: str = Relation.OTHER, note: str = ""
+) -> TransferRequest:
+    """Ask for a resident registered elsewhere to be moved into one of the actor's households."""
+    require_edit(actor)
+    ensure_visible(actor, to_household)
+    try:
+        number = idcard.parse(id_number).number
+    except idcard.IdNumberError as exc:
+        raise RosterInvalid(household={"id_number": [exc.message]}) from None
+    person = Person.objects.select_related("household").filter(id_number=number).first()
+    if person is None:
+        raise RosterInvalid(household={"id_number": [ERR_TRANSFER_UNKNOWN]})
+    if person.household_id == to_household.pk:
+        raise RosterInvalid(household={"id_number": [ERR_TRANSFER_SAME]})
+    if TransferRequest.objects.filter(person=person, status=TransferStatus.PENDING).exists():
+        raise RosterInvalid(household={"id_number": [ERR_TRANSFER_PENDING]})
+    transfer = TransferRequest(
+        person=person, from_household=person.household, to_household=to_household, relation=relation,
+        note=(note or "").strip(), requested_by=actor,
+    )
+    transfer.full_clean()
+    transfer.save()
+    return transfer
+
+
+def transfers_to_decide(user):
+    """Pending requests for people who live inside the user's region (the holding side decides)."""
+    pending = TransferRequest.objects.filter(status=TransferStatus.PENDING)
+    if user.is_superuser:
+        return pending
+    if not user.is_authenticated or not user.region_id:
+        return pending.none()
+    up = LEVEL_DEPTH[RegionLevel.VILLAGE] - LEVEL_DEPTH[user.region.level]
+    return pending.filter(**{f"from_household__village{'__parent' * up}_id": user.region_id})
+
+
+def can_decide(user, transfer: TransferRequest) -> bool:
+    if user.is_superuser:
+        return True
+    if not user.region_id or not user.can("roster.edit"):
+        return False
+    return region_in_scope(user, transfer.from_household.village)
+
+
+@transaction.atomic
+def transfer_decide(*, actor, transfer: TransferRequest, approve: bool) -> TransferRequest:
+    """The holding side approves (the person moves, with this year's unpaid enrollment) or rejects."""
+    require_edit(actor)
+    transfer = TransferRequest.objects.select_for_update().get(pk=transfer.pk)
+    if not can_decide(actor, transfer):
+        raise PermissionDenied(ERR_TRANSFER_NOT_HOLDER)
+    if transfer.status != TransferStatus.PENDING:
+        raise RosterInvalid(non_field=[ERR_TRANSFER_DECIDED])
+    if approve:
+        person = transfer.person
+        person.household = transfer.to_household
+        person.relation = transfer.relation if transfer.relation != Relation.HEAD else Relation.OTHER
+        person.full_clean()
+        person.save()
+        # Unpaid enrollments follow the person to the new village; paid ones stay where the money was taken.
+        unpaid = Enrollment.objects.filter(person=person, status__in=(EnrollmentStatus.PENDING, EnrollmentStatus.EXCLUDED))
+        for enrollment in unpaid.exclude(village=transfer.to_household.village):
+            enrollment.village = transfer.to_household.village
+            enrollment.save()
+        transfer.status = TransferStatus.APPROVED
+    else:
+        transfer.status = TransferStatus.REJECTED
+    transfer.decided_by = actor
+    transfer.decided_at = timezone.now()
+    transfer.save()
+    return transfer
+
+
+def reveal_id(*, actor, person: Person) -> str:
+    """The full ID number for a role that needs it; every look is recorded."""
+    if not actor.can("id.full"):
+        raise PermissionDenied("您的角色只能查看脱敏后的身份证号码。")
+    ensure_visible(actor, person)
+    audit.record(actor=actor, action=audit.ACTION_VIEW_FULL_ID, obj=person)
+    return person.id_number

@@ -1,0 +1,38 @@
+from django import template
+
+from .. import idcard
+
+register = template.Library()
+
+
+@register.filter
+def masked(number):
+    """411325********1234"""
+    return idcard.mask(number)
+
+
+@register.filter
+def money(value):
+    if value is None or value == "":
+        return ""
+    return f"{value:.2f}"
+
+
+@register.filter
+def status_label(value):
+    from ..choices import EnrollmentStatus
+
+    try:
+        return EnrollmentStatus(value).label
+    except ValueError:
+        return ""
+
+
+@register.filter
+def reason_label(value):
+    from ..choices import ExclusionReason
+
+    try:
+        return ExclusionReason(value).label
+    except ValueError:
+        return ""

@@ -1,0 +1,1 @@
+"""Roster pages. Thin: forms validate shapes, services write, selectors read."""

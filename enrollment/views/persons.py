@@ -1,0 +1,75 @@
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_POST
+
+from .. import selectors
+from ..history import recent_changes
+from ..models import AuditEvent, Person, TransferRequest
+from ..services import RosterInvalid, can_decide, reveal_id, transfer_decide, transfers_to_decide
+from .common import needs, page_year
+
+MSG_TRANSFER_APPROVED = "已同意：{name}已转入{place}。"
+MSG_TRANSFER_REJECTED = "已退回转户申请。"
+
+
+@needs("roster.view")
+def person_detail(request, pk):
+    person = get_object_or_404(Person.objects.visible_to(request.user).select_related("household__village__parent__parent"), pk=pk)
+    year = page_year(request, person.household.village)
+    enrollments = list(person.enrollments.select_related("village").order_by("-year"))
+    ctx = {
+        "person": person, "year": year, "enrollments": enrollments, "history": selectors.person_history(person),
+        "full_id": None, "can_reveal": request.user.can("id.full"),
+        "transfers": person.transfer_requests.select_related("to_household__village", "from_household__village")[:10],
+    }
+    if request.method == "POST" and request.POST.get("reveal"):
+        ctx["full_id"] = reveal_id(actor=request.user, person=person)
+    return render(request, "enrollment/person_detail.html", ctx)
+
+
+@needs("roster.view")
+def transfer_list(request):
+    user = request.user
+    to_decide = transfers_to_decide(user).select_related("person", "to_household__village", "from_household__village", "requested_by")
+    mine = TransferRequest.objects.visible_to(user).select_related("person", "to_household__village", "from_household__village")[:50]
+    return render(request, "enrollment/transfer_list.html", {"to_decide": to_decide[:100], "mine": mine})
+
+
+@require_POST
+@needs("roster.edit")
+def transfer_decide_view(request, pk):
+    transfer = get_object_or_404(transfers_to_decide(request.user), pk=pk)
+    if not can_decide(request.user, transfer):
+        raise PermissionDenied
+    approve = request.POST.get("decision") == "approve"
+    try:
+        transfer = transfer_decide(actor=request.user, transfer=transfer, approve=approve)
+    except RosterInvalid as exc:
+        messages.error(request, exc.as_text())
+    else:
+        if approve:
+            messages.success(request, MSG_TRANSFER_APPROVED.format(name=transfer.person.name, place=transfer.to_household))
+        else:
+            messages.success(request, MSG_TRANSFER_REJECTED)
+    return redirect(reverse("enrollment:transfer_list"))
+
+
+@needs("audit.view")
+def audit_list(request):
+    """Reads and actions (full-ID views, exports, imports) and recent roster changes in the county."""
+    user = request.user
+    events = AuditEvent.objects.visible_to(user).select_related("actor", "region")
+    action = request.GET.get("action", "")
+    if action:
+        events = events.filter(action=action)
+    page = Paginator(events, 50).get_page(request.GET.get("page"))
+    county = user.county
+    changes = recent_changes(user=user, limit=50)
+    actions = AuditEvent.objects.visible_to(user).order_by().values_list("action", flat=True).distinct()
+    return render(request, "enrollment/audit_list.html", {
+        "page_obj": page, "events": page.object_list, "changes": changes, "actions": sorted(set(actions)), "action": action,
+        "year": page_year(request, county),
+    })

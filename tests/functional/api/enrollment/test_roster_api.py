@@ -1,0 +1,150 @@
+"""/api/households/, /api/persons/, /api/enrollments/: same rules and scoping as the pages."""
+
+from datetime import date
+
+import pytest
+from rest_framework.test import APIClient
+
+from enrollment.choices import EnrollmentStatus
+from enrollment.models import AuditEvent, Enrollment, Household, Person
+from tests.factories import EnrollmentFactory, PersonFactory, make_id
+from tests.factories.enrollment import BIRTHS_OF_FIVE, NAMES_OF_FIVE, RELATIONS_OF_FIVE, household_with
+from tests.factories.subsidies import PolicyYearFactory
+
+YEAR = 2026
+
+
+@pytest.fixture
+def api():
+    def make(user):
+        c = APIClient()
+        c.force_authenticate(user)
+        return c
+
+    return make
+
+
+def five(ids=None):
+    ids = ids or [make_id(born=b) for b in BIRTHS_OF_FIVE]
+    return [{"name": n, "id_number": i, "relation": r.value, "participation": "enrol"}
+            for n, i, r in zip(NAMES_OF_FIVE, ids, RELATIONS_OF_FIVE, strict=True)]
+
+
+def test_build_a_household_of_five_correct_an_id_and_see_what_each_owes(api, users, regions):
+    PolicyYearFactory(county=regions["county"], year=YEAR)
+    c = api(users["collector"])
+    resp = c.post(f"/api/households/?year={YEAR}", {"village": regions["v1"].pk, "number": "0501", "address": "五组", "members": five()}, format="json")
+    assert resp.status_code == 201, resp.content
+    data = resp.json()
+    assert len(data["member_rows"]) == 5 and data["split"] is False
+    assert [m["owed"]["self_pay"] for m in data["member_rows"]] == ["400.00"] * 5, data["member_rows"]
+    assert all("*" in m["id_number"] for m in data["member_rows"])  # masked
+    person_id = data["member_rows"][2]["id"]
+    right = make_id(born=date(2005, 1, 22))
+    bad = right[:17] + ("0" if right[17] != "0" else "1")
+    resp = c.patch(f"/api/persons/{person_id}/", {"id_number": bad}, format="json")
+    assert resp.status_code == 400 and "校验位" in str(resp.json())
+    resp = c.patch(f"/api/persons/{person_id}/", {"id_number": right}, format="json")
+    assert resp.status_code == 200 and resp.json()["birth_date"] == "2005-01-22"
+    assert Person.objects.get(pk=person_id).id_number == right
+
+
+def test_invalid_household_writes_nothing_and_errors_are_per_row(api, users, regions):
+    members = five()
+    members[3]["id_number"] = "123"
+    resp = api(users["collector"]).post("/api/households/", {"village": regions["v1"].pk, "number": "0502", "members": members}, format="json")
+    assert resp.status_code == 400
+    assert "应为18位" in resp.json()["members"]["3"]["id_number"][0]
+    assert not Household.objects.exists()
+
+
+def test_duplicate_id_via_api(api, users, regions):
+    elsewhere = PersonFactory(household__village=regions["v3"])
+    members = five()
+    members[1]["id_number"] = elsewhere.id_number
+    resp = api(users["collector"]).post("/api/households/", {"village": regions["v1"].pk, "number": "0503", "members": members}, format="json")
+    assert resp.status_code == 400 and elsewhere.masked_id in resp.json()["members"]["1"]["id_number"][0]
+
+
+def test_update_household_adds_and_removes_members(api, users, regions):
+    c = api(users["collector"])
+    data = c.post(f"/api/households/?year={YEAR}", {"village": regions["v1"].pk, "number": "0504", "members": five()}, format="json").json()
+    gone = data["member_rows"][4]["id"]
+    resp = c.patch(f"/api/households/{data['id']}/?year={YEAR}", {"members": [
+        {"id": gone, "delete": True},
+        {"name": "王宝宝", "id_number": make_id(born=date(2026, 9, 1)), "relation": "grandchild", "participation": "enrol"},
+    ]}, format="json")
+    assert resp.status_code == 200, resp.content
+    names = {m["name"] for m in resp.json()["member_rows"]}
+    assert "王宝宝" in names and "王德福" not in names and len(names) == 5
+
+
+def test_lists_are_scoped_and_masked(api, users, regions):
+    _, mine = household_with(regions["v1"], [EnrollmentStatus.PENDING], year=YEAR)
+    _, theirs = household_with(regions["v3"], [EnrollmentStatus.PENDING], year=YEAR)
+    c = api(users["clerk"])
+    for path in ("/api/households/", "/api/persons/", "/api/enrollments/"):
+        resp = c.get(path, {"year": YEAR})
+        assert resp.status_code == 200
+        assert resp.json()["count"] == 1, path
+    persons = c.get("/api/persons/", {"year": YEAR}).json()["results"]
+    assert persons[0]["id_number"] == mine[0].masked_id and persons[0]["status"] == "pending"
+    assert c.get(f"/api/persons/{theirs[0].pk}/").status_code == 404
+    assert c.get(f"/api/households/{theirs[0].household_id}/").status_code == 404
+    assert c.patch(f"/api/persons/{theirs[0].pk}/", {"name": "x"}, format="json").status_code == 404
+
+
+def test_person_filters(api, users, regions):
+    household_with(regions["v1"], [EnrollmentStatus.CONFIRMED, None], year=YEAR)
+    c = api(users["clerk"])
+    gaps = c.get("/api/persons/", {"year": YEAR, "status": "gap"}).json()
+    assert gaps["count"] == 1 and gaps["results"][0]["status"] is None
+    assert c.get("/api/enrollments/", {"year": YEAR, "status": "confirmed"}).json()["count"] == 1
+    assert c.get("/api/persons/", {"village": regions["v3"].pk}).status_code == 400  # not a visible village
+
+
+def test_reveal_full_id_is_logged(api, users, regions):
+    person = PersonFactory(household__village=regions["v1"])
+    resp = api(users["collector"]).post(f"/api/persons/{person.pk}/reveal/")
+    assert resp.json() == {"id_number": person.id_number}
+    assert AuditEvent.objects.filter(action="view_full_id", object_id=str(person.pk)).exists()
+    assert api(users["leader"]).post(f"/api/persons/{person.pk}/reveal/").status_code == 403
+
+
+def test_enrollment_participation_and_carry_over(api, users, regions):
+    person = PersonFactory(household__village=regions["v1"])
+    c = api(users["collector"])
+    resp = c.post("/api/enrollments/", {"person": person.pk, "year": YEAR - 1, "participation": "refused"}, format="json")
+    assert resp.status_code == 400 and "注明" in str(resp.json())
+    resp = c.post("/api/enrollments/", {"person": person.pk, "year": YEAR - 1, "participation": "enrol"}, format="json")
+    assert resp.status_code == 201 and resp.json()["status"] == "pending"
+    Enrollment.objects.filter(pk=resp.json()["id"]).update(status=EnrollmentStatus.CONFIRMED)
+    EnrollmentFactory(person=PersonFactory(household__village=regions["v1"], is_deceased=True, deceased_on=date(2025, 5, 1)),
+                      year=YEAR - 1, status=EnrollmentStatus.CONFIRMED)
+    resp = c.post("/api/enrollments/carry-over/", {"village": regions["v1"].pk, "to_year": YEAR}, format="json")
+    assert resp.status_code == 200 and resp.json()["created"] == 1 and resp.json()["deceased"] == 1
+    assert api(users["clerk2"]).post("/api/enrollments/carry-over/", {"village": regions["v1"].pk, "to_year": YEAR}, format="json").status_code == 400
+
+
+@pytest.mark.parametrize("user_key", ["leader", "bureau", "tax"])
+def test_read_only_roles_cannot_write(api, users, regions, user_key):
+    c = api(users[user_key])
+    assert c.get("/api/households/").status_code == 200
+    resp = c.post("/api/households/", {"village": regions["v1"].pk, "number": "9", "members": five()}, format="json")
+    assert resp.status_code == 403
+
+
+def test_department_role_cannot_read_the_roster(api, users):
+    assert api(users["dept"]).get("/api/persons/").status_code == 403
+
+
+def test_list_query_count_is_bounded(api, users, regions, django_assert_max_num_queries):
+    for _ in range(30):
+        household_with(regions["v1"], [EnrollmentStatus.PENDING, None], year=YEAR)
+    c = api(users["clerk"])
+    with django_assert_max_num_queries(8):
+        assert c.get("/api/persons/", {"year": YEAR}).status_code == 200
+    with django_assert_max_num_queries(8):
+        assert c.get("/api/households/", {"year": YEAR}).status_code == 200
+    with django_assert_max_num_queries(8):
+        assert c.get("/api/enrollments/", {"year": YEAR}).status_code == 200

@@ -1,0 +1,74 @@
+from datetime import date
+
+import pytest
+
+from enrollment import rules
+from enrollment.choices import EnrollmentStatus as S
+from enrollment.years import parse_year, year_from_window
+
+L = False  # living
+D = True  # deceased
+
+
+@pytest.mark.parametrize(
+    "members, split",
+    [
+        ([], False),
+        ([(L, S.CONFIRMED)], False),
+        ([(L, S.CONFIRMED), (L, S.PAID)], False),
+        ([(L, S.CONFIRMED), (L, None)], True),  # one paid, one not registered
+        ([(L, S.PAID), (L, S.PENDING)], True),  # one paid, one still to pay
+        ([(L, S.PAID), (L, S.EXCLUDED)], False),  # excluded with a reason is not eligible
+        ([(L, S.PAID), (D, None)], False),  # the deceased are not eligible
+        ([(L, S.PENDING), (L, None)], False),  # nobody enrolled yet: not split
+        ([(L, S.DECLARED), (L, S.REFUNDED)], True),
+        ([(L, S.EXCLUDED), (L, S.EXCLUDED)], False),
+    ],
+)
+def test_whole_household_rule(members, split):
+    assert rules.household_is_split(members) is split
+
+
+@pytest.mark.parametrize(
+    "last, deceased, has_next, outcome",
+    [
+        (S.CONFIRMED, False, False, rules.CARRY_CREATE),
+        (S.PENDING, False, False, rules.CARRY_CREATE),
+        (S.PAID, False, True, rules.CARRY_EXISTS),
+        (S.CONFIRMED, True, False, rules.CARRY_DECEASED),
+        (S.EXCLUDED, False, False, rules.CARRY_EXCLUDED),
+        (S.REFUNDED, False, False, rules.CARRY_REFUNDED),
+        (S.EXCLUDED, True, True, rules.CARRY_EXISTS),
+    ],
+)
+def test_carry_over_outcome(last, deceased, has_next, outcome):
+    assert rules.carry_over_outcome(last_status=last, is_deceased=deceased, has_next=has_next) == outcome
+
+
+def test_carry_over_report_says_what_it_did():
+    report = rules.CarryOverReport(village="甲一村", from_year=2025, to_year=2026)
+    report.counts.update({rules.CARRY_CREATE: 3, rules.CARRY_DECEASED: 1})
+    text = report.summary()
+    assert "3人" in text and "已死亡" in text and "2026" in text
+    assert report.as_dict()["created"] == 3
+
+
+@pytest.mark.parametrize(
+    "today, windows, year",
+    [
+        (date(2026, 11, 22), [], 2027),
+        # Inside the autumn window of benefit year 2027.
+        (date(2026, 11, 22), [(2027, date(2026, 9, 1), date(2026, 12, 31), None), (2026, date(2025, 9, 1), date(2025, 12, 31), None)], 2027),
+        # In the extension (Shizhu: to the end of February).
+        (date(2027, 2, 10), [(2027, date(2026, 9, 1), date(2026, 12, 31), date(2027, 2, 28))], 2027),
+        # Demo data only for 2025, outside any window: the latest policy year.
+        (date(2026, 11, 22), [(2025, date(2024, 9, 1), date(2024, 12, 31), None), (2024, date(2023, 9, 1), date(2023, 12, 31), None)], 2025),
+    ],
+)
+def test_current_benefit_year(today, windows, year):
+    assert year_from_window(today, windows) == year
+
+
+@pytest.mark.parametrize("raw, year", [("2025", 2025), ("x", None), (None, None), ("1800", None), (" 2026 ", 2026)])
+def test_parse_year(raw, year):
+    assert parse_year(raw) == year
