@@ -1,5 +1,15 @@
+from django.urls import path
 from rest_framework.routers import SimpleRouter
 
-router = SimpleRouter(trailing_slash=True)
+from . import views
 
-urlpatterns = router.urls
+router = SimpleRouter(trailing_slash=True)
+router.register("policies", views.PolicyYearViewSet, basename="policy")
+router.register("subsidy-categories", views.SubsidyCategoryViewSet, basename="subsidy-category")
+router.register("identities", views.PersonIdentityViewSet, basename="identity")
+
+urlpatterns = [
+    path("quote/", views.QuoteView.as_view(), name="quote"),
+    path("quote/options/", views.QuoteOptionsView.as_view(), name="quote-options"),
+    *router.urls,
+]

@@ -36,7 +36,7 @@ class PolicyYear(models.Model):
     payment_day_from = models.PositiveSmallIntegerField("每月缴费起始日", null=True, blank=True)
     payment_day_to = models.PositiveSmallIntegerField("每月缴费截止日", null=True, blank=True)
 
-    fiscal_subsidy = money(verbose_name="财政补助（元/人）", default=Decimal("0.00"))
+    fiscal_subsidy = money(verbose_name="财政补助（元/人）", null=True, blank=True, help_text="未写明时留空")
     # Mid-year (second half) enrollment: non-low-income residents pay standard + fiscal subsidy.
     midyear_from = models.DateField("下半年参保起始日", null=True, blank=True)
     midyear_pays_fiscal_subsidy = models.BooleanField("下半年参保须自缴财政补助部分", default=False)
@@ -58,11 +58,15 @@ class PolicyYear(models.Model):
 
     # Targets and awards.
     target_rate = models.DecimalField("总体参保率目标（%）", max_digits=5, decimal_places=2, null=True, blank=True)
+    target_persons = models.PositiveIntegerField("参保人数目标", null=True, blank=True)
     work_fund_per_person = money(verbose_name="工作经费（元/参保人）", null=True, blank=True)
     prize_pool = money(verbose_name="奖励资金总额", null=True, blank=True)
 
     # Newborns, waiting periods and refunds.
     newborn_window_days = models.PositiveSmallIntegerField("新生儿参保期限（天）", default=90)
+    newborn_window_months = models.PositiveSmallIntegerField(
+        "新生儿参保期限（月）", null=True, blank=True, help_text="按月计算的地方（沁水：出生之日起六个月）填此项，优先于天数"
+    )
     newborn_free_if_parent_insured = models.BooleanField("父母参保的新生儿免缴", default=False)
     newborn_late_wait_days = models.PositiveSmallIntegerField(
         "新生儿逾期参保等待天数", default=0, help_text="石柱：逾期参保从足额缴费后90日起享受"
@@ -72,7 +76,14 @@ class PolicyYear(models.Model):
     waiting_floor_months = models.PositiveSmallIntegerField("断保4年以上等待期下限（月）", default=6)
     waiting_floor_after_break_years = models.PositiveSmallIntegerField("适用下限的断保年数", default=4)
     employee_transfer_days = models.PositiveSmallIntegerField("职工医保断保后接续期限（天）", default=90)
-    late_identity_refunds_difference = models.BooleanField("征缴期内新认定身份退还差额", default=True)
+    late_identity_refunds_difference = models.BooleanField("新认定身份退还差额", default=True)
+    refund_only_if_paid_in_full = models.BooleanField(
+        "仅全额缴费者事后资助", default=False, help_text="石柱：享受资助参保后身份发生变化的，不再进行差额资助"
+    )
+    refund_after_window = models.BooleanField(
+        "征缴期结束后变更身份也退差额", default=False, help_text="高阳：集中征缴期结束后变更身份的，退费处理"
+    )
+    refund_deadline = models.DateField("退费受理截止", null=True, blank=True)
     whole_household_rule = models.BooleanField("同一户口簿成员须同时参保", default=False)
 
     # Critical-illness incentives.
@@ -182,6 +193,7 @@ class PhaseTarget(models.Model):
     name = models.CharField("阶段", max_length=50)
     due = models.DateField("截止日期")
     rate = models.DecimalField("目标（%）", max_digits=5, decimal_places=2)
+    history = HistoricalRecords()
 
     class Meta:
         verbose_name = "阶段目标"
@@ -196,8 +208,9 @@ class PrizeGrade(models.Model):
     policy = models.ForeignKey(PolicyYear, verbose_name="政策年度", on_delete=models.CASCADE, related_name="prize_grades")
     rank = models.PositiveSmallIntegerField("等次", help_text="1=一等奖")
     name = models.CharField("名称", max_length=20)
-    count = models.PositiveSmallIntegerField("名额")
+    count = models.PositiveSmallIntegerField("名额", null=True, blank=True, help_text="文件未写明时留空")
     amount = money(verbose_name="每个奖金（元）", null=True, blank=True)
+    history = HistoricalRecords()
 
     class Meta:
         verbose_name = "奖项"
@@ -206,4 +219,4 @@ class PrizeGrade(models.Model):
         constraints = [models.UniqueConstraint(fields=["policy", "rank"], name="prize_policy_rank_unique")]
 
     def __str__(self):
-        return f"{self.name} × {self.count}"
+        return f"{self.name} × {self.count if self.count is not None else '未定'}"

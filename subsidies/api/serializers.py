@@ -1,0 +1,128 @@
+from rest_framework import serializers
+
+from ..models import CategorySubsidy, PersonIdentity, PhaseTarget, PolicyYear, PrizeGrade, SubsidyCategory, Tier
+
+ERR_YEAR_RANGE = "年度应在2000–2100之间。"
+
+
+class QuoteQuerySerializer(serializers.Serializer):
+    county = serializers.CharField(max_length=12, help_text="县/区编码，如 500240")
+    year = serializers.IntegerField(min_value=2000, max_value=2100, help_text="待遇年度")
+    tier = serializers.IntegerField(min_value=1, max_value=9, default=1)
+    categories = serializers.CharField(required=False, allow_blank=True, default="", help_text="资助类别编码或名称，逗号分隔")
+    student = serializers.BooleanField(required=False, default=False, help_text="在校大学生标准")
+    paid_on = serializers.DateField(required=False, allow_null=True, default=None)
+    birth_date = serializers.DateField(required=False, allow_null=True, default=None)
+    registered_on = serializers.DateField(required=False, allow_null=True, default=None)
+    break_years = serializers.IntegerField(required=False, min_value=0, max_value=100, default=0)
+    backpaid_years = serializers.IntegerField(required=False, min_value=0, max_value=100, default=0)
+    parent_insured = serializers.BooleanField(required=False, default=False)
+
+    def category_list(self):
+        raw = self.validated_data.get("categories") or ""
+        return [p for p in raw.replace("，", ",").split(",") if p.strip()]
+
+
+class QuoteCategorySerializer(serializers.Serializer):
+    code = serializers.CharField()
+    name = serializers.CharField()
+
+
+class QuoteSerializer(serializers.Serializer):
+    county = serializers.CharField()
+    county_name = serializers.CharField()
+    year = serializers.IntegerField()
+    tier = serializers.IntegerField()
+    standard = serializers.DecimalField(max_digits=12, decimal_places=2)
+    subsidy = serializers.DecimalField(max_digits=12, decimal_places=2)
+    self_pay = serializers.DecimalField(max_digits=12, decimal_places=2)
+    category = QuoteCategorySerializer(allow_null=True)
+    notes = serializers.ListField(child=serializers.CharField())
+    benefit_start = serializers.DateField(allow_null=True, required=False)
+    benefit_reason = serializers.CharField(allow_blank=True, required=False)
+    waiting_months = serializers.IntegerField(required=False)
+
+
+class QuoteErrorSerializer(serializers.Serializer):
+    detail = serializers.CharField()
+
+
+class CategoryAmountSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = CategorySubsidy
+        fields = ["tier", "amount", "percent"]
+
+
+class SubsidyCategorySerializer(serializers.ModelSerializer):
+    amounts = CategoryAmountSerializer(many=True, read_only=True)
+    county = serializers.CharField(source="policy.county.code", read_only=True)
+    year = serializers.IntegerField(source="policy.year", read_only=True)
+
+    class Meta:
+        model = SubsidyCategory
+        fields = [
+            "id", "county", "year", "code", "name", "department", "department_label",
+            "applies_to_all", "is_low_income", "is_special_group", "sort_order", "amounts",
+        ]
+
+
+class TierSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Tier
+        fields = ["number", "name", "standard", "student_standard"]
+
+
+class PhaseTargetSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = PhaseTarget
+        fields = ["name", "due", "rate"]
+
+
+class PrizeGradeSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = PrizeGrade
+        fields = ["rank", "name", "count", "amount"]
+
+
+class PolicyYearSerializer(serializers.ModelSerializer):
+    county_code = serializers.CharField(source="county.code", read_only=True)
+    county_name = serializers.CharField(source="county.name", read_only=True)
+    tiers = TierSerializer(many=True, read_only=True)
+    categories = SubsidyCategorySerializer(many=True, read_only=True)
+    phase_targets = PhaseTargetSerializer(many=True, read_only=True)
+    prize_grades = PrizeGradeSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = PolicyYear
+        exclude = ["county"]
+
+
+class PublicCategorySerializer(serializers.Serializer):
+    code = serializers.CharField()
+    name = serializers.CharField()
+    applies_to_all = serializers.BooleanField()
+
+
+class PublicPolicySerializer(serializers.Serializer):
+    county = serializers.CharField(source="county.code")
+    county_name = serializers.CharField(source="county.name")
+    year = serializers.IntegerField()
+    tiers = TierSerializer(many=True)
+    categories = PublicCategorySerializer(many=True)
+
+
+class PersonIdentitySerializer(serializers.ModelSerializer):
+    person_name = serializers.CharField(source="person.name", read_only=True)
+    id_number = serializers.SerializerMethodField()
+    category_code = serializers.CharField(source="category.code", read_only=True)
+    category_name = serializers.CharField(source="category.name", read_only=True)
+
+    class Meta:
+        model = PersonIdentity
+        fields = ["id", "person", "person_name", "id_number", "category", "category_code", "category_name", "year", "certified_on", "source_list", "created_at"]
+
+    def get_id_number(self, obj) -> str:
+        """Always masked here: full numbers are shown only on audited pages."""
+        from enrollment import idcard
+
+        return idcard.mask(obj.person.id_number)

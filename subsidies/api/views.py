@@ -1,0 +1,136 @@
+from django.db.models import Prefetch
+from drf_spectacular.utils import extend_schema
+from rest_framework import permissions, viewsets
+from rest_framework.permissions import AllowAny
+from rest_framework.response import Response
+from rest_framework.throttling import AnonRateThrottle, UserRateThrottle
+from rest_framework.views import APIView
+
+from .. import selectors
+from ..benefit import PaymentNotAccepted
+from ..filters import IdentityFilter, PolicyYearFilter, SubsidyCategoryFilter
+from ..models import CategorySubsidy, PolicyYear, SubsidyCategory
+from .serializers import (
+    PersonIdentitySerializer,
+    PolicyYearSerializer,
+    PublicPolicySerializer,
+    QuoteErrorSerializer,
+    QuoteQuerySerializer,
+    QuoteSerializer,
+    SubsidyCategorySerializer,
+)
+
+
+def quote_payload(q) -> dict:
+    o = q.owed
+    data = {
+        "county": q.policy.county.code,
+        "county_name": q.policy.county.name,
+        "year": q.policy.year,
+        "tier": q.tier,
+        "standard": o.standard,
+        "subsidy": o.subsidy,
+        "self_pay": o.self_pay,
+        "category": {"code": o.category.code, "name": o.category.name} if o.category else None,
+        "notes": list(o.notes),
+    }
+    if q.cover is not None:
+        data.update(benefit_start=q.cover.start, benefit_reason=q.cover.reason, waiting_months=q.cover.waiting_months)
+    return data
+
+
+class QuoteView(APIView):
+    """What a resident owes (and, given dates, when cover starts). Reveals no personal data:
+    anonymous clients may call it; it is throttled."""
+
+    permission_classes = [AllowAny]
+    throttle_classes = [AnonRateThrottle, UserRateThrottle]
+    serializer_class = QuoteSerializer
+
+    @extend_schema(parameters=[QuoteQuerySerializer], responses={200: QuoteSerializer, 400: QuoteErrorSerializer, 404: QuoteErrorSerializer})
+    def get(self, request):
+        query = QuoteQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        v = query.validated_data
+        try:
+            q = selectors.quote(
+                county_code=v["county"],
+                year=v["year"],
+                tier=v["tier"],
+                categories=query.category_list(),
+                student=v["student"],
+                paid_on=v["paid_on"],
+                birth_date=v["birth_date"],
+                registered_on=v["registered_on"],
+                break_years=v["break_years"],
+                backpaid_years=v["backpaid_years"],
+                parent_insured=v["parent_insured"],
+            )
+        except selectors.PolicyMissing as exc:
+            return Response({"detail": str(exc)}, status=404)
+        except PaymentNotAccepted as exc:
+            return Response({"detail": exc.message}, status=400)
+        return Response(QuoteSerializer(quote_payload(q)).data)
+
+
+class QuoteOptionsView(APIView):
+    """The counties, years, tiers and category names the public calculator offers."""
+
+    permission_classes = [AllowAny]
+    throttle_classes = [AnonRateThrottle, UserRateThrottle]
+    serializer_class = PublicPolicySerializer
+    pagination_class = None
+
+    @extend_schema(responses={200: PublicPolicySerializer(many=True)})
+    def get(self, request):
+        policies = selectors.public_policies()
+        return Response(PublicPolicySerializer(policies, many=True).data)
+
+
+class CanViewPolicy(permissions.BasePermission):
+    def has_permission(self, request, view):
+        u = request.user
+        return bool(u and u.is_authenticated and (u.can("report.view") or u.can("policy.edit") or u.can("identity.import")))
+
+
+class CanImportIdentities(permissions.BasePermission):
+    def has_permission(self, request, view):
+        u = request.user
+        return bool(u and u.is_authenticated and (u.can("identity.import") or u.can("roster.view")))
+
+
+class PolicyYearViewSet(viewsets.ReadOnlyModelViewSet):
+    serializer_class = PolicyYearSerializer
+    permission_classes = [CanViewPolicy]
+    filterset_class = PolicyYearFilter
+    ordering_fields = ["year"]
+
+    def get_queryset(self):
+        cats = SubsidyCategory.objects.select_related("policy__county").prefetch_related(
+            Prefetch("amounts", queryset=CategorySubsidy.objects.order_by("tier"))
+        )
+        return (
+            PolicyYear.objects.visible_to(self.request.user)
+            .select_related("county")
+            .prefetch_related("tiers", "phase_targets", "prize_grades", Prefetch("categories", queryset=cats))
+        )
+
+
+class SubsidyCategoryViewSet(viewsets.ReadOnlyModelViewSet):
+    serializer_class = SubsidyCategorySerializer
+    permission_classes = [CanViewPolicy]
+    filterset_class = SubsidyCategoryFilter
+    ordering_fields = ["sort_order", "code"]
+
+    def get_queryset(self):
+        return selectors.categories_visible_to(self.request.user).prefetch_related("amounts")
+
+
+class PersonIdentityViewSet(viewsets.ReadOnlyModelViewSet):
+    serializer_class = PersonIdentitySerializer
+    permission_classes = [CanImportIdentities]
+    filterset_class = IdentityFilter
+    ordering_fields = ["certified_on", "year"]
+
+    def get_queryset(self):
+        return selectors.identities_visible_to(self.request.user)

@@ -1,0 +1,254 @@
+"""Pure rules: when cover starts, and the critical-illness incentives. No database.
+
+When cover starts (DOMAIN.md "When benefits start"), for benefit year Y, checked in this order:
+
+1. a newborn of an insured parent, where the county covers them free → the birth date;
+2. a newborn registered/paid within the newborn window (days, or months where the county counts
+   in months) → the birth date (not before 1 January of Y); later → the registration/payment
+   date plus the county's late wait (Shizhu: 90 days after full payment). Newborns have no
+   waiting period. A baby born in Y−1 counts as a newborn only inside that window;
+3. a new university student → 1 September of the intake year;
+4. someone leaving employee insurance who enrols within 90 days → the day employee cover ended
+   (not before 1 January of Y);
+5. paid in the collection window → 1 January of Y (a break in enrollment adds the waiting period
+   counted from the payment date);
+6. paid in the extension → the first day of the month after payment;
+7. later → low-income groups at once (即参即保); everyone else after the waiting period:
+   base months (3) + 1 month per year of break beyond the first, less 1 month per back-paid
+   year (only the variable part), and at least 6 months after ≥ 4 years of break.
+
+Cover never starts before 1 January of Y except for new students (their year starts in September).
+Month arithmetic clamps to the month end (31 January + 1 month = 28/29 February).
+"""
+
+from __future__ import annotations
+
+import calendar
+from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import Decimal
+
+from .calc import ZERO, to_money
+
+ERR_NEEDS_DATE = "请填写缴费日期或参保登记日期。"
+ERR_BEFORE_WINDOW = "{year}年度集中征缴自{start:%Y年%-m月%-d日}开始，该日期尚不能缴费。"
+ERR_PAYMENT_DAY = "每月{first}日至{last}日为缴费时段，其余日期为费款结算期，不办理缴费。"
+
+WHY_WINDOW = "集中征缴期内缴费，自1月1日起享受待遇。"
+WHY_WINDOW_BREAK = "集中征缴期内缴费但曾断保，等待期{months}个月。"
+WHY_EXTENSION = "延长期内缴费，自缴费次月1日起享受待遇。"
+WHY_WAITING = "集中征缴期外缴费，待遇等待期{months}个月。"
+WHY_LOW_INCOME = "城乡低收入人口不设等待期，即参即保。"
+WHY_NEWBORN = "新生儿在出生后规定期限内参保，自出生之日起享受待遇。"
+WHY_NEWBORN_FREE = "父母已参保，新生儿不用缴费即可自出生之日起享受待遇。"
+WHY_NEWBORN_LATE = "新生儿未在规定期限内参保，自参保缴费（登记）之日起享受待遇。"
+WHY_NEWBORN_LATE_WAIT = "新生儿超过规定期限参保，从足额缴费后{days}日起享受待遇。"
+WHY_STUDENT = "新入学大学生自入学当年9月1日起享受待遇。"
+WHY_EMPLOYEE = "职工医保断保后{days}天内参加居民医保，自职工医保断保之日起享受待遇。"
+
+
+class PaymentNotAccepted(ValueError):
+    """A payment date on which this county does not take payments."""
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
+@dataclass(frozen=True)
+class CoverRules:
+    """The policy figures these rules read (a PolicyYear's fields, as plain values)."""
+
+    year: int
+    window_start: date
+    window_end: date
+    extension_end: date | None = None
+    payment_day_from: int | None = None
+    payment_day_to: int | None = None
+    newborn_window_days: int = 90
+    newborn_window_months: int | None = None
+    newborn_free_if_parent_insured: bool = False
+    newborn_late_wait_days: int = 0
+    waiting_months_base: int = 3
+    waiting_months_per_break_year: int = 1
+    waiting_floor_months: int = 6
+    waiting_floor_after_break_years: int = 4
+    employee_transfer_days: int = 90
+
+    @classmethod
+    def from_policy(cls, policy) -> CoverRules:
+        return cls(**{f: getattr(policy, f) for f in cls.__dataclass_fields__})
+
+
+@dataclass(frozen=True)
+class Applicant:
+    paid_on: date | None = None
+    birth_date: date | None = None
+    registered_on: date | None = None
+    break_years: int = 0
+    backpaid_years: int = 0
+    parent_insured: bool = False
+    student_intake_year: int | None = None
+    employee_cover_ended_on: date | None = None
+    low_income: bool = False
+
+
+@dataclass(frozen=True)
+class Cover:
+    start: date
+    reason: str
+    waiting_months: int = 0
+
+
+def add_months(d: date, months: int) -> date:
+    """``d`` plus whole months, clamped to the last day of the target month."""
+    month_index = d.month - 1 + months
+    year, month = d.year + month_index // 12, month_index % 12 + 1
+    return date(year, month, min(d.day, calendar.monthrange(year, month)[1]))
+
+
+def first_of_next_month(d: date) -> date:
+    return date(d.year + 1, 1, 1) if d.month == 12 else date(d.year, d.month + 1, 1)
+
+
+def waiting_months(
+    *, break_years: int, backpaid_years: int = 0, base: int = 3, per_break_year: int = 1, floor: int = 6, floor_after_break_years: int = 4
+) -> int:
+    """Fixed part + 1 month per year of break beyond the first, less back-paid years (variable part
+    only), at least ``floor`` after ``floor_after_break_years`` or more years of break."""
+    variable = max(0, break_years - 1) * per_break_year
+    variable = max(0, variable - max(0, backpaid_years) * per_break_year)
+    total = base + variable
+    if break_years >= floor_after_break_years:
+        total = max(total, floor)
+    return total
+
+
+def newborn_deadline(birth: date, rules: CoverRules) -> date:
+    """The last day a newborn may be registered/paid and still be covered from birth."""
+    if rules.newborn_window_months:
+        return add_months(birth, rules.newborn_window_months) - timedelta(days=1)
+    return birth + timedelta(days=rules.newborn_window_days)
+
+
+def check_payment_date(paid_on: date, rules: CoverRules) -> None:
+    if paid_on < rules.window_start:
+        raise PaymentNotAccepted(ERR_BEFORE_WINDOW.format(year=rules.year, start=rules.window_start))
+    if rules.payment_day_from and rules.payment_day_to:
+        if not rules.payment_day_from <= paid_on.day <= rules.payment_day_to:
+            raise PaymentNotAccepted(ERR_PAYMENT_DAY.format(first=rules.payment_day_from, last=rules.payment_day_to))
+
+
+def benefit_start(rules: CoverRules, who: Applicant) -> Cover:
+    jan1 = date(rules.year, 1, 1)
+    paid = who.paid_on
+    acted = paid or who.registered_on
+    if paid is not None:
+        check_payment_date(paid, rules)
+
+    # 1–2. Newborns.
+    birth = who.birth_date
+    if birth is not None:
+        born_this_year = birth.year == rules.year
+        if born_this_year and who.parent_insured and rules.newborn_free_if_parent_insured:
+            return Cover(birth, WHY_NEWBORN_FREE)
+        if acted is None and born_this_year:
+            raise PaymentNotAccepted(ERR_NEEDS_DATE)
+        in_window_payment = paid is not None and paid <= rules.window_end
+        if acted is not None and birth <= acted and (born_this_year or not in_window_payment):
+            within = acted <= newborn_deadline(birth, rules)
+            if within and birth.year >= rules.year - 1:
+                return Cover(max(birth, jan1), WHY_NEWBORN)
+            if born_this_year:
+                if rules.newborn_late_wait_days:
+                    start = (paid or acted) + timedelta(days=rules.newborn_late_wait_days)
+                    return Cover(max(start, jan1), WHY_NEWBORN_LATE_WAIT.format(days=rules.newborn_late_wait_days))
+                return Cover(max(acted, jan1), WHY_NEWBORN_LATE)
+
+    # 3. New university students.
+    if who.student_intake_year is not None and who.student_intake_year in (rules.year - 1, rules.year):
+        return Cover(date(who.student_intake_year, 9, 1), WHY_STUDENT)
+
+    # 4. Leaving employee insurance.
+    ended = who.employee_cover_ended_on
+    if ended is not None and acted is not None and 0 <= (acted - ended).days <= rules.employee_transfer_days:
+        return Cover(max(ended, jan1), WHY_EMPLOYEE.format(days=rules.employee_transfer_days))
+
+    if paid is None:
+        raise PaymentNotAccepted(ERR_NEEDS_DATE)
+
+    months = waiting_months(
+        break_years=who.break_years,
+        backpaid_years=who.backpaid_years,
+        base=rules.waiting_months_base,
+        per_break_year=rules.waiting_months_per_break_year,
+        floor=rules.waiting_floor_months,
+        floor_after_break_years=rules.waiting_floor_after_break_years,
+    )
+    has_break = who.break_years > 0 and not who.low_income
+
+    # 5. In the collection window.
+    if paid <= rules.window_end:
+        if has_break and months:
+            start = add_months(paid, months)
+            if start > jan1:
+                return Cover(start, WHY_WINDOW_BREAK.format(months=months), months)
+        return Cover(jan1, WHY_WINDOW)
+
+    # 6. In the extension.
+    if rules.extension_end is not None and paid <= rules.extension_end:
+        start = first_of_next_month(paid)
+        if has_break and months and add_months(paid, months) > start:
+            return Cover(add_months(paid, months), WHY_WAITING.format(months=months), months)
+        return Cover(start, WHY_EXTENSION)
+
+    # 7. Later.
+    if who.low_income:
+        return Cover(max(paid, jan1), WHY_LOW_INCOME)
+    if not months:
+        return Cover(max(paid, jan1), WHY_WAITING.format(months=0))
+    return Cover(max(add_months(paid, months), jan1), WHY_WAITING.format(months=months), months)
+
+
+# --- Critical-illness incentives -----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class YearRecord:
+    """One past benefit year of a resident, oldest first."""
+
+    enrolled: bool
+    zero_claim: bool = False
+    used_reward: bool = False
+
+
+def incentive_raise(
+    history, *, after_years: int = 4, step=Decimal("1000"), cap_rate=Decimal("20"), base_cap=None
+) -> Decimal:
+    """How much next year's critical-illness cap is raised.
+
+    - continuous enrollment: after ``after_years`` continuous years, each further continuous year
+      is one step;
+    - zero claims: each enrolled year with no reimbursement is one step;
+    - using the reward (a critical-illness claim that used the raised cap) clears the zero-claim
+      steps accumulated so far; a break clears everything (continuous years restart);
+    - total ≤ ``cap_rate``% of the base cap (when the base cap is known).
+    """
+    step = to_money(step)
+    continuous = cont_steps = zero_steps = 0
+    for rec in history:
+        if not rec.enrolled:
+            continuous = cont_steps = zero_steps = 0
+            continue
+        continuous += 1
+        if continuous > after_years:
+            cont_steps += 1
+        if rec.used_reward:
+            zero_steps = 0
+        if rec.zero_claim:
+            zero_steps += 1
+    total = to_money(step * (cont_steps + zero_steps))
+    if base_cap is not None:
+        ceiling = to_money(Decimal(str(base_cap)) * Decimal(str(cap_rate)) / 100)
+        total = min(total, ceiling)
+    return max(total, ZERO)

@@ -1,0 +1,45 @@
+"""One FilterSet per model, shared by the HTML lists and the API."""
+
+import django_filters
+
+from enrollment.choices import Department
+
+from .models import PersonIdentity, PolicyYear, SubsidyCategory
+
+
+class PolicyYearFilter(django_filters.FilterSet):
+    county = django_filters.CharFilter(field_name="county__code", label="县/区编码")
+    year = django_filters.NumberFilter(label="待遇年度")
+
+    class Meta:
+        model = PolicyYear
+        fields = ["county", "year"]
+
+
+class SubsidyCategoryFilter(django_filters.FilterSet):
+    county = django_filters.CharFilter(field_name="policy__county__code", label="县/区编码")
+    year = django_filters.NumberFilter(field_name="policy__year", label="待遇年度")
+    department = django_filters.ChoiceFilter(choices=Department.choices, label="认定部门")
+
+    class Meta:
+        model = SubsidyCategory
+        fields = ["county", "year", "department"]
+
+
+class IdentityFilter(django_filters.FilterSet):
+    year = django_filters.NumberFilter(label="待遇年度")
+    category = django_filters.NumberFilter(field_name="category_id", label="资助类别")
+    q = django_filters.CharFilter(method="search", label="姓名或身份证号")
+    source_list = django_filters.CharFilter(lookup_expr="icontains", label="来源名单")
+
+    class Meta:
+        model = PersonIdentity
+        fields = ["year", "category", "source_list"]
+
+    def search(self, queryset, name, value):
+        value = value.strip()
+        if not value:
+            return queryset
+        if any(ch.isdigit() for ch in value):
+            return queryset.filter(person__id_number=value.upper())
+        return queryset.filter(person__name__contains=value)

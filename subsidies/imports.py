@@ -1,0 +1,209 @@
+"""Department identity lists (xlsx/csv: 姓名, 身份证号码, 资助类别, 认定日期): read and check.
+
+Reading and checking write nothing; services.identity_import writes the checked rows.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from datetime import date, datetime
+
+from enrollment import idcard
+from enrollment.models import Person
+from enrollment.spreadsheets import UploadError, check_upload
+
+from .models import PersonIdentity, PolicyYear
+from .services import ImportRow, _importable_categories
+
+ERR_NO_ROWS = "文件中没有数据行。"
+ERR_NO_HEADER = "找不到表头：第一行应包含“姓名”“身份证号码”“资助类别”“认定日期”。"
+ERR_NAME = "姓名不能为空。"
+ERR_CATEGORY_MISSING = "资助类别不能为空。"
+ERR_CATEGORY_UNKNOWN = "{year}年度没有资助类别“{name}”。"
+ERR_CATEGORY_NOT_YOURS = "资助类别“{name}”不由本部门认定，不能导入。"
+ERR_DATE = "认定日期“{value}”无法识别，请写成 2024-10-05。"
+ERR_DATE_MISSING = "认定日期不能为空。"
+ERR_DATE_FUTURE = "认定日期不能晚于今天。"
+ERR_UNKNOWN_ID = "系统中没有这个身份证号码（{masked}），未导入。请先由村/乡镇在花名册中登记此人。"
+ERR_NAME_MISMATCH = "姓名“{given}”与花名册中的“{actual}”不一致，请核对。"
+ERR_DUPLICATE_ROW = "与第{line}行重复。"
+WARN_AFTER_WINDOW = "认定日期晚于集中征缴期，下一年度起享受资助。"
+
+STATUS_NEW = "new"
+STATUS_SAME = "same"
+STATUS_CHANGED = "changed"
+STATUS_LABELS = {STATUS_NEW: "新增", STATUS_SAME: "已有，无变化", STATUS_CHANGED: "已有，更新认定日期"}
+
+HEADERS = {
+    "name": ("姓名",),
+    "id_number": ("身份证号码", "身份证号", "公民身份号码", "证件号码"),
+    "category": ("资助类别", "类别", "身份类别", "资助对象"),
+    "certified_on": ("认定日期", "认定时间", "认定日"),
+}
+MAX_ROWS = 50000
+
+
+def read_rows(fileobj, *, name: str = "") -> list[list]:
+    """All rows of the first sheet (xlsx) or the CSV, as lists of raw cell values."""
+    kind = check_upload(fileobj, name=name)
+    if kind == "xlsx":
+        import openpyxl
+
+        wb = openpyxl.load_workbook(fileobj, read_only=True, data_only=True)
+        try:
+            ws = wb.worksheets[0]
+            rows = [list(r) for r in ws.iter_rows(values_only=True)]
+        finally:
+            wb.close()
+    else:
+        raw = fileobj.read()
+        for enc in ("utf-8-sig", "gb18030"):
+            try:
+                text = raw.decode(enc)
+                break
+            except UnicodeDecodeError:
+                continue
+        else:
+            raise UploadError(ERR_NO_ROWS)
+        rows = [list(r) for r in csv.reader(io.StringIO(text))]
+    rows = [r for r in rows if any(c not in (None, "") for c in r)]
+    if len(rows) > MAX_ROWS + 1:
+        rows = rows[: MAX_ROWS + 1]
+    return rows
+
+
+def _cell_text(v) -> str:
+    if v is None:
+        return ""
+    if isinstance(v, datetime):
+        return v.date().isoformat()
+    if isinstance(v, date):
+        return v.isoformat()
+    if isinstance(v, float) and v.is_integer() and abs(v) < 1e15:
+        return str(int(v))
+    return str(v).strip()
+
+
+def parse_date(value) -> date | None:
+    if value in (None, ""):
+        return None
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    text = str(value).strip()
+    m = re.fullmatch(r"(\d{4})[-/.年](\d{1,2})[-/.月](\d{1,2})日?", text) or re.fullmatch(r"(\d{4})(\d{2})(\d{2})", text)
+    if not m:
+        raise ValueError(text)
+    return date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
+
+
+def to_plain(rows: list[list]) -> list[list]:
+    """Raw cells → JSON-safe values (kept in the session between preview and confirm). An ID
+    stored as a number is kept as a float so the check can refuse it."""
+    return [[c if isinstance(c, float) else _cell_text(c) for c in r] for r in rows]
+
+
+def split_header(rows: list[list]) -> tuple[dict, list[list]]:
+    if not rows:
+        raise UploadError(ERR_NO_ROWS)
+    header = [_cell_text(c).replace(" ", "") for c in rows[0]]
+    cols = {}
+    for key, names in HEADERS.items():
+        for i, h in enumerate(header):
+            if h in names:
+                cols[key] = i
+                break
+    if len(cols) < 4:
+        raise UploadError(ERR_NO_HEADER)
+    body = rows[1:]
+    if not body:
+        raise UploadError(ERR_NO_ROWS)
+    return cols, body
+
+
+def check_rows(*, actor, policy: PolicyYear, rows: list[list], today: date | None = None) -> list[ImportRow]:
+    """Check every row; per-row errors, never a silent creation of a person."""
+    today = today or date.today()
+    cols, body = split_header(rows)
+    all_cats = list(policy.categories.all())
+    mine = {c.pk for c in _importable_categories(actor, policy)}
+    by_code = {c.code: c for c in all_cats}
+    by_name = {c.name: c for c in all_cats}
+
+    def cell(r, key):
+        i = cols[key]
+        return r[i] if i < len(r) else None
+
+    checked: list[ImportRow] = []
+    numbers = []
+    for offset, r in enumerate(body, start=2):
+        raw_id = cell(r, "id_number")
+        row = ImportRow(
+            line=offset,
+            name=_cell_text(cell(r, "name")),
+            id_number=_cell_text(raw_id) if not isinstance(raw_id, float) else str(raw_id),
+            category_label=_cell_text(cell(r, "category")),
+            certified_on=None,
+        )
+        if not row.name:
+            row.errors.append(ERR_NAME)
+        try:
+            row.id_number = idcard.parse(raw_id, today=today).number
+        except idcard.IdNumberError as exc:
+            row.errors.append(exc.message)
+        cat = by_code.get(row.category_label) or by_name.get(row.category_label)
+        if not row.category_label:
+            row.errors.append(ERR_CATEGORY_MISSING)
+        elif cat is None:
+            row.errors.append(ERR_CATEGORY_UNKNOWN.format(year=policy.year, name=row.category_label))
+        elif cat.pk not in mine:
+            row.errors.append(ERR_CATEGORY_NOT_YOURS.format(name=cat.name))
+        else:
+            row.category_id = cat.pk
+        raw_date = cell(r, "certified_on")
+        try:
+            row.certified_on = parse_date(raw_date)
+            if row.certified_on is None:
+                row.errors.append(ERR_DATE_MISSING)
+            elif row.certified_on > today:
+                row.errors.append(ERR_DATE_FUTURE)
+            elif row.certified_on > policy.window_end:
+                row.warnings.append(WARN_AFTER_WINDOW)
+        except ValueError:
+            row.errors.append(ERR_DATE.format(value=_cell_text(raw_date)))
+        checked.append(row)
+        numbers.append(row.id_number)
+
+    people = {
+        p.id_number: p
+        for p in Person.objects.visible_to(actor).filter(id_number__in=[n for n in numbers if n]).only("id", "id_number", "name")
+    }
+    existing = {
+        (i.person_id, i.category_id): i.certified_on
+        for i in PersonIdentity.objects.filter(year=policy.year, category__policy=policy, person__in=people.values())
+    }
+    seen: dict[tuple, int] = {}
+    for row in checked:
+        if any("身份证" in e for e in row.errors):
+            continue
+        person = people.get(row.id_number)
+        if person is None:
+            row.errors.append(ERR_UNKNOWN_ID.format(masked=idcard.mask(row.id_number)))
+            continue
+        if row.name and row.name != person.name:
+            row.errors.append(ERR_NAME_MISMATCH.format(given=row.name, actual=person.name))
+            continue
+        row.person_id = person.pk
+        key = (person.pk, row.category_id)
+        if row.category_id is not None:
+            if key in seen:
+                row.errors.append(ERR_DUPLICATE_ROW.format(line=seen[key]))
+                continue
+            seen[key] = row.line
+        if not row.errors:
+            before = existing.get(key)
+            row.status = STATUS_NEW if before is None else STATUS_SAME if before == row.certified_on else STATUS_CHANGED
+    return checked

@@ -1,0 +1,319 @@
+"""Pages: the public calculator, policy years (view, edit, copy, history), identity lists."""
+
+from __future__ import annotations
+
+import uuid
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.db.models import Count, Prefetch
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_POST
+
+from enrollment import audit, idcard
+from enrollment.spreadsheets import UploadError
+
+from . import imports, selectors, services
+from .benefit import PaymentNotAccepted
+from .filters import IdentityFilter
+from .forms import (
+    CategoryForm,
+    CopyPolicyForm,
+    IdentityImportForm,
+    PhaseTargetFormSet,
+    PolicyYearForm,
+    PrizeGradeFormSet,
+    QuoteForm,
+    TierFormSet,
+)
+from .models import CategorySubsidy, PhaseTarget, PolicyYear, PrizeGrade, SubsidyCategory, Tier
+
+MSG_SAVED = "已保存{policy}。"
+MSG_COPIED = "已按{old}年度复制出{new}年度政策，请逐项核对并修改。"
+MSG_CATEGORY_SAVED = "已保存资助类别“{name}”。"
+MSG_IMPORTED = "导入完成：新增{created}条，更新{updated}条，无变化{unchanged}条，跳过有错误的{skipped}行。"
+MSG_PREVIEW_GONE = "预览已过期，请重新上传名单。"
+ERR_NO_VIEW = "您的角色不能查看此页面。"
+SESSION_KEY = "identity_import"
+
+
+def _can_view_policy(user) -> bool:
+    return user.can("report.view") or user.can("policy.edit") or user.can("identity.import")
+
+
+def _require(user, ok: bool):
+    if not ok:
+        raise PermissionDenied(ERR_NO_VIEW)
+
+
+# --- Public calculator ---------------------------------------------------------------------
+
+
+def quote_page(request):
+    """What do I owe / when does cover start: public, no personal data, no login."""
+    policies = list(selectors.public_policies())
+    form = QuoteForm(request.GET or None, policies=policies)
+    result = error = None
+    if request.GET and form.is_valid():
+        d = form.cleaned_data
+        tier = d.get("tier") or 1
+        try:
+            result = selectors.quote(
+                county_code=d["county"], year=d["year"], tier=tier, categories=d["categories"], student=d["student"],
+                paid_on=d["paid_on"], birth_date=d["birth_date"], registered_on=d["registered_on"],
+                break_years=d["break_years"] or 0, backpaid_years=d["backpaid_years"] or 0, parent_insured=d["parent_insured"],
+            )
+        except selectors.PolicyMissing as exc:
+            error = str(exc)
+        except PaymentNotAccepted as exc:
+            error = exc.message
+    return render(request, "subsidies/quote.html", {"form": form, "result": result, "error": error, "policy": form.policy})
+
+
+# --- Policy years --------------------------------------------------------------------------
+
+
+@login_required
+def policy_list(request):
+    _require(request.user, _can_view_policy(request.user))
+    policies = selectors.policies_visible_to(request.user).annotate(category_count=Count("categories"))
+    return render(request, "subsidies/policy_list.html", {"policies": policies, "can_edit": request.user.can("policy.edit")})
+
+
+def _policy(request, pk):
+    qs = PolicyYear.objects.visible_to(request.user).select_related("county")
+    return get_object_or_404(qs, pk=pk)
+
+
+@login_required
+def policy_detail(request, pk):
+    _require(request.user, _can_view_policy(request.user))
+    policy = _policy(request, pk)
+    tiers = list(policy.tiers.all())
+    cats = policy.categories.prefetch_related(Prefetch("amounts", queryset=CategorySubsidy.objects.order_by("tier")))
+    rows = []
+    for c in cats:
+        by_tier = {a.tier: a for a in c.amounts.all()}
+        cells = []
+        for t in tiers:
+            a = by_tier.get(t.number)
+            cells.append({"tier": t, "amount": a.amount if a else None, "percent": a.percent if a else None,
+                          "self_pay": max(t.standard - a.amount, 0) if a else None})
+        rows.append({"category": c, "cells": cells})
+    return render(request, "subsidies/policy_detail.html", {
+        "policy": policy, "tiers": tiers, "rows": rows,
+        "phases": policy.phase_targets.all(), "prizes": policy.prize_grades.all(),
+        "can_edit": request.user.can("policy.edit"), "copy_form": CopyPolicyForm(initial={"year": policy.year + 1}),
+    })
+
+
+@login_required
+def policy_edit(request, pk):
+    _require(request.user, request.user.can("policy.edit"))
+    policy = _policy(request, pk)
+    initial_tiers = [{"number": t.number, "name": t.name, "standard": t.standard, "student_standard": t.student_standard} for t in policy.tiers.all()]
+    initial_phases = [{"name": p.name, "due": p.due, "rate": p.rate} for p in policy.phase_targets.all()]
+    initial_prizes = [{"rank": g.rank, "name": g.name, "count": g.count, "amount": g.amount} for g in policy.prize_grades.all()]
+    if request.method == "POST":
+        form = PolicyYearForm(request.POST, instance=policy)
+        tiers = TierFormSet(request.POST, prefix="tiers", initial=initial_tiers)
+        phases = PhaseTargetFormSet(request.POST, prefix="phases", initial=initial_phases)
+        prizes = PrizeGradeFormSet(request.POST, prefix="prizes", initial=initial_prizes)
+        sets_given = "phases-TOTAL_FORMS" in request.POST
+        if form.is_valid() and tiers.is_valid() and (not sets_given or (phases.is_valid() and prizes.is_valid())):
+            tier_rows = [{**cd, "delete": cd.get("DELETE", False)} for cd in _rows(tiers, keep_deleted=True)]
+            try:
+                services.policy_update(
+                    actor=request.user, policy=policy, fields=form.cleaned_data, tiers=tier_rows,
+                    phases=_rows(phases) if sets_given else None, prizes=_rows(prizes) if sets_given else None,
+                )
+            except ValidationError as exc:
+                form.add_error(None, exc)
+            else:
+                messages.success(request, MSG_SAVED.format(policy=policy))
+                return redirect("subsidies:policy_detail", pk=policy.pk)
+    else:
+        form = PolicyYearForm(instance=policy)
+        tiers = TierFormSet(prefix="tiers", initial=initial_tiers)
+        phases = PhaseTargetFormSet(prefix="phases", initial=initial_phases)
+        prizes = PrizeGradeFormSet(prefix="prizes", initial=initial_prizes)
+    return render(request, "subsidies/policy_form.html", {
+        "policy": policy, "form": form, "tiers": tiers, "formsets": [("阶段目标", phases), ("奖项（文件未写明的名额、金额留空）", prizes)],
+    })
+
+
+def _rows(formset, *, keep_deleted: bool = False) -> list[dict]:
+    """Filled rows of a formset; rows marked for deletion are dropped unless ``keep_deleted``."""
+    out = []
+    for f in formset.forms:
+        cd = getattr(f, "cleaned_data", None) or {}
+        if not cd or (cd.get("DELETE") and not keep_deleted):
+            continue
+        out.append({k: v for k, v in cd.items() if k != "DELETE"} | ({"DELETE": True} if cd.get("DELETE") else {}))
+    return out
+
+
+@login_required
+@require_POST
+def policy_copy(request, pk):
+    _require(request.user, request.user.can("policy.edit"))
+    policy = _policy(request, pk)
+    form = CopyPolicyForm(request.POST)
+    if form.is_valid():
+        try:
+            new = services.policy_copy(actor=request.user, policy=policy, year=form.cleaned_data["year"])
+        except ValidationError as exc:
+            for msg in exc.messages:
+                messages.error(request, msg)
+        else:
+            messages.success(request, MSG_COPIED.format(old=policy.year, new=new.year))
+            return redirect("subsidies:policy_edit", pk=new.pk)
+    else:
+        for errs in form.errors.values():
+            for e in errs:
+                messages.error(request, e)
+    return redirect("subsidies:policy_detail", pk=policy.pk)
+
+
+def _changes(records):
+    """Field-by-field differences between consecutive history records."""
+    out = []
+    for rec in records:
+        prev = rec.prev_record
+        changes = []
+        if prev is not None:
+            delta = rec.diff_against(prev)
+            for ch in delta.changes:
+                label = rec.instance_type._meta.get_field(ch.field).verbose_name
+                changes.append({"field": label, "old": ch.old, "new": ch.new})
+        out.append({"record": rec, "changes": changes})
+    return out
+
+
+@login_required
+def policy_history(request, pk):
+    _require(request.user, _can_view_policy(request.user))
+    policy = _policy(request, pk)
+    records = policy.history.select_related("history_user").order_by("-history_date", "-history_id")[:100]
+    cat_records = (
+        SubsidyCategory.history.filter(policy_id=policy.pk).select_related("history_user").order_by("-history_date")[:100]
+    )
+    amount_records = (
+        CategorySubsidy.history.filter(category_id__in=list(policy.categories.values_list("pk", flat=True)))
+        .select_related("history_user")
+        .order_by("-history_date")[:200]
+    )
+    other_records = sorted(
+        [*PhaseTarget.history.filter(policy_id=policy.pk).select_related("history_user")[:100],
+         *PrizeGrade.history.filter(policy_id=policy.pk).select_related("history_user")[:100],
+         *Tier.history.filter(policy_id=policy.pk).select_related("history_user")[:100]],
+        key=lambda r: r.history_date, reverse=True,
+    )
+    return render(request, "subsidies/policy_history.html", {
+        "policy": policy, "entries": _changes(records), "category_entries": _changes(cat_records),
+        "amount_entries": _changes(amount_records), "other_entries": _changes(other_records),
+    })
+
+
+@login_required
+def category_edit(request, pk, category_pk=None):
+    _require(request.user, request.user.can("policy.edit"))
+    policy = _policy(request, pk)
+    category = get_object_or_404(policy.categories, pk=category_pk) if category_pk else None
+    tiers = list(policy.tiers.all())
+    form = CategoryForm(request.POST or None, instance=category or SubsidyCategory(policy=policy), tiers=tiers)
+    if request.method == "POST" and form.is_valid():
+        fields = {k: form.cleaned_data[k] for k in CategoryForm.Meta.fields}
+        try:
+            cat = services.category_save(actor=request.user, policy=policy, category=category, fields=fields, amounts=form.amounts())
+        except ValidationError as exc:
+            if hasattr(exc, "error_dict"):
+                for k, v in exc.error_dict.items():
+                    form.add_error(k if k in form.fields else None, v)
+            else:
+                form.add_error(None, exc)
+        else:
+            messages.success(request, MSG_CATEGORY_SAVED.format(name=cat.name))
+            return redirect("subsidies:policy_detail", pk=policy.pk)
+    return render(request, "subsidies/category_form.html", {"policy": policy, "form": form, "category": category})
+
+
+# --- Identities ----------------------------------------------------------------------------
+
+
+def _can_see_identities(user) -> bool:
+    return user.can("identity.import") or user.can("roster.view")
+
+
+@login_required
+def identity_list(request):
+    _require(request.user, _can_see_identities(request.user))
+    qs = selectors.identities_visible_to(request.user)
+    f = IdentityFilter(request.GET or None, queryset=qs)
+    f.form.fields["category"].widget.attrs["data-autosubmit"] = ""
+    page = Paginator(f.qs, 50).get_page(request.GET.get("page"))
+    categories = selectors.categories_visible_to(request.user).order_by("-policy__year", "sort_order")
+    return render(request, "subsidies/identity_list.html", {
+        "filter": f, "page": page, "categories": categories, "can_import": request.user.can("identity.import"),
+    })
+
+
+@login_required
+def identity_import(request):
+    _require(request.user, request.user.can("identity.import"))
+    policies = PolicyYear.objects.visible_to(request.user).select_related("county")
+    form = IdentityImportForm(request.POST or None, request.FILES or None, policies=policies)
+    if request.method == "POST" and form.is_valid():
+        upload = form.cleaned_data["file"]
+        policy = form.cleaned_data["policy"]
+        try:
+            rows = imports.read_rows(upload.file, name=upload.name)
+            checked = imports.check_rows(actor=request.user, policy=policy, rows=rows)
+        except UploadError as exc:
+            form.add_error("file", exc.message)
+        else:
+            token = uuid.uuid4().hex
+            request.session[SESSION_KEY] = {
+                "token": token, "policy": policy.pk, "rows": imports.to_plain(rows),
+                "source_list": form.cleaned_data["source_list"] or upload.name, "file": upload.name,
+            }
+            return redirect("subsidies:identity_import_preview")
+    return render(request, "subsidies/identity_import.html", {"form": form})
+
+
+@login_required
+def identity_import_preview(request):
+    _require(request.user, request.user.can("identity.import"))
+    stash = request.session.get(SESSION_KEY)
+    if not stash:
+        messages.warning(request, MSG_PREVIEW_GONE)
+        return redirect("subsidies:identity_import")
+    policy = get_object_or_404(PolicyYear.objects.visible_to(request.user), pk=stash["policy"])
+    checked = imports.check_rows(actor=request.user, policy=policy, rows=stash["rows"])
+    if request.method == "POST":
+        if request.POST.get("token") != stash["token"]:
+            messages.warning(request, MSG_PREVIEW_GONE)
+            return redirect("subsidies:identity_import")
+        result = services.identity_import(actor=request.user, policy=policy, rows=checked, source_list=stash["source_list"])
+        audit.record(actor=request.user, action=audit.ACTION_IMPORT, obj=policy, detail={
+            "kind": "identity_list", "file": stash["file"], "source_list": stash["source_list"],
+            "created": result.created, "updated": result.updated, "unchanged": result.unchanged, "skipped": result.skipped,
+        })
+        del request.session[SESSION_KEY]
+        messages.success(request, imports_message(result))
+        return redirect("subsidies:identity_list")
+    for r in checked:
+        r.masked_id = idcard.mask(r.id_number) if idcard.is_valid(r.id_number) else r.id_number[:4] + "…"
+    counts = {"ok": sum(1 for r in checked if not r.errors), "errors": sum(1 for r in checked if r.errors)}
+    for key in (imports.STATUS_NEW, imports.STATUS_SAME, imports.STATUS_CHANGED):
+        counts[key] = sum(1 for r in checked if r.status == key)
+    return render(request, "subsidies/identity_preview.html", {
+        "policy": policy, "rows": checked, "counts": counts, "token": stash["token"], "stash": stash,
+        "status_labels": imports.STATUS_LABELS,
+    })
+
+
+def imports_message(result) -> str:
+    return MSG_IMPORTED.format(created=result.created, updated=result.updated, unchanged=result.unchanged, skipped=result.skipped)

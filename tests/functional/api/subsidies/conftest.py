@@ -1,0 +1,23 @@
+import pytest
+
+from tests.factories.subsidies import load_seed_policies
+
+
+@pytest.fixture(autouse=True)
+def _fast_passwords(settings):
+    """The users fixture hashes 9 passwords; a fast hasher keeps these tests quick."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def seed_policies(db):
+    load_seed_policies()
+
+
+@pytest.fixture(autouse=True)
+def _fresh_anon_throttle():
+    """Other suites may have spent this minute's anonymous quota (120/min) from 127.0.0.1."""
+    from django.core.cache import cache
+
+    cache.delete("throttle_anon_127.0.0.1")
+    yield
