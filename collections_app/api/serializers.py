@@ -1,0 +1,220 @@
+from rest_framework import serializers
+
+from enrollment import idcard
+
+from ..choices import RECEIPT_CHANNELS, RefundReason
+from ..models import DailyLedger, Declaration, DeclarationLine, Receipt, ReceiptLine, Refund, Remittance
+
+
+class MaskedIdField(serializers.CharField):
+    """Full ID only for roles allowed to see it (``id.full``); masked otherwise."""
+
+    def to_representation(self, value):
+        request = self.context.get("request")
+        if request is not None and request.user.can("id.full"):
+            return value
+        return idcard.mask(value)
+
+
+class ReceiptLineSerializer(serializers.ModelSerializer):
+    id_number = MaskedIdField(read_only=True)
+
+    class Meta:
+        model = ReceiptLine
+        fields = ["person", "enrollment", "name", "id_number", "tier", "standard", "subsidy", "amount", "subsidy_category_code"]
+
+
+class ReceiptSerializer(serializers.ModelSerializer):
+    lines = ReceiptLineSerializer(many=True, read_only=True)
+    village_name = serializers.CharField(source="village.name", read_only=True)
+    collector_name = serializers.CharField(source="collector.display_name", read_only=True)
+
+    class Meta:
+        model = Receipt
+        fields = [
+            "id", "number", "year", "village", "village_name", "household", "collector", "collector_name", "payer_name",
+            "channel", "total", "issued_at", "issued_on", "status", "voided_at", "voided_by", "void_reason",
+            "remittance", "lines",
+        ]
+        read_only_fields = fields
+
+
+class ReceiptCreateSerializer(serializers.Serializer):
+    household = serializers.IntegerField()
+    persons = serializers.ListField(child=serializers.IntegerField(), min_length=1)
+    channel = serializers.ChoiceField(choices=RECEIPT_CHANNELS)
+    year = serializers.IntegerField(required=False, min_value=2000, max_value=2100)
+    tiers = serializers.DictField(child=serializers.IntegerField(min_value=1, max_value=9), required=False)
+    payer_name = serializers.CharField(required=False, allow_blank=True, max_length=50)
+
+
+class VoidSerializer(serializers.Serializer):
+    reason = serializers.CharField(max_length=200)
+
+
+class LedgerSerializer(serializers.ModelSerializer):
+    flags = serializers.SerializerMethodField()
+
+    class Meta:
+        model = DailyLedger
+        fields = ["id", "collector", "region", "day", "receipt_count", "total", "by_channel", "cash_on_hand", "cash_counted", "note", "confirmed_at", "flags"]
+        read_only_fields = fields
+
+    def get_flags(self, obj) -> list[str]:
+        from ..selectors import ledger_day
+
+        return ledger_day(collector=obj.collector, day=obj.day)["flags"]
+
+
+class LedgerConfirmSerializer(serializers.Serializer):
+    day = serializers.DateField()
+    cash_counted = serializers.DecimalField(max_digits=12, decimal_places=2, min_value=0)
+    note = serializers.CharField(required=False, allow_blank=True, max_length=200)
+
+
+class RemittanceSerializer(serializers.ModelSerializer):
+    receipts = serializers.PrimaryKeyRelatedField(many=True, read_only=True)
+    difference = serializers.DecimalField(max_digits=12, decimal_places=2, read_only=True)
+    warnings = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Remittance
+        fields = ["id", "collector", "region", "deposited_on", "amount", "slip_number", "covered", "difference", "warnings", "note", "receipts", "created_by", "created_at"]
+        read_only_fields = fields
+
+    def get_warnings(self, obj) -> list[str]:
+        from ..services import remittance_warnings
+
+        return remittance_warnings(obj.amount, obj.covered)
+
+
+class RemittanceCreateSerializer(serializers.Serializer):
+    collector = serializers.IntegerField(required=False, help_text="默认为本人")
+    deposited_on = serializers.DateField()
+    amount = serializers.DecimalField(max_digits=12, decimal_places=2)
+    slip_number = serializers.CharField(max_length=50)
+    receipts = serializers.ListField(child=serializers.IntegerField(), min_length=1)
+    note = serializers.CharField(required=False, allow_blank=True, max_length=200)
+
+
+class DeclarationLineSerializer(serializers.ModelSerializer):
+    id_number = MaskedIdField(read_only=True)
+
+    class Meta:
+        model = DeclarationLine
+        fields = ["id", "enrollment", "village", "name", "id_number", "tier", "amount", "subsidy_category_code", "result", "fail_reason"]
+
+
+class DeclarationSerializer(serializers.ModelSerializer):
+    lines = DeclarationLineSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = Declaration
+        fields = ["id", "township", "village", "year", "status", "person_count", "zero_count", "total", "accepted_count", "failed_count", "confirmed_total", "created_by", "created_at", "answered_at", "lines"]
+        read_only_fields = fields
+
+
+class DeclarationCreateSerializer(serializers.Serializer):
+    region = serializers.IntegerField(help_text="村/社区或乡镇/街道")
+    year = serializers.IntegerField(min_value=2000, max_value=2100)
+
+
+class AnswerUploadSerializer(serializers.Serializer):
+    file = serializers.FileField()
+
+
+class AnswerResultSerializer(serializers.Serializer):
+    accepted = serializers.IntegerField()
+    failed = serializers.IntegerField()
+    declaration = DeclarationSerializer()
+
+
+class ErrorSerializer(serializers.Serializer):
+    detail = serializers.ListField(child=serializers.CharField())
+
+
+class RefundSerializer(serializers.ModelSerializer):
+    person_name = serializers.CharField(source="enrollment.person.name", read_only=True)
+    year = serializers.IntegerField(source="enrollment.year", read_only=True)
+
+    class Meta:
+        model = Refund
+        fields = ["id", "enrollment", "person_name", "year", "village", "reason", "amount", "status", "note", "source", "applied_by", "applied_at", "decided_by", "decided_at", "decision_note", "paid_by", "paid_on", "paid_voucher", "created_at"]
+        read_only_fields = fields
+
+
+class RefundCreateSerializer(serializers.Serializer):
+    enrollment = serializers.IntegerField()
+    reason = serializers.ChoiceField(choices=RefundReason.choices)
+    amount = serializers.DecimalField(max_digits=12, decimal_places=2, required=False)
+    evidence = serializers.FileField()
+    note = serializers.CharField(required=False, allow_blank=True, max_length=300)
+
+
+class RefundDecisionSerializer(serializers.Serializer):
+    approve = serializers.BooleanField()
+    note = serializers.CharField(required=False, allow_blank=True, max_length=300)
+
+
+class RefundPaidSerializer(serializers.Serializer):
+    paid_on = serializers.DateField()
+    voucher = serializers.CharField(max_length=50)
+
+
+class ReconciliationQuerySerializer(serializers.Serializer):
+    region = serializers.IntegerField()
+    year = serializers.IntegerField(required=False, min_value=2000, max_value=2100)
+
+
+class ReconciliationRowSerializer(serializers.Serializer):
+    village = serializers.IntegerField(source="village.pk")
+    village_name = serializers.CharField(source="village.name")
+    receipts = serializers.DecimalField(max_digits=14, decimal_places=2)
+    receipt_count = serializers.IntegerField()
+    voided = serializers.IntegerField()
+    ledger = serializers.DecimalField(max_digits=14, decimal_places=2)
+    cash = serializers.DecimalField(max_digits=14, decimal_places=2)
+    remitted = serializers.DecimalField(max_digits=14, decimal_places=2)
+    declared = serializers.DecimalField(max_digits=14, decimal_places=2)
+    declared_n = serializers.IntegerField()
+    confirmed = serializers.DecimalField(max_digits=14, decimal_places=2)
+    confirmed_n = serializers.IntegerField()
+    in_treasury = serializers.IntegerField()
+    agrees = serializers.BooleanField()
+
+
+class DifferenceSerializer(serializers.Serializer):
+    village = serializers.CharField()
+    kind = serializers.CharField()
+    text = serializers.CharField()
+    amount = serializers.DecimalField(max_digits=14, decimal_places=2, allow_null=True)
+
+
+class ReconciliationSerializer(serializers.Serializer):
+    year = serializers.IntegerField()
+    rows = ReconciliationRowSerializer(many=True)
+    differences = DifferenceSerializer(many=True)
+
+
+class LedgerDayQuerySerializer(serializers.Serializer):
+    day = serializers.DateField(required=False)
+
+
+class LedgerDayReceiptSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    number = serializers.CharField()
+    channel = serializers.CharField()
+    total = serializers.DecimalField(max_digits=12, decimal_places=2)
+    status = serializers.CharField()
+
+
+class LedgerDaySerializer(serializers.Serializer):
+    day = serializers.DateField()
+    count = serializers.IntegerField()
+    voided = serializers.IntegerField()
+    total = serializers.DecimalField(max_digits=14, decimal_places=2)
+    by_channel = serializers.DictField(child=serializers.DecimalField(max_digits=14, decimal_places=2))
+    cash_on_hand = serializers.DecimalField(max_digits=14, decimal_places=2)
+    confirmed = serializers.BooleanField()
+    flags = serializers.ListField(child=serializers.CharField())
+    receipts = LedgerDayReceiptSerializer(many=True)

@@ -1,0 +1,263 @@
+"""REST endpoints of the cash trail: the same services, rules and scoping as the pages."""
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.shortcuts import get_object_or_404
+from django.utils import timezone
+from drf_spectacular.utils import extend_schema
+from rest_framework import mixins, permissions, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import ValidationError
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.response import Response
+
+from enrollment import audit
+from enrollment.choices import RegionLevel
+from enrollment.models import Enrollment, Household, Region
+from enrollment.spreadsheets import xlsx_response
+from enrollment.years import current_benefit_year
+
+from .. import selectors, services
+from ..exports import declaration_workbook
+from ..filtersets import DeclarationFilter, ReceiptFilter, RefundFilter, RemittanceFilter
+from ..models import DailyLedger, Declaration, Receipt, Refund
+from . import serializers as s
+
+
+def _raise(exc: DjangoValidationError):
+    if hasattr(exc, "error_dict"):
+        raise ValidationError(exc.message_dict)
+    raise ValidationError({"detail": exc.messages})
+
+
+class Capability(permissions.BasePermission):
+    """``capabilities`` on the view maps an action to the capability it needs (``*`` = default)."""
+
+    def has_permission(self, request, view):
+        if not request.user or not request.user.is_authenticated:
+            return False
+        caps = getattr(view, "capabilities", {})
+        need = caps.get(view.action, caps.get("*"))
+        if need is None:
+            return True
+        needs = need if isinstance(need, tuple) else (need,)
+        return any(request.user.can(c) for c in needs)
+
+
+class ScopedViewSet(viewsets.GenericViewSet):
+    permission_classes = [permissions.IsAuthenticated, Capability]
+
+
+class ReceiptViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewSet):
+    """Receipts: issue (amounts from the policy), list, read, void (never delete or edit)."""
+
+    serializer_class = s.ReceiptSerializer
+    filterset_class = ReceiptFilter
+    ordering_fields = ["issued_at", "number", "total"]
+    capabilities = {"*": "roster.view", "create": "payment.take", "void": "receipt.void"}
+
+    def get_queryset(self):
+        return (
+            Receipt.objects.visible_to(self.request.user)
+            .select_related("village", "collector")
+            .prefetch_related("lines")
+            .order_by("-issued_at", "-id")
+        )
+
+    @extend_schema(request=s.ReceiptCreateSerializer, responses={201: s.ReceiptSerializer, 400: s.ErrorSerializer})
+    def create(self, request):
+        data = s.ReceiptCreateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        v = data.validated_data
+        household = get_object_or_404(Household.objects.visible_to(request.user).select_related("village"), pk=v["household"])
+        year = v.get("year") or current_benefit_year(household.village.county)
+        try:
+            receipt = services.receipt_issue(
+                actor=request.user, household=household, persons=v["persons"], channel=v["channel"], year=year,
+                tiers={int(k): t for k, t in (v.get("tiers") or {}).items() if str(k).isdigit()},
+                payer_name=v.get("payer_name", ""),
+            )
+        except DjangoValidationError as exc:
+            _raise(exc)
+        return Response(self.get_serializer(receipt).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=s.VoidSerializer, responses={200: s.ReceiptSerializer, 400: s.ErrorSerializer})
+    @action(detail=True, methods=["post"])
+    def void(self, request, pk=None):
+        receipt = self.get_object()
+        data = s.VoidSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        try:
+            receipt = services.receipt_void(actor=request.user, receipt=receipt, reason=data.validated_data["reason"])
+        except DjangoValidationError as exc:
+            _raise(exc)
+        return Response(self.get_serializer(receipt).data)
+
+
+class LedgerViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewSet):
+    """Confirmed daily cash ledgers, each with its current mismatch flags; ``confirm`` closes a day."""
+
+    serializer_class = s.LedgerSerializer
+    filterset_fields = ["day", "collector"]
+    capabilities = {"*": ("payment.take", "report.view"), "confirm": "payment.take", "day": "payment.take"}
+
+    def get_queryset(self):
+        return DailyLedger.objects.visible_to(self.request.user).select_related("collector").order_by("-day", "collector_id")
+
+    @extend_schema(parameters=[s.LedgerDayQuerySerializer], responses={200: s.LedgerDaySerializer})
+    @action(detail=False, methods=["get"], url_path="day")
+    def day(self, request):
+        """The caller's own cash ledger for one day (default today), confirmed or not, with its flags."""
+        q = s.LedgerDayQuerySerializer(data=request.query_params)
+        q.is_valid(raise_exception=True)
+        summary = selectors.ledger_day(collector=request.user, day=q.validated_data.get("day") or timezone.localdate())
+        summary = dict(summary, confirmed=summary["confirmed"] is not None)
+        return Response(s.LedgerDaySerializer(summary).data)
+
+    @extend_schema(request=s.LedgerConfirmSerializer, responses={200: s.LedgerSerializer, 400: s.ErrorSerializer})
+    @action(detail=False, methods=["post"])
+    def confirm(self, request):
+        data = s.LedgerConfirmSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        try:
+            ledger = services.ledger_confirm(actor=request.user, **data.validated_data)
+        except DjangoValidationError as exc:
+            _raise(exc)
+        return Response(self.get_serializer(ledger).data)
+
+
+class RemittanceViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewSet):
+    """Cash deposited to the township/tax account and the receipts it covers (over/under flagged)."""
+
+    serializer_class = s.RemittanceSerializer
+    filterset_class = RemittanceFilter
+    capabilities = {"*": ("remittance.record", "report.view"), "create": "remittance.record"}
+
+    def get_queryset(self):
+        from ..models import Remittance
+
+        return Remittance.objects.visible_to(self.request.user).prefetch_related("receipts").order_by("-deposited_on", "-id")
+
+    @extend_schema(request=s.RemittanceCreateSerializer, responses={201: s.RemittanceSerializer, 400: s.ErrorSerializer})
+    def create(self, request):
+        data = s.RemittanceCreateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        v = dict(data.validated_data)
+        collector_id = v.pop("collector", None) or request.user.pk
+        collector = get_object_or_404(selectors.collectors_for(request.user), pk=collector_id)
+        try:
+            out = services.remittance_record(actor=request.user, collector=collector, **v)
+        except DjangoValidationError as exc:
+            _raise(exc)
+        return Response(self.get_serializer(out.obj).data, status=status.HTTP_201_CREATED)
+
+
+class DeclarationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewSet):
+    """Declaration forms for the tax office, their xlsx, the tax office's answer, and reconciliation."""
+
+    serializer_class = s.DeclarationSerializer
+    filterset_class = DeclarationFilter
+    capabilities = {"*": ("declaration.manage", "report.view"), "create": "declaration.manage", "answer": "declaration.manage"}
+
+    def get_queryset(self):
+        return Declaration.objects.visible_to(self.request.user).prefetch_related("lines").order_by("-created_at", "-id")
+
+    @extend_schema(request=s.DeclarationCreateSerializer, responses={201: s.DeclarationSerializer, 400: s.ErrorSerializer})
+    def create(self, request):
+        data = s.DeclarationCreateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        region = get_object_or_404(Region.objects.visible_to(request.user), pk=data.validated_data["region"])
+        try:
+            d = services.declaration_create(actor=request.user, region=region, year=data.validated_data["year"])
+        except DjangoValidationError as exc:
+            _raise(exc)
+        return Response(self.get_serializer(d).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request={"multipart/form-data": s.AnswerUploadSerializer}, responses={200: s.AnswerResultSerializer, 400: s.ErrorSerializer})
+    @action(detail=True, methods=["post"], parser_classes=[MultiPartParser, FormParser])
+    def answer(self, request, pk=None):
+        d = self.get_object()
+        data = s.AnswerUploadSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        try:
+            result = services.declaration_answer_import(actor=request.user, declaration=d, fileobj=data.validated_data["file"])
+        except DjangoValidationError as exc:
+            _raise(exc)
+        audit.record(actor=request.user, action=audit.ACTION_IMPORT, obj=d, detail={"accepted": result.accepted, "failed": result.failed})
+        d.refresh_from_db()
+        return Response({"accepted": result.accepted, "failed": result.failed, "declaration": self.get_serializer(d).data})
+
+    @extend_schema(responses={(200, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"): bytes})
+    @action(detail=True, methods=["get"])
+    def export(self, request, pk=None):
+        d = self.get_object()
+        audit.record(actor=request.user, action=audit.ACTION_EXPORT, obj=d, detail={"kind": "declaration", "rows": d.person_count})
+        return xlsx_response(declaration_workbook(d), f"declaration_{d.pk}.xlsx")
+
+    @extend_schema(parameters=[s.ReconciliationQuerySerializer], responses={200: s.ReconciliationSerializer})
+    @action(detail=False, methods=["get"])
+    def reconciliation(self, request):
+        q = s.ReconciliationQuerySerializer(data=request.query_params)
+        q.is_valid(raise_exception=True)
+        region = get_object_or_404(
+            Region.objects.visible_to(request.user).exclude(level=RegionLevel.COUNTY), pk=q.validated_data["region"]
+        )
+        year = q.validated_data.get("year") or current_benefit_year(region.county)
+        data = selectors.reconciliation(user=request.user, region=region, year=year)
+        return Response(s.ReconciliationSerializer(data).data)
+
+
+class RefundViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewSet):
+    """Refund applications: apply with evidence, bureau decides, tax office marks paid."""
+
+    serializer_class = s.RefundSerializer
+    filterset_class = RefundFilter
+    parser_classes = [JSONParser, MultiPartParser, FormParser]
+    capabilities = {
+        "*": ("refund.apply", "refund.approve", "refund.pay"),
+        "create": "refund.apply",
+        "decide": "refund.approve",
+        "pay": "refund.pay",
+    }
+
+    def list(self, request, *args, **kwargs):
+        services.refund_candidates_sync(user=request.user)
+        return super().list(request, *args, **kwargs)
+
+    def get_queryset(self):
+        return Refund.objects.visible_to(self.request.user).select_related("enrollment__person").order_by("-created_at", "-id")
+
+    @extend_schema(request={"multipart/form-data": s.RefundCreateSerializer}, responses={201: s.RefundSerializer, 400: s.ErrorSerializer})
+    def create(self, request):
+        data = s.RefundCreateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        v = dict(data.validated_data)
+        enrollment = get_object_or_404(Enrollment.objects.visible_to(request.user), pk=v.pop("enrollment"))
+        try:
+            refund = services.refund_apply(actor=request.user, enrollment=enrollment, **v)
+        except DjangoValidationError as exc:
+            _raise(exc)
+        return Response(self.get_serializer(refund).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=s.RefundDecisionSerializer, responses={200: s.RefundSerializer, 400: s.ErrorSerializer})
+    @action(detail=True, methods=["post"], parser_classes=[JSONParser, FormParser])
+    def decide(self, request, pk=None):
+        refund = self.get_object()
+        data = s.RefundDecisionSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        try:
+            refund = services.refund_decide(actor=request.user, refund=refund, **data.validated_data)
+        except DjangoValidationError as exc:
+            _raise(exc)
+        return Response(self.get_serializer(refund).data)
+
+    @extend_schema(request=s.RefundPaidSerializer, responses={200: s.RefundSerializer, 400: s.ErrorSerializer})
+    @action(detail=True, methods=["post"], parser_classes=[JSONParser, FormParser])
+    def pay(self, request, pk=None):
+        refund = self.get_object()
+        data = s.RefundPaidSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        try:
+            refund = services.refund_mark_paid(actor=request.user, refund=refund, **data.validated_data)
+        except DjangoValidationError as exc:
+            _raise(exc)
+        return Response(self.get_serializer(refund).data)

@@ -1,0 +1,43 @@
+"""Spreadsheets for the tax office: the declaration form (申报表/缴费清册)."""
+
+from decimal import Decimal
+
+from openpyxl import Workbook
+
+from enrollment.spreadsheets import write_rows
+
+DECLARATION_HEADER = ["序号", "村/社区", "姓名", "公民身份号码", "缴费档次", "个人缴费金额", "资助类别", "备注"]
+ZERO_NOTE = "零申报（全额资助）"
+
+
+def declaration_workbook(declaration) -> Workbook:
+    lines = list(declaration.lines.select_related("village").order_by("village__code", "id"))
+    rows = []
+    for i, ln in enumerate(lines, 1):
+        rows.append(
+            [
+                i,
+                ln.village.name,
+                ln.name,
+                ln.id_number,
+                ln.tier,
+                ln.amount,
+                ln.subsidy_category_code,
+                ZERO_NOTE if ln.amount == 0 else "",
+            ]
+        )
+    total = sum((ln.amount for ln in lines), Decimal("0.00"))
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "缴费清册"
+    write_rows(ws, DECLARATION_HEADER, rows, id_columns=(4,))
+    ws.append(["合计", f"{len(lines)}人", f"其中零申报{sum(1 for ln in lines if ln.amount == 0)}人", "", "", total, "", ""])
+    for (cell,) in ws.iter_rows(min_row=2, min_col=6, max_col=6):
+        cell.number_format = "0.00"
+    info = wb.create_sheet("申报信息")
+    info.append(["申报单位", declaration.township.full_name + (f" / {declaration.village.name}" if declaration.village_id else "")])
+    info.append(["待遇年度", declaration.year])
+    info.append(["申报编号", declaration.pk])
+    info.append(["人数", declaration.person_count])
+    info.append(["金额合计", declaration.total])
+    return wb

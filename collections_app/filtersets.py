@@ -1,0 +1,67 @@
+"""One FilterSet per model, shared by the HTML lists, the API and exports."""
+
+import django_filters
+from django.db.models import Q
+
+from enrollment.models import Region, User
+
+from .choices import RECEIPT_CHANNELS, DeclarationStatus, ReceiptStatus, RefundReason, RefundStatus
+from .models import Declaration, Receipt, Refund, Remittance
+
+
+class ReceiptFilter(django_filters.FilterSet):
+    q = django_filters.CharFilter(label="凭证号/姓名/户号", method="search")
+    status = django_filters.ChoiceFilter(label="状态", choices=ReceiptStatus.choices)
+    channel = django_filters.ChoiceFilter(label="缴费方式", choices=RECEIPT_CHANNELS)
+    village = django_filters.ModelChoiceFilter(label="村/社区", queryset=Region.objects.villages())
+    year = django_filters.NumberFilter(label="待遇年度")
+    issued_on = django_filters.DateFromToRangeFilter(label="收款日期")
+    unremitted = django_filters.BooleanFilter(label="未报解现金", method="filter_unremitted")
+    collector = django_filters.ModelChoiceFilter(label="收款人", queryset=User.objects.filter(role__in=["collector", "township"]))
+
+    class Meta:
+        model = Receipt
+        fields = ["q", "status", "channel", "village", "year", "issued_on", "collector", "unremitted"]
+
+    def search(self, qs, name, value):
+        value = value.strip()
+        if not value:
+            return qs
+        return qs.filter(
+            Q(number__icontains=value) | Q(payer_name__contains=value) | Q(household__number=value)
+            | Q(lines__name__contains=value) | Q(lines__id_number=value.upper())
+        ).distinct()
+
+    def filter_unremitted(self, qs, name, value):
+        if value is None:
+            return qs
+        from .selectors import unremitted_cash
+
+        return unremitted_cash(qs) if value else qs.exclude(pk__in=unremitted_cash(qs).values("pk"))
+
+
+class RemittanceFilter(django_filters.FilterSet):
+    deposited_on = django_filters.DateFromToRangeFilter(label="解缴日期")
+    slip_number = django_filters.CharFilter(label="银行回单号", lookup_expr="icontains")
+
+    class Meta:
+        model = Remittance
+        fields = ["collector", "deposited_on", "slip_number"]
+
+
+class DeclarationFilter(django_filters.FilterSet):
+    status = django_filters.ChoiceFilter(label="状态", choices=DeclarationStatus.choices)
+    year = django_filters.NumberFilter(label="待遇年度")
+
+    class Meta:
+        model = Declaration
+        fields = ["status", "year", "township", "village"]
+
+
+class RefundFilter(django_filters.FilterSet):
+    status = django_filters.ChoiceFilter(label="状态", choices=RefundStatus.choices)
+    reason = django_filters.ChoiceFilter(label="原因", choices=RefundReason.choices)
+
+    class Meta:
+        model = Refund
+        fields = ["status", "reason", "village"]

@@ -1,0 +1,67 @@
+"""Pure rules of the cash trail: the double limit, posting days, ledger and remittance checks."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import Decimal
+
+ZERO = Decimal("0.00")
+
+
+@dataclass(frozen=True)
+class DoubleLimit:
+    """Where a collector's unremitted cash stands against the 双限 rule."""
+
+    amount: Decimal
+    oldest: date | None
+    days_held: int
+    days_overdue: int
+    over_amount: bool
+    over_days: bool
+
+    @property
+    def breached(self) -> bool:
+        return self.over_amount or self.over_days
+
+
+def double_limit(items, *, today: date, remit_days: int, remit_amount: Decimal) -> DoubleLimit:
+    """``items``: (collected_on, amount) of cash not yet remitted.
+
+    Cash must be remitted within ``remit_days`` days of collection, or as soon as it reaches
+    ``remit_amount`` yuan, whichever comes first. Cash collected on day D is overdue from
+    day D + remit_days + 1; ``days_overdue`` counts from there for the oldest unremitted cash.
+    """
+    items = [(d, Decimal(a)) for d, a in items if Decimal(a) > 0]
+    amount = sum((a for _, a in items), ZERO)
+    if not items:
+        return DoubleLimit(ZERO, None, 0, 0, False, False)
+    oldest = min(d for d, _ in items)
+    held = (today - oldest).days
+    overdue = max(held - remit_days, 0)
+    return DoubleLimit(
+        amount=amount,
+        oldest=oldest,
+        days_held=held,
+        days_overdue=overdue,
+        over_amount=amount >= Decimal(remit_amount),
+        over_days=overdue > 0,
+    )
+
+
+def working_days(start: date, end: date, *, holidays=()) -> int:
+    """Monday–Friday days from ``start`` to ``end`` inclusive, minus listed holidays."""
+    if end < start:
+        return 0
+    skip = set(holidays)
+    n, d = 0, start
+    while d <= end:
+        if d.weekday() < 5 and d not in skip:
+            n += 1
+        d += timedelta(days=1)
+    return n
+
+
+def remittance_difference(amount: Decimal, covered: Decimal) -> Decimal:
+    """Positive: more was deposited than the receipts cover (over-remitted); negative: under."""
+    return Decimal(amount) - Decimal(covered)

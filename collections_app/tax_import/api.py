@@ -1,0 +1,154 @@
+"""/api/imports/: tax filing imports — upload (preview), confirm, problem rows, progress. Thin."""
+
+from __future__ import annotations
+
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from drf_spectacular.utils import extend_schema, inline_serializer
+from rest_framework import mixins, permissions, serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import PermissionDenied, ValidationError
+from rest_framework.parsers import FormParser, MultiPartParser
+from rest_framework.response import Response
+from rest_framework.routers import SimpleRouter
+
+from enrollment import idcard
+
+from ..models.tax_imports import RowOutcome, TaxImport, TaxImportRow, TaxImportStatus
+from . import selectors, services
+from .tasks import run_tax_import
+
+
+class CanImport(permissions.BasePermission):
+    """Reading: tax office and bureau; uploading and confirming: tax office only."""
+
+    def has_permission(self, request, view):
+        user = request.user
+        if not (user and user.is_authenticated):
+            return False
+        if request.method in permissions.SAFE_METHODS:
+            return user.can("taximport.run") or user.can("refund.approve")
+        return user.can("taximport.run")
+
+
+class TaxImportSerializer(serializers.ModelSerializer):
+    county_code = serializers.CharField(source="county.code", read_only=True)
+    status_display = serializers.CharField(source="get_status_display", read_only=True)
+    summary = serializers.JSONField(read_only=True)
+
+    class Meta:
+        model = TaxImport
+        fields = [
+            "id", "county_code", "year", "original_name", "kind", "status", "status_display", "created_at",
+            "applied_at", "summary", "preview", "result", "error",
+        ]
+        read_only_fields = fields
+
+
+class TaxImportUploadSerializer(serializers.Serializer):
+    file = serializers.FileField()
+    year = serializers.IntegerField(required=False, allow_null=True, min_value=2000, max_value=2100)
+
+
+class TaxImportRowSerializer(serializers.ModelSerializer):
+    outcome_display = serializers.CharField(source="get_outcome_display", read_only=True)
+    id_number = serializers.SerializerMethodField()
+    owed = serializers.DecimalField(max_digits=12, decimal_places=2, read_only=True, allow_null=True)
+
+    class Meta:
+        model = TaxImportRow
+        fields = [
+            "row_number", "outcome", "outcome_display", "message", "name", "id_number", "amount", "owed", "paid_on",
+            "voucher", "channel", "place", "township", "year", "refund_candidate",
+        ]
+        read_only_fields = fields
+
+    def get_id_number(self, obj) -> str:
+        user = self.context["request"].user
+        if user.can("id.full") or not idcard.is_valid(obj.id_number):
+            return obj.id_number
+        return idcard.mask(obj.id_number)
+
+
+PROGRESS = inline_serializer(
+    "TaxImportProgress",
+    {
+        "percent": serializers.IntegerField(), "message": serializers.CharField(), "done": serializers.BooleanField(),
+        "status": serializers.CharField(),
+    },
+)
+
+
+class TaxImportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    serializer_class = TaxImportSerializer
+    permission_classes = [CanImport]
+    parser_classes = [MultiPartParser, FormParser]
+    filterset_fields = ["status", "year"]
+    ordering_fields = ["created_at", "id"]
+    queryset = TaxImport.objects.none()
+
+    def get_queryset(self):
+        return selectors.tax_import_list(user=self.request.user)
+
+    @extend_schema(request=TaxImportUploadSerializer, responses={201: TaxImportSerializer})
+    def create(self, request):
+        """Upload a filing; it is checked and previewed (a dry run) — confirm it with POST …/confirm/."""
+        data = TaxImportUploadSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        upload = data.validated_data["file"]
+        try:
+            ti = services.tax_import_create(
+                actor=request.user, county=request.user.county, upload=upload, name=upload.name,
+                year=data.validated_data.get("year"),
+            )
+        except services.ImportFailed as exc:
+            raise ValidationError({"file": [exc.message]}) from None
+        except DjangoPermissionDenied as exc:
+            raise PermissionDenied(str(exc)) from None
+        run_tax_import.delay(ti.pk, apply=False, actor_id=request.user.pk)
+        ti.refresh_from_db()
+        return Response(TaxImportSerializer(ti).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=None, responses={202: TaxImportSerializer, 200: TaxImportSerializer})
+    @action(detail=True, methods=["post"])
+    def confirm(self, request, pk=None):
+        """Apply a previewed import (atomically). Confirming an applied import again changes nothing."""
+        ti = self.get_object()
+        if ti.status == TaxImportStatus.APPLIED:
+            return Response(TaxImportSerializer(ti).data)
+        if ti.status not in (TaxImportStatus.PREVIEWED, TaxImportStatus.FAILED) or not ti.preview:
+            raise ValidationError({"status": [services.ERR_NOT_PREVIEWED]})
+        services.tax_import_mark_applying(actor=request.user, tax_import=ti)
+        run_tax_import.delay(ti.pk, apply=True, actor_id=request.user.pk)
+        ti.refresh_from_db()
+        code = status.HTTP_200_OK if ti.status == TaxImportStatus.APPLIED else status.HTTP_202_ACCEPTED
+        return Response(TaxImportSerializer(ti).data, status=code)
+
+    @extend_schema(responses=TaxImportRowSerializer(many=True))
+    @action(detail=True, methods=["get"], serializer_class=TaxImportRowSerializer, filterset_fields=[])
+    def rows(self, request, pk=None):
+        """The problem rows with their reasons (?outcome=amount_mismatch|unknown_person|duplicate|invalid)."""
+        ti = self.get_object()
+        outcome = request.query_params.get("outcome")
+        qs = selectors.tax_import_rows(
+            user=request.user, tax_import=ti, outcome=outcome if outcome in dict(RowOutcome.choices) else None
+        )
+        page = self.paginate_queryset(qs)
+        return self.get_paginated_response(TaxImportRowSerializer(page, many=True, context={"request": request}).data)
+
+    @extend_schema(responses=PROGRESS)
+    @action(detail=True, methods=["get"], filterset_fields=[])
+    def progress(self, request, pk=None):
+        ti = self.get_object()
+        running = ti.status in (TaxImportStatus.UPLOADED, TaxImportStatus.PREVIEWING, TaxImportStatus.APPLYING)
+        p = services.get_progress(ti.pk) or {}
+        return Response(
+            {
+                "percent": p.get("percent", 0) if running else 100, "message": p.get("message") or ti.get_status_display(),
+                "done": not running, "status": ti.status,
+            }
+        )
+
+
+router = SimpleRouter(trailing_slash=True)
+router.register("imports", TaxImportViewSet, basename="taximport")
+urlpatterns = router.urls

@@ -1,0 +1,203 @@
+"""Pages: import history + upload, preview/result with progress, confirm, problem rows as xlsx. Thin."""
+
+from __future__ import annotations
+
+import logging
+
+import openpyxl
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.http import JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_POST
+
+from enrollment import audit, idcard
+from enrollment.spreadsheets import write_rows, xlsx_response
+
+from ..models.tax_imports import PROBLEM_OUTCOMES, RowOutcome, TaxImport, TaxImportStatus
+from . import selectors, services
+from .forms import TaxImportUploadForm
+from .tasks import run_tax_import
+
+log = logging.getLogger(__name__)
+
+MSG_UPLOADED = "文件已上传，正在预检。预检不会修改任何数据。"
+MSG_PREVIEWED = "预检完成：请核对各项数量和问题行，确认无误后点“确认导入”。"
+MSG_APPLYING = "正在导入，请稍候。"
+MSG_APPLIED = "导入完成：确认入库 {confirmed} 人。问题行可下载后交乡镇核实。"
+MSG_CANCELLED = "已放弃该批次，数据未做修改。"
+ERR_NO_REGION = "您的账户没有绑定县/区，不能导入。"
+ERR_QUEUE = "任务未能启动，请稍后重试。"
+RUNNING = (TaxImportStatus.UPLOADED, TaxImportStatus.PREVIEWING, TaxImportStatus.APPLYING)
+PAGE_ROWS = 200
+
+
+def _can_view(user):
+    return user.can("taximport.run") or user.can("refund.approve")
+
+
+@login_required
+def taximport_list(request):
+    if not _can_view(request.user):
+        raise PermissionDenied
+    form = TaxImportUploadForm()
+    if request.method == "POST":
+        if not request.user.can("taximport.run"):
+            raise PermissionDenied(services.ERR_NO_PERMISSION)
+        form = TaxImportUploadForm(request.POST, request.FILES)
+        county = request.user.county
+        if county is None:
+            form.add_error(None, ERR_NO_REGION)
+        if form.is_valid():
+            upload = form.cleaned_data["file"]
+            try:
+                ti = services.tax_import_create(
+                    actor=request.user, county=county, upload=upload, name=upload.name, year=form.cleaned_data["year"]
+                )
+            except services.ImportFailed as exc:
+                form.add_error("file", exc.message)
+            else:
+                _start(request, ti, apply=False)
+                messages.info(request, MSG_UPLOADED)
+                return redirect("collections:taximport_detail", pk=ti.pk)
+    imports = selectors.tax_import_list(user=request.user)
+    page = Paginator(imports, 30).get_page(request.GET.get("page"))
+    return render(
+        request, "collections/taximport_list.html", {"form": form, "page_obj": page, "can_run": request.user.can("taximport.run")}
+    )
+
+
+def _start(request, ti, *, apply: bool, revert_to: str | None = None) -> None:
+    try:
+        run_tax_import.delay(ti.pk, apply=apply, actor_id=request.user.pk)
+    except Exception:  # noqa: BLE001 - eager failures are recorded on the import; broker down → say so
+        log.exception("tax import %s task", ti.pk)
+        if revert_to and TaxImport.objects.filter(pk=ti.pk, status=TaxImportStatus.APPLYING).update(status=revert_to):
+            messages.error(request, ERR_QUEUE)  # never queued: back to the preview
+            return
+        ti.refresh_from_db()
+        if ti.status in RUNNING:
+            messages.error(request, ERR_QUEUE)
+
+
+def _get(request, pk):
+    if not _can_view(request.user):
+        raise PermissionDenied
+    return get_object_or_404(selectors.tax_import_list(user=request.user), pk=pk)
+
+
+@login_required
+def taximport_detail(request, pk):
+    ti = _get(request, pk)
+    if request.GET.get("done"):
+        if ti.status == TaxImportStatus.APPLIED:
+            messages.success(request, MSG_APPLIED.format(confirmed=(ti.result or {}).get("confirmed", 0)))
+        elif ti.status == TaxImportStatus.PREVIEWED:
+            messages.success(request, MSG_PREVIEWED)
+    outcome = request.GET.get("outcome") or None
+    if outcome not in dict(RowOutcome.choices):
+        outcome = None
+    rows = selectors.tax_import_rows(user=request.user, tax_import=ti, outcome=outcome)
+    page = Paginator(rows, PAGE_ROWS).get_page(request.GET.get("page"))
+    full_ids = request.user.can("id.full")
+    shown = []
+    for r in page:
+        r.shown_id = r.id_number if full_ids or not idcard.is_valid(r.id_number) else idcard.mask(r.id_number)
+        shown.append(r)
+    if full_ids and shown:
+        audit.record(actor=request.user, action=audit.ACTION_VIEW_FULL_ID, obj=ti, detail={"page": "tax_import_problems", "rows": len(shown)})
+    summary = ti.summary
+    counts = [
+        (key, label, summary.get(key, 0)) for key, label in RowOutcome.choices
+    ] if summary else []
+    return render(
+        request,
+        "collections/taximport_detail.html",
+        {
+            "ti": ti, "page_obj": page, "rows": shown, "counts": counts, "summary": summary, "outcome": outcome,
+            "running": ti.status in RUNNING, "problem_outcomes": [(k, RowOutcome(k).label) for k in PROBLEM_OUTCOMES],
+            "can_run": request.user.can("taximport.run"),
+        },
+    )
+
+
+@login_required
+@require_POST
+def taximport_confirm(request, pk):
+    ti = _get(request, pk)
+    if not request.user.can("taximport.run"):
+        raise PermissionDenied(services.ERR_NO_PERMISSION)
+    if ti.status not in (TaxImportStatus.PREVIEWED, TaxImportStatus.FAILED) or not ti.preview:
+        messages.error(request, services.ERR_NOT_PREVIEWED if ti.status != TaxImportStatus.APPLIED else "该批次已导入。")
+        return redirect("collections:taximport_detail", pk=ti.pk)
+    # Shown as running at once (progress bar, no second 确认 button) while the job waits for a worker.
+    previous = ti.status
+    TaxImport.objects.filter(pk=ti.pk, status=previous).update(status=TaxImportStatus.APPLYING)
+    _start(request, ti, apply=True, revert_to=previous)
+    ti.refresh_from_db()
+    if ti.status == TaxImportStatus.APPLIED:
+        messages.success(request, MSG_APPLIED.format(confirmed=ti.result.get("confirmed", 0)))
+    elif ti.status == TaxImportStatus.FAILED:
+        messages.error(request, ti.error)
+    else:
+        messages.info(request, MSG_APPLYING)
+    return redirect("collections:taximport_detail", pk=ti.pk)
+
+
+@login_required
+@require_POST
+def taximport_cancel(request, pk):
+    ti = _get(request, pk)
+    services.tax_import_cancel(actor=request.user, tax_import=ti)
+    messages.success(request, MSG_CANCELLED)
+    return redirect("collections:taximport_list")
+
+
+@login_required
+def taximport_progress(request, pk):
+    ti = _get(request, pk)
+    done = ti.status not in RUNNING
+    progress = services.get_progress(ti.pk) or {}
+    percent = 100 if done else progress.get("percent", 0)
+    message = ti.error if ti.status == TaxImportStatus.FAILED else progress.get("message") or ti.get_status_display()
+    return JsonResponse(
+        {
+            "percent": percent, "message": message, "done": done, "status": ti.status,
+            # ?done=1: the page says what happened when a worker (not this request) did the job.
+            "redirect": reverse("collections:taximport_detail", args=[ti.pk]) + "?done=1" if done else None,
+        }
+    )
+
+
+PROBLEM_HEADER = ["行号", "结果", "原因", "姓名", "身份证号码", "缴费金额", "应缴金额", "缴费日期", "税票号码", "缴费渠道", "参保地", "乡镇", "待遇年度", "退费候选"]
+
+
+@login_required
+def taximport_problems(request, pk):
+    """The problem rows with their reasons, for the township to fix."""
+    ti = _get(request, pk)
+    rows = selectors.tax_import_rows(user=request.user, tax_import=ti)
+    full_ids = request.user.can("id.full")
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "问题行"
+    write_rows(
+        ws,
+        PROBLEM_HEADER,
+        (
+            [
+                r.row_number, r.get_outcome_display(), r.message, r.name,
+                r.id_number if full_ids or not idcard.is_valid(r.id_number) else idcard.mask(r.id_number),
+                r.amount, r.owed, r.paid_on, r.voucher, r.channel, r.place, r.township.name if r.township else "",
+                r.year, "是" if r.refund_candidate else "",
+            ]
+            for r in rows.iterator(chunk_size=2000)
+        ),
+        id_columns=(5, 9),
+    )
+    ws.column_dimensions["C"].width = 60
+    audit.record(actor=request.user, action=audit.ACTION_EXPORT, obj=ti, detail={"export": "tax_import_problems"})
+    return xlsx_response(wb, f"税务导入问题行_{ti.pk}.xlsx")

@@ -1,0 +1,613 @@
+"""Pages of the cash trail. Thin: forms in, services/selectors out, messages after every action."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from functools import wraps
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.db.models import Count, Q, Sum
+from django.http import FileResponse, Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import NoReverseMatch, reverse
+from django.utils import timezone
+from django.utils.dateparse import parse_date
+from django.views.decorators.http import require_POST
+
+from enrollment import audit, idcard
+from enrollment.choices import PAID_STATUSES, EnrollmentStatus, RegionLevel
+from enrollment.models import Enrollment, Household, Region
+from enrollment.spreadsheets import xlsx_response
+from enrollment.years import year_for
+from subsidies.selectors import PolicyMissing, owed_by, policy_for
+
+from . import selectors, services
+from .capitals import amount_in_words
+from .choices import LineResult, ReceiptStatus, RefundStatus
+from .exports import declaration_workbook
+from .filtersets import DeclarationFilter, ReceiptFilter, RefundFilter
+from .forms import (
+    AnswerForm,
+    DeclarationForm,
+    LedgerConfirmForm,
+    PostingForm,
+    ReceiptForm,
+    RefundDecisionForm,
+    RefundForm,
+    RefundPaidForm,
+    RemittanceForm,
+    VoidForm,
+)
+from .models import Declaration, PublicityPosting, Receipt, ReceiptLine, Refund
+
+PAGE_SIZE = 50
+
+
+def capability(name):
+    def deco(view):
+        @wraps(view)
+        @login_required
+        def wrapped(request, *args, **kwargs):
+            if not request.user.can(name):
+                raise PermissionDenied
+            return view(request, *args, **kwargs)
+
+        return wrapped
+
+    return deco
+
+
+def _errors(exc: ValidationError) -> list[str]:
+    return list(exc.messages)
+
+
+def _form_errors(form, exc: ValidationError):
+    if hasattr(exc, "error_dict"):
+        for fld, errs in exc.message_dict.items():
+            form.add_error(fld if fld in form.fields else None, errs)
+    else:
+        for m in exc.messages:
+            form.add_error(None, m)
+
+
+def household_url(pk) -> str:
+    try:
+        return reverse("enrollment:household_detail", args=[pk])
+    except NoReverseMatch:
+        return f"/households/{pk}/"
+
+
+def _page(request, qs):
+    return Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
+
+
+def _show_id(user, number):
+    return number if user.can("id.full") else idcard.mask(number)
+
+
+# --- Receipts ---------------------------------------------------------------------------------
+
+
+@capability("roster.view")
+def receipt_list(request):
+    qs = Receipt.objects.visible_to(request.user).select_related("village", "collector", "household")
+    f = ReceiptFilter(request.GET, queryset=qs)
+    f.form.fields["village"].queryset = Region.objects.visible_to(request.user).villages()
+    f.form.fields["collector"].queryset = selectors.collectors_for(request.user)
+    page = _page(request, f.qs.order_by("-issued_at", "-id"))
+    breaches = selectors.double_limit_breaches(user=request.user)
+    return render(request, "collections/receipt_list.html", {"filter": f, "page_obj": page, "breaches": breaches})
+
+
+def _owed_table(members, year, tiers, enrollments):
+    rows = []
+    for m in members:
+        e = enrollments.get(m.pk)
+        row = {"person": m, "enrollment": e, "paid": e is not None and e.status in PAID_STATUSES, "options": []}
+        row["blocked"] = m.is_deceased or (e is not None and e.status not in PAID_STATUSES and e.status != EnrollmentStatus.PENDING)
+        current = e.tier if e else 1
+        row["tier"] = current
+        for t in tiers or [1]:
+            try:
+                o = owed_by(person=m, year=year, tier=t, paid_on=timezone.localdate())
+            except PolicyMissing:
+                continue
+            row["options"].append({"tier": t, "owed": o})
+            if t == current:
+                row["owed"] = o
+        rows.append(row)
+    return rows
+
+
+@capability("payment.take")
+def receipt_create(request):
+    user = request.user
+    household = None
+    if request.GET.get("household"):
+        household = get_object_or_404(Household.objects.visible_to(user).select_related("village"), pk=request.GET["household"])
+    if household is None:
+        q = request.GET.get("q", "").strip()
+        results = []
+        if q:
+            results = (
+                Household.objects.visible_to(user)
+                .filter(Q(number=q) | Q(members__name__contains=q) | Q(members__id_number=q.upper()))
+                .select_related("village")
+                .annotate(n=Count("members", distinct=True))
+                .distinct()
+                .order_by("village__code", "number")[:30]
+            )
+        return render(request, "collections/receipt_find.html", {"q": q, "results": results})
+
+    county = household.village.county
+    year = year_for(request, county)
+    try:
+        policy = policy_for(county=county, year=year)
+        tiers = list(policy.tiers.values_list("number", "name"))
+    except PolicyMissing as exc:
+        policy, tiers = None, []
+        messages.error(request, str(exc))
+    members = list(household.members.order_by("id"))
+    enrollments = {e.person_id: e for e in Enrollment.objects.filter(person__in=members, year=year)}
+    paid_by = {
+        ln.person_id: ln.receipt
+        for ln in ReceiptLine.objects.filter(person__in=members, receipt__year=year, receipt__status=ReceiptStatus.VALID).select_related("receipt")
+    }
+    form = ReceiptForm(
+        request.POST or None, members=members, tier_choices=tiers, current_tiers={pk: e.tier for pk, e in enrollments.items()}
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            receipt = services.receipt_issue(
+                actor=user,
+                household=household,
+                persons=form.cleaned_data["persons"],
+                channel=form.cleaned_data["channel"],
+                year=year,
+                tiers=form.tiers(),
+                payer_name=form.cleaned_data["payer_name"],
+            )
+        except ValidationError as exc:
+            _form_errors(form, exc)
+        else:
+            messages.success(request, f"已收款 {receipt.total} 元，凭证号 {receipt.number}。请打印收款凭证。")
+            return redirect("collections:receipt_detail", pk=receipt.pk)
+    rows = _owed_table(members, year, [t for t, _ in tiers], enrollments) if policy else []
+    for r in rows:
+        r["receipt"] = paid_by.get(r["person"].pk)
+        r["id_shown"] = _show_id(user, r["person"].id_number)
+        r["tier_field"] = form[f"tier_{r['person'].pk}"] if f"tier_{r['person'].pk}" in form.fields else None
+    return render(
+        request,
+        "collections/receipt_create.html",
+        {"household": household, "form": form, "rows": rows, "year": year, "policy": policy, "household_url": household_url(household.pk)},
+    )
+
+
+def _receipt(request, pk):
+    qs = Receipt.objects.visible_to(request.user).select_related("village__parent", "collector", "household", "voided_by", "remittance")
+    return get_object_or_404(qs, pk=pk)
+
+
+@capability("roster.view")
+def receipt_detail(request, pk):
+    receipt = _receipt(request, pk)
+    lines = list(receipt.lines.all())
+    for ln in lines:
+        ln.id_shown = _show_id(request.user, ln.id_number)
+    return render(
+        request,
+        "collections/receipt_detail.html",
+        {"receipt": receipt, "lines": lines, "words": amount_in_words(receipt.total), "void_form": VoidForm(),
+         "household_url": household_url(receipt.household_id), "can_void": request.user.can("receipt.void")},
+    )
+
+
+@capability("roster.view")
+def receipt_print(request, pk):
+    receipt = _receipt(request, pk)
+    lines = list(receipt.lines.all())
+    for ln in lines:
+        ln.masked = idcard.mask(ln.id_number)
+        ln.words = amount_in_words(ln.amount)
+    size = "A5" if request.GET.get("size", "").upper() == "A5" else "A4"
+    parts = [("第一联", "缴费人留存"), ("第二联", "经办人留存（乡镇社保中心存档2年）")]
+    return render(
+        request,
+        "collections/receipt_print.html",
+        {"receipt": receipt, "lines": lines, "words": amount_in_words(receipt.total), "size": size, "parts": parts},
+    )
+
+
+@require_POST
+@capability("receipt.void")
+def receipt_void(request, pk):
+    receipt = _receipt(request, pk)
+    form = VoidForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "作废必须填写原因。")
+        return redirect("collections:receipt_detail", pk=pk)
+    try:
+        services.receipt_void(actor=request.user, receipt=receipt, reason=form.cleaned_data["reason"])
+    except ValidationError as exc:
+        for m in _errors(exc):
+            messages.error(request, m)
+    else:
+        messages.success(request, f"凭证 {receipt.number} 已作废，相关人员恢复为待缴费。")
+        if receipt.remittance_id:
+            messages.warning(request, services.ERR_VOID_REMITTED)
+    return redirect("collections:receipt_detail", pk=pk)
+
+
+# --- Ledger ---------------------------------------------------------------------------------
+
+
+@capability("payment.take")
+def ledger(request):
+    user = request.user
+    day = parse_date(request.GET.get("day") or "") or timezone.localdate()
+    form = LedgerConfirmForm(request.POST or None, initial={"day": day})
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.ledger_confirm(
+                actor=user, day=form.cleaned_data["day"], cash_counted=form.cleaned_data["cash_counted"], note=form.cleaned_data["note"]
+            )
+        except ValidationError as exc:
+            _form_errors(form, exc)
+        else:
+            summary = selectors.ledger_day(collector=user, day=form.cleaned_data["day"])
+            if summary["flags"]:
+                messages.warning(request, "台账已确认，但有不符：" + "；".join(summary["flags"]))
+            else:
+                messages.success(request, "台账已确认，账实相符。")
+            return redirect(f"{reverse('collections:ledger')}?day={form.cleaned_data['day']:%Y-%m-%d}")
+    mine = selectors.ledger_day(collector=user, day=day)
+    others = []
+    if user.region_id and user.region.level != RegionLevel.VILLAGE:
+        others = [s for s in selectors.ledgers_for_township(user=user, day=day) if s["collector"].pk != user.pk]
+    if not form.is_bound:
+        form.initial["cash_counted"] = Decimal(mine["cash_on_hand"]).quantize(Decimal("0.01"))  # 840.00, not 840 (SQLite sums)
+    breaches = selectors.double_limit_breaches(user=user)
+    return render(
+        request,
+        "collections/ledger.html",
+        {"day": day, "mine": mine, "others": others, "form": form, "breaches": breaches,
+         "prev": date.fromordinal(day.toordinal() - 1), "next": date.fromordinal(day.toordinal() + 1)},
+    )
+
+
+# --- Remittances ---------------------------------------------------------------------------------
+
+
+@capability("remittance.record")
+def remittance_list(request):
+    user = request.user
+    page = _page(request, selectors.remittance_list(user=user).order_by("-deposited_on", "-id"))
+    for r in page:
+        r.live = r.live_covered or Decimal("0.00")
+        r.diff = r.amount - r.live
+        r.abs_diff = abs(r.diff)
+    return render(
+        request,
+        "collections/remittance_list.html",
+        {"page_obj": page, "on_hand": selectors.cash_on_hand_by_collector(user=user)},
+    )
+
+
+@capability("remittance.record")
+def remittance_create(request):
+    user = request.user
+    collectors = selectors.collectors_for(user)
+    collector = None
+    if request.GET.get("collector"):
+        collector = get_object_or_404(collectors, pk=request.GET["collector"])
+    elif collectors.count() == 1:
+        collector = collectors.first()
+    if collector is None:
+        return render(request, "collections/remittance_pick.html", {"on_hand": selectors.cash_on_hand_by_collector(user=user)})
+    receipts = list(selectors.remittable_receipts(user=user, collector=collector))
+    total = sum((r.total for r in receipts), Decimal("0.00"))
+    initial = {"receipts": [r.pk for r in receipts], "amount": total}
+    form = RemittanceForm(request.POST or None, receipts=receipts, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            out = services.remittance_record(actor=user, collector=collector, **form.cleaned_data)
+        except (ValidationError, PermissionDenied) as exc:
+            if isinstance(exc, PermissionDenied):
+                raise
+            _form_errors(form, exc)
+        else:
+            messages.success(request, f"已登记解缴 {out.obj.amount} 元（回单号 {out.obj.slip_number}）。")
+            for w in out.warnings:
+                messages.warning(request, w)
+            return redirect("collections:remittance_list")
+    return render(request, "collections/remittance_form.html", {"form": form, "collector": collector, "receipts": receipts, "total": total})
+
+
+# --- Declarations and reconciliation -------------------------------------------------------------------
+
+
+def _declarable_regions(user):
+    regions = Region.objects.visible_to(user).filter(level__in=[RegionLevel.TOWNSHIP, RegionLevel.VILLAGE])
+    out = []
+    for t in regions.filter(level=RegionLevel.TOWNSHIP).order_by("sort_order", "code"):
+        out.append(t)
+        out.extend(regions.filter(parent=t).order_by("sort_order", "code"))
+    return out
+
+
+@login_required
+def declaration_list(request):
+    user = request.user
+    if not (user.can("declaration.manage") or user.can("report.view")):
+        raise PermissionDenied
+    year = year_for(request)
+    qs = Declaration.objects.visible_to(user).select_related("township", "village", "created_by")
+    f = DeclarationFilter(request.GET, queryset=qs)
+    form = None
+    if user.can("declaration.manage"):
+        form = DeclarationForm(request.POST or None, regions=_declarable_regions(user), initial={"year": year})
+        if request.method == "POST" and form.is_valid():
+            region = get_object_or_404(Region.objects.visible_to(user), pk=form.cleaned_data["region"])
+            try:
+                d = services.declaration_create(actor=user, region=region, year=form.cleaned_data["year"])
+            except ValidationError as exc:
+                _form_errors(form, exc)
+            else:
+                messages.success(request, f"已生成{d.unit_name}申报表：{d.person_count}人（零申报{d.zero_count}人），合计{d.total}元。请下载xlsx报送税务。")
+                return redirect("collections:declaration_detail", pk=d.pk)
+    elif request.method == "POST":
+        raise PermissionDenied
+    page = _page(request, f.qs)
+    return render(request, "collections/declaration_list.html", {"filter": f, "page_obj": page, "form": form, "year": year})
+
+
+def _declaration(request, pk):
+    return get_object_or_404(Declaration.objects.visible_to(request.user).select_related("township", "village", "created_by"), pk=pk)
+
+
+@login_required
+def declaration_detail(request, pk):
+    if not (request.user.can("declaration.manage") or request.user.can("report.view")):
+        raise PermissionDenied
+    d = _declaration(request, pk)
+    lines = list(d.lines.select_related("village", "enrollment__person").order_by("result", "village__code", "id"))
+    # Plain names for the subsidy category codes (城乡低保对象, not "dibao").
+    from subsidies.models import SubsidyCategory
+
+    category_names = dict(
+        SubsidyCategory.objects.filter(policy__county_id=d.township.parent_id, policy__year=d.year).values_list("code", "name")
+    )
+    for ln in lines:
+        ln.id_shown = _show_id(request.user, ln.id_number)
+        ln.category_name = category_names.get(ln.subsidy_category_code, ln.subsidy_category_code)
+    form = AnswerForm()
+    result = None
+    if request.method == "POST":
+        if not request.user.can("declaration.manage"):
+            raise PermissionDenied
+        form = AnswerForm(request.POST, request.FILES)
+        if form.is_valid():
+            try:
+                result = services.declaration_answer_import(actor=request.user, declaration=d, fileobj=form.cleaned_data["file"])
+            except ValidationError as exc:
+                for m in _errors(exc):
+                    form.add_error("file", m)
+                messages.error(request, "回执未导入，文件中有错误（见下方），请改正后重新上传。")
+            else:
+                audit.record(actor=request.user, action=audit.ACTION_IMPORT, obj=d, detail={"accepted": result.accepted, "failed": result.failed})
+                messages.success(request, f"回执已导入：成功 {result.accepted} 人，失败 {result.failed} 人。失败人员已退回待修正后重新申报。")
+                return redirect("collections:declaration_detail", pk=d.pk)
+    remitted = _confirmation_check(d)
+    return render(
+        request, "collections/declaration_detail.html", {"d": d, "lines": lines, "form": form, "check": remitted, "can_manage": request.user.can("declaration.manage")},
+    )
+
+
+def _confirmation_check(d):
+    """Confirmation (缴费确认单) = accepted persons × amount, checked against receipts and remittances."""
+    accepted = d.lines.filter(result=LineResult.ACCEPTED)
+    receipt_lines = ReceiptLine.objects.filter(enrollment__in=accepted.values("enrollment_id"), receipt__status=ReceiptStatus.VALID)
+    receipted = receipt_lines.aggregate(s=Sum("amount"))["s"] or Decimal("0.00")
+    cash = receipt_lines.filter(receipt__channel="cash")
+    cash_total = cash.aggregate(s=Sum("amount"))["s"] or Decimal("0.00")
+    remitted = cash.filter(receipt__remittance__isnull=False).aggregate(s=Sum("amount"))["s"] or Decimal("0.00")
+    return {
+        "confirmed": d.confirmed_total,
+        "receipted": receipted,
+        "cash": cash_total,
+        "remitted": remitted,
+        "unremitted": cash_total - remitted,
+        "agrees": d.confirmed_total == receipted and cash_total == remitted,
+    }
+
+
+@login_required
+def declaration_export(request, pk):
+    if not (request.user.can("declaration.manage") or request.user.can("report.view")):
+        raise PermissionDenied
+    d = _declaration(request, pk)
+    audit.record(actor=request.user, action=audit.ACTION_EXPORT, obj=d, detail={"kind": "declaration", "rows": d.person_count})
+    return xlsx_response(declaration_workbook(d), f"缴费清册_{d.unit_name}_{d.year}_{d.pk}.xlsx")
+
+
+@login_required
+def reconciliation(request):
+    user = request.user
+    if not (user.can("declaration.manage") or user.can("report.view") or user.can("payment.take")):
+        raise PermissionDenied
+    regions = _declarable_regions(user)
+    if user.region_id and user.region.level == RegionLevel.VILLAGE:
+        regions = [user.region]
+    if not regions:
+        return render(request, "collections/reconciliation.html", {"data": None, "regions": []})
+    region = regions[0]
+    if request.GET.get("region"):
+        region = get_object_or_404(Region.objects.visible_to(user).exclude(level=RegionLevel.COUNTY), pk=request.GET["region"])
+    year = year_for(request, region.county)
+    data = selectors.reconciliation(user=user, region=region, year=year)
+    return render(request, "collections/reconciliation.html", {"data": data, "regions": regions, "region": region, "year": year})
+
+
+# --- Publicity ---------------------------------------------------------------------------------
+
+
+@login_required
+def publicity_list(request):
+    user = request.user
+    if not (user.can("publicity.manage") or user.can("report.view")):
+        raise PermissionDenied
+    year = year_for(request)
+    villages = Region.objects.visible_to(user).villages().order_by("parent__code", "sort_order", "code")
+    counts = dict(
+        ReceiptLine.objects.filter(receipt__village__in=villages, receipt__year=year, receipt__status=ReceiptStatus.VALID)
+        .values_list("receipt__village_id")
+        .annotate(n=Count("id"))
+    )
+    postings = {}
+    for p in PublicityPosting.objects.visible_to(user).filter(year=year).order_by("posted_from"):
+        postings.setdefault(p.village_id, []).append(p)
+    rows = [{"village": v, "count": counts.get(v.pk, 0), "postings": postings.get(v.pk, [])} for v in villages]
+    return render(request, "collections/publicity_list.html", {"rows": rows, "year": year, "can_manage": user.can("publicity.manage")})
+
+
+def _village(request, pk):
+    return get_object_or_404(Region.objects.visible_to(request.user).villages().select_related("parent"), pk=pk)
+
+
+@login_required
+def publicity_print(request, village_pk):
+    if not (request.user.can("publicity.manage") or request.user.can("report.view")):
+        raise PermissionDenied
+    village = _village(request, village_pk)
+    year = year_for(request, village.county)
+    rows = selectors.publicity_rows(village=village, year=year)
+    total = sum((r["amount"] for r in rows), Decimal("0.00"))
+    return render(request, "collections/publicity_print.html", {"village": village, "year": year, "rows": rows, "total": total})
+
+
+@capability("publicity.manage")
+def publicity_posting(request, village_pk):
+    village = _village(request, village_pk)
+    year = year_for(request, village.county)
+    form = PostingForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.publicity_record(actor=request.user, village=village, year=year, **form.cleaned_data)
+        except ValidationError as exc:
+            _form_errors(form, exc)
+        else:
+            messages.success(request, f"已登记{village.name}公示张贴记录。")
+            return redirect(f"{reverse('collections:publicity_list')}?year={year}")
+    return render(request, "collections/publicity_form.html", {"form": form, "village": village, "year": year})
+
+
+@login_required
+def publicity_photo(request, pk):
+    if not (request.user.can("publicity.manage") or request.user.can("report.view")):
+        raise PermissionDenied
+    p = get_object_or_404(PublicityPosting.objects.visible_to(request.user), pk=pk)
+    if not p.photo:
+        raise Http404
+    return FileResponse(p.photo.open("rb"), filename=p.photo.name.rsplit("/", 1)[-1])
+
+
+# --- Refunds ---------------------------------------------------------------------------------
+
+
+@login_required
+def refund_list(request):
+    user = request.user
+    if not (user.can("refund.apply") or user.can("refund.approve") or user.can("refund.pay")):
+        raise PermissionDenied
+    if services.refund_candidates_sync(user=user):
+        messages.info(request, "税务数据导入发现的重复缴费已列为“待核实”退费。")
+    qs = Refund.objects.visible_to(user).select_related("enrollment__person", "village")
+    f = RefundFilter(request.GET, queryset=qs)
+    f.form.fields["village"].queryset = Region.objects.visible_to(user).villages()
+    page = _page(request, f.qs)
+    return render(request, "collections/refund_list.html", {"filter": f, "page_obj": page, "q": request.GET.get("q", "")})
+
+
+@capability("refund.apply")
+def refund_create(request):
+    user = request.user
+    enrollment = None
+    if request.GET.get("enrollment"):
+        enrollment = get_object_or_404(
+            Enrollment.objects.visible_to(user).select_related("person", "village"), pk=request.GET["enrollment"]
+        )
+    if enrollment is None:
+        q = request.GET.get("q", "").strip()
+        results = []
+        if q:
+            results = (
+                Enrollment.objects.visible_to(user)
+                .filter(status__in=PAID_STATUSES)
+                .filter(Q(person__name__contains=q) | Q(person__id_number=q.upper()))
+                .select_related("person", "village")[:30]
+            )
+        return render(request, "collections/refund_find.html", {"q": q, "results": results})
+    form = RefundForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            refund = services.refund_apply(actor=user, enrollment=enrollment, **form.cleaned_data)
+        except ValidationError as exc:
+            _form_errors(form, exc)
+        else:
+            messages.success(request, f"已提交{enrollment.person.name}的退费申请，等待医保局审批。")
+            return redirect("collections:refund_detail", pk=refund.pk)
+    return render(request, "collections/refund_form.html", {"form": form, "enrollment": enrollment})
+
+
+@login_required
+def refund_detail(request, pk):
+    user = request.user
+    if not (user.can("refund.apply") or user.can("refund.approve") or user.can("refund.pay")):
+        raise PermissionDenied
+    refund = get_object_or_404(Refund.objects.visible_to(user).select_related("enrollment__person", "village"), pk=pk)
+    decide = RefundDecisionForm(prefix="d")
+    paid = RefundPaidForm(prefix="p")
+    if request.method == "POST":
+        action = request.POST.get("action")
+        try:
+            if action == "decide":
+                decide = RefundDecisionForm(request.POST, prefix="d")
+                if decide.is_valid():
+                    services.refund_decide(actor=user, refund=refund, **decide.cleaned_data)
+                    messages.success(request, "审批结果已保存。")
+                    return redirect("collections:refund_detail", pk=pk)
+            elif action == "pay":
+                paid = RefundPaidForm(request.POST, prefix="p")
+                if paid.is_valid():
+                    services.refund_mark_paid(actor=user, refund=refund, **paid.cleaned_data)
+                    messages.success(request, "已登记退付。")
+                    return redirect("collections:refund_detail", pk=pk)
+            else:
+                raise Http404
+        except ValidationError as exc:
+            for m in _errors(exc):
+                messages.error(request, m)
+    return render(
+        request,
+        "collections/refund_detail.html",
+        {"refund": refund, "decide": decide, "paid": paid, "id_shown": _show_id(user, refund.enrollment.person.id_number),
+         "can_decide": user.can("refund.approve") and refund.status == RefundStatus.APPLIED,
+         "can_pay": user.can("refund.pay") and refund.status == RefundStatus.APPROVED,
+         "can_apply": user.can("refund.apply") and refund.status == RefundStatus.CANDIDATE},
+    )
+
+
+@login_required
+def refund_evidence(request, pk):
+    user = request.user
+    if not (user.can("refund.apply") or user.can("refund.approve") or user.can("refund.pay")):
+        raise PermissionDenied
+    refund = get_object_or_404(Refund.objects.visible_to(user), pk=pk)
+    if not refund.evidence:
+        raise Http404
+    return FileResponse(refund.evidence.open("rb"), filename=refund.evidence.name.rsplit("/", 1)[-1])

@@ -1,0 +1,62 @@
+"""Factories and helpers for the cash trail: a county policy, households with members, receipts."""
+
+from datetime import date
+from decimal import Decimal
+
+from django.utils import timezone
+
+from enrollment.choices import Department, PaymentChannel
+from subsidies.models import CategorySubsidy, PersonIdentity, PolicyYear, SubsidyCategory, Tier
+from tests.factories import HouseholdFactory, PersonFactory
+
+
+def benefit_year() -> int:
+    """A benefit year whose cover has not started yet (so refunds are still possible)."""
+    return timezone.localdate().year + 1
+
+
+def make_policy(county, *, year=None, standard="400.00", remit_days=5, remit_amount="10000.00", tier2=None):
+    year = year or benefit_year()
+    policy, _ = PolicyYear.objects.get_or_create(
+        county=county,
+        year=year,
+        defaults={
+            "window_start": date(year - 1, 9, 1),
+            "window_end": date(year - 1, 12, 31),
+            "remit_days": remit_days,
+            "remit_amount": Decimal(remit_amount),
+        },
+    )
+    Tier.objects.get_or_create(policy=policy, number=1, defaults={"name": "一档", "standard": Decimal(standard)})
+    if tier2:
+        Tier.objects.get_or_create(policy=policy, number=2, defaults={"name": "二档", "standard": Decimal(tier2)})
+    return policy
+
+
+def make_category(policy, *, code="dibao", name="低保对象", amounts=None):
+    cat, _ = SubsidyCategory.objects.get_or_create(
+        policy=policy, code=code, defaults={"name": name, "department": Department.CIVIL_AFFAIRS}
+    )
+    for tier, amount in (amounts or {1: "400.00"}).items():
+        CategorySubsidy.objects.get_or_create(category=cat, tier=tier, defaults={"amount": Decimal(amount)})
+    return cat
+
+
+def certify(person, category, *, on=None):
+    return PersonIdentity.objects.create(
+        person=person, category=category, year=category.policy.year, certified_on=on or category.policy.window_start
+    )
+
+
+def household_with(village, n=3):
+    hh = HouseholdFactory(village=village)
+    members = [PersonFactory(household=hh) for _ in range(n)]
+    return hh, members
+
+
+def pay(actor, household, persons, *, channel=PaymentChannel.CASH, year=None, tiers=None):
+    from collections_app.services import receipt_issue
+
+    return receipt_issue(
+        actor=actor, household=household, persons=persons, channel=channel, year=year or benefit_year(), tiers=tiers
+    )

@@ -1,0 +1,144 @@
+"""The cash trail through the API: same rules and scoping as the pages."""
+
+import io
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils import timezone
+from openpyxl import Workbook, load_workbook
+from rest_framework.test import APIClient
+
+from collections_app.models import Receipt
+from enrollment.choices import EnrollmentStatus
+from enrollment.models import Enrollment
+from tests.factories.collections import household_with, make_policy, pay
+
+
+@pytest.fixture
+def policy(regions):
+    return make_policy(regions["county"])
+
+
+@pytest.fixture
+def api():
+    def as_user(user):
+        c = APIClient()
+        c.force_authenticate(user)
+        return c
+
+    return as_user
+
+
+def test_collector_to_reconciled_village_through_the_api(api, users, regions, policy):
+    hh, m = household_with(regions["v1"], 2)
+    col = api(users["collector"])
+    resp = col.post("/api/receipts/", {"household": hh.pk, "persons": [p.pk for p in m], "channel": "cash", "year": policy.year}, format="json")
+    assert resp.status_code == 201, resp.json()
+    body = resp.json()
+    assert body["total"] == "800.00" and len(body["lines"]) == 2 and body["status"] == "valid"
+    again = col.post("/api/receipts/", {"household": hh.pk, "persons": [m[0].pk], "channel": "cash", "year": policy.year}, format="json")
+    assert again.status_code == 400 and "已缴费" in str(again.json())
+
+    today = timezone.localdate().isoformat()
+    day = col.get("/api/ledgers/day/")
+    assert day.status_code == 200 and day.json()["by_channel"] == {"cash": "800.00"} and not day.json()["confirmed"]
+    assert day.json()["receipts"][0]["number"] == body["number"]
+    led = col.post("/api/ledgers/confirm/", {"day": today, "cash_counted": "800.00"}, format="json")
+    assert led.status_code == 200 and led.json()["flags"] == [] and led.json()["total"] == "800.00"
+    rem = col.post("/api/remittances/", {"deposited_on": today, "amount": "800.00", "slip_number": "YH1", "receipts": [body["id"]]}, format="json")
+    assert rem.status_code == 201 and rem.json()["difference"] == "0.00" and rem.json()["warnings"] == []
+
+    clerk = api(users["clerk"])
+    d = clerk.post("/api/declarations/", {"region": regions["v1"].pk, "year": policy.year}, format="json")
+    assert d.status_code == 201 and d.json()["total"] == "800.00"
+    did = d.json()["id"]
+    x = clerk.get(f"/api/declarations/{did}/export/")
+    assert x.status_code == 200
+    ws = load_workbook(io.BytesIO(x.content)).active
+    wb = Workbook()
+    wb.active.append(["公民身份号码", "结果", "失败原因"])
+    for row in ws.iter_rows(min_row=2, values_only=True):
+        if row[0] != "合计":
+            wb.active.append([row[3], "成功", ""])
+    buf = io.BytesIO()
+    wb.save(buf)
+    ans = clerk.post(f"/api/declarations/{did}/answer/", {"file": SimpleUploadedFile("a.xlsx", buf.getvalue())}, format="multipart")
+    assert ans.status_code == 200 and ans.json()["accepted"] == 2 and ans.json()["declaration"]["confirmed_total"] == "800.00"
+    rec = clerk.get("/api/declarations/reconciliation/", {"region": regions["v1"].pk, "year": policy.year})
+    assert rec.status_code == 200
+    (row,) = [r for r in rec.json()["rows"] if r["village"] == regions["v1"].pk]
+    assert row["agrees"] and row["receipts"] == row["remitted"] == row["declared"] == row["confirmed"] == "800.00"
+    assert rec.json()["differences"] == []
+
+
+def test_void_action_and_capabilities(api, users, regions, policy):
+    hh, m = household_with(regions["v1"], 1)
+    r = pay(users["collector"], hh, m)
+    assert api(users["collector"]).post(f"/api/receipts/{r.pk}/void/", {"reason": "x"}, format="json").status_code == 403
+    assert api(users["clerk2"]).post(f"/api/receipts/{r.pk}/void/", {"reason": "x"}, format="json").status_code == 404
+    assert api(users["clerk"]).post(f"/api/receipts/{r.pk}/void/", {}, format="json").status_code == 400
+    resp = api(users["clerk"]).post(f"/api/receipts/{r.pk}/void/", {"reason": "收错"}, format="json")
+    assert resp.status_code == 200 and resp.json()["status"] == "voided" and resp.json()["void_reason"] == "收错"
+    assert Enrollment.objects.get(person=m[0]).status == EnrollmentStatus.PENDING
+    assert api(users["leader"]).post("/api/receipts/", {"household": hh.pk, "persons": [m[0].pk], "channel": "cash"}, format="json").status_code == 403
+
+
+@pytest.mark.parametrize("endpoint", ["receipts", "ledgers", "remittances", "declarations", "refunds"])
+def test_lists_are_scoped(api, users, regions, policy, endpoint):
+    hh, m = household_with(regions["v1"], 1)
+    r = pay(users["collector"], hh, m)
+    c = users["collector"]
+    from collections_app import services
+
+    services.ledger_confirm(actor=c, day=timezone.localdate(), cash_counted="400")
+    services.remittance_record(actor=c, collector=c, deposited_on=timezone.localdate(), amount="400", slip_number="S", receipts=[r])
+    services.declaration_create(actor=users["clerk"], region=regions["v1"], year=policy.year)
+    services.refund_flag_duplicate(enrollment=Enrollment.objects.get(person=m[0]), amount="400", source="测试")
+    seen = {}
+    for key in ("clerk", "clerk2", "collector3", "nobody", "bureau"):
+        resp = api(users[key]).get(f"/api/{endpoint}/")
+        seen[key] = resp.json()["count"] if resp.status_code == 200 else resp.status_code
+    assert seen["clerk2"] in (0, 403) and seen["collector3"] in (0, 403) and seen["nobody"] in (0, 403)
+    assert seen["clerk"] == 1 or (endpoint == "refunds" and seen["clerk"] == 1)
+
+
+def test_refund_api_workflow(api, users, regions, policy):
+    hh, m = household_with(regions["v1"], 1)
+    pay(users["collector"], hh, m)
+    e = Enrollment.objects.get(person=m[0])
+    resp = api(users["collector"]).post(
+        "/api/refunds/", {"enrollment": e.pk, "reason": "employee", "evidence": SimpleUploadedFile("p.pdf", b"%PDF-1.4 x")}, format="multipart"
+    )
+    assert resp.status_code == 201, resp.json()
+    rid = resp.json()["id"]
+    assert api(users["tax"]).post(f"/api/refunds/{rid}/decide/", {"approve": True}, format="json").status_code == 403
+    assert api(users["bureau"]).post(f"/api/refunds/{rid}/decide/", {"approve": True, "note": "同意"}, format="json").status_code == 200
+    paid = api(users["tax"]).post(f"/api/refunds/{rid}/pay/", {"paid_on": timezone.localdate().isoformat(), "voucher": "T9"}, format="json")
+    assert paid.status_code == 200 and paid.json()["status"] == "paid"
+    assert Enrollment.objects.get(pk=e.pk).status == EnrollmentStatus.REFUNDED
+
+
+def test_money_is_sent_as_strings_and_ids_masked_for_bureau(api, users, regions, policy):
+    hh, m = household_with(regions["v1"], 1)
+    pay(users["collector"], hh, m)
+    body = api(users["leader"]).get("/api/receipts/").json()["results"][0]
+    assert body["total"] == "400.00" and body["lines"][0]["id_number"] != m[0].id_number
+    full = api(users["collector"]).get("/api/receipts/").json()["results"][0]
+    assert full["lines"][0]["id_number"] == m[0].id_number
+    assert Receipt.objects.count() == 1
+
+
+def test_schema_has_the_endpoints(admin_client):
+    schema = admin_client.get("/api/schema/")
+    text = schema.content.decode()
+    for path in ("/api/receipts/{id}/void/", "/api/ledgers/confirm/", "/api/remittances/", "/api/declarations/{id}/answer/", "/api/refunds/{id}/pay/"):
+        assert path in text
+
+
+def test_receipts_cannot_be_edited_or_deleted(api, users, regions, policy):
+    hh, m = household_with(regions["v1"], 1)
+    r = pay(users["collector"], hh, m)
+    clerk = api(users["clerk"])
+    assert clerk.delete(f"/api/receipts/{r.pk}/").status_code == 405
+    assert clerk.patch(f"/api/receipts/{r.pk}/", {"total": "1.00"}, format="json").status_code == 405
+    assert Receipt.objects.get(pk=r.pk).total == r.total

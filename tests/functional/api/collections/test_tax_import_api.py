@@ -1,0 +1,66 @@
+"""/api/imports/: upload (preview), rows, confirm, scope."""
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from rest_framework.test import APIClient
+
+from collections_app.models import TaxImport
+from enrollment.choices import EnrollmentStatus, Role
+from enrollment.models import Enrollment
+from enrollment.spreadsheets import ERR_EMPTY_FILE
+from tests.factories import CountyFactory, UserFactory
+from tests.integration.collections.test_tax_import_services import EXPECTED, filing_rows, policy, world  # noqa: F401
+from tests.unit.collections.tax_import_files import workbook_bytes
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def media(tmp_path, settings):
+    settings.MEDIA_ROOT = tmp_path / "media"
+
+
+def api(user):
+    c = APIClient()
+    c.force_authenticate(user)
+    return c
+
+
+def test_upload_preview_rows_confirm(users, world):
+    c = api(users["tax"])
+    f = SimpleUploadedFile("filing.xlsx", workbook_bytes(filing_rows(world)))
+    resp = c.post("/api/imports/", {"file": f, "year": 2025}, format="multipart")
+    assert resp.status_code == 201, resp.content
+    body = resp.json()
+    assert body["status"] == "previewed"
+    assert {k: body["summary"][k] for k in EXPECTED} == EXPECTED
+    rows = c.get(f"/api/imports/{body['id']}/rows/?outcome=duplicate").json()
+    assert rows["count"] == 4 and all(r["refund_candidate"] for r in rows["results"])
+    assert Enrollment.objects.get(pk=world["pending"].pk).status == EnrollmentStatus.PENDING
+    resp = c.post(f"/api/imports/{body['id']}/confirm/")
+    assert resp.status_code == 200 and resp.json()["status"] == "applied"
+    assert resp.json()["result"]["confirmed"] == 6
+    assert Enrollment.objects.get(pk=world["pending"].pk).status == EnrollmentStatus.CONFIRMED
+    again = c.post(f"/api/imports/{body['id']}/confirm/")
+    assert again.status_code == 200 and again.json()["result"] == resp.json()["result"]
+    assert c.get(f"/api/imports/{body['id']}/progress/").json()["done"] is True
+    assert [i["id"] for i in c.get("/api/imports/").json()["results"]] == [body["id"]]
+
+
+def test_bad_upload_is_400_in_chinese(users):
+    resp = api(users["tax"]).post("/api/imports/", {"file": SimpleUploadedFile("a.xlsx", b"")}, format="multipart")
+    assert resp.status_code == 400
+    assert resp.json()["file"] in ([ERR_EMPTY_FILE], ["提交的是空文件。"])  # DRF itself refuses empty uploads
+
+
+def test_scope_and_permissions(users, world):
+    api(users["tax"]).post("/api/imports/", {"file": SimpleUploadedFile("f.xlsx", workbook_bytes(filing_rows(world)))}, format="multipart")
+    ti = TaxImport.objects.get()
+    assert api(users["clerk"]).get("/api/imports/").status_code == 403
+    assert api(users["bureau"]).get(f"/api/imports/{ti.pk}/").status_code == 200
+    assert api(users["bureau"]).post(f"/api/imports/{ti.pk}/confirm/").status_code == 403
+    stranger = UserFactory(role=Role.TAX, region=CountyFactory(code="500243", name="外县"))
+    assert api(stranger).get(f"/api/imports/{ti.pk}/").status_code == 404
+    assert api(stranger).post(f"/api/imports/{ti.pk}/confirm/").status_code == 404
+    assert api(stranger).get("/api/imports/").json()["count"] == 0
+    assert api(users["nobody"]).get("/api/imports/").status_code == 403

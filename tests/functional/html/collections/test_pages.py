@@ -1,0 +1,295 @@
+"""The collector's day and the township's declaration, in the browser (Django test client)."""
+
+import io
+from datetime import date, timedelta
+from decimal import Decimal
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
+from django.utils import timezone
+from openpyxl import Workbook, load_workbook
+
+from collections_app.models import DailyLedger, Declaration, PublicityPosting, Receipt, Refund, Remittance
+from enrollment.choices import EnrollmentStatus
+from enrollment.models import AuditEvent, Enrollment
+from tests.factories.collections import household_with, make_policy, pay
+
+
+@pytest.fixture
+def policy(regions):
+    return make_policy(regions["county"])
+
+
+def test_collector_takes_cash_prints_closes_day_and_remits(client, users, regions, policy):
+    hh, m = household_with(regions["v1"], 3)
+    client.force_login(users["collector"])
+    find = client.get(reverse("collections:receipt_create"), {"q": hh.number})
+    assert find.status_code == 200 and f"?household={hh.pk}" in find.content.decode()
+    page = client.get(reverse("collections:receipt_create"), {"household": hh.pk})
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert m[0].name in html and "400.00" in html
+    resp = client.post(
+        f"{reverse('collections:receipt_create')}?household={hh.pk}",
+        {"persons": [m[0].pk, m[1].pk], "channel": "cash", "payer_name": "", "total": "1"},
+    )
+    receipt = Receipt.objects.get()
+    assert resp.status_code == 302 and resp["Location"] == reverse("collections:receipt_detail", args=[receipt.pk])
+    assert receipt.total == Decimal("800.00")  # the posted "total" is ignored: amounts come from policy
+    detail = client.get(resp["Location"]).content.decode()
+    assert receipt.number in detail and "捌佰元整" in detail and "已收款" in detail
+
+    printed = client.get(reverse("collections:receipt_print", args=[receipt.pk]), {"size": "A5"}).content.decode()
+    assert printed.count("城乡居民医疗保险费现金收款凭证") == 2
+    assert "缴费人留存" in printed and "经办人留存" in printed and "size: A5" in printed
+    assert "捌佰元整" in printed and "肆佰元整" in printed and regions["v1"].name in printed
+    assert m[0].id_number not in printed and m[0].id_number[-4:] in printed  # masked
+    assert "<script>" not in printed.replace('<script src=', '')
+
+    again = client.post(f"{reverse('collections:receipt_create')}?household={hh.pk}", {"persons": [m[0].pk], "channel": "cash"})
+    assert again.status_code == 200 and "已缴费" in again.content.decode() and Receipt.objects.count() == 1
+
+    ledger = client.get(reverse("collections:ledger"))
+    assert "800.00" in ledger.content.decode() and "当天台账尚未确认" in ledger.content.decode()
+    resp = client.post(reverse("collections:ledger"), {"day": timezone.localdate().isoformat(), "cash_counted": "800.00"}, follow=True)
+    assert "账实相符" in resp.content.decode()
+    assert DailyLedger.objects.get().cash_counted == Decimal("800.00")
+
+    form = client.get(reverse("collections:remittance_create"))
+    assert receipt.number in form.content.decode()
+    resp = client.post(
+        reverse("collections:remittance_create"),
+        {"deposited_on": timezone.localdate().isoformat(), "amount": "800.00", "slip_number": "YH0001", "receipts": [receipt.pk]},
+        follow=True,
+    )
+    assert "已登记解缴 800.00 元" in resp.content.decode()
+    assert Remittance.objects.get().receipts.get() == receipt
+
+
+def test_under_remittance_is_flagged(client, users, regions, policy):
+    hh, m = household_with(regions["v1"], 1)
+    r = pay(users["collector"], hh, m)
+    client.force_login(users["collector"])
+    resp = client.post(
+        reverse("collections:remittance_create"),
+        {"deposited_on": timezone.localdate().isoformat(), "amount": "300", "slip_number": "YH2", "receipts": [r.pk]},
+        follow=True,
+    )
+    html = resp.content.decode()
+    assert "少解 100.00 元" in html or "少 100.00 元" in html
+    assert "少解 100.00" in client.get(reverse("collections:remittance_list")).content.decode()
+
+
+def test_clerk_voids_with_reason_and_void_shows_everywhere(client, users, regions, policy):
+    hh, m = household_with(regions["v1"], 1)
+    r = pay(users["collector"], hh, m)
+    client.force_login(users["collector"])
+    assert client.post(reverse("collections:receipt_void", args=[r.pk]), {"reason": "x"}).status_code == 403
+    client.force_login(users["clerk2"])
+    assert client.post(reverse("collections:receipt_void", args=[r.pk]), {"reason": "x"}).status_code == 404
+    client.force_login(users["clerk"])
+    detail = client.get(reverse("collections:receipt_detail", args=[r.pk])).content.decode()
+    assert "作废凭证" in detail
+    resp = client.post(reverse("collections:receipt_void", args=[r.pk]), {"reason": "金额收错"}, follow=True)
+    html = resp.content.decode()
+    assert "已作废" in html and "金额收错" in html
+    assert Enrollment.objects.get(person=m[0]).status == EnrollmentStatus.PENDING
+    assert "作废" in client.get(reverse("collections:receipt_print", args=[r.pk])).content.decode()
+    assert 'class="voided"' in client.get(reverse("collections:receipt_list")).content.decode()
+    client.force_login(users["collector"])
+    assert "已作废" in client.get(reverse("collections:ledger")).content.decode()
+
+
+def test_breaches_show_on_collector_and_township_pages(client, users, regions, policy):
+    hh, m = household_with(regions["v1"], 1)
+    r = pay(users["collector"], hh, m)
+    Receipt.objects.filter(pk=r.pk).update(issued_on=timezone.localdate() - timedelta(days=8))
+    for key in ("collector", "clerk"):
+        client.force_login(users[key])
+        for name in ("collections:receipt_list", "collections:ledger"):
+            html = client.get(reverse(name)).content.decode()
+            assert "双限报解超限" in html and "已超期 3 天" in html, (key, name)
+    client.force_login(users["clerk2"])
+    assert "双限报解超限" not in client.get(reverse("collections:receipt_list")).content.decode()
+
+
+def _answer(rows):
+    wb = Workbook()
+    ws = wb.active
+    ws.append(["公民身份号码", "结果", "失败原因"])
+    for r in rows:
+        ws.append(r)
+    buf = io.BytesIO()
+    wb.save(buf)
+    return SimpleUploadedFile("answer.xlsx", buf.getvalue())
+
+
+def test_township_declares_imports_answer_and_village_reconciles(client, users, regions, policy):
+    c = users["collector"]
+    hh, m = household_with(regions["v1"], 2)
+    r = pay(c, hh, m)
+    client.force_login(c)
+    client.post(reverse("collections:ledger"), {"day": timezone.localdate().isoformat(), "cash_counted": "800"})
+    client.post(reverse("collections:remittance_create"),
+                {"deposited_on": timezone.localdate().isoformat(), "amount": "800", "slip_number": "S", "receipts": [r.pk]})
+    client.force_login(users["clerk"])
+    page = client.get(reverse("collections:declaration_list"))
+    assert page.status_code == 200 and "生成申报表" in page.content.decode()
+    resp = client.post(reverse("collections:declaration_list"), {"region": regions["v1"].pk, "year": policy.year})
+    d = Declaration.objects.get()
+    assert resp.status_code == 302 and d.total == Decimal("800.00")
+    x = client.get(reverse("collections:declaration_export", args=[d.pk]))
+    assert x.status_code == 200 and x["Content-Type"].startswith("application/vnd.openxmlformats")
+    ws = load_workbook(io.BytesIO(x.content)).active
+    assert {ws.cell(row=i, column=4).value for i in (2, 3)} == {p.id_number for p in m}
+    assert AuditEvent.objects.filter(action="export").exists()
+    resp = client.post(reverse("collections:declaration_detail", args=[d.pk]),
+                       {"file": _answer([[p.id_number, "成功", ""] for p in m])}, follow=True)
+    assert "成功 2 人，失败 0 人" in resp.content.decode()
+    assert "一致" in resp.content.decode()
+    recon = client.get(reverse("collections:reconciliation"), {"region": regions["v1"].pk, "year": policy.year}).content.decode()
+    assert "没有差异：钱、票、册一致" in recon
+    assert recon.count("800.00") >= 6
+    # the other township sees none of it
+    client.force_login(users["clerk2"])
+    assert client.get(reverse("collections:declaration_detail", args=[d.pk])).status_code == 404
+    assert client.get(reverse("collections:declaration_export", args=[d.pk])).status_code == 404
+    assert client.get(reverse("collections:reconciliation"), {"region": regions["v1"].pk}).status_code == 404
+
+
+def test_bad_answer_file_keeps_page_and_explains(client, users, regions, policy):
+    hh, m = household_with(regions["v1"], 1)
+    pay(users["collector"], hh, m)
+    client.force_login(users["clerk"])
+    client.post(reverse("collections:declaration_list"), {"region": regions["v1"].pk, "year": policy.year})
+    d = Declaration.objects.get()
+    resp = client.post(reverse("collections:declaration_detail", args=[d.pk]), {"file": _answer([["110101199003074513", "成功", ""]])})
+    assert resp.status_code == 200 and "不在本申报表中" in resp.content.decode()
+    resp = client.post(reverse("collections:declaration_detail", args=[d.pk]), {"file": SimpleUploadedFile("a.xlsx", b"not a sheet\x00")})
+    assert resp.status_code == 200 and "不是有效的" in resp.content.decode()
+
+
+def test_publicity_print_and_posting(client, users, regions, policy):
+    hh, m = household_with(regions["v1"], 2)
+    pay(users["collector"], hh, m)
+    client.force_login(users["collector"])
+    listing = client.get(reverse("collections:publicity_list"), {"year": policy.year}).content.decode()
+    assert "登记张贴" in listing and regions["v3"].name not in listing
+    printed = client.get(reverse("collections:publicity_print", args=[regions["v1"].pk]), {"year": policy.year}).content.decode()
+    assert m[0].name in printed and m[0].id_number[-4:] in printed and m[0].id_number not in printed
+    assert "400.00" in printed and "800.00" in printed
+    assert client.get(reverse("collections:publicity_print", args=[regions["v3"].pk])).status_code == 404
+    url = f"{reverse('collections:publicity_posting', args=[regions['v1'].pk])}?year={policy.year}"
+    monday = date(2027, 1, 4)
+    short = client.post(url, {"posted_from": monday, "posted_until": monday + timedelta(days=2),
+                              "photo": SimpleUploadedFile("a.png", b"\x89PNG\r\n\x1a\n0000")})
+    assert short.status_code == 200 and "至少5个工作日" in short.content.decode()
+    ok = client.post(url, {"posted_from": monday, "posted_until": monday + timedelta(days=7),
+                           "photo": SimpleUploadedFile("a.jpg", b"\xff\xd8\xff\xe0jpeg")}, follow=True)
+    assert "已登记" in ok.content.decode()
+    p = PublicityPosting.objects.get()
+    assert p.person_count == 2
+    photo = client.get(reverse("collections:publicity_photo", args=[p.pk]))
+    assert photo.status_code == 200
+    client.force_login(users["collector3"])
+    assert client.get(reverse("collections:publicity_photo", args=[p.pk])).status_code == 404
+
+
+def test_refund_pages_apply_approve_pay(client, users, regions, policy):
+    hh, m = household_with(regions["v1"], 1)
+    pay(users["collector"], hh, m)
+    e = Enrollment.objects.get(person=m[0])
+    client.force_login(users["collector"])
+    find = client.get(reverse("collections:refund_create"), {"q": m[0].name}).content.decode()
+    assert f"?enrollment={e.pk}" in find
+    resp = client.post(f"{reverse('collections:refund_create')}?enrollment={e.pk}",
+                       {"reason": "death", "evidence": SimpleUploadedFile("d.pdf", b"%PDF-1.4 x"), "note": "已死亡"})
+    refund = Refund.objects.get()
+    assert resp.status_code == 302
+    client.force_login(users["bureau"])
+    page = client.get(reverse("collections:refund_detail", args=[refund.pk])).content.decode()
+    assert "医保局审批" in page
+    client.post(reverse("collections:refund_detail", args=[refund.pk]), {"action": "decide", "d-approve": "1", "d-note": "同意"})
+    client.force_login(users["tax"])
+    resp = client.post(reverse("collections:refund_detail", args=[refund.pk]),
+                       {"action": "pay", "p-paid_on": timezone.localdate().isoformat(), "p-voucher": "TF01"}, follow=True)
+    assert "已登记退付" in resp.content.decode()
+    e.refresh_from_db()
+    assert e.status == EnrollmentStatus.REFUNDED
+    assert client.get(reverse("collections:refund_evidence", args=[refund.pk])).status_code == 200
+
+
+ROUTES = [
+    ("collections:receipt_list", None),
+    ("collections:receipt_create", None),
+    ("collections:ledger", None),
+    ("collections:remittance_list", None),
+    ("collections:remittance_create", None),
+    ("collections:declaration_list", None),
+    ("collections:reconciliation", None),
+    ("collections:publicity_list", None),
+    ("collections:refund_list", None),
+    ("collections:refund_create", None),
+]
+
+
+def test_every_page_answers_each_role_without_error(client, users, regions, policy):
+    hh, m = household_with(regions["v1"], 1)
+    pay(users["collector"], hh, m)
+    for key in ["bureau", "tax", "leader", "dept", "clerk", "collector", "nobody"]:
+        client.force_login(users[key])
+        for name, _ in ROUTES:
+            resp = client.get(reverse(name))
+            assert resp.status_code in (200, 403), (key, name, resp.status_code)
+
+
+@pytest.mark.parametrize("key", ["collector3", "clerk2"])
+def test_objects_of_other_regions_are_404(client, users, regions, policy, key):
+    hh, m = household_with(regions["v1"], 1)
+    r = pay(users["collector"], hh, m)
+    client.force_login(users[key])
+    for url in (
+        reverse("collections:receipt_detail", args=[r.pk]),
+        reverse("collections:receipt_print", args=[r.pk]),
+        f"{reverse('collections:receipt_create')}?household={hh.pk}",
+        reverse("collections:publicity_print", args=[regions["v1"].pk]),
+    ):
+        assert client.get(url).status_code == 404, url
+    assert r.number not in client.get(reverse("collections:receipt_list")).content.decode()
+
+
+def test_nobody_sees_nothing(client, users, regions, policy):
+    hh, m = household_with(regions["v1"], 1)
+    r = pay(users["collector"], hh, m)
+    client.force_login(users["nobody"])
+    assert r.number not in client.get(reverse("collections:receipt_list")).content.decode()
+    assert client.get(reverse("collections:receipt_detail", args=[r.pk])).status_code == 404
+
+
+def test_list_page_query_counts_are_pinned(client, users, regions, policy, django_assert_max_num_queries):
+    for _ in range(6):
+        hh, m = household_with(regions["v1"], 2)
+        pay(users["collector"], hh, m)
+    client.force_login(users["clerk"])
+    with django_assert_max_num_queries(20):
+        assert client.get(reverse("collections:receipt_list")).status_code == 200
+    with django_assert_max_num_queries(20):
+        assert client.get(reverse("collections:remittance_list")).status_code == 200
+    with django_assert_max_num_queries(20):
+        assert client.get(reverse("collections:declaration_list")).status_code == 200
+    with django_assert_max_num_queries(20):
+        assert client.get(reverse("collections:refund_list")).status_code == 200
+
+
+def test_collector_chooses_the_tier_and_the_amount_follows(client, users, regions):
+    policy = make_policy(regions["county"], tier2="775.00")
+    hh, m = household_with(regions["v1"], 2)
+    client.force_login(users["collector"])
+    url = f"{reverse('collections:receipt_create')}?household={hh.pk}"
+    page = client.get(url).content.decode()
+    assert f'name="tier_{m[0].pk}"' in page and "775.00" in page
+    client.post(url, {"persons": [m[0].pk, m[1].pk], "channel": "pos", f"tier_{m[0].pk}": "2", f"tier_{m[1].pk}": "1"})
+    receipt = Receipt.objects.get()
+    assert receipt.total == Decimal("1175.00") and receipt.get_channel_display() == "POS机刷卡"
+    assert Enrollment.objects.get(person=m[0], year=policy.year).tier == 2

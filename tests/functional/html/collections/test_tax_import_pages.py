@@ -1,0 +1,100 @@
+"""Browser flow: upload → preview → confirm → history → problem rows xlsx (Celery eager)."""
+
+import io
+
+import openpyxl
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
+
+from collections_app.models import TaxImport, TaxImportStatus
+from collections_app.tax_import import matching, views
+from enrollment.choices import EnrollmentStatus, Role
+from enrollment.models import AuditEvent, Enrollment
+from enrollment.spreadsheets import ERR_NOT_SPREADSHEET
+from tests.factories import CountyFactory, UserFactory
+from tests.integration.collections.test_tax_import_services import filing_rows, policy, world  # noqa: F401
+from tests.unit.collections.tax_import_files import workbook_bytes
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def media(tmp_path, settings):
+    settings.MEDIA_ROOT = tmp_path / "media"
+
+
+def xlsx(world):
+    return SimpleUploadedFile("缴费明细.xlsx", workbook_bytes(filing_rows(world)), content_type="application/octet-stream")
+
+
+def test_upload_preview_confirm_history_download(client, users, world):
+    client.force_login(users["tax"])
+    resp = client.post(reverse("collections:taximport_list"), {"file": xlsx(world), "year": 2025})
+    ti = TaxImport.objects.get()
+    assert resp.status_code == 302 and resp["Location"] == reverse("collections:taximport_detail", args=[ti.pk])
+    assert ti.status == TaxImportStatus.PREVIEWED and ti.uploaded_by == users["tax"]
+    page = client.get(resp["Location"]).content.decode()
+    assert "确认导入" in page and "金额与应缴不符" in page and matching.MSG_UNKNOWN in page
+    assert world["cash"].person.id_number in page  # the tax office sees full IDs (audited)
+    assert AuditEvent.objects.filter(action="view_full_id", actor=users["tax"]).exists()
+    assert Enrollment.objects.get(pk=world["pending"].pk).status == EnrollmentStatus.PENDING
+
+    resp = client.post(reverse("collections:taximport_confirm", args=[ti.pk]), follow=True)
+    ti.refresh_from_db()
+    assert ti.status == TaxImportStatus.APPLIED and ti.applied_by == users["tax"]
+    assert views.MSG_APPLIED.format(confirmed=6) in resp.content.decode()
+    assert Enrollment.objects.get(pk=world["pending"].pk).status == EnrollmentStatus.CONFIRMED
+
+    progress = client.get(reverse("collections:taximport_progress", args=[ti.pk])).json()
+    assert progress["done"] is True and progress["percent"] == 100
+
+    history = client.get(reverse("collections:taximport_list")).content.decode()
+    assert "缴费明细.xlsx" in history and "已导入" in history
+
+    resp = client.get(reverse("collections:taximport_problems", args=[ti.pk]))
+    assert resp.status_code == 200
+    ws = openpyxl.load_workbook(io.BytesIO(resp.content)).active
+    rows = list(ws.iter_rows(values_only=True))
+    assert rows[0][:3] == ("行号", "结果", "原因") and len(rows) == 1 + 9
+    assert any(r[2] == matching.MSG_UNKNOWN for r in rows[1:])
+    assert AuditEvent.objects.filter(action="export", object_id=str(ti.pk)).exists()
+
+    # confirming again changes nothing
+    client.post(reverse("collections:taximport_confirm", args=[ti.pk]))
+    assert TaxImport.objects.get().result == ti.result
+
+
+def test_bad_file_error_shown_next_to_field(client, users):
+    client.force_login(users["tax"])
+    bad = SimpleUploadedFile("x.xlsx", b"\x89PNG\r\n\x1a\n" + bytes(300))
+    resp = client.post(reverse("collections:taximport_list"), {"file": bad})
+    assert resp.status_code == 200 and ERR_NOT_SPREADSHEET in resp.content.decode()
+    assert TaxImport.objects.count() == 0
+
+
+def test_roles_and_scope(client, users, world):
+    client.force_login(users["tax"])
+    client.post(reverse("collections:taximport_list"), {"file": xlsx(world)})
+    ti = TaxImport.objects.get()
+    client.force_login(users["bureau"])
+    assert client.get(reverse("collections:taximport_detail", args=[ti.pk])).status_code == 200
+    assert "上传并预检" not in client.get(reverse("collections:taximport_list")).content.decode()
+    assert client.post(reverse("collections:taximport_list"), {"file": xlsx(world)}).status_code == 403
+    assert client.post(reverse("collections:taximport_confirm", args=[ti.pk])).status_code == 403
+    client.force_login(users["clerk"])
+    assert client.get(reverse("collections:taximport_list")).status_code == 403
+    stranger = UserFactory(role=Role.TAX, region=CountyFactory(code="500242", name="外县"))
+    client.force_login(stranger)
+    for name in ("taximport_detail", "taximport_progress", "taximport_problems"):
+        assert client.get(reverse(f"collections:{name}", args=[ti.pk])).status_code == 404
+    assert client.post(reverse("collections:taximport_confirm", args=[ti.pk])).status_code == 404
+    assert "#%d" % ti.pk not in client.get(reverse("collections:taximport_list")).content.decode()
+
+
+def test_list_query_count(client, users, world, django_assert_max_num_queries):
+    client.force_login(users["tax"])
+    for _ in range(3):
+        client.post(reverse("collections:taximport_list"), {"file": xlsx(world)})
+    with django_assert_max_num_queries(12):
+        assert client.get(reverse("collections:taximport_list")).status_code == 200

@@ -1,0 +1,147 @@
+"""Ledger, remittance and the double limit."""
+
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.utils import timezone
+
+from collections_app import selectors, services
+from collections_app.models import DoubleLimitBreach, Receipt
+from collections_app.tasks import check_double_limit
+from enrollment.choices import PaymentChannel
+from tests.factories.collections import household_with, make_policy, pay
+
+
+@pytest.fixture
+def policy(regions):
+    return make_policy(regions["county"])
+
+
+def _age(receipt, days):
+    day = timezone.localdate() - timedelta(days=days)
+    Receipt.objects.filter(pk=receipt.pk).update(issued_on=day)
+    receipt.refresh_from_db()
+    return receipt
+
+
+def test_ledger_day_totals_by_channel_and_cash_on_hand(users, regions, policy):
+    c = users["collector"]
+    hh, m = household_with(regions["v1"], 4)
+    pay(c, hh, m[:2])
+    pay(c, hh, [m[2]], channel=PaymentChannel.POS)
+    void_me = pay(c, hh, [m[3]])
+    services.receipt_void(actor=users["clerk"], receipt=void_me, reason="重复")
+    day = selectors.ledger_day(collector=c, day=timezone.localdate())
+    assert day["count"] == 2 and day["voided"] == 1
+    assert day["by_channel"] == {"cash": Decimal("800.00"), "pos": Decimal("400.00")}
+    assert day["total"] == Decimal("1200.00") and day["cash_on_hand"] == Decimal("800.00")
+    assert selectors.ERR_LEDGER_UNCONFIRMED in day["flags"]
+
+
+def test_confirm_flags_counted_mismatch_and_later_changes(users, regions, policy):
+    c = users["collector"]
+    hh, m = household_with(regions["v1"], 2)
+    pay(c, hh, [m[0]])
+    today = timezone.localdate()
+    ledger = services.ledger_confirm(actor=c, day=today, cash_counted="400.00")
+    assert ledger.total == Decimal("400.00") and ledger.by_channel == {"cash": "400.00"}
+    assert selectors.ledger_day(collector=c, day=today)["flags"] == []
+    services.ledger_confirm(actor=c, day=today, cash_counted="350")
+    flags = selectors.ledger_day(collector=c, day=today)["flags"]
+    assert any("实点现金 350.00" in f and "-50.00" in f for f in flags)
+    services.ledger_confirm(actor=c, day=today, cash_counted="400")
+    pay(c, hh, [m[1]])  # taken after the day was confirmed
+    flags = selectors.ledger_day(collector=c, day=today)["flags"]
+    assert any("确认后凭证有变动" in f for f in flags)
+
+
+def test_cannot_confirm_future_or_without_capability(users, policy):
+    with pytest.raises(ValidationError):
+        services.ledger_confirm(actor=users["collector"], day=timezone.localdate() + timedelta(days=1), cash_counted=0)
+    with pytest.raises(PermissionDenied):
+        services.ledger_confirm(actor=users["bureau"], day=timezone.localdate(), cash_counted=0)
+
+
+def test_remittance_covers_receipts_and_flags_difference(users, regions, policy):
+    c = users["collector"]
+    hh, m = household_with(regions["v1"], 3)
+    r1, r2 = pay(c, hh, [m[0]]), pay(c, hh, [m[1]])
+    pos = pay(c, hh, [m[2]], channel=PaymentChannel.POS)
+    out = services.remittance_record(
+        actor=c, collector=c, deposited_on=timezone.localdate(), amount="790", slip_number="B001", receipts=[r1, r2]
+    )
+    assert out.obj.covered == Decimal("800.00") and out.warnings == ["解缴金额比所含凭证少 10.00 元（少解）。"]
+    assert set(out.obj.receipts.all()) == {r1, r2}
+    assert selectors.cash_on_hand_by_collector(user=users["clerk"]) == []
+    # a receipt can be remitted once, and only cash
+    for bad in ([r1], [pos]):
+        with pytest.raises(ValidationError):
+            services.remittance_record(
+                actor=c, collector=c, deposited_on=timezone.localdate(), amount="400", slip_number="B2", receipts=bad
+            )
+    over = services.remittance_warnings(Decimal("900"), Decimal("800"))
+    assert over == ["解缴金额比所含凭证多 100.00 元（多解）。"]
+
+
+def test_remittance_scope(users, regions, policy):
+    c3 = users["collector3"]
+    hh, m = household_with(regions["v3"], 1)
+    r = pay(c3, hh, m)
+    with pytest.raises(PermissionDenied):
+        services.remittance_record(
+            actor=users["clerk"], collector=c3, deposited_on=timezone.localdate(), amount="400", slip_number="X", receipts=[r]
+        )
+    with pytest.raises(ValidationError):
+        services.remittance_record(
+            actor=users["collector"], collector=users["collector"], deposited_on=timezone.localdate(),
+            amount="400", slip_number="X", receipts=[r],
+        )
+
+
+def test_double_limit_selectors_and_task(users, regions, policy):
+    c = users["collector"]
+    hh, m = household_with(regions["v1"], 3)
+    _age(pay(c, hh, [m[0]]), 7)  # two days overdue
+    pay(c, hh, [m[1]])
+    c3 = users["collector3"]
+    hh3, m3 = household_with(regions["v3"], 1)
+    pay(c3, hh3, m3)  # fresh, within both limits
+
+    rows = selectors.double_limit_breaches(user=users["clerk"])
+    assert len(rows) == 1
+    row = rows[0]
+    assert (row["collector"], row["village"], row["amount"], row["days_overdue"]) == ("collector", "甲一村", Decimal("800.00"), 2)
+    assert selectors.double_limit_breaches(user=users["clerk2"]) == []
+    assert len(selectors.cash_on_hand_by_collector(user=users["bureau"])) == 2
+    assert selectors.double_limit_breaches(user=users["nobody"]) == []
+
+    assert check_double_limit.delay().get() == {"checked": 2, "breaches": 1, "resolved": 0}
+    assert check_double_limit() == {"checked": 2, "breaches": 1, "resolved": 0}  # idempotent
+    breach = DoubleLimitBreach.objects.get()
+    assert breach.collector == c and breach.days_overdue == 2 and breach.amount == Decimal("800.00") and breach.over_days
+    assert list(DoubleLimitBreach.objects.visible_to(users["clerk2"])) == []
+
+    services.remittance_record(
+        actor=c, collector=c, deposited_on=timezone.localdate(), amount="800", slip_number="B9",
+        receipts=selectors.remittable_receipts(user=c, collector=c),
+    )
+    assert check_double_limit()["resolved"] == 1
+    assert DoubleLimitBreach.objects.get().resolved_at is not None
+
+
+def test_amount_limit_comes_from_policy(users, regions):
+    make_policy(regions["county"], remit_amount="1000.00", remit_days=3)
+    c = users["collector"]
+    hh, m = household_with(regions["v1"], 3)
+    pay(c, hh, m)
+    (row,) = selectors.double_limit_breaches(user=c)
+    assert row["over_amount"] and not row["over_days"] and row["remit_amount"] == Decimal("1000.00")
+
+
+def test_the_hourly_beat_names_the_task():
+    from config.celery import app
+
+    entry = app.conf.beat_schedule["double-limit-check"]
+    assert entry["task"] == check_double_limit.name == "collections_app.tasks.check_double_limit"

@@ -1,0 +1,259 @@
+"""Declarations, the tax office's answer, reconciliation, publicity and refunds."""
+
+import io
+from datetime import date, timedelta
+from decimal import Decimal
+
+import pytest
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils import timezone
+from openpyxl import Workbook, load_workbook
+
+from collections_app import selectors, services
+from collections_app.choices import LineResult, RefundReason, RefundStatus
+from collections_app.exports import declaration_workbook
+from collections_app.models import Refund
+from enrollment.choices import EnrollmentStatus
+from enrollment.models import Enrollment
+from tests.factories.collections import certify, household_with, make_category, make_policy, pay
+
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+
+
+@pytest.fixture
+def policy(regions):
+    return make_policy(regions["county"])
+
+
+def answer_file(rows, header=("公民身份号码", "姓名", "结果", "失败原因")):
+    wb = Workbook()
+    ws = wb.active
+    ws.append(list(header))
+    for r in rows:
+        ws.append(list(r))
+    buf = io.BytesIO()
+    wb.save(buf)
+    buf.seek(0)
+    return buf
+
+
+@pytest.fixture
+def village_paid(users, regions, policy):
+    """v1: three paid persons (cash, remitted), one fully subsidised, one unpaid."""
+    c = users["collector"]
+    hh, m = household_with(regions["v1"], 5)
+    certify(m[3], make_category(policy, code="tk", name="特困人员", amounts={1: "400.00"}))
+    receipt = pay(c, hh, m[:3])
+    services.ledger_confirm(actor=c, day=timezone.localdate(), cash_counted="1200")
+    services.remittance_record(
+        actor=c, collector=c, deposited_on=timezone.localdate(), amount="1200", slip_number="S1", receipts=[receipt]
+    )
+    return {"hh": hh, "members": m, "receipt": receipt}
+
+
+def test_declaration_includes_paid_and_zero_rows(users, regions, policy, village_paid):
+    m = village_paid["members"]
+    d = services.declaration_create(actor=users["clerk"], region=regions["v1"], year=policy.year)
+    assert (d.person_count, d.zero_count, d.total) == (4, 1, Decimal("1200.00"))
+    statuses = dict(Enrollment.objects.filter(year=policy.year).values_list("person_id", "status"))
+    assert statuses == {m[i].pk: EnrollmentStatus.DECLARED for i in range(4)}
+    zero = Enrollment.objects.get(person=m[3])
+    assert zero.amount_due == Decimal("0.00") and zero.subsidy == Decimal("400.00") and zero.declared_on
+    with pytest.raises(ValidationError, match="没有待申报"):
+        services.declaration_create(actor=users["clerk"], region=regions["v1"], year=policy.year)
+    wb = load_workbook(io.BytesIO(_save(declaration_workbook(d))))
+    ws = wb["缴费清册"]
+    rows = list(ws.iter_rows(values_only=True))
+    assert rows[0][:6] == ("序号", "村/社区", "姓名", "公民身份号码", "缴费档次", "个人缴费金额")
+    ids = {r[3] for r in rows[1:-1]}
+    assert ids == {p.id_number for p in m[:4]}
+    assert ws.cell(row=2, column=4).number_format == "@"
+    assert rows[-1][0] == "合计" and Decimal(str(rows[-1][5])) == Decimal("1200")
+    assert any(r[7] == "零申报（全额资助）" and Decimal(str(r[5])) == 0 for r in rows[1:-1])
+
+
+def _save(wb):
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()
+
+
+def test_declaration_scope_and_capability(users, regions, policy, village_paid):
+    with pytest.raises(PermissionDenied):
+        services.declaration_create(actor=users["collector"], region=regions["v1"], year=policy.year)
+    with pytest.raises(PermissionDenied):
+        services.declaration_create(actor=users["clerk2"], region=regions["v1"], year=policy.year)
+
+
+def test_township_declaration_covers_its_villages(users, regions, policy, village_paid):
+    hh, m = household_with(regions["v2"], 1)
+    pay(users["clerk"], hh, m)
+    d = services.declaration_create(actor=users["clerk"], region=regions["t1"], year=policy.year)
+    assert d.village is None and d.person_count == 5 and d.total == Decimal("1600.00")
+
+
+def test_answer_import_and_reconciliation_to_the_yuan(users, regions, policy, village_paid):
+    m = village_paid["members"]
+    d = services.declaration_create(actor=users["clerk"], region=regions["v1"], year=policy.year)
+    recon = selectors.reconciliation(user=users["clerk"], region=regions["v1"], year=policy.year)
+    assert [x["kind"] for x in recon["differences"]] == ["回执"]  # waiting for the answer
+
+    f = answer_file([(m[0].id_number, m[0].name, "成功", ""), (m[1].id_number, m[1].name, "失败", "姓名与身份证不符"),
+                     (m[2].id_number, m[2].name, "成功", ""), (m[3].id_number, m[3].name, "成功", "")])
+    result = services.declaration_answer_import(actor=users["clerk"], declaration=d, fileobj=f)
+    assert (result.accepted, result.failed) == (3, 1)
+    d.refresh_from_db()
+    assert (d.accepted_count, d.failed_count, d.confirmed_total, d.status) == (3, 1, Decimal("800.00"), "answered")
+    failed = Enrollment.objects.get(person=m[1])
+    assert failed.status == EnrollmentStatus.PAID and failed.declared_on is None
+    assert d.lines.get(enrollment=failed).fail_reason == "姓名与身份证不符"
+
+    recon = selectors.reconciliation(user=users["clerk"], region=regions["v1"], year=policy.year)
+    kinds = sorted(x["kind"] for x in recon["differences"])
+    assert kinds == ["回执", "申报"]  # the failed row and paid-not-declared, listed
+    # the clerk fixes and re-declares; the tax office accepts
+    d2 = services.declaration_create(actor=users["clerk"], region=regions["v1"], year=policy.year)
+    assert d2.person_count == 1
+    services.declaration_answer_import(actor=users["clerk"], declaration=d2, fileobj=answer_file([(m[1].id_number, "", "成功", "")]))
+    recon = selectors.reconciliation(user=users["clerk"], region=regions["v1"], year=policy.year)
+    (row,) = [r for r in recon["rows"] if r["village"] == regions["v1"]]
+    assert recon["differences"] == []
+    assert row["receipts"] == row["ledger"] == row["cash"] == row["remitted"] == row["declared"] == row["confirmed"] == Decimal("1200.00")
+    assert (row["declared_n"], row["confirmed_n"]) == (4, 4)
+
+
+def test_answer_errors_roll_back_everything(users, regions, policy, village_paid):
+    m = village_paid["members"]
+    d = services.declaration_create(actor=users["clerk"], region=regions["v1"], year=policy.year)
+    f = answer_file([(m[0].id_number, "", "成功", ""), ("110101199003074513", "", "成功", ""), (m[1].id_number, "", "失败", ""), (m[2].id_number, "", "也许", "")])
+    with pytest.raises(ValidationError) as exc:
+        services.declaration_answer_import(actor=users["clerk"], declaration=d, fileobj=f)
+    text = " ".join(exc.value.messages)
+    assert "第3行" in text and "不在本申报表中" in text and "第4行" in text and "失败原因" in text and "第5行" in text
+    assert not d.lines.exclude(result=LineResult.PENDING).exists()
+    with pytest.raises(ValidationError, match="缺少"):
+        services.declaration_answer_import(actor=users["clerk"], declaration=d, fileobj=answer_file([("x",)], header=("姓名",)))
+
+
+def test_reconciliation_lists_voids_unremitted_and_unconfirmed_ledgers(users, regions, policy):
+    c = users["collector"]
+    hh, m = household_with(regions["v1"], 2)
+    r = pay(c, hh, [m[0]])
+    pay(c, hh, [m[1]])
+    services.declaration_create(actor=users["clerk"], region=regions["v1"], year=policy.year)
+    services.receipt_void(actor=users["clerk"], receipt=r, reason="收错")
+    recon = selectors.reconciliation(user=users["clerk"], region=regions["v1"], year=policy.year)
+    texts = " | ".join(d["text"] for d in recon["differences"])
+    assert "台账未确认" in texts and "现金未报解" in texts and "有效凭证 0" in texts
+    assert selectors.reconciliation(user=users["clerk2"], region=regions["v1"], year=policy.year)["rows"] == []
+
+
+def test_publicity_rows_and_posting(users, regions, policy):
+    hh, m = household_with(regions["v1"], 2)
+    r = pay(users["collector"], hh, m)
+    rows = selectors.publicity_rows(village=regions["v1"], year=policy.year)
+    assert [(x["name"], x["last4"], x["amount"]) for x in rows] == [(p.name, p.id_number[-4:], Decimal("400.00")) for p in m]
+    assert all(len(x["last4"]) == 4 for x in rows)
+    services.receipt_void(actor=users["clerk"], receipt=r, reason="x")
+    assert selectors.publicity_rows(village=regions["v1"], year=policy.year) == []
+
+    monday = date(2027, 1, 4)
+    photo = SimpleUploadedFile("p.png", PNG, content_type="image/png")
+    with pytest.raises(ValidationError, match="至少5个工作日"):
+        services.publicity_record(actor=users["collector"], village=regions["v1"], year=policy.year,
+                                  posted_from=monday, posted_until=monday + timedelta(days=3), photo=photo)
+    with pytest.raises(ValidationError, match="JPG"):
+        services.publicity_record(actor=users["collector"], village=regions["v1"], year=policy.year, posted_from=monday,
+                                  posted_until=monday + timedelta(days=4), photo=SimpleUploadedFile("p.png", b"GIF89a...."))
+    with pytest.raises(PermissionDenied):
+        services.publicity_record(actor=users["collector"], village=regions["v3"], year=policy.year, posted_from=monday,
+                                  posted_until=monday + timedelta(days=4), photo=photo)
+    p = services.publicity_record(actor=users["collector"], village=regions["v1"], year=policy.year,
+                                  posted_from=monday, posted_until=monday + timedelta(days=4), photo=photo)
+    assert p.photo.name and p.village == regions["v1"]
+
+
+def _evidence():
+    return SimpleUploadedFile("death.pdf", b"%PDF-1.4 proof", content_type="application/pdf")
+
+
+def test_refund_workflow(users, regions, policy):
+    hh, m = household_with(regions["v1"], 1)
+    pay(users["collector"], hh, m)
+    e = Enrollment.objects.get(person=m[0])
+    with pytest.raises(ValidationError, match="证明材料"):
+        services.refund_apply(actor=users["collector"], enrollment=e, reason=RefundReason.DEATH)
+    with pytest.raises(ValidationError, match="退费金额"):
+        services.refund_apply(actor=users["collector"], enrollment=e, reason=RefundReason.DEATH, amount="500", evidence=_evidence())
+    refund = services.refund_apply(actor=users["collector"], enrollment=e, reason=RefundReason.DEATH, evidence=_evidence())
+    assert refund.amount == Decimal("400.00") and refund.status == RefundStatus.APPLIED
+    with pytest.raises(ValidationError, match="同一原因"):
+        services.refund_apply(actor=users["collector"], enrollment=e, reason=RefundReason.DEATH, evidence=_evidence())
+    with pytest.raises(PermissionDenied):
+        services.refund_decide(actor=users["clerk"], refund=refund, approve=True)
+    with pytest.raises(ValidationError):
+        services.refund_mark_paid(actor=users["tax"], refund=refund, paid_on=timezone.localdate(), voucher="T1")
+    services.refund_decide(actor=users["bureau"], refund=refund, approve=True, note="材料齐全")
+    with pytest.raises(PermissionDenied):
+        services.refund_mark_paid(actor=users["bureau"], refund=refund, paid_on=timezone.localdate(), voucher="T1")
+    services.refund_mark_paid(actor=users["tax"], refund=refund, paid_on=timezone.localdate(), voucher="T1")
+    e.refresh_from_db()
+    assert e.status == EnrollmentStatus.REFUNDED and e.refunded_on == timezone.localdate()
+
+
+def test_refund_refused_after_cover_started(users, regions, policy):
+    hh, m = household_with(regions["v1"], 1)
+    pay(users["collector"], hh, m)
+    e = Enrollment.objects.get(person=m[0])
+    e.benefit_start = timezone.localdate() - timedelta(days=1)
+    e.save()
+    with pytest.raises(ValidationError) as exc:
+        services.refund_apply(actor=users["collector"], enrollment=e, reason=RefundReason.EMPLOYEE, evidence=_evidence())
+    assert "待遇已于" in str(exc.value) and "不能退费" in str(exc.value)
+
+
+def test_refund_rejection_needs_a_reason_and_unpaid_cannot_refund(users, regions, policy):
+    hh, m = household_with(regions["v1"], 2)
+    pay(users["collector"], hh, [m[0]])
+    e = Enrollment.objects.get(person=m[0])
+    refund = services.refund_apply(actor=users["clerk"], enrollment=e, reason=RefundReason.ELSEWHERE, evidence=_evidence())
+    with pytest.raises(ValidationError):
+        services.refund_decide(actor=users["bureau"], refund=refund, approve=False, note="")
+    services.refund_decide(actor=users["bureau"], refund=refund, approve=False, note="未提供外地参保证明")
+    from tests.factories import EnrollmentFactory
+
+    pending = EnrollmentFactory(person=m[1], year=policy.year)
+    with pytest.raises(ValidationError, match="没有已缴费"):
+        services.refund_apply(actor=users["clerk"], enrollment=pending, reason=RefundReason.DEATH, evidence=_evidence())
+
+
+def test_duplicate_payment_becomes_candidate_once(users, regions, policy):
+    hh, m = household_with(regions["v1"], 1)
+    pay(users["collector"], hh, m)
+    e = Enrollment.objects.get(person=m[0])
+    a = services.refund_flag_duplicate(enrollment=e, amount="400", source="税务缴费明细")
+    b = services.refund_flag_duplicate(enrollment=e, amount="400", source="税务缴费明细")
+    assert a.pk == b.pk and a.status == RefundStatus.CANDIDATE
+    assert list(Refund.objects.visible_to(users["clerk2"])) == []
+    applied = services.refund_apply(actor=users["collector"], enrollment=e, reason=RefundReason.DUPLICATE, evidence=_evidence())
+    assert applied.pk == a.pk and applied.status == RefundStatus.APPLIED
+
+
+def test_duplicates_found_by_the_tax_import_become_refund_candidates(users, regions, policy):
+    from collections_app.models import TaxImport, TaxImportRow, TaxImportStatus
+
+    hh, m = household_with(regions["v1"], 1)
+    pay(users["collector"], hh, m)
+    e = Enrollment.objects.get(person=m[0])
+    ti = TaxImport.objects.create(county=regions["county"], year=policy.year, file="tax_imports/x.xlsx", status=TaxImportStatus.APPLIED)
+    TaxImportRow.objects.create(
+        tax_import=ti, row_number=7, outcome="duplicate", message="已现金缴费又线上缴费", id_number=m[0].id_number,
+        amount="400.00", year=policy.year, township=regions["t1"], person=m[0], enrollment=e, refund_candidate=True,
+    )
+    assert services.refund_candidates_sync(user=users["clerk2"]) == 0
+    assert services.refund_candidates_sync(user=users["clerk"]) == 1
+    assert services.refund_candidates_sync(user=users["bureau"]) == 0  # once only
+    refund = Refund.objects.get()
+    assert (refund.status, refund.reason, refund.amount) == (RefundStatus.CANDIDATE, RefundReason.DUPLICATE, Decimal("400.00"))
+    assert "第7行" in refund.source

@@ -1,0 +1,288 @@
+"""Matching, atomic apply, outcomes and idempotence of the tax filing import."""
+
+import io
+import json
+from datetime import date
+from decimal import Decimal
+
+import pytest
+from django.core.exceptions import PermissionDenied
+from django.core.management import call_command
+
+from collections_app.models import RowOutcome, TaxImport, TaxImportRow, TaxImportStatus
+from collections_app.tax_import import matching, readers, services
+from collections_app.tax_import.selectors import refund_candidates
+from enrollment import idcard
+from enrollment.choices import EnrollmentStatus, Role
+from enrollment.models import AuditEvent, Enrollment
+from enrollment.spreadsheets import ERR_EMPTY_FILE, ERR_NOT_SPREADSHEET
+from subsidies.models import CategorySubsidy, PersonIdentity, PolicyYear, SubsidyCategory, Tier
+from tests.factories import CountyFactory, EnrollmentFactory, HouseholdFactory, PersonFactory, TownshipFactory, UserFactory, VillageFactory
+from tests.unit.collections.tax_import_files import corrupt_xlsx, workbook_bytes
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def policy(regions):
+    p = PolicyYear.objects.create(county=regions["county"], year=2025, window_start=date(2024, 9, 1), window_end=date(2024, 12, 31))
+    Tier.objects.create(policy=p, number=1, name="一档", standard=Decimal("400.00"))
+    Tier.objects.create(policy=p, number=2, name="二档", standard=Decimal("775.00"))
+    low = SubsidyCategory.objects.create(policy=p, code="tekun", name="特困人员")
+    CategorySubsidy.objects.create(category=low, tier=1, amount=Decimal("400.00"))
+    part = SubsidyCategory.objects.create(policy=p, code="dibao", name="低保对象")
+    CategorySubsidy.objects.create(category=part, tier=1, amount=Decimal("360.00"))
+    return {"policy": p, "low": low, "part": part}
+
+
+def person_in(village, **kw):
+    return PersonFactory(household=HouseholdFactory(village=village), **kw)
+
+
+@pytest.fixture
+def world(regions, policy):
+    v1, v3 = regions["v1"], regions["v3"]
+    w = {}
+    w["pending"] = EnrollmentFactory(person=person_in(v1), status=EnrollmentStatus.PENDING)
+    w["noenroll"] = person_in(v3)
+    w["declared"] = EnrollmentFactory(person=person_in(v1), status=EnrollmentStatus.DECLARED, amount_due=Decimal("400.00"), standard=Decimal("400.00"), subsidy=Decimal("0.00"), paid_on=date(2024, 9, 20))
+    w["cash"] = EnrollmentFactory(person=person_in(v1), status=EnrollmentStatus.PAID, amount_due=Decimal("400.00"))
+    w["confirmed"] = EnrollmentFactory(person=person_in(v1), status=EnrollmentStatus.CONFIRMED, tax_voucher="V900", confirmed_on=date(2024, 9, 30))
+    w["wrong"] = EnrollmentFactory(person=person_in(v1))
+    w["subsidised"] = EnrollmentFactory(person=person_in(v1))
+    PersonIdentity.objects.create(person=w["subsidised"].person, category=policy["low"], year=2025, certified_on=date(2024, 8, 1))
+    w["dibao"] = EnrollmentFactory(person=person_in(v1))
+    PersonIdentity.objects.create(person=w["dibao"].person, category=policy["low"], year=2025, certified_on=date(2025, 3, 1))  # too late
+    PersonIdentity.objects.create(person=w["dibao"].person, category=policy["part"], year=2025, certified_on=date(2024, 8, 1))
+    w["twice"] = EnrollmentFactory(person=person_in(v1))
+    w["excluded"] = EnrollmentFactory(person=person_in(v1), status=EnrollmentStatus.EXCLUDED, exclusion_reason="employee")
+    other = VillageFactory(parent=TownshipFactory(parent=CountyFactory(code="500240", name="石柱县")))
+    w["other_county"] = person_in(other)
+    w["unknown_id"] = idcard.make("411325", date(1970, 1, 1), 555)
+    return w
+
+
+def filing_rows(w):
+    p = lambda key: (w[key].person if hasattr(w[key], "person") else w[key]).id_number  # noqa: E731
+    return [
+        [1, "甲", p("pending"), 1, "400元", "2024/10/5", "V001", "微信", "甲一村"],
+        [2, "乙", p("noenroll").lower() if p("noenroll").endswith("X") else p("noenroll"), "一档", 400, 45570, "V002", "手机APP", "乙一村"],
+        [3, "丙", p("declared"), 1, "400.00", "2024年10月5日", "V003", "代征", "甲一村"],
+        [4, "丁", p("cash"), 1, 400, "2024-10-05", "V004", "微信", "甲一村"],
+        [5, "戊", p("confirmed"), 1, 400, "2024-09-30", "V900", "微信", "甲一村"],
+        [6, "戊", p("confirmed"), 1, 400, "2024-10-08", "V901", "支付宝", "甲一村"],
+        [7, "己", p("wrong"), 1, 380, "2024-10-05", "V007", "微信", "甲一村"],
+        [8, "庚", p("subsidised"), 1, 0, "2024-10-05", "V008", "代征", "甲一村"],
+        [9, "辛", p("dibao"), 1, 40, "2024-10-05", "V009", "代征", "甲一村"],
+        [10, "壬", p("twice"), 1, 400, "2024-10-05", "V010", "微信", "甲一村"],
+        [11, "壬", p("twice"), 1, 400, "2024-10-06", "V011", "现金", "甲一村"],
+        [12, "癸", p("other_county"), 1, 400, "2024-10-05", "V012", "微信", "乙一村"],
+        [13, "子", w["unknown_id"], 1, 400, "2024-10-05", "V013", "微信", "甲二村"],
+        [14, "丑", 4.11325e17, 1, 400, "2024-10-05", "V014", "微信", "甲一村"],
+        [15, "寅", p("wrong"), 1, 400, "2024-13-40", "V015", "微信", "甲一村"],
+        [16, "卯", p("excluded"), 1, 400, "2024-10-05", "V016", "微信", "甲一村"],
+        [17, "甲", p("pending"), 1, 400, "2024-10-05", "V001", "微信", "甲一村"],  # same payment listed twice
+        ["合计", None, None, None, 6215, None, None, None, None],
+    ]
+
+
+def upload(users, regions, data, name="缴费明细.xlsx", user="tax"):
+    return services.tax_import_create(actor=users[user], county=regions["county"], upload=io.BytesIO(data), name=name, year=2025)
+
+
+EXPECTED = {
+    "rows_read": 17, "confirmed": 6, "already_confirmed": 2, "amount_mismatch": 1, "unknown_person": 2, "duplicate": 4, "invalid": 2,
+    "refund_candidates": 4, "blank_rows": 0, "totals_rows": 1,
+}
+
+
+def snapshot():
+    return sorted(Enrollment.objects.values_list("person_id", "year", "status", "tax_voucher", "confirmed_on", "amount_due"))
+
+
+def test_preview_counts_and_changes_nothing(users, regions, world):
+    before = snapshot()
+    ti = upload(users, regions, workbook_bytes(filing_rows(world)))
+    summary = services.tax_import_preview(tax_import=ti)
+    assert {k: summary[k] for k in EXPECTED} == EXPECTED
+    assert summary["would_create_enrollments"] == 1 and summary["created_enrollments"] == 0
+    assert snapshot() == before
+    ti.refresh_from_db()
+    assert ti.status == TaxImportStatus.PREVIEWED
+    assert ti.rows.count() == 9  # every problem row with its reason
+
+
+def test_apply_outcomes_row_by_row(users, regions, world):
+    w = world
+    ti = upload(users, regions, workbook_bytes(filing_rows(w)))
+    services.tax_import_preview(tax_import=ti)
+    summary = services.tax_import_apply(actor=users["tax"], tax_import=ti)
+    assert {k: summary[k] for k in EXPECTED} == EXPECTED
+    assert summary["created_enrollments"] == 1
+
+    def enr(key):
+        return Enrollment.objects.get(person=w[key].person if hasattr(w[key], "person") else w[key], year=2025)
+
+    e = enr("pending")
+    assert (e.status, e.tax_voucher, e.confirmed_on, e.paid_on, e.amount_due) == (EnrollmentStatus.CONFIRMED, "V001", date(2024, 10, 5), date(2024, 10, 5), Decimal("400.00"))
+    e = enr("noenroll")
+    assert (e.status, e.village, e.tax_voucher) == (EnrollmentStatus.CONFIRMED, regions["v3"], "V002")
+    e = enr("declared")
+    assert (e.status, e.paid_on) == (EnrollmentStatus.CONFIRMED, date(2024, 9, 20))  # cash date kept
+    assert enr("cash").status == EnrollmentStatus.PAID
+    assert (enr("confirmed").tax_voucher, enr("confirmed").confirmed_on) == ("V900", date(2024, 9, 30))
+    assert enr("wrong").status == EnrollmentStatus.PENDING
+    e = enr("subsidised")
+    assert (e.status, e.amount_due, e.subsidy, e.subsidy_category_code) == (EnrollmentStatus.CONFIRMED, Decimal("0.00"), Decimal("400.00"), "tekun")
+    assert (enr("dibao").status, enr("dibao").subsidy_category_code) == (EnrollmentStatus.CONFIRMED, "dibao")
+    assert enr("twice").tax_voucher == "V010"
+    assert enr("excluded").status == EnrollmentStatus.EXCLUDED
+    assert not Enrollment.objects.filter(person=w["other_county"]).exists()
+
+    rows = {r.row_number + 0: r for r in TaxImportRow.objects.filter(tax_import=ti)}
+    assert {n: r.outcome for n, r in rows.items()} == {
+        7: RowOutcome.DUPLICATE, 9: RowOutcome.DUPLICATE, 10: RowOutcome.AMOUNT_MISMATCH, 14: RowOutcome.DUPLICATE,
+        15: RowOutcome.UNKNOWN_PERSON, 16: RowOutcome.UNKNOWN_PERSON, 17: RowOutcome.INVALID, 18: RowOutcome.INVALID,
+        19: RowOutcome.DUPLICATE,
+    }
+    assert rows[10].message == matching.MSG_AMOUNT.format(amount="380.00", owed="400.00", tier=1) and rows[10].owed == Decimal("400.00")
+    assert rows[15].message == matching.MSG_OTHER_COUNTY
+    assert rows[16].message == matching.MSG_UNKNOWN and rows[16].township == regions["t1"]  # from 参保地 甲二村
+    assert rows[17].message == idcard.ERR_NUMERIC_CELL
+    assert rows[18].message.startswith("日期“2024-13-40”无法识别")
+    assert rows[7].refund_candidate and "已在村里缴费" in rows[7].message
+    assert "第13行" in rows[14].message
+    assert all(r.refund_candidate == (r.outcome == RowOutcome.DUPLICATE) for r in rows.values())
+    # history and audit trail
+    assert Enrollment.history.filter(tax_voucher="V001", history_type="~", history_user=users["tax"]).exists()
+    assert Enrollment.history.filter(tax_voucher="V002", history_type="+").exists()
+    assert AuditEvent.objects.filter(action=services.AUDIT_ACTION, object_id=str(ti.pk), detail__step="apply").exists()
+    ti.refresh_from_db()
+    assert (ti.status, ti.applied_by) == (TaxImportStatus.APPLIED, users["tax"])
+    assert refund_candidates(user=users["tax"]).count() == 4
+    assert refund_candidates(user=users["clerk"]).count() == 4  # all in 甲镇
+    assert refund_candidates(user=users["clerk2"]).count() == 0
+    assert refund_candidates(user=users["nobody"]).count() == 0
+    # handed to the refunds workflow as candidates (待核实), once per enrollment
+    from collections_app.models import Refund
+
+    assert sorted(Refund.objects.filter(status="candidate").values_list("enrollment_id", flat=True)) == sorted(
+        [w["cash"].pk, w["confirmed"].pk, w["twice"].pk, w["excluded"].pk]
+    )
+
+
+def test_same_file_twice_changes_nothing(users, regions, world):
+    data = workbook_bytes(filing_rows(world))
+    first = upload(users, regions, data)
+    services.tax_import_apply(actor=users["tax"], tax_import=first, require_preview=False)
+    before, history = snapshot(), Enrollment.history.count()
+    # the same import again (a redelivered task) does nothing
+    services.tax_import_apply(actor=users["tax"], tax_import=first)
+    assert snapshot() == before
+    second = upload(users, regions, data)
+    summary = services.tax_import_apply(actor=users["tax"], tax_import=second, require_preview=False)
+    assert snapshot() == before and Enrollment.history.count() == history
+    assert summary["confirmed"] == 0 and summary["already_confirmed"] == 8
+    assert summary["duplicate"] == 4  # 戊 (paid twice), 丁 (cash + online), 壬 (twice in file), 卯 (excluded)
+
+
+def test_failure_midway_leaves_nothing_half_applied(users, regions, world, monkeypatch):
+    before, history = snapshot(), Enrollment.history.count()
+    ti = upload(users, regions, workbook_bytes(filing_rows(world)))
+    services.tax_import_preview(tax_import=ti)
+    calls = {"n": 0}
+    real_flush = services._Writer.flush
+
+    def flaky(self, **kw):
+        calls["n"] += 1
+        real_flush(self, **kw)
+        if calls["n"] == 2:
+            raise RuntimeError("worker killed")
+
+    monkeypatch.setattr(services._Writer, "flush", flaky)
+    monkeypatch.setattr(services, "CHUNK", 3)
+    monkeypatch.setattr(services.run_filing, "__kwdefaults__", {**services.run_filing.__kwdefaults__, "chunk_size": 3})
+    with pytest.raises(RuntimeError):
+        services.tax_import_apply(actor=users["tax"], tax_import=ti)
+    assert calls["n"] == 2
+    assert snapshot() == before and Enrollment.history.count() == history
+    ti.refresh_from_db()
+    assert ti.status == TaxImportStatus.FAILED and ti.rows.count() == 9  # the preview's rows are back
+    monkeypatch.undo()
+    summary = services.tax_import_apply(actor=users["tax"], tax_import=ti)  # a retry applies it fully
+    assert summary["confirmed"] == 6
+
+
+def test_chunks_give_the_same_answer(users, regions, world, monkeypatch):
+    monkeypatch.setattr(services.run_filing, "__kwdefaults__", {**services.run_filing.__kwdefaults__, "chunk_size": 2})
+    ti = upload(users, regions, workbook_bytes(filing_rows(world)))
+    summary = services.tax_import_apply(actor=users["tax"], tax_import=ti, require_preview=False)
+    assert {k: summary[k] for k in EXPECTED} == EXPECTED
+
+
+def test_only_tax_users_of_the_county(users, regions, world):
+    data = workbook_bytes(filing_rows(world))
+    with pytest.raises(PermissionDenied):
+        upload(users, regions, data, user="bureau")
+    stranger = UserFactory(role=Role.TAX, region=CountyFactory(code="500241", name="外县"))
+    with pytest.raises(PermissionDenied):
+        services.tax_import_create(actor=stranger, county=regions["county"], upload=io.BytesIO(data), name="a.xlsx")
+    ti = upload(users, regions, data)
+    with pytest.raises(PermissionDenied):
+        services.tax_import_apply(actor=stranger, tax_import=ti, require_preview=False)
+    assert TaxImport.objects.visible_to(stranger).count() == 0
+    assert TaxImport.objects.visible_to(users["tax"]).count() == 1
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        (b"", ERR_EMPTY_FILE),
+        (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(200), ERR_NOT_SPREADSHEET),
+    ],
+)
+def test_rejected_uploads(users, regions, data, message):
+    with pytest.raises(services.ImportFailed) as exc:
+        upload(users, regions, data)
+    assert exc.value.message == message
+    assert TaxImport.objects.count() == 0
+
+
+def test_corrupt_xlsx_fails_cleanly(users, regions, world):
+    before = snapshot()
+    ti = upload(users, regions, corrupt_xlsx(workbook_bytes(filing_rows(world) * 20)))
+    with pytest.raises(services.ImportFailed) as exc:
+        services.tax_import_preview(tax_import=ti)
+    assert exc.value.message.startswith("文件已损坏")
+    ti.refresh_from_db()
+    assert ti.status == TaxImportStatus.FAILED and ti.error.startswith("文件已损坏")
+    assert snapshot() == before
+
+
+def test_text_file_renamed_xlsx_has_no_header(users, regions):
+    ti = upload(users, regions, "这不是表格\n只是一段文字\n".encode(), name="伪装.xlsx")
+    with pytest.raises(services.ImportFailed) as exc:
+        services.tax_import_preview(tax_import=ti)
+    assert exc.value.message == readers.ERR_NO_HEADER.format(rows=readers.HEADER_SCAN_ROWS)
+
+
+def test_zero_row_file(users, regions, policy):
+    ti = upload(users, regions, workbook_bytes([]))
+    summary = services.tax_import_apply(actor=users["tax"], tax_import=ti, require_preview=False)
+    assert summary["rows_read"] == 0 and sum(summary["problems"].values()) == 0
+
+
+def test_command_prints_json_summary(regions, world, tmp_path, settings):
+    settings.MEDIA_ROOT = tmp_path / "media"
+    path = tmp_path / "filing.xlsx"
+    path.write_bytes(workbook_bytes(filing_rows(world)))
+    out = io.StringIO()
+    call_command("import_tax_filing", str(path), "--county", regions["county"].code, "--year", "2025", "--dry-run", stdout=out)
+    summary = json.loads(out.getvalue())
+    assert {k: summary[k] for k in EXPECTED} == EXPECTED and summary["dry_run"] is True
+    assert summary["problems"] == {"amount_mismatch": 1, "unknown_person": 2, "duplicate": 4, "invalid": 2}
+    assert Enrollment.objects.get(person=world["pending"].person).status == EnrollmentStatus.PENDING
+    out = io.StringIO()
+    call_command("import_tax_filing", str(path), "--county", regions["county"].code, stdout=out)
+    assert json.loads(out.getvalue())["confirmed"] == 6
+    assert Enrollment.objects.get(person=world["pending"].person).status == EnrollmentStatus.CONFIRMED

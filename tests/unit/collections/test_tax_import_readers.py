@@ -1,0 +1,232 @@
+"""Reader and cell normalisers on messy exports (no database)."""
+
+import io
+from datetime import date, datetime
+from decimal import Decimal
+
+import openpyxl
+import pytest
+
+from collections_app.tax_import import readers
+from collections_app.tax_import.readers import CellError
+from enrollment import idcard
+from tests.unit.collections.tax_import_files import corrupt_xlsx, csv_bytes, workbook_bytes
+
+ID1 = idcard.make("411325", date(1980, 5, 17), 123)
+ID2 = idcard.make("411325", date(1990, 1, 1), 2)
+ID_X = next(idcard.make("411325", date(1975, 3, d), 11) for d in range(1, 29) if idcard.make("411325", date(1975, 3, d), 11).endswith("X"))
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        (400, "400.00"), (400.0, "400.00"), ("400", "400.00"), ("400.00", "400.00"), ("400元", "400.00"),
+        (" 400 元 ", "400.00"), ("￥1,200.50", "1200.50"), ("４００", "400.00"), (0, "0.00"), ("775.00元", "775.00"),
+        (Decimal("380"), "380.00"), (399.999999999, "400.00"),
+    ],
+)
+def test_amounts(value, expected):
+    assert readers.parse_amount(value) == Decimal(expected)
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        (None, readers.ERR_AMOUNT_EMPTY), ("", readers.ERR_AMOUNT_EMPTY), ("四百元", readers.ERR_AMOUNT.format(value="四百元")),
+        ("400;DROP", readers.ERR_AMOUNT.format(value="400;DROP")), (-400, readers.ERR_AMOUNT_NEGATIVE.format(value="-400")),
+        ("1e400", readers.ERR_AMOUNT.format(value="1e400")),
+    ],
+)
+def test_bad_amounts(value, message):
+    with pytest.raises(CellError) as exc:
+        readers.parse_amount(value)
+    assert exc.value.message == message
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        (date(2024, 10, 5), date(2024, 10, 5)), (datetime(2024, 10, 5, 9, 30), date(2024, 10, 5)),
+        (45570, date(2024, 10, 5)), (45570.4, date(2024, 10, 5)), ("2024-10-05", date(2024, 10, 5)),
+        ("2024/10/5", date(2024, 10, 5)), ("2024年10月5日", date(2024, 10, 5)), ("2024.10.05", date(2024, 10, 5)),
+        ("20241005", date(2024, 10, 5)), (20241005, date(2024, 10, 5)), ("2024-10-05 14:03:22", date(2024, 10, 5)),
+        ("２０２４年１０月５日", date(2024, 10, 5)), (None, None), ("  ", None),
+    ],
+)
+def test_dates(value, expected):
+    assert readers.parse_date(value) == expected
+
+
+@pytest.mark.parametrize("value", ["2024-13-05", "10/5/2024", "昨天", "2024年2月30日", -5])
+def test_bad_dates(value):
+    with pytest.raises(CellError) as exc:
+        readers.parse_date(value)
+    assert "无法识别" in exc.value.message
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [(1, 1), (2.0, 2), ("1", 1), ("一档", 1), ("第二档", 2), ("2档", 2), ("二档（775元）", 2), (None, None)],
+)
+def test_tiers(value, expected):
+    assert readers.parse_tier(value) == expected
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("微信", "online"), ("支付宝缴费", "online"), ("个人自缴（手机APP）", "online"), ("电子税务局", "online"),
+        ("现金", "collector"), ("代征", "collector"), ("村协办员代收", "collector"), ("批量申报", "collector"), ("", ""), ("其他", ""),
+    ],
+)
+def test_channels(value, expected):
+    assert readers.channel_kind(value) == expected
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [(f" {ID1[:6]} {ID1[6:]} ", ID1), (ID_X.lower(), ID_X), (ID1.translate({ord(c): ord(c) + 0xFEE0 for c in "0123456789"}), ID1)],
+)
+def test_id_normalised(raw, expected):
+    assert readers.normalise_id(raw) == expected
+
+
+@pytest.mark.parametrize("raw", [4.11325e17, 411325198005171234, 4.113251980051712e17])
+def test_numeric_id_cell_rejected_with_exact_message(raw):
+    with pytest.raises(idcard.IdNumberError) as exc:
+        readers.normalise_id(raw)
+    assert exc.value.message == idcard.ERR_NUMERIC_CELL
+
+
+@pytest.mark.parametrize(
+    ("header", "field"),
+    [
+        ("姓名", "name"), ("公民身份号码", "id_number"), ("身份证号码", "id_number"), ("证件号码", "id_number"),
+        ("缴费金额", "amount"), ("实缴金额（元）", "amount"), ("缴费档次", "tier"), ("缴费日期", "paid_on"),
+        ("入库日期", "treasury_on"), ("税票号码", "voucher"), ("电子税票号", "voucher"), ("缴费渠道", "channel"),
+        ("参保地/村", "place"), ("村（社区）", "place"), ("乡镇（街道）", "township"), ("待遇年度", "year"),
+        ("费款所属期", "year"), ("身份证号码\n(18位)", "id_number"), ("*姓 名", "name"), ("应缴金额", None), ("序号", None),
+    ],
+)
+def test_header_names(header, field):
+    assert readers.header_field(header) == field
+
+
+def _read(data: bytes, kind="xlsx", year=2025, engine="calamine"):
+    sheet = readers.open_sheet(io.BytesIO(data), kind, engine=engine)
+    filing, rows = readers.read_filing(sheet, default_year=year)
+    return filing, list(rows)
+
+
+def test_messy_workbook_read_row_by_row():
+    data = workbook_bytes(
+        [
+            [1, "张三", ID1, "一档", "400元", "2024/10/5", "3411245000001", "微信", "甲一村"],
+            [None, None, None, None, None, None, None, None, None],  # blank line
+            [2, "李四", f"{ID2[:6]} {ID2[6:]}", 1, 400.0, 45570, 3411245000002.0, "现金", "甲二村"],
+            [3, "王五", 4.11325e17, 1, 400, "2024年10月5日", "3411245000003", "微信", "甲一村"],
+            [4, "赵六", ID_X.lower(), 2, "775.00", "2024-10-06", "3411245000004", "支付宝", "甲一村"],
+            ["合计", None, None, None, 1975, None, None, None, None],
+        ]
+    )
+    filing, rows = _read(data)
+    assert filing.header_row == 3 and filing.blank_rows == 1 and filing.totals_rows == 1
+    assert [r.row_number for r in rows] == [4, 6, 7, 8]
+    a, b, c, d = rows
+    assert (a.id_number, a.amount, a.tier, a.paid_on, a.voucher, a.online) == (ID1, Decimal("400.00"), 1, date(2024, 10, 5), "3411245000001", True)
+    assert (b.id_number, b.paid_on, b.voucher, b.online) == (ID2, date(2024, 10, 5), "3411245000002", False)
+    assert c.errors == [idcard.ERR_NUMERIC_CELL] and readers.shown(c.raw_id) == "4.11325E+17"
+    assert (d.id_number, d.amount, d.tier, d.year) == (ID_X, Decimal("775.00"), 2, 2025)
+
+
+def test_merged_cells_filled_from_top_left():
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.append(["城乡居民医保缴费明细"])
+    ws.merge_cells("A1:F1")
+    ws.append(["参保地", "缴费人信息", None, "缴费信息", None, None])
+    ws.merge_cells("B2:C2")
+    ws.merge_cells("D2:F2")
+    ws.append(["参保地", "姓名", "身份证号码", "实缴金额", "入库日期", "税票号码"])
+    ws.merge_cells("A2:A3")
+    ws.append(["甲一村", "张三", ID1, 400, "2024-10-05", "A1"])
+    ws.append([None, "李四", ID2, 400, "2024-10-05", "A2"])
+    ws.merge_cells("A4:A5")
+    buf = io.BytesIO()
+    wb.save(buf)
+    filing, rows = _read(buf.getvalue())
+    assert filing.header_row == 3
+    assert [r.place for r in rows] == ["甲一村", "甲一村"]
+    assert rows[1].treasury_on == date(2024, 10, 5)
+
+
+def test_year_column_overrides_default():
+    header = ["姓名", "证件号码", "实缴金额", "费款所属期", "税票号码"]
+    data = workbook_bytes([["张三", ID1, 380, "2024-01-01至2024-12-31", "V1"], ["李四", ID2, 400, "", "V2"]], header=header)
+    _, rows = _read(data, year=2025)
+    assert [r.year for r in rows] == [2024, 2025]
+
+
+def test_openpyxl_engine_reads_the_same_rows():
+    data = workbook_bytes([[1, "张三", ID1, 1, "400", "2024-10-05", "V1", "微信", "甲一村"]])
+    _, rows_c = _read(data)
+    _, rows_o = _read(data, engine="openpyxl")
+    assert [(r.id_number, r.amount, r.paid_on) for r in rows_c] == [(r.id_number, r.amount, r.paid_on) for r in rows_o]
+
+
+@pytest.mark.parametrize("encoding", ["utf-8-sig", "gb18030"])
+def test_csv_in_both_encodings(encoding):
+    data = csv_bytes([[1, "张三", ID1, 1, "400元", "2024年10月5日", "V1", "微信", "甲一村"]], encoding=encoding)
+    _, rows = _read(data, kind="csv")
+    assert rows[0].id_number == ID1 and rows[0].name == "张三" and rows[0].amount == Decimal("400.00")
+
+
+def test_no_header_is_an_error():
+    data = workbook_bytes([["a", "b"]], header=["甲", "乙"])
+    with pytest.raises(readers.ReaderError) as exc:
+        _read(data)
+    assert exc.value.message == readers.ERR_NO_HEADER.format(rows=readers.HEADER_SCAN_ROWS)
+
+
+def test_zero_data_rows():
+    filing, rows = _read(workbook_bytes([]))
+    assert rows == [] and filing.header_row == 3
+
+
+def test_corrupt_xlsx_is_a_reader_error():
+    data = corrupt_xlsx(workbook_bytes([[1, "张三", ID1, 1, 400, "2024-10-05", "V1", "微信", "甲一村"]] * 50))
+    with pytest.raises(readers.ReaderError) as exc:
+        _read(data)
+    assert exc.value.message.startswith("文件已损坏")
+
+
+def test_huge_cell_is_capped_and_row_invalid():
+    huge = "9" * 32000
+    data = workbook_bytes([[1, "张" * 5000, huge, 1, huge, "2024-10-05", "V" * 5000, "微信", "村" * 5000]])
+    _, rows = _read(data)
+    (row,) = rows
+    assert len(row.name) <= 50 and len(readers.shown(row.raw_id)) <= 40 and len(row.voucher) <= 60 and len(row.place) <= 100
+    assert idcard.ERR_LENGTH.format(length=32000) in row.errors
+    assert any(e.startswith("缴费金额") for e in row.errors)
+
+
+def test_repeated_header_line_is_skipped():
+    data = workbook_bytes([[1, "张三", ID1, 1, 400, "2024-10-05", "V1", "微信", "甲一村"], ["序号", "姓名", "公民身份号码", "缴费档次", "缴费金额", "缴费日期", "电子税票号", "缴费渠道", "参保地"]])
+    _, rows = _read(data)
+    assert len(rows) == 1
+
+
+def test_sample_fixture_reads_as_documented():
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[3] / "fixtures" / "sample_tax_filing.xlsx"
+    sheet = readers.open_sheet(str(path))
+    filing, rows = readers.read_filing(sheet, default_year=2025)
+    rows = list(rows)
+    assert filing.header_row == 3 and filing.totals_rows == 1 and filing.blank_rows == 1
+    assert len(rows) == 7
+    assert [r.errors for r in rows[:6]] == [None] * 6
+    assert rows[6].errors == [idcard.ERR_NUMERIC_CELL]
+    assert {r.amount for r in rows[:3]} == {Decimal("400.00")} and rows[3].amount == Decimal("0.00")
+    assert [r.online for r in rows[:3]] == [True, False, True]
+    assert rows[0].township == "城关镇" and rows[0].place == "东关村"
