@@ -1,5 +1,8 @@
-from rest_framework.routers import SimpleRouter
+from django.urls import path
 
-router = SimpleRouter(trailing_slash=True)
+from . import views
 
-urlpatterns = router.urls
+urlpatterns = [
+    path("reports/progress/", views.ProgressView.as_view(), name="reports-progress"),
+    path("reports/rankings/", views.RankingView.as_view(), name="reports-rankings"),
+]

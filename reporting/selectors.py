@@ -1,0 +1,219 @@
+"""Reads of the reporting app. Everything goes through ``visible_to(user)``; dashboards read
+stored snapshots (one query per panel), computing live aggregates only for today before the
+day's snapshot exists."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import date
+from decimal import Decimal
+
+from django.db.models import Exists, OuterRef, Prefetch, Q
+from django.shortcuts import get_object_or_404
+
+from enrollment.choices import EnrollmentStatus, RegionLevel
+from enrollment.models import Enrollment, Household, Person, Region
+from subsidies.models import PersonIdentity, PhaseTarget, PolicyYear
+
+from . import metrics, services
+from .models import ProgressSnapshot, Ranking, RankingEntry, RankingKind, Report, WeeklyNote
+
+NO_DATA = "暂无数据"
+
+try:  # the collections app's promised read API; its absence must not break the dashboard
+    from collections_app.selectors import cash_on_hand_by_collector as _cash_on_hand
+except ImportError:  # pragma: no cover - only while collections_app is not installed
+    _cash_on_hand = None
+
+
+def region_for(*, user, code: str | None) -> Region:
+    """The region a page shows: ``code`` if the user may see it (404 otherwise), else the user's own."""
+    visible = Region.objects.visible_to(user).select_related("parent", "parent__parent")
+    if code:
+        return get_object_or_404(visible, code=code)
+    if user.region_id:
+        return get_object_or_404(visible, pk=user.region_id)
+    return get_object_or_404(visible.filter(level=RegionLevel.COUNTY).order_by("sort_order", "code")[:1])
+
+
+def ancestors(region: Region) -> list[Region]:
+    chain, node = [], region
+    while node is not None:
+        chain.append(node)
+        node = node.parent
+    return list(reversed(chain))
+
+
+def children_of(region: Region):
+    return Region.objects.filter(parent=region).order_by("sort_order", "code")
+
+
+def policy_for_day(county: Region, day: date) -> PolicyYear | None:
+    return services.policy_on(county, day)
+
+
+def default_day(county: Region) -> date:
+    """Today during a season; after it has ended, its last day (the final figures)."""
+    today = services.local_today()
+    policy = services.policy_on(county, today)
+    return min(today, services.season_end(policy)) if policy else today
+
+
+def progress(*, user, region: Region, day: date, year: int, today: date | None = None) -> dict:
+    """The region's and its children's figures on ``day``.
+
+    Stored snapshot of the day; for today before the cut-off, a live aggregate; for a past day
+    with no snapshot, each unit's latest earlier snapshot (carried forward, flagged)."""
+    today = today or services.local_today()
+    ids = [region.pk, *children_of(region).values_list("pk", flat=True)]
+    rows = {
+        s.region_id: s
+        for s in ProgressSnapshot.objects.visible_to(user).filter(region_id__in=ids, date=day).select_related("region")
+    }
+    source = "snapshot"
+    if region.pk not in rows and day >= today:
+        live = services.live_snapshots(region=region, day=day, year=year)
+        rows = {rid: s for rid, s in live.items() if rid in ids}
+        source = "live"
+    carried = set()
+    if region.pk not in rows:
+        earlier = services._snapshots_as_of(region_ids=ids, day=day, lookback_days=400)
+        rows = {rid: s for rid, (s, c) in earlier.items()}
+        carried = {rid for rid, (s, c) in earlier.items() if c}
+        source = "carried" if rows else "none"
+    own = rows.get(region.pk)
+    children = [rows[rid] for rid in ids[1:] if rid in rows]
+    for s in children:
+        s.carried = s.region_id in carried
+    return {"own": own, "children": children, "source": source}
+
+
+def trend(*, user, region: Region, year: int, until: date) -> dict:
+    """Daily series of the region (rates against quota) and of each child unit (confirmed rate)."""
+    own = list(
+        ProgressSnapshot.objects.visible_to(user)
+        .filter(region=region, year=year, date__lte=until)
+        .order_by("date")
+        .values("date", "confirmed", "collected", "declared", "quota_base", "quota_target")
+    )
+    kids = (
+        ProgressSnapshot.objects.visible_to(user)
+        .filter(region__parent=region, year=year, date__lte=until)
+        .order_by("region__sort_order", "region__code", "date")
+        .values("region__name", "date", "confirmed", "quota_base")
+    )
+    dates = [r["date"].isoformat() for r in own]
+    index = {d: i for i, d in enumerate(dates)}
+    by_child = defaultdict(lambda: [None] * len(dates))
+    for r in kids:
+        i = index.get(r["date"].isoformat())
+        if i is not None:
+            by_child[r["region__name"]][i] = _float(metrics.rate(r["confirmed"], r["quota_base"]))
+
+    def series(key):
+        return [_float(metrics.rate(r[key], r["quota_base"])) for r in own]
+
+    return {
+        "dates": dates,
+        "confirmed_rate": series("confirmed"),
+        "collected_rate": series("collected"),
+        "declared_rate": series("declared"),
+        "confirmed": [r["confirmed"] for r in own],
+        "children": [{"name": name, "data": data} for name, data in by_child.items()],
+    }
+
+
+def _float(value: Decimal | None):
+    # Chart coordinates only (never money): ECharts wants plain numbers.
+    return None if value is None else float(value)
+
+
+def phase_targets(policy: PolicyYear | None) -> list[PhaseTarget]:
+    return list(policy.phase_targets.all()) if policy else []
+
+
+def current_phase(policy: PolicyYear | None, day: date):
+    phases = phase_targets(policy)
+    found = metrics.phase_target(day, [(p.due, p.rate, p.name) for p in phases])
+    if found is None:
+        return None
+    return {"due": found[0], "rate": found[1], "name": found[2]}
+
+
+def latest_ranking(*, user, county: Region, day: date, group: Region) -> tuple[Ranking | None, list[RankingEntry]]:
+    """The last weekly ranking on or before ``day`` and its entries for units compared in ``group``."""
+    ranking = (
+        Ranking.objects.visible_to(user).filter(county=county, date__lte=day, kind=RankingKind.WEEKLY).order_by("-date").first()
+    )
+    if ranking is None:
+        return None, []
+    entries = list(
+        RankingEntry.objects.visible_to(user).filter(ranking=ranking, group=group).select_related("region").order_by("rank")
+    )
+    return ranking, entries
+
+
+def cash_alerts(*, user, region: Region, day: date) -> dict:
+    """Unremitted cash and double-limit breaches of collectors inside ``region``."""
+    if _cash_on_hand is None:
+        return {"available": False, "message": NO_DATA, "rows": [], "breaches": [], "total": None}
+    inside = set(Region.objects.filter(Q(pk=region.pk) | Q(parent=region) | Q(parent__parent=region)).values_list("pk", flat=True))
+    rows = [r for r in _cash_on_hand(user=user, county=region.county, on=day) if r.get("region_id") in inside]
+    return {
+        "available": True,
+        "rows": rows,
+        "breaches": [r for r in rows if r.get("breached")],
+        "total": sum((r["amount"] for r in rows), Decimal("0.00")),
+    }
+
+
+def unread_reports(*, user, county: Region | None):
+    if county is None:
+        return Report.objects.none()
+    return Report.objects.visible_to(user).filter(county=county).exclude(read_by=user).order_by("-created_at")
+
+
+def special_missing(*, user, region: Region, year: int):
+    """Members of special groups (重点人群) in ``region`` not yet confirmed in treasury."""
+    confirmed = Enrollment.objects.filter(person=OuterRef("person_id"), year=year, status=EnrollmentStatus.CONFIRMED)
+    return (
+        PersonIdentity.objects.visible_to(user)
+        .filter(year=year, category__is_special_group=True, person__household__village__in=region.villages())
+        .filter(~Exists(confirmed))
+        .select_related("person", "person__household", "person__household__village", "category")
+        .prefetch_related(Prefetch("person__enrollments", queryset=Enrollment.objects.filter(year=year), to_attr="this_year"))
+        .order_by("person__household__village__code", "person__household__number", "person_id")
+    )
+
+
+def households_with_gaps(*, user, village: Region, year: int):
+    """Households of a village where someone is neither confirmed nor excluded with a reason."""
+    settled = [EnrollmentStatus.CONFIRMED, EnrollmentStatus.EXCLUDED]
+    # Both sets come from the village's own rows (index on year, village, status).
+    gap = Enrollment.objects.filter(year=year, village=village).exclude(status__in=settled).values("person__household_id")
+    no_record = (
+        Person.objects.filter(household__village=village, is_deceased=False)
+        .filter(~Exists(Enrollment.objects.filter(person=OuterRef("pk"), year=year)))
+        .values("household_id")
+    )
+    members = Prefetch(
+        "members",
+        queryset=Person.objects.order_by("id").prefetch_related(
+            Prefetch("enrollments", queryset=Enrollment.objects.filter(year=year), to_attr="this_year")
+        ),
+    )
+    return (
+        Household.objects.visible_to(user)
+        .filter(village=village)
+        .filter(Q(pk__in=gap) | Q(pk__in=no_record))
+        .prefetch_related(members)
+        .order_by("number")
+    )
+
+
+def notes_for(*, user, county: Region, day: date) -> dict[int, WeeklyNote]:
+    """Township notes printed with the ranking of ``day`` (all of them for county users)."""
+    qs = WeeklyNote.objects.filter(township__parent=county, date=day).select_related("author")
+    if not (user.is_superuser or (user.region_id and user.region.level == RegionLevel.COUNTY)):
+        qs = qs.visible_to(user)
+    return {n.township_id: n for n in qs}

@@ -1,0 +1,569 @@
+"""Writes of the reporting app: snapshots, rankings, notes, report records.
+
+Figures come from GROUP BY aggregates per village (one query per figure family), rolled up to
+townships and the county in memory over the region tree (hundreds of units, not residents),
+and are stored with one bulk upsert.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import date, timedelta
+from decimal import Decimal
+
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+from django.db.models import Count, Exists, OuterRef, Q, Sum
+from django.utils import timezone
+
+from enrollment.choices import PAID_STATUSES, EnrollmentStatus, RegionLevel
+from enrollment.models import Enrollment, Household, Person, Region, RegionQuota
+from enrollment.scoping import ERR_OUT_OF_SCOPE, region_in_scope
+from subsidies.models import PersonIdentity, PolicyYear
+
+from . import metrics
+from .models import (
+    COUNT_FIELDS,
+    ProgressSnapshot,
+    Ranking,
+    RankingEntry,
+    RankingKind,
+    Report,
+    ReportKind,
+    WeeklyNote,
+)
+
+ERR_NOT_TOWNSHIP = "周报说明只能由乡镇填报。"
+ERR_NO_NOTE_RIGHT = "只有乡镇经办员可以填写本乡镇的周报说明。"
+ERR_NO_RUN_RIGHT = "只有县医保局可以手动生成报表。"
+ERR_NO_SEASON = "{county}在{day}没有进行中的征缴年度（请先设置征缴政策）。"
+ERR_NOT_ENDED = "{year}年度征缴尚未结束（截至{end}），暂不能做最终考核。"
+
+ZERO = Decimal("0.00")
+
+
+# --- Season ----------------------------------------------------------------------------------------
+
+
+def season_end(policy: PolicyYear) -> date:
+    return policy.extension_end or policy.window_end
+
+
+def policy_on(county: Region, day: date) -> PolicyYear | None:
+    """The policy year whose collection season a day falls in (the latest one started by then)."""
+    return (
+        PolicyYear.objects.filter(county=county, window_start__lte=day)
+        .order_by("-window_start")
+        .first()
+    )
+
+
+def benefit_year_on(county: Region, day: date) -> int:
+    policy = policy_on(county, day)
+    if policy is not None:
+        return policy.year
+    return day.year + 1 if day.month >= 9 else day.year
+
+
+def local_today() -> date:
+    return timezone.localdate()
+
+
+# --- Figures ---------------------------------------------------------------------------------------
+
+
+def _blank() -> dict:
+    row = dict.fromkeys(COUNT_FIELDS, 0)
+    row["money_collected"] = ZERO
+    return row
+
+
+def enrollment_conditions(day: date) -> dict[str, Q]:
+    """Who counts as collected / declared / confirmed / refunded as of the close of ``day``.
+    A refund before the day takes the person out again; undated rows count by their status."""
+    alive = Q(refunded_on__isnull=True) | Q(refunded_on__gt=day)
+    taken = ~Q(status__in=[EnrollmentStatus.PENDING, EnrollmentStatus.EXCLUDED])
+    return {
+        "collected": taken & alive & (Q(paid_on__lte=day) | Q(paid_on__isnull=True, status__in=PAID_STATUSES)),
+        "declared": taken
+        & alive
+        & (
+            Q(declared_on__lte=day)
+            | Q(declared_on__isnull=True, status__in=[EnrollmentStatus.DECLARED, EnrollmentStatus.CONFIRMED])
+        ),
+        "confirmed": taken
+        & alive
+        & (Q(confirmed_on__lte=day) | Q(confirmed_on__isnull=True, status=EnrollmentStatus.CONFIRMED)),
+        "refunded": Q(status=EnrollmentStatus.REFUNDED) & (Q(refunded_on__isnull=True) | Q(refunded_on__lte=day)),
+    }
+
+
+def village_figures(*, village_ids, year: int, day: date, quality: dict | None = None) -> dict[int, dict]:
+    """Per-village figures as of ``day``: five GROUP BY queries, whatever the number of residents.
+    ``quality`` (from ``quality_figures``) may be passed in when many days are taken at once."""
+    village_ids = list(village_ids)
+    out: dict[int, dict] = defaultdict(_blank)
+    cond = enrollment_conditions(day)
+    enrollments = Enrollment.objects.filter(year=year, village_id__in=village_ids)
+    rows = enrollments.values("village_id").annotate(
+        roster=Count("id"),
+        excluded=Count("id", filter=Q(status=EnrollmentStatus.EXCLUDED)),
+        collected=Count("id", filter=cond["collected"]),
+        declared=Count("id", filter=cond["declared"]),
+        confirmed=Count("id", filter=cond["confirmed"]),
+        refunded=Count("id", filter=cond["refunded"]),
+        money_collected=Sum("amount_due", filter=cond["collected"]),
+    )
+    for row in rows:
+        vid = row.pop("village_id")
+        row["money_collected"] = row["money_collected"] or ZERO
+        out[vid].update(row)
+
+    # Special groups (every subsidy identity marked is_special_group must reach 100 %).
+    special = PersonIdentity.objects.filter(
+        year=year, category__is_special_group=True, person__household__village_id__in=village_ids
+    )
+    confirmed_enrollment = Enrollment.objects.filter(person=OuterRef("person_id"), year=year).filter(cond["confirmed"])
+    for row in special.values("person__household__village_id").annotate(n=Count("person_id", distinct=True)):
+        out[row["person__household__village_id"]]["special_total"] = row["n"]
+    for row in (
+        special.filter(Exists(confirmed_enrollment))
+        .values("person__household__village_id")
+        .annotate(n=Count("person_id", distinct=True))
+    ):
+        out[row["person__household__village_id"]]["special_confirmed"] = row["n"]
+
+    if quality is None:
+        quality = quality_figures(village_ids=village_ids, year=year)
+    for vid, row in quality.items():
+        out[vid].update(row)
+    return {vid: out[vid] for vid in village_ids}
+
+
+def quality_figures(*, village_ids, year: int) -> dict[int, dict]:
+    """Data quality as it stands now (not dated): residents with neither an enrollment nor a
+    reason, and households split between paid and pending members. Two GROUP BY queries."""
+    village_ids = list(village_ids)
+    out: dict[int, dict] = defaultdict(lambda: {"no_record": 0, "partial_households": 0})
+    any_enrollment = Enrollment.objects.filter(person=OuterRef("pk"), year=year)
+    for row in (
+        Person.objects.filter(household__village_id__in=village_ids, is_deceased=False)
+        .filter(~Exists(any_enrollment))
+        .values("household__village_id")
+        .annotate(n=Count("id"))
+    ):
+        out[row["household__village_id"]]["no_record"] = row["n"]
+    # A split household: someone paid, someone alive still pending (one GROUP BY … HAVING).
+    split = (
+        Enrollment.objects.filter(year=year, village_id__in=village_ids, person__is_deceased=False)
+        .values("person__household_id")
+        .annotate(
+            n_paid=Count("id", filter=Q(status__in=PAID_STATUSES)),
+            n_pending=Count("id", filter=Q(status=EnrollmentStatus.PENDING)),
+        )
+        .filter(n_paid__gt=0, n_pending__gt=0)
+        .values("person__household_id")
+    )
+    for row in Household.objects.filter(pk__in=split).values("village_id").annotate(n=Count("id")):
+        out[row["village_id"]]["partial_households"] = row["n"]
+    return dict(out)
+
+
+def region_tree(county: Region) -> tuple[list[Region], list[Region], list[Region]]:
+    """(county, townships, villages) of one county, two queries."""
+    townships = list(Region.objects.filter(parent=county, level=RegionLevel.TOWNSHIP).order_by("sort_order", "code"))
+    villages = list(
+        Region.objects.filter(parent__parent=county, level=RegionLevel.VILLAGE).order_by("parent_id", "sort_order", "code")
+    )
+    return [county], townships, villages
+
+
+def quotas_for(*, regions, year: int) -> dict[int, RegionQuota]:
+    return {q.region_id: q for q in RegionQuota.objects.filter(year=year, region__in=[r.pk for r in regions])}
+
+
+def rolled_up_figures(
+    *, county: Region, year: int, day: date, villages_only: list[Region] | None = None, quality: dict | None = None
+) -> dict[int, dict]:
+    """Figures for every unit of the county (or only some villages and their ancestors),
+    keyed by region id, with quotas resolved (own quota, else children's sum, else the roster)."""
+    counties, townships, villages = region_tree(county)
+    if villages_only is not None:
+        wanted = {v.pk for v in villages_only}
+        villages = [v for v in villages if v.pk in wanted]
+        town_ids = {v.parent_id for v in villages}
+        townships = [t for t in townships if t.pk in town_ids]
+    by_village = village_figures(village_ids=[v.pk for v in villages], year=year, day=day, quality=quality)
+    quotas = quotas_for(regions=[*counties, *townships, *villages], year=year)
+
+    figures: dict[int, dict] = {}
+    children: dict[int, list[int]] = defaultdict(list)
+    for v in villages:
+        row = dict(by_village[v.pk])
+        row.update(_quota_fields(quotas.get(v.pk), [], roster_fallback=row["roster"] - row["excluded"]))
+        row["region"], row["level"] = v, RegionLevel.VILLAGE
+        figures[v.pk] = row
+        children[v.parent_id].append(v.pk)
+    for parent_level, parents in ((RegionLevel.TOWNSHIP, townships), (RegionLevel.COUNTY, counties)):
+        for p in parents:
+            kids = [figures[k] for k in children.get(p.pk, [])]
+            row = _blank()
+            for kid in kids:
+                for key in (*COUNT_FIELDS, "money_collected"):
+                    row[key] += kid[key]
+            row.update(_quota_fields(quotas.get(p.pk), kids, roster_fallback=None))
+            row["region"], row["level"] = p, parent_level
+            figures[p.pk] = row
+            if p.parent_id:
+                children[p.parent_id].append(p.pk)
+    return figures
+
+
+def _quota_fields(own: RegionQuota | None, kids: list[dict], *, roster_fallback: int | None) -> dict:
+    base = metrics.resolve_quota(own.task if own else None, [k["quota_base"] for k in kids])
+    target = metrics.resolve_quota(
+        (own.target_task or own.task) if own else None, [k["quota_target"] for k in kids]
+    )
+    from_roster = bool(kids) and all(k["quota_from_roster"] for k in kids) and not (own and own.task)
+    if base is None and roster_fallback:
+        base, target, from_roster = roster_fallback, roster_fallback, True
+    return {"quota_base": base, "quota_target": target or base, "quota_from_roster": from_roster}
+
+
+# --- Snapshots ---------------------------------------------------------------------------------------
+
+SNAPSHOT_FIELDS = (*COUNT_FIELDS, "money_collected", "quota_base", "quota_target", "quota_from_roster", "year", "level")
+
+
+@transaction.atomic
+def snapshot_take(*, county: Region, day: date, year: int | None = None, quality: dict | None = None) -> int:
+    """Store the figures of every unit of the county as of ``day``. Re-taking a day replaces
+    its rows (idempotent). Returns the number of rows written."""
+    year = year or benefit_year_on(county, day)
+    figures = rolled_up_figures(county=county, year=year, day=day, quality=quality)
+    objs = [
+        ProgressSnapshot(region=row["region"], date=day, year=year, **{k: row[k] for k in SNAPSHOT_FIELDS if k != "year"})
+        for row in figures.values()
+    ]
+    ProgressSnapshot.objects.bulk_create(
+        objs,
+        batch_size=500,
+        update_conflicts=True,
+        unique_fields=["region", "date"],
+        update_fields=[*SNAPSHOT_FIELDS, "taken_at"],
+    )
+    return len(objs)
+
+
+def live_snapshots(*, region: Region, day: date, year: int) -> dict[int, ProgressSnapshot]:
+    """Unsaved snapshots for a region and its children, computed now (today before the cut-off)."""
+    county = region.county
+    villages = list(region.villages()) if region.level != RegionLevel.COUNTY else None
+    figures = rolled_up_figures(county=county, year=year, day=day, villages_only=villages)
+    out = {}
+    for rid, row in figures.items():
+        out[rid] = ProgressSnapshot(region=row["region"], date=day, year=year, **{k: row[k] for k in SNAPSHOT_FIELDS if k != "year"})
+    return out
+
+
+# --- Reports: payloads are plain JSON ---------------------------------------------------------------
+
+
+def snapshot_row(s: ProgressSnapshot) -> dict:
+    return {
+        "code": s.region.code,
+        "name": s.region.name,
+        "level": s.level,
+        "parent": s.region.parent.code if s.region.parent_id and s.level != RegionLevel.COUNTY else "",
+        "quota_base": s.quota_base,
+        "quota_target": s.quota_target,
+        "quota_from_roster": s.quota_from_roster,
+        **{k: getattr(s, k) for k in COUNT_FIELDS},
+        "money_collected": str(s.money_collected),
+        "rate": _s(s.rate),
+        "rate_target": _s(s.rate_target),
+        "special_rate": _s(s.special_rate),
+    }
+
+
+def _s(value):
+    return None if value is None else str(value)
+
+
+def _report_upsert(*, county, kind, day, year, title, payload) -> Report:
+    report, created = Report.objects.update_or_create(
+        county=county, kind=kind, date=day, defaults={"year": year, "title": title, "payload": payload}
+    )
+    if not created:
+        report.read_by.clear()  # a re-issued report is new again
+    return report
+
+
+@transaction.atomic
+def daily_report_publish(*, county: Region, day: date) -> Report:
+    """The daily progress report (每日进度通报) from the day's snapshots."""
+    snaps = list(
+        ProgressSnapshot.objects.filter(date=day, region__in=_county_regions(county))
+        .select_related("region", "region__parent")
+        .order_by("region__code")
+    )
+    if not snaps:
+        snapshot_take(county=county, day=day)
+        return daily_report_publish(county=county, day=day)
+    year = snaps[0].year
+    rows = [snapshot_row(s) for s in snaps]
+    payload = {
+        "county": next((r for r in rows if r["level"] == RegionLevel.COUNTY), None),
+        "townships": _ranked_rows([r for r in rows if r["level"] == RegionLevel.TOWNSHIP]),
+        "villages": [r for r in rows if r["level"] == RegionLevel.VILLAGE],
+        "tie_break": metrics.TIE_BREAK_TEXT,
+    }
+    title = f"{county.name}{year}年度城乡居民医保征缴进度日报（{day:%Y年%m月%d日}）"
+    return _report_upsert(county=county, kind=ReportKind.DAILY, day=day, year=year, title=title, payload=payload)
+
+
+def _ranked_rows(rows: list[dict]) -> list[dict]:
+    units = [metrics.Unit(code=r["code"], name=r["name"], confirmed=r["confirmed"], quota=r["quota_base"]) for r in rows]
+    order = {u.code: u.rank for u in metrics.rank_units(units)}
+    for r in rows:
+        r["rank"] = order[r["code"]]
+    return sorted(rows, key=lambda r: r["rank"])
+
+
+def _county_regions(county: Region):
+    return Region.objects.filter(Q(pk=county.pk) | Q(parent=county) | Q(parent__parent=county))
+
+
+# --- Rankings ------------------------------------------------------------------------------------------
+
+
+def _snapshots_as_of(*, region_ids, day: date, lookback_days: int = 31) -> dict[int, tuple[ProgressSnapshot, bool]]:
+    """Each region's snapshot of ``day``, or — missing report — its latest earlier one (carried)."""
+    region_ids = list(region_ids)
+    current = {s.region_id: s for s in ProgressSnapshot.objects.filter(region_id__in=region_ids, date=day)}
+    missing = [rid for rid in region_ids if rid not in current]
+    previous = {}
+    if missing:
+        earlier = ProgressSnapshot.objects.filter(
+            region_id__in=missing, date__lt=day, date__gte=day - timedelta(days=lookback_days)
+        ).order_by("region_id", "-date")
+        for s in earlier:
+            previous.setdefault(s.region_id, s)
+    for rid in missing:
+        current[rid] = None
+    return metrics.carry_forward(current, previous)
+
+
+def _units(regions, snaps) -> list[metrics.Unit]:
+    units = []
+    for r in regions:
+        if r.pk not in snaps:
+            continue
+        s, carried = snaps[r.pk]
+        units.append(
+            metrics.Unit(code=r.code, name=r.name, confirmed=s.confirmed, quota=s.quota_base, collected=s.collected, carried=carried)
+        )
+    return units
+
+
+@transaction.atomic
+def ranking_take(*, county: Region, day: date, kind: str = RankingKind.WEEKLY) -> Ranking:
+    """Rank the townships of a county, and the villages within each township, as of ``day``.
+    Takes the day's snapshot first if the job has not yet done so. Idempotent per (county, day)."""
+    policy = policy_on(county, day)
+    bottom_size = policy.bottom_group_size if policy else 2
+    interview_after = policy.interview_after_weeks if policy else 2
+    if not ProgressSnapshot.objects.filter(region=county, date=day).exists():
+        snapshot_take(county=county, day=day)
+    _, townships, villages = region_tree(county)
+    year = benefit_year_on(county, day)
+    snaps = _snapshots_as_of(region_ids=[r.pk for r in (*townships, *villages)], day=day)
+
+    earlier = list(
+        Ranking.objects.filter(county=county, kind=RankingKind.WEEKLY, date__lt=day, year=year).order_by("-date")[
+            : max(interview_after, 1)
+        ]
+    )
+    earlier.reverse()  # oldest → newest
+    prev_entries = defaultdict(dict)  # ranking id → region id → entry
+    for e in RankingEntry.objects.filter(ranking__in=earlier).only("ranking_id", "region_id", "rank", "in_bottom", "group_id"):
+        prev_entries[e.ranking_id][e.region_id] = e
+
+    ranking, _ = Ranking.objects.update_or_create(county=county, date=day, kind=kind, defaults={"year": year})
+    ranking.entries.all().delete()
+
+    groups = [(county, RegionLevel.TOWNSHIP, townships)]
+    by_town = defaultdict(list)
+    for v in villages:
+        by_town[v.parent_id].append(v)
+    groups += [(t, RegionLevel.VILLAGE, by_town[t.pk]) for t in townships]
+    code_to_region = {r.code: r for r in (*townships, *villages)}
+    id_to_code = {r.pk: r.code for r in (*townships, *villages)}
+
+    entries = []
+    for group, level, members in groups:
+        member_ids = {m.pk for m in members}
+        last = prev_entries[earlier[-1].pk] if earlier else {}
+        previous_ranks = {id_to_code[rid]: e.rank for rid, e in last.items() if rid in member_ids}
+        previous_bottoms = [
+            {id_to_code[rid] for rid, e in prev_entries[r.pk].items() if rid in member_ids and e.in_bottom}
+            for r in earlier
+        ]
+        size = bottom_size if level == RegionLevel.TOWNSHIP else min(bottom_size, max(len(members) // 3, 1))
+        ranked = metrics.weekly_ranking(
+            _units(members, snaps),
+            previous_ranks=previous_ranks,
+            previous_bottoms=previous_bottoms if kind == RankingKind.WEEKLY else (),
+            bottom_size=size if kind == RankingKind.WEEKLY else 0,
+            interview_after=interview_after,
+        )
+        for r in ranked:
+            entries.append(
+                RankingEntry(
+                    ranking=ranking,
+                    region=code_to_region[r.code],
+                    group=group,
+                    level=level,
+                    rank=r.rank,
+                    confirmed=r.confirmed,
+                    collected=r.collected,
+                    quota=r.quota,
+                    rate=r.rate,
+                    previous_rank=r.previous_rank,
+                    change=r.change,
+                    in_bottom=r.in_bottom,
+                    bottom_streak=r.bottom_streak,
+                    interview=r.interview,
+                    carried=r.carried,
+                )
+            )
+    RankingEntry.objects.bulk_create(entries, batch_size=500)
+    return ranking
+
+
+def ranking_payload(ranking: Ranking) -> dict:
+    entries = list(ranking.entries.select_related("region", "group").order_by("level", "group__code", "rank"))
+    def row(e):
+        return {
+            "code": e.region.code,
+            "name": e.region.name,
+            "group": e.group.code,
+            "rank": e.rank,
+            "previous_rank": e.previous_rank,
+            "change": e.change,
+            "confirmed": e.confirmed,
+            "collected": e.collected,
+            "quota": e.quota,
+            "rate": _s(e.rate),
+            "in_bottom": e.in_bottom,
+            "bottom_streak": e.bottom_streak,
+            "interview": e.interview,
+            "carried": e.carried,
+        }
+    villages = defaultdict(list)
+    for e in entries:
+        if e.level == RegionLevel.VILLAGE:
+            villages[e.group.code].append(row(e))
+    return {
+        "tie_break": metrics.TIE_BREAK_TEXT,
+        "townships": [row(e) for e in entries if e.level == RegionLevel.TOWNSHIP],
+        "villages": dict(villages),
+    }
+
+
+@transaction.atomic
+def weekly_report_publish(*, county: Region, day: date) -> Report:
+    ranking = ranking_take(county=county, day=day)
+    payload = ranking_payload(ranking)
+    policy = policy_on(county, day)
+    payload["bottom_group_size"] = policy.bottom_group_size if policy else 2
+    payload["interview_after_weeks"] = policy.interview_after_weeks if policy else 2
+    title = f"{county.name}{ranking.year}年度城乡居民医保征缴周排名（{day:%Y年%m月%d日}）"
+    return _report_upsert(county=county, kind=ReportKind.WEEKLY, day=day, year=ranking.year, title=title, payload=payload)
+
+
+# --- Final assessment ----------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def final_assessment_publish(*, county: Region, year: int, day: date | None = None) -> Report:
+    """After the season: rank by rate, prize grades and amounts per the policy, work funds."""
+    policy = PolicyYear.objects.get(county=county, year=year)
+    end = season_end(policy)
+    day = day or end
+    if day < end and local_today() <= end:
+        raise ValueError(ERR_NOT_ENDED.format(year=year, end=f"{end:%Y年%m月%d日}"))
+    ranking = ranking_take(county=county, day=day, kind=RankingKind.FINAL)
+    payload = ranking_payload(ranking)
+    townships = payload["townships"]
+    grades = [metrics.Grade(rank=g.rank, name=g.name, count=g.count, amount=g.amount) for g in policy.prize_grades.all()]
+    plan = metrics.allocate_prizes([t["code"] for t in townships], grades, pool=policy.prize_pool)
+    awards = {a.code: a for a in plan.awards}
+    funds_total = ZERO
+    for t in townships:
+        award = awards.get(t["code"])
+        t["prize"] = award.grade if award else ""
+        t["prize_amount"] = _s(award.amount) if award else None
+        funds = metrics.work_funds(t["confirmed"], policy.work_fund_per_person)
+        t["work_funds"] = _s(funds)
+        funds_total += funds or ZERO
+    payload.update(
+        {
+            "prize_pool": _s(plan.pool),
+            "prize_split": plan.split,
+            "prize_total": _s(plan.total),
+            "prize_over_pool": plan.over_pool,
+            "work_fund_per_person": _s(policy.work_fund_per_person),
+            "work_funds_total": str(funds_total) if policy.work_fund_per_person is not None else None,
+            "grades": [{"rank": g.rank, "name": g.name, "count": g.count, "amount": _s(g.amount)} for g in grades],
+        }
+    )
+    title = f"{county.name}{year}年度城乡居民医保征缴工作考核结果"
+    return _report_upsert(county=county, kind=ReportKind.FINAL, day=day, year=year, title=title, payload=payload)
+
+
+# --- Weekly notes -------------------------------------------------------------------------------------
+
+
+def note_date_for(township: Region, day: date) -> date:
+    """The ranking day a note written on ``day`` is printed with."""
+    county = township.county
+    policy = policy_on(county, day)
+    if policy is None:
+        return metrics.next_ranking_day(day, weekday=1, first=day)
+    first = policy.weekly_reports_from or policy.window_start
+    return metrics.next_ranking_day(day, weekday=policy.ranking_weekday, every_days=policy.ranking_every_days, first=first)
+
+
+@transaction.atomic
+def note_save(*, actor, township: Region, day: date, good_practices: str, problems: str, suggestions: str) -> WeeklyNote:
+    if not actor.can("report.note"):
+        raise PermissionDenied(ERR_NO_NOTE_RIGHT)
+    if township.level != RegionLevel.TOWNSHIP:
+        raise PermissionDenied(ERR_NOT_TOWNSHIP)
+    own_township = actor.is_superuser or actor.region_id == township.pk
+    if not own_township or not region_in_scope(actor, township):
+        raise PermissionDenied(ERR_OUT_OF_SCOPE)
+    note, _ = WeeklyNote.objects.get_or_create(township=township, date=day)
+    note.good_practices, note.problems, note.suggestions = good_practices, problems, suggestions
+    note.author = actor
+    note.full_clean()
+    note.save()
+    return note
+
+
+# --- Jobs run by hand ---------------------------------------------------------------------------------
+
+
+def jobs_run(*, actor, county: Region, day: date, what: str) -> Report:
+    """Bureau only: take a snapshot / publish a report now (same code as the scheduled jobs)."""
+    if not actor.can("report.run"):
+        raise PermissionDenied(ERR_NO_RUN_RIGHT)
+    if not region_in_scope(actor, county):
+        raise PermissionDenied(ERR_OUT_OF_SCOPE)
+    if what == ReportKind.WEEKLY:
+        return weekly_report_publish(county=county, day=day)
+    if what == ReportKind.FINAL:
+        return final_assessment_publish(county=county, year=benefit_year_on(county, day), day=day)
+    snapshot_take(county=county, day=day)
+    return daily_report_publish(county=county, day=day)

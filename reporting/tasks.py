@@ -1,0 +1,93 @@
+"""Scheduled jobs (config/celery.py beat). The `run_due_*` tasks run often and decide per county
+whether a job is due under its policy; the job tasks receive ids and dates, load rows and call
+services. Every job is idempotent: re-running a day replaces that day's rows."""
+
+from datetime import date
+
+from celery import shared_task
+from django.utils import timezone
+
+from enrollment.models import Region
+from subsidies.models import PolicyYear
+
+from . import metrics, services
+from .models import ProgressSnapshot, Ranking, RankingKind, Report, ReportKind
+
+
+@shared_task
+def take_daily_snapshot(county_id: int, day: str) -> dict:
+    """Snapshot every unit of a county as of ``day`` and publish the daily report when the
+    policy has daily reports on that day."""
+    county = Region.objects.get(pk=county_id)
+    on = date.fromisoformat(day)
+    rows = services.snapshot_take(county=county, day=on)
+    policy = services.policy_on(county, on)
+    published = False
+    if policy is None or policy.daily_reports_from is None or on >= policy.daily_reports_from:
+        services.daily_report_publish(county=county, day=on)
+        published = True
+    return {"county": county.code, "date": day, "rows": rows, "report": published}
+
+
+@shared_task
+def take_weekly_ranking(county_id: int, day: str) -> dict:
+    county = Region.objects.get(pk=county_id)
+    report = services.weekly_report_publish(county=county, day=date.fromisoformat(day))
+    return {"county": county.code, "date": day, "report": report.pk}
+
+
+@shared_task
+def take_final_assessment(county_id: int, year: int) -> dict:
+    county = Region.objects.get(pk=county_id)
+    report = services.final_assessment_publish(county=county, year=year)
+    return {"county": county.code, "year": year, "report": report.pk}
+
+
+def _active_policies(today: date):
+    """One policy per county: the season ``today`` falls in (start … extension end)."""
+    seen = set()
+    for policy in PolicyYear.objects.filter(window_start__lte=today).select_related("county").order_by("county_id", "-window_start"):
+        if policy.county_id in seen:
+            continue
+        seen.add(policy.county_id)
+        yield policy
+
+
+@shared_task
+def run_due_daily_snapshots() -> list:
+    """Every 15 minutes: counties past their cut-off today without today's snapshot."""
+    now = timezone.localtime()
+    today = now.date()
+    started = []
+    for policy in _active_policies(today):
+        taken = ProgressSnapshot.objects.filter(region_id=policy.county_id, date=today).exists()
+        if metrics.daily_due(
+            now, cutoff=policy.daily_cutoff, taken_today=taken, start=policy.window_start, end=services.season_end(policy)
+        ):
+            take_daily_snapshot.delay(policy.county_id, today.isoformat())
+            started.append(policy.county.code)
+    return started
+
+
+@shared_task
+def run_due_weekly_rankings() -> list:
+    """Hourly: the ranking on the county's ranking day (after the cut-off), and the final
+    assessment once the season has ended."""
+    now = timezone.localtime()
+    today = now.date()
+    started = []
+    for policy in _active_policies(today):
+        end = services.season_end(policy)
+        first = policy.weekly_reports_from or policy.window_start
+        if (
+            today <= end
+            and now.time() >= policy.daily_cutoff
+            and metrics.is_ranking_day(today, weekday=policy.ranking_weekday, every_days=policy.ranking_every_days, first=first)
+            and not Ranking.objects.filter(county_id=policy.county_id, date=today, kind=RankingKind.WEEKLY).exists()
+        ):
+            take_weekly_ranking.delay(policy.county_id, today.isoformat())
+            started.append(f"{policy.county.code} weekly")
+        if today > end and not Report.objects.filter(county_id=policy.county_id, kind=ReportKind.FINAL, year=policy.year).exists():
+            take_final_assessment.delay(policy.county_id, policy.year)
+            started.append(f"{policy.county.code} final")
+    return started

@@ -1,0 +1,220 @@
+"""Dashboards and report pages. Thin: selectors read, services write."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_POST
+
+from enrollment import audit
+from enrollment.choices import RegionLevel
+from enrollment.models import Region
+from enrollment.spreadsheets import xlsx_response
+
+from . import metrics, reports, selectors, services
+from .forms import NoteForm, RunForm
+from .models import Report, ReportKind, WeeklyNote
+
+ERR_NO_VIEW = "您没有查看进度报表的权限。"
+ERR_BAD_DATE = "日期格式不正确，已显示今天的数据。"
+MSG_NOTE_SAVED = "已保存{township}的周报说明，将随{day}的周排名一并印发。"
+MSG_JOB_DONE = "已生成：{title}"
+
+
+def _require(user, capability=None):
+    if not user.can(capability or "report.view"):
+        raise PermissionDenied(ERR_NO_VIEW)
+
+
+def _day(request, county) -> date:
+    raw = request.GET.get("date")
+    if raw:
+        try:
+            return date.fromisoformat(raw)
+        except ValueError:
+            messages.warning(request, ERR_BAD_DATE)
+    return selectors.default_day(county)
+
+
+@login_required
+def dashboard(request):
+    user = request.user
+    _require(user)
+    region = selectors.region_for(user=user, code=request.GET.get("region"))
+    county = region.county
+    day = _day(request, county)
+    policy = selectors.policy_for_day(county, day)
+    year = policy.year if policy else services.benefit_year_on(county, day)
+    prog = selectors.progress(user=user, region=region, day=day, year=year)
+    phase = selectors.current_phase(policy, day)
+    children_quota = sum(c.quota_base or 0 for c in prog["children"])
+    own = prog["own"]
+    if own is None or not children_quota or children_quota == own.quota_base:
+        children_quota = None
+    ranking, ranking_entries = (None, [])
+    if region.level != RegionLevel.VILLAGE:
+        ranking, ranking_entries = selectors.latest_ranking(user=user, county=county, day=day, group=region)
+    households = None
+    if region.level == RegionLevel.VILLAGE:
+        households = Paginator(selectors.households_with_gaps(user=user, village=region, year=year), 30).get_page(
+            request.GET.get("page")
+        )
+    trend = selectors.trend(user=user, region=region, year=year, until=day)
+    chart = {
+        **trend,
+        "phase": float(phase["rate"]) if phase else None,
+        "phase_name": phase["name"] if phase else "",
+        "target": float(policy.target_rate) if policy and policy.target_rate else None,
+    }
+    unread = selectors.unread_reports(user=user, county=county)
+    context = {
+        "region": region,
+        "crumbs": selectors.ancestors(region)[:-1],
+        "day": day,
+        "today": services.local_today(),
+        "year": year,
+        "policy": policy,
+        "own": own,
+        "children_quota": children_quota,
+        "children_quota_rate": metrics.rate(own.confirmed, children_quota) if children_quota else None,
+        "children": prog["children"],
+        "source": prog["source"],
+        "phase": phase,
+        "phase_rate": phase["rate"] if phase else None,
+        "ranking": ranking,
+        "ranking_entries": ranking_entries,
+        "cash": selectors.cash_alerts(user=user, region=region, day=day),
+        "unread": list(unread[:3]),
+        "unread_count": unread.count(),
+        "households": households,
+        "chart": chart,
+        "child_label": {"county": "乡镇", "township": "村（社区）"}.get(region.level, ""),
+        "can_run": user.can("report.run"),
+        "can_note": user.can("report.note") and region.level == RegionLevel.TOWNSHIP and user.region_id == region.pk,
+    }
+    return render(request, "reporting/dashboard.html", context)
+
+
+@login_required
+def special_missing(request):
+    user = request.user
+    _require(user)
+    region = selectors.region_for(user=user, code=request.GET.get("region"))
+    day = services.local_today()
+    year = services.benefit_year_on(region.county, day)
+    page = Paginator(selectors.special_missing(user=user, region=region, year=year), 50).get_page(request.GET.get("page"))
+    return render(request, "reporting/special_missing.html", {"region": region, "page": page, "year": year})
+
+
+@login_required
+def report_list(request):
+    user = request.user
+    _require(user)
+    qs = Report.objects.visible_to(user).select_related("county").order_by("-date", "kind")
+    kind = request.GET.get("kind")
+    if kind in ReportKind.values:
+        qs = qs.filter(kind=kind)
+    read = set(Report.read_by.through.objects.filter(user_id=user.pk, report__in=qs).values_list("report_id", flat=True))
+    page = Paginator(qs, 30).get_page(request.GET.get("page"))
+    for r in page:
+        r.is_new = r.pk not in read
+    return render(
+        request,
+        "reporting/report_list.html",
+        {"page": page, "kinds": ReportKind.choices, "kind": kind, "run_form": RunForm(initial={"day": services.local_today()}) if user.can("report.run") else None},
+    )
+
+
+def _report_notes(user, report):
+    if report.kind != ReportKind.WEEKLY:
+        return None
+    notes = selectors.notes_for(user=user, county=report.county, day=report.date)
+    by_code = {}
+    for note in notes.values():
+        by_code[note.township.code] = note
+    return by_code
+
+
+@login_required
+def report_detail(request, pk):
+    user = request.user
+    _require(user)
+    report = get_object_or_404(Report.objects.visible_to(user).select_related("county"), pk=pk)
+    report.read_by.add(user)
+    payload = reports.scoped_payload(user, report)
+    notes = _report_notes(user, report)
+    for t in payload.get("townships", []):
+        t["note"] = notes.get(t["code"]) if notes is not None else None
+    names = {t["code"]: t["name"] for t in payload.get("townships", [])}
+    village_groups = []
+    villages = payload.get("villages")
+    if isinstance(villages, dict):
+        village_groups = [(names.get(code, code), rows) for code, rows in villages.items()]
+    elif isinstance(villages, list):
+        grouped = {}
+        for v in villages:
+            grouped.setdefault(v.get("parent"), []).append(v)
+        village_groups = [(names.get(code, code), rows) for code, rows in grouped.items()]
+    return render(
+        request,
+        reports.REGISTRY[report.kind].template,
+        {"report": report, "payload": payload, "village_groups": village_groups},
+    )
+
+
+@login_required
+def report_xlsx(request, pk):
+    user = request.user
+    _require(user)
+    report = get_object_or_404(Report.objects.visible_to(user).select_related("county"), pk=pk)
+    payload = reports.scoped_payload(user, report)
+    notes = _report_notes(user, report)
+    note_rows = None
+    if notes is not None:
+        note_rows = {code: [n.good_practices, n.problems, n.suggestions] for code, n in notes.items()}
+    wb = reports.workbook_for(report, payload, note_rows)
+    audit.record(actor=user, action=audit.ACTION_EXPORT, obj=report, detail={"kind": report.kind, "date": report.date.isoformat()})
+    return xlsx_response(wb, f"{report.title}.xlsx")
+
+
+@login_required
+def note_edit(request):
+    user = request.user
+    if not user.can("report.note") or not user.region_id or user.region.level != RegionLevel.TOWNSHIP:
+        raise PermissionDenied(services.ERR_NO_NOTE_RIGHT)
+    township = user.region
+    day = services.note_date_for(township, services.local_today())
+    note = WeeklyNote.objects.filter(township=township, date=day).first()
+    form = NoteForm(request.POST or None, instance=note)
+    if request.method == "POST" and form.is_valid():
+        services.note_save(actor=user, township=township, day=day, **form.cleaned_data)
+        messages.success(request, MSG_NOTE_SAVED.format(township=township.name, day=f"{day:%Y年%m月%d日}".replace("年0", "年").replace("月0", "月")))
+        return redirect(f"{reverse('reporting:dashboard')}?region={township.code}")
+    earlier = WeeklyNote.objects.visible_to(user).filter(township=township).exclude(date=day).order_by("-date")[:10]
+    return render(request, "reporting/note_form.html", {"form": form, "township": township, "day": day, "earlier": earlier})
+
+
+@login_required
+@require_POST
+def run_job(request):
+    user = request.user
+    if not user.can("report.run"):
+        raise PermissionDenied(services.ERR_NO_RUN_RIGHT)
+    form = RunForm(request.POST)
+    county = user.county if user.region_id else Region.objects.filter(code=request.POST.get("county")).first()
+    if not form.is_valid() or county is None:
+        messages.error(request, "请选择要生成的报表和日期。")
+        return redirect("reporting:report_list")
+    try:
+        report = services.jobs_run(actor=user, county=county, day=form.cleaned_data["day"], what=form.cleaned_data["what"])
+    except ValueError as exc:
+        messages.error(request, str(exc))
+        return redirect("reporting:report_list")
+    messages.success(request, MSG_JOB_DONE.format(title=report.title))
+    return redirect("reporting:report_detail", pk=report.pk)
