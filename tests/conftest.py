@@ -15,6 +15,13 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(skip_worker)
 
 
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    """The `users` fixture makes 9 users per test; PBKDF2 (≈1.5 s a hash on this machine) would
+    dominate the whole suite. Tests that check hashing itself can override this."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 @pytest.fixture
 def regions(db):
     """Two townships of one county, two villages in the first, one in the second."""

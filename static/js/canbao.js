@@ -52,6 +52,7 @@
     var tmp = document.createElement("tbody"); tmp.innerHTML = html.trim();
     var row = tmp.firstElementChild; holder.appendChild(row);
     total.value = index + 1;
+    var rtable = row.closest("table.responsive"); if (rtable) labelTable(rtable);
     var first = row.querySelector("input:not([type=hidden]),select"); if (first) first.focus();
     return row;
   }
@@ -86,5 +87,26 @@
   // Auto-submit filters: <select data-autosubmit>
   document.addEventListener("change", function (e) {
     if (e.target.matches("[data-autosubmit]")) e.target.form.submit();
+  });
+
+  // Phone-friendly tables: <table class="responsive"> turns rows into cards under 720px; each
+  // cell is labelled with its column header unless the template gave a data-label already.
+  function labelTable(table) {
+    var heads = table.tHead ? Array.prototype.map.call(table.tHead.rows[0].cells, function (th) { return th.textContent.trim(); }) : [];
+    Array.prototype.forEach.call(table.tBodies, function (tb) {
+      Array.prototype.forEach.call(tb.rows, function (tr) {
+        var col = 0;
+        Array.prototype.forEach.call(tr.cells, function (td) {
+          if (!td.hasAttribute("data-label") && td.colSpan === 1 && heads[col]) td.setAttribute("data-label", heads[col]);
+          col += td.colSpan;
+        });
+      });
+    });
+  }
+  document.querySelectorAll("table.responsive").forEach(labelTable);
+
+  // In filter forms an empty choice means "all": say so instead of "---------".
+  document.querySelectorAll("form.filters select option[value='']").forEach(function (o) {
+    if (/^-+$/.test(o.textContent.trim())) o.textContent = "全部";
   });
 })();

@@ -1,0 +1,232 @@
+#!/usr/bin/env python
+"""Benchmark: a county-size tax filing (缴费/入库明细), read and imported.
+
+    .venv/bin/python bench/import_tax_filing.py [--rows 600000] [--sqlite/--no-sqlite]
+        [--postgres postgres://postgres@127.0.0.1:5432/canbao_bench_taximport | --no-postgres]
+
+Generates a synthetic filing (title rows, header, text and number amounts, text and serial
+dates, ~1% problem rows) into bench/out/, then prints in one run: rows/s reading alone with
+openpyxl read-only and with python-calamine, and rows/s for the whole import (read, match,
+write in one transaction) on SQLite and on PostgreSQL, with the import's peak RSS. Each
+database is seeded with one person and one pending enrollment per row in a fresh database
+(a temporary SQLite file; a PostgreSQL database that is dropped and recreated).
+Goal: whole import on PostgreSQL ≥ 1/3 of python-calamine's read speed, peak RSS < 1 GB.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import date, timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+OUT = ROOT / "bench" / "out"
+COUNTY = "411325"
+YEAR = 2025
+VILLAGES = 400  # 16 townships × 25 villages
+
+
+def synthetic_ids(n: int):
+    """n distinct valid ID numbers of the county (birth date × sequence)."""
+    from enrollment import idcard
+
+    start = date(1940, 1, 1)
+    for i in range(n):
+        born = start + timedelta(days=i // 900)
+        yield idcard.make(COUNTY, born, i % 900 + 1)
+
+
+def generate(path: Path, rows: int) -> None:
+    import openpyxl
+
+    wb = openpyxl.Workbook(write_only=True)
+    ws = wb.create_sheet("缴费明细")
+    ws.append(["内乡县城乡居民基本医疗保险缴费明细（入库）"])
+    ws.append(["导出时间：2024年12月31日", None, None, "单位：元"])
+    ws.append(["序号", "姓名", "公民身份号码", "缴费档次", "实缴金额（元）", "缴费日期", "入库日期", "电子税票号", "缴费渠道", "参保地"])
+    channels = ("微信", "支付宝", "代征", "电子税务局", "现金")
+    for i, id_number in enumerate(synthetic_ids(rows)):
+        r = i % 100
+        amount = (400, "400.00", "400元")[i % 3]
+        paid = date(2024, 9, 1) + timedelta(days=i % 120)
+        paid_cell = paid.isoformat() if i % 2 else f"{paid.year}年{paid.month}月{paid.day}日"
+        treasury = (paid - date(1899, 12, 30)).days + 1  # an Excel serial
+        if r == 17:
+            amount = 380  # amount differs
+        if r == 42:
+            id_number = "51" + id_number[2:17] + "0"  # wrong check digit / unknown
+        ws.append([i + 1, f"居民{i}", id_number, 1, amount, paid_cell, treasury, f"3411{i:012d}", channels[i % 5], f"第{i % VILLAGES}村"])
+    ws.append(["合计", None, None, None, rows * 400])
+    wb.save(path)
+
+
+def read_speed(path: Path, engine: str) -> dict:
+    from collections_app.tax_import import readers
+
+    t, c = time.perf_counter(), time.process_time()
+    sheet = readers.open_sheet(str(path), "xlsx", engine=engine)
+    n = sum(1 for _ in sheet.rows())
+    sheet.close()
+    secs, cpu = time.perf_counter() - t, time.process_time() - c
+    return {"rows": n, "seconds": round(secs, 2), "rows_per_s": round(n / secs), "cpu_seconds": round(cpu, 2)}
+
+
+# --- child processes (one database each) --------------------------------------------------------
+def _django(url: str):
+    os.environ["DATABASE_URL"] = url
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+    os.environ.setdefault("LOG_LEVEL", "WARNING")
+    import django
+
+    django.setup()
+
+
+def child_seed(url: str, rows: int) -> dict:
+    if url.startswith("postgres"):
+        import psycopg
+
+        base, name = url.rsplit("/", 1)
+        with psycopg.connect(f"{base}/postgres", autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
+            conn.execute(f'CREATE DATABASE "{name}"')
+    _django(url)
+    from decimal import Decimal
+
+    from django.core.management import call_command
+    from django.db import transaction
+
+    from enrollment.models import Enrollment, Household, Person, Region
+    from subsidies.models import PolicyYear, Tier
+
+    t = time.perf_counter()
+    call_command("migrate", verbosity=0)
+    county = Region.objects.create(level="county", code=COUNTY, name="内乡县")
+    townships = [Region(level="township", code=f"{COUNTY}{i:03d}", name=f"第{i}镇", parent=county) for i in range(16)]
+    Region.objects.bulk_create(townships)
+    villages = [
+        Region(level="village", code=f"{townships[i // 25].code}{i:03d}", name=f"第{i}村", parent=townships[i // 25])
+        for i in range(VILLAGES)
+    ]
+    Region.objects.bulk_create(villages)
+    villages = list(Region.objects.filter(level="village").order_by("id"))
+    policy = PolicyYear.objects.create(county=county, year=YEAR, window_start=date(2024, 9, 1), window_end=date(2024, 12, 31))
+    Tier.objects.create(policy=policy, number=1, name="一档", standard=Decimal("400.00"))
+    batch = 10000
+    ids = synthetic_ids(rows)
+    with transaction.atomic():
+        for start in range(0, rows, batch):
+            n = min(batch, rows - start)
+            hh = Household.objects.bulk_create(
+                [Household(village=villages[(start + k) % VILLAGES], number=f"{start + k:07d}") for k in range(n)]
+            )
+            people = []
+            for k, h in enumerate(hh):
+                idn = next(ids)
+                people.append(Person(id_number=idn, name=f"居民{start + k}", sex="M" if int(idn[16]) % 2 else "F", birth_date=date(int(idn[6:10]), int(idn[10:12]), int(idn[12:14])), household=h))
+            people = Person.objects.bulk_create(people)
+            Enrollment.objects.bulk_create(
+                [Enrollment(person=p, year=YEAR, village_id=p.household.village_id, tier=1) for p in people]
+            )
+    if url.startswith("postgres"):
+        from django.db import connection
+
+        with connection.cursor() as cur:
+            cur.execute("VACUUM ANALYZE")
+    return {"seed_seconds": round(time.perf_counter() - t, 1)}
+
+
+def child_import(url: str, path: str) -> dict:
+    _django(url)
+    from django.db import transaction
+
+    from collections_app.tax_import import readers, services
+    from enrollment.models import Region
+
+    county = Region.objects.get(code=COUNTY)
+    t, c = time.perf_counter(), time.process_time()
+    with transaction.atomic():
+        sheet = readers.open_sheet(path, "xlsx")
+        summary = services.run_filing(sheet=sheet, county=county, default_year=YEAR, actor=None, dry_run=False)
+        sheet.close()
+    secs, cpu = time.perf_counter() - t, time.process_time() - c
+    rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    keys = ("rows_read", "confirmed", "already_confirmed", "amount_mismatch", "unknown_person", "duplicate", "invalid")
+    return {
+        "seconds": round(secs, 2), "rows_per_s": round(summary["rows_read"] / secs), "cpu_seconds": round(cpu, 2),
+        "peak_rss_mb": round(rss_mb),
+        "summary": {k: summary[k] for k in keys},
+    }
+
+
+def run_child(*args) -> dict:
+    proc = subprocess.run([sys.executable, __file__, *args], capture_output=True, text=True, cwd=ROOT)
+    if proc.returncode:
+        sys.stderr.write(proc.stderr[-4000:])
+        raise SystemExit(f"child {args[:2]} failed")
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--rows", type=int, default=int(os.environ.get("BENCH_ROWS", 600_000)))
+    ap.add_argument("--no-sqlite", action="store_true")
+    ap.add_argument("--postgres", default=os.environ.get("BENCH_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/canbao_bench_taximport"))
+    ap.add_argument("--no-postgres", action="store_true")
+    ap.add_argument("--no-openpyxl", action="store_true", help="skip the (slow) openpyxl read measurement")
+    ap.add_argument("--child", nargs="+")
+    args = ap.parse_args()
+    if args.child:
+        kind, url, extra = args.child[0], args.child[1], args.child[2]
+        result = child_seed(url, int(extra)) if kind == "seed" else child_import(url, extra)
+        print(json.dumps(result, ensure_ascii=False))
+        return
+
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+    import django
+
+    django.setup()
+    OUT.mkdir(parents=True, exist_ok=True)
+    path = OUT / f"tax_filing_{args.rows}.xlsx"
+    if not path.exists():
+        t = time.perf_counter()
+        generate(path, args.rows)
+        print(f"generated {path.name}: {args.rows} rows, {path.stat().st_size / 1e6:.1f} MB in {time.perf_counter() - t:.1f} s")
+    results = {"rows": args.rows, "read": {}, "import": {}}
+    for engine in ("calamine",) if args.no_openpyxl else ("openpyxl", "calamine"):
+        results["read"][engine] = r = read_speed(path, engine)
+        print(f"read only   {engine:<9} {r['rows_per_s']:>9,} rows/s  ({r['rows']} rows in {r['seconds']} s, CPU {r['cpu_seconds']} s)")
+    targets = []
+    if not args.no_sqlite:
+        targets.append(("sqlite", f"sqlite:///{tempfile.gettempdir()}/canbao_bench_taximport.sqlite3"))
+    if not args.no_postgres:
+        targets.append(("postgresql", args.postgres))
+    for label, url in targets:
+        if url.startswith("sqlite"):
+            Path(url.removeprefix("sqlite:///")).unlink(missing_ok=True)
+        seed = run_child("--child", "seed", url, str(args.rows))
+        res = run_child("--child", "import", url, str(path))
+        res["seed_seconds"] = seed["seed_seconds"]
+        results["import"][label] = res
+        print(
+            f"whole import {label:<10} {res['rows_per_s']:>9,} rows/s  ({res['seconds']} s, CPU of this process {res['cpu_seconds']} s, peak RSS {res['peak_rss_mb']} MB; "
+            f"seeding took {res['seed_seconds']} s) {json.dumps(res['summary'], ensure_ascii=False)}"
+        )
+    calamine = results["read"]["calamine"]["rows_per_s"]
+    if "postgresql" in results["import"]:
+        pg = results["import"]["postgresql"]
+        ok = pg["rows_per_s"] * 3 >= calamine and pg["peak_rss_mb"] < 1024
+        print(f"goal (PostgreSQL import ≥ calamine/3 = {calamine // 3:,} rows/s, RSS < 1024 MB): {'met' if ok else 'NOT met'}")
+    print(f"load average at the end: {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs (figures are wall-clock)")
+    print(json.dumps(results, ensure_ascii=False))
+
+
+if __name__ == "__main__":
+    main()

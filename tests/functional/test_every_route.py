@@ -1,0 +1,687 @@
+"""Walk EVERY URL pattern and API route as users of one region and prove nothing of another
+region is shown or changed — so a new page cannot forget scoping unnoticed.
+
+How it works (nothing here names a page: routes are discovered from config.urls):
+
+* ``Planter`` creates one row of EVERY model of the project apps, with the same primary key
+  (``FOREIGN_PK``) in another county, and again (``SIBLING_PK``) in the other township of the
+  users' own county. Text fields are filled with marked tokens (``禁甲…`` for the other county's
+  residents, receipts…, ``禁丙…`` for that county's policy and regions, ``禁乙…`` for the sibling
+  township), person names and ID numbers are recorded. Models added later by anyone are planted
+  the same way, without changing this file.
+* Every route is requested with its ``<int:…>`` parameters filled with those primary keys, as a
+  user of each role. A response may be 403/404/405/400, a redirect, or a 200 that contains none of
+  the other region's markers, names or ID numbers (xlsx and JSON bodies are decoded first).
+* Every route is also POSTed to (and API detail routes PUT/PATCHed/DELETEd) with form fields that
+  point at the other region's rows; afterwards every row outside the user's region must be
+  byte-for-byte what it was.
+* Anonymous users get a redirect to the login page, 401/403, or 404/405 everywhere except the
+  public allow-list below.
+
+Skipped routes are listed with their reason in the test output (``-s`` or the failure message).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import re
+import uuid
+import zipfile
+from datetime import date, time, timedelta
+from decimal import Decimal
+
+import pytest
+from django.apps import apps
+from django.db import models, transaction
+from django.test import Client
+from django.urls import NoReverseMatch, URLPattern, URLResolver, get_resolver, reverse
+from django.utils import timezone
+
+from enrollment import idcard
+from enrollment.choices import RegionLevel, Role
+from enrollment.models import Region, User
+
+PROJECT_APPS = ("enrollment", "subsidies", "collections_app", "reporting")
+FOREIGN_PK = 970001  # every model's row in ANOTHER county has this pk
+SIBLING_PK = 970002  # every model's row in the OTHER township of the same county has this pk
+MARK_FOREIGN = "禁甲"  # residents, money, anything below county level, other county
+MARK_FOREIGN_COUNTY = "禁丙"  # the other county's own rows: its policy, regions
+MARK_SIBLING = "禁乙"  # anything below county level in the sibling township
+
+# Routes anyone may open without logging in, and why. Their content is still checked for
+# residents' data; only the other county's public policy figures may appear on them.
+PUBLIC_ROUTES = {
+    "login": "the login form",
+    "logout": "logging out needs no session",
+    "healthz": "load balancer health check: database/broker status only",
+    "subsidies:quote_page": "the contribution calculator applies published policy, no personal data",
+    "quote": "API of the public contribution calculator",
+    "quote-options": "published policy options for the calculator",
+    "schema": "the OpenAPI description lists endpoints, never data",
+    "api-docs": "Swagger UI over the schema, static assets only",
+    "admin:login": "the admin site's own login form (staff only past it)",
+    "admin:logout": "logging out of the admin site",
+}
+# URL prefixes not walked, and why.
+SKIPPED_PREFIXES = {
+    "static/": "static files (whitenoise), no data",
+    "media/": "uploaded files are served only through scoped views",
+}
+# Routes that log the client out or otherwise end the walk's session; requested, then re-logged in.
+SESSION_ENDING = {"logout"}
+
+# The audit log grows on every export or refusal, wherever the actor sits: not a data change.
+UNTRACKED = {"enrollment.AuditEvent"}
+OK_STATUSES = {301, 302, 303, 307, 308, 400, 401, 403, 404, 405, 409, 410, 422}
+SKIPS: list[str] = []
+
+
+# --- Route discovery ------------------------------------------------------------------------------
+def iter_routes(patterns=None, prefix="", namespaces=()):
+    """(route text, full name or None, URLPattern) for every pattern, recursively."""
+    if patterns is None:
+        patterns = get_resolver().url_patterns
+    for p in patterns:
+        if isinstance(p, URLResolver):
+            ns = namespaces + ((p.namespace,) if p.namespace else ())
+            yield from iter_routes(p.url_patterns, prefix + str(p.pattern), ns)
+        elif isinstance(p, URLPattern):
+            name = ":".join(namespaces + (p.name,)) if p.name else None
+            yield prefix + str(p.pattern), name, p
+
+
+def param_value(param: str, pk: int, village_code: str):
+    if param == "year" or param.endswith("_year"):
+        return 2025
+    if param in ("format",):
+        return "json"
+    if param in ("tier", "page", "month", "day", "week", "number"):
+        return 1
+    if "code" in param:
+        return village_code
+    if param in ("uidb64", "token", "slug"):
+        return "x"
+    return pk
+
+
+def build_url(route: str, name: str | None, pattern: URLPattern, pk: int, village_code: str):
+    """A concrete URL for the route with its parameters filled, or None (recorded in SKIPS)."""
+    params = list(pattern.pattern.regex.groupindex)
+    if pattern.pattern.regex.groups > len(params):
+        SKIPS.append(f"{route}: positional parameters")
+        return None
+    kwargs = {p: param_value(p, pk, village_code) for p in params}
+    if name:
+        try:
+            return reverse(name, kwargs=kwargs)
+        except NoReverseMatch:
+            pass
+    # Unnamed (or irreversible) route pattern: substitute converters by hand.
+    text = route
+    for p, v in kwargs.items():
+        text = re.sub(r"<(?:\w+:)?%s>" % p, str(v), text)
+    if re.search(r"[\^$()\[\]?*+\\<>]", text):
+        SKIPS.append(f"{route}: cannot build a URL for this pattern")
+        return None
+    return "/" + text
+
+
+def walked_routes():
+    routes = []
+    for route, name, pattern in iter_routes():
+        skip = next((why for pre, why in SKIPPED_PREFIXES.items() if route.startswith(pre)), None)
+        if skip:
+            SKIPS.append(f"{route}: {skip}")
+            continue
+        routes.append((route, name, pattern))
+    return routes
+
+
+def is_api(route: str) -> bool:
+    return route.startswith("api/")
+
+
+def is_admin(route: str) -> bool:
+    return route.startswith("admin/")
+
+
+# --- Planting one row of every model in a region ---------------------------------------------------
+def project_models():
+    for app in PROJECT_APPS:
+        for model in apps.get_app_config(app).get_models():
+            if model._meta.proxy or not model._meta.managed:
+                continue
+            if model.__name__.startswith("Historical"):  # simple_history's tables
+                continue
+            yield model
+
+
+class Planter:
+    """Creates one row of every project model, all with primary key ``pk``, inside ``village``
+    (and its township/county), filling text fields with marked tokens."""
+
+    def __init__(self, *, pk, county, township, village, below_mark, county_mark, own_county_rows):
+        self.pk = pk
+        self.county, self.township, self.village = county, township, village
+        self.below_mark, self.county_mark = below_mark, county_mark
+        # In the sibling township the county's own rows (policy…) are the users' own county's:
+        # legitimately visible, so they are not marked.
+        self.own_county_rows = own_county_rows
+        self.rows: dict = {Region: village}
+        self.below: dict = {Region: True}
+        self.failed: dict = {}
+        self.id_numbers: list[str] = []
+        self.names: list[str] = []
+        self._busy = set()
+
+    def marker_for(self, model) -> str:
+        if self.below.get(model):
+            return self.below_mark
+        return "" if self.own_county_rows else self.county_mark
+
+    def classify(self, model, fk_values) -> bool:
+        level = getattr(model, "scope_level", None)
+        if level is not None:
+            return level != RegionLevel.COUNTY
+        if model is User:
+            return True
+        return any(self.below.get(type(v)) for v in fk_values if v is not None and not isinstance(v, Region))
+
+    def region_for(self, model, field) -> Region:
+        name = field.name
+        scope_path = getattr(model, "scope_path", "")
+        if scope_path == name:
+            level = model.scope_level
+            return {RegionLevel.COUNTY: self.county, RegionLevel.TOWNSHIP: self.township}.get(level, self.village)
+        if "county" in name:
+            return self.county
+        if "township" in name or "town" in name:
+            return self.township
+        return self.village
+
+    def plant_all(self):
+        for model in project_models():
+            self.plant(model)
+        return self
+
+    def plant(self, model):
+        if model in self.rows:
+            return self.rows[model]
+        if model in self._busy or model in self.failed:
+            return None
+        self._busy.add(model)
+        try:
+            obj = self._create(model)
+        except Exception as exc:  # recorded and reported: a model this walk could not plant
+            self.failed[model] = f"{type(exc).__name__}: {exc}"[:200]
+            obj = None
+        finally:
+            self._busy.discard(model)
+        if obj is not None:
+            self.rows[model] = obj
+        return obj
+
+    def _create(self, model):
+        if model is User:
+            user = User(
+                pk=self.pk,
+                username=f"{self.below_mark}user{self.pk}",
+                first_name=f"{self.below_mark}协办员",
+                role=Role.COLLECTOR,
+                region=self.village,
+            )
+            user.set_unusable_password()
+            with transaction.atomic():
+                user.save()
+            self.below[User] = True
+            return user
+        values, fk_values = {}, []
+        for f in model._meta.concrete_fields:
+            if f.primary_key:
+                continue
+            if f.is_relation and f.many_to_one or f.one_to_one:
+                target = f.related_model
+                if target is Region:
+                    value = self.region_for(model, f)
+                elif target is User or target._meta.app_label in PROJECT_APPS:
+                    value = self.plant(target) if target is not model else None
+                elif f.null:
+                    value = None
+                else:
+                    raise LookupError(f"cannot fill {model.__name__}.{f.name}")
+                if value is None and not f.null:
+                    raise LookupError(f"no row for {model.__name__}.{f.name}")
+                values[f.attname] = value.pk if value is not None else None
+                fk_values.append(value)
+        self.below[model] = self.classify(model, fk_values)
+        mark = self.marker_for(model)
+        for f in model._meta.concrete_fields:
+            if f.primary_key or f.is_relation or getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False):
+                continue
+            value = self.value_for(model, f, mark)
+            if value is not _DEFAULT:
+                values[f.attname] = value
+        obj = model(pk=self.pk, **values)
+        with transaction.atomic():
+            obj.save()
+        if hasattr(obj, "id_number") and obj.id_number:
+            self.id_numbers.append(obj.id_number)
+        if model._meta.label == "enrollment.Person":
+            self.names.append(obj.name)
+        return obj
+
+    def media_file(self) -> str:
+        """A real (1×1 PNG) file under MEDIA_ROOT, so views serving uploads find it."""
+        from django.core.files.storage import default_storage
+
+        name = f"trust/{self.pk}.png"
+        if not default_storage.exists(name):
+            from django.core.files.base import ContentFile
+
+            default_storage.save(name, ContentFile(PNG_1PX))
+        return name
+
+    def value_for(self, model, f, mark):
+        name = f.name
+        token = f"{mark}{model._meta.model_name[:8]}{name[:8]}{self.pk}"
+        if name == "id_number":
+            seq = (self.pk % 500) * 2 + 1
+            return idcard.make(self.county.code if len(self.county.code) == 6 else "411325", date(1980, 5, 17), seq)
+        if model._meta.label == "enrollment.Person":
+            if name == "name":
+                return f"{mark}人{self.pk}"
+            if name == "sex":
+                return "M"
+            if name == "birth_date":
+                return date(1980, 5, 17)
+        required = not (f.has_default() or f.null or (f.blank and f.empty_strings_allowed))
+        if f.choices:
+            return f.flatchoices[0][0] if required else _DEFAULT
+        if isinstance(f, (models.CharField, models.TextField)) and not isinstance(
+            f, (models.EmailField, models.SlugField, models.URLField, models.GenericIPAddressField)
+        ):
+            if not f.max_length or f.max_length >= len(token):
+                return token
+            if required or f.unique:
+                return (mark + str(self.pk))[-f.max_length:] if f.max_length >= len(mark) + 2 else str(self.pk)[-f.max_length:]
+            return _DEFAULT
+        if isinstance(f, models.FileField):
+            return self.media_file()
+        if not required:
+            return _DEFAULT
+        if isinstance(f, models.EmailField):
+            return f"x{self.pk}@example.invalid"
+        if isinstance(f, models.SlugField):
+            return f"s{self.pk}"
+        if isinstance(f, models.URLField):
+            return "https://example.invalid/"
+        if isinstance(f, models.GenericIPAddressField):
+            return "127.0.0.1"
+        if isinstance(f, models.BooleanField):
+            return False
+        if isinstance(f, models.DecimalField):
+            return Decimal("1.00")
+        if isinstance(f, models.FloatField):
+            return 1.0
+        if isinstance(f, (models.IntegerField,)):
+            return 2025 if "year" in name else 1
+        if isinstance(f, models.DateTimeField):
+            return timezone.now()
+        if isinstance(f, models.DateField):
+            return date(2024, 10, 15)
+        if isinstance(f, models.TimeField):
+            return time(12, 0)
+        if isinstance(f, models.DurationField):
+            return timedelta(days=1)
+        if isinstance(f, models.UUIDField):
+            return uuid.uuid4()
+        if isinstance(f, models.JSONField):
+            return {}
+        if isinstance(f, models.FileField):
+            return self.media_file()
+        if isinstance(f, models.BinaryField):
+            return b""
+        raise LookupError(f"no value for {model.__name__}.{name} ({type(f).__name__})")
+
+
+_DEFAULT = object()
+PNG_1PX = bytes.fromhex(
+    "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
+    "1f15c4890000000d4944415478da63f8cfc0f01f0005000201ad2a7e1c0000000049454e44ae426082"
+)
+
+
+@pytest.fixture(autouse=True)
+def fast_password_hashing(settings):
+    """The users fixture hashes nine passwords; PBKDF2 would spend seconds on it per test."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def world(users, regions, settings, tmp_path):
+    """The users' county (fixture ``regions``), another county, and rows of every model in both
+    the other county and the sibling township."""
+    settings.MEDIA_ROOT = tmp_path / "media"
+    other_county = Region.objects.create(level=RegionLevel.COUNTY, code="429001", name=f"{MARK_FOREIGN_COUNTY}县")
+    other_town = Region.objects.create(level=RegionLevel.TOWNSHIP, code="429001101", name=f"{MARK_FOREIGN_COUNTY}镇", parent=other_county)
+    other_village = Region.objects.create(
+        pk=FOREIGN_PK, level=RegionLevel.VILLAGE, code="429001101001", name=f"{MARK_FOREIGN_COUNTY}村", parent=other_town
+    )
+    foreign = Planter(
+        pk=FOREIGN_PK, county=other_county, township=other_town, village=other_village,
+        below_mark=MARK_FOREIGN, county_mark=MARK_FOREIGN_COUNTY, own_county_rows=False,
+    ).plant_all()
+    sibling_village = Region.objects.create(
+        pk=SIBLING_PK, level=RegionLevel.VILLAGE, code=regions["t2"].code + "901", name="乙二村", parent=regions["t2"]
+    )
+    sibling = Planter(
+        pk=SIBLING_PK, county=regions["county"], township=regions["t2"], village=sibling_village,
+        below_mark=MARK_SIBLING, county_mark="", own_county_rows=True,
+    ).plant_all()
+    from rest_framework.authtoken.models import Token
+
+    tokens = [Token.objects.create(user=foreign.rows[User]).key, Token.objects.create(user=sibling.rows[User]).key]
+    return {"foreign": foreign, "sibling": sibling, "tokens": tokens}
+
+
+# --- What a user must not see --------------------------------------------------------------------
+def body_text(resp) -> str:
+    content = b"".join(resp.streaming_content) if getattr(resp, "streaming", False) else resp.content
+    if content[:4] == b"PK\x03\x04":  # xlsx and other zip containers: read every member
+        try:
+            with zipfile.ZipFile(io.BytesIO(content)) as zf:
+                return "\n".join(zf.read(n).decode("utf-8", "replace") for n in zf.namelist())
+        except zipfile.BadZipFile:
+            pass
+    for encoding in ("utf-8", "gb18030"):
+        try:
+            text = content.decode(encoding)
+            break
+        except UnicodeDecodeError:
+            continue
+    else:
+        text = content.decode("latin-1")
+    if "json" in resp.get("Content-Type", ""):
+        try:
+            text = json.dumps(json.loads(text), ensure_ascii=False)
+        except ValueError:
+            pass
+    return text
+
+
+def forbidden_for(world, *, township_level: bool, public: bool):
+    """Strings that must not appear in a response to this user."""
+    f, s = world["foreign"], world["sibling"]
+    strings = [MARK_FOREIGN, *f.id_numbers, *f.names, *world["tokens"]]
+    if not public:
+        strings.append(MARK_FOREIGN_COUNTY)
+    if township_level:
+        strings += [MARK_SIBLING, *s.id_numbers, *s.names]
+    return strings
+
+
+ROLES = {
+    # role key in the ``users`` fixture: (is township level or below?)
+    "bureau": False,
+    "tax": False,
+    "leader": False,
+    "dept": False,
+    "clerk": True,
+    "collector": True,
+    "nobody": True,
+}
+
+
+def pks_for(township_level: bool):
+    """Township users get the other county's and the sibling township's rows; county users get the
+    other county's and (to exercise the pages with data they may see) their own county's."""
+    return (FOREIGN_PK, SIBLING_PK)
+
+
+FILTER_PARAMS = ("village", "township", "county", "region", "household", "person", "enrollment", "village_id", "person_id")
+
+
+def scoped_params(pk: int, name: str) -> str:
+    """Filters pointing at the other region, and a search that would match its resident (without
+    the marker, since pages echo the search term back)."""
+    term = name[len(MARK_FOREIGN):] if name.startswith((MARK_FOREIGN, MARK_SIBLING)) else name
+    qs = "&".join(f"{p}={pk}" for p in FILTER_PARAMS)
+    return f"{qs}&q={term}&search={term}"
+
+
+# --- Snapshots of everything outside a user's region ----------------------------------------------
+def snapshot(actor, world, *, township_level: bool) -> dict:
+    planted = {FOREIGN_PK, SIBLING_PK} if township_level else {FOREIGN_PK}
+    out = {}
+    for model in [*project_models(), Region]:
+        if model._meta.label in UNTRACKED:
+            continue
+        manager = model._base_manager
+        visible = getattr(model.objects, "visible_to", None) or getattr(model.objects.all(), "visible_to", None)
+        if model is Region:
+            qs = manager.exclude(pk__in=Region.objects.visible_to(actor).values("pk"))
+        elif hasattr(model, "scope_path") and visible is not None:
+            qs = manager.exclude(pk__in=model.objects.visible_to(actor).values("pk"))
+        elif model is User:
+            qs = manager.filter(pk__in=planted)
+        else:
+            qs = manager.filter(pk__in=planted)
+        fields = [f.attname for f in model._meta.concrete_fields if f.name not in ("last_login",)]
+        rows = list(qs.order_by("pk").values_list(*fields))
+        out[model._meta.label] = hashlib.sha256(repr(rows).encode()).hexdigest() + f"/{len(rows)}"
+    return out
+
+
+def post_data(pk: int, name: str) -> dict:
+    data = {p: pk for p in FILTER_PARAMS}
+    data.update(
+        {
+            "id": pk, "pk": pk, "ids": [pk], "persons": [pk], "enrollments": [pk], "receipts": [pk],
+            "receipt": pk, "policy": pk, "category": pk, "user": pk, "declaration": pk, "remittance": pk,
+            "name": name, "reason": "越权测试", "note": "越权测试", "amount": "1.00", "confirm": "1",
+            "action": "void", "decision": "approve", "status": "confirmed", "year": 2025, "tier": 1,
+        }
+    )
+    return data
+
+
+def request(client, method, url, data=None):
+    if method == "get":
+        return client.get(url, data or {})
+    if method == "post":
+        return client.post(url, data or {})
+    return getattr(client, method)(url, data=json.dumps(data or {}), content_type="application/json")
+
+
+# --- The tests ---------------------------------------------------------------------------------------
+@pytest.mark.parametrize("role", list(ROLES))
+def test_get_every_route_shows_nothing_of_another_region(role, users, world):
+    township_level = ROLES[role]
+    user = users[role]
+    client = Client(raise_request_exception=False)
+    client.force_login(user)
+    problems = []
+    walked = 0
+    for route, name, pattern in walked_routes():
+        if is_admin(route) and not route == "admin/":
+            continue  # the admin site is walked by test_admin_is_staff_only
+        public = name in PUBLIC_ROUTES
+        forbidden = forbidden_for(world, township_level=township_level, public=public)
+        has_params = bool(pattern.pattern.regex.groupindex)
+        for i, pk in enumerate(pks_for(township_level)):
+            url = build_url(route, name, pattern, pk, world["foreign"].village.code)
+            if url is None:
+                continue
+            urls = [url]
+            if not has_params:
+                # Lists: once plain, then once per region with filters and a search aimed at it.
+                planter = world["foreign"] if pk == FOREIGN_PK else world["sibling"]
+                urls = ([url] if i == 0 else []) + [
+                    url + ("&" if "?" in url else "?") + scoped_params(pk, (planter.names or ["x"])[0])
+                ]
+            for u in urls:
+                walked += 1
+                resp = client.get(u)
+                if name in SESSION_ENDING or "_auth_user_id" not in client.session:
+                    client.force_login(user)
+                if resp.status_code >= 500:
+                    problems.append(f"GET {u} [{name}] → {resp.status_code}")
+                    continue
+                if resp.status_code in OK_STATUSES or resp.status_code in (204,):
+                    continue
+                text = body_text(resp)
+                leaked = [s for s in forbidden if s in text]
+                if leaked:
+                    at = text.find(leaked[0])
+                    context = re.sub(r"\s+", " ", text[max(0, at - 120) : at + 60])
+                    problems.append(f"GET {u} [{name}] → {resp.status_code} shows {leaked[:3]} in …{context}…")
+    print(f"\n{role}: {walked} GET requests; skipped: {sorted(set(SKIPS)) or 'none'}")
+    assert walked > 20
+    assert not problems, "\n".join(problems + [f"skipped: {s}" for s in sorted(set(SKIPS))])
+
+
+def unsafe_sweep(client, user, world, *, pks, take_snapshot, skip=frozenset(), check_response=None):
+    """POST to every route (and PUT/PATCH/DELETE to API routes with parameters), parameters
+    filled with each of ``pks``. Returns (requests sent, problems).
+
+    One snapshot before and one after the whole sweep keeps this fast; only when something
+    changed is the sweep replayed from a savepoint with a snapshot after every route, so the
+    failure names the route that changed it."""
+    sid = transaction.savepoint()
+    sent, problems, changed = _sweep(client, user, world, pks, take_snapshot, skip, check_response, per_route=False)
+    if changed:
+        transaction.savepoint_rollback(sid)
+        _, problems, _ = _sweep(client, user, world, pks, take_snapshot, skip, check_response, per_route=True)
+        if not any("changed" in p for p in problems):
+            problems.append(f"the sweep changed {changed}, but no single route did when replayed")
+    else:
+        transaction.savepoint_commit(sid)
+    return sent, problems
+
+
+def _sweep(client, user, world, pks, take_snapshot, skip, check_response, *, per_route):
+    problems, sent = [], 0
+    before = take_snapshot()
+    for route, name, pattern in walked_routes():
+        if is_admin(route) or name in skip:
+            continue  # non-staff users are redirected before any admin view runs (test_admin_is_staff_only)
+        has_params = bool(pattern.pattern.regex.groupindex)
+        methods = ["post"]
+        if is_api(route) and has_params:
+            methods += ["put", "patch", "delete"]
+        for pk in pks:
+            url = build_url(route, name, pattern, pk, world["foreign"].village.code)
+            if url is None:
+                continue
+            planter = world["foreign"] if pk == FOREIGN_PK else world["sibling"]
+            statuses = []
+            for method in methods:
+                if "_auth_user_id" not in client.session:
+                    client.force_login(user)  # after logout or a password change
+                sent += 1
+                resp = request(client, method, url, post_data(pk, (planter.names or ["x"])[0]))
+                statuses.append(f"{method.upper()}→{resp.status_code}")
+                if resp.status_code >= 500:
+                    problems.append(f"{method.upper()} {url} [{name}] → {resp.status_code}")
+                if check_response is not None:
+                    problems += check_response(route, name, method, url, resp)
+            if per_route:
+                after = take_snapshot()
+                changed = [label for label in before if before[label] != after.get(label)]
+                if changed:
+                    problems.append(f"{' '.join(statuses)} {url} [{name}] changed {changed}")
+                    before = after
+            if not has_params:
+                break
+    changed = []
+    if not per_route:
+        after = take_snapshot()
+        changed = [label for label in before if before[label] != after.get(label)]
+    return sent, problems, changed
+
+
+# Leadership and department staff are walked by tests/integration/test_security_readonly.py,
+# which requires that they change nothing at all, anywhere.
+@pytest.mark.parametrize("role", [r for r in ROLES if r not in ("leader", "dept")])
+def test_post_to_every_route_changes_nothing_of_another_region(role, users, world):
+    township_level = ROLES[role]
+    user = users[role]
+    client = Client(raise_request_exception=False)
+    client.force_login(user)
+    sent, problems = unsafe_sweep(
+        client, user, world, pks=pks_for(township_level),
+        take_snapshot=lambda: snapshot(user, world, township_level=township_level),
+    )
+    print(f"\n{role}: {sent} unsafe requests")
+    assert sent > 10
+    assert not problems, "\n".join(problems)
+
+
+def test_anonymous_users_are_sent_to_login_everywhere_but_public_routes(world):
+    client = Client(raise_request_exception=False)
+    login = reverse("login")
+    problems = []
+    for route, name, pattern in walked_routes():
+        url = build_url(route, name, pattern, FOREIGN_PK, world["foreign"].village.code)
+        if url is None:
+            continue
+        resp = client.get(url)
+        if resp.status_code >= 500:
+            problems.append(f"GET {url} [{name}] → {resp.status_code}")
+            continue
+        if name in PUBLIC_ROUTES:
+            text = body_text(resp)
+            leaked = [s for s in forbidden_for(world, township_level=True, public=True) if s in text]
+            if leaked:
+                problems.append(f"GET {url} [{name}] (public) shows {leaked[:3]}")
+            continue
+        if resp.status_code in (301, 302, 303):
+            target = resp["Location"]
+            if not (target.startswith(login) or "/login/" in target):
+                problems.append(f"GET {url} [{name}] → redirect to {target}, not the login page")
+        elif resp.status_code not in (401, 403, 404, 405):
+            problems.append(f"GET {url} [{name}] → {resp.status_code} for an anonymous user")
+    assert not problems, "\n".join(problems)
+
+
+def test_admin_is_staff_only(users, world):
+    """The Django admin shows everything; none of the roles may reach it."""
+    client = Client(raise_request_exception=False)
+    problems = []
+    for role in ("bureau", "clerk", "collector"):
+        client.force_login(users[role])
+        for route, name, pattern in walked_routes():
+            if not is_admin(route) or name in PUBLIC_ROUTES:
+                continue
+            url = build_url(route, name, pattern, FOREIGN_PK, world["foreign"].village.code)
+            if url is None:
+                continue
+            resp = client.get(url)
+            if resp.status_code == 200 or resp.status_code >= 500:
+                problems.append(f"{role} GET {url} → {resp.status_code}")
+            elif resp.status_code in (301, 302) and "login" not in resp["Location"]:
+                problems.append(f"{role} GET {url} → redirect to {resp['Location']}")
+    assert not problems, "\n".join(problems)
+
+
+def test_every_model_was_planted(world):
+    """The walk is only as good as its data: every model of the project apps got a row in the
+    other county (a model this cannot fill needs a default or a factory-friendly shape)."""
+    failed = {m._meta.label: why for m, why in world["foreign"].failed.items()}
+    assert not failed, failed
+    assert world["foreign"].names and world["foreign"].id_numbers
+
+
+def test_the_snapshot_sees_a_change_outside_the_region(users, world):
+    """The instrument itself: a change to another region's row is noticed, one's own is not."""
+    from enrollment.models import Person
+
+    clerk = users["clerk"]
+    before = snapshot(clerk, world, township_level=True)
+    Person.objects.filter(pk=FOREIGN_PK).update(name="改")
+    after = snapshot(clerk, world, township_level=True)
+    assert before["enrollment.Person"] != after["enrollment.Person"]
+    Person.objects.filter(pk=SIBLING_PK).update(name="改")  # sibling township: also not the clerk's
+    assert snapshot(clerk, world, township_level=True)["enrollment.Person"] != after["enrollment.Person"]
