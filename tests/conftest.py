@@ -22,6 +22,23 @@ def _fast_password_hashing(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+@pytest.fixture(autouse=True)
+def _eager_celery(request):
+    """Tasks run in-process unless the test drives a real worker: with REDIS_URL set (CI) a
+    plain ``.delay().get()`` would otherwise wait for a worker that is not there."""
+    if "celery_worker_process" in request.fixturenames:
+        yield
+        return
+    from config.celery import app
+
+    old = app.conf.task_always_eager
+    app.conf.task_always_eager = True
+    try:
+        yield
+    finally:
+        app.conf.task_always_eager = old
+
+
 @pytest.fixture
 def regions(db):
     """Two townships of one county, two villages in the first, one in the second."""

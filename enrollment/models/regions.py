@@ -115,7 +115,8 @@ class RegionQuota(models.Model):
 
     @property
     def task(self) -> int | None:
-        """The denominator progress is measured against: target, else base, else should-enrol."""
+        """The quota progress is measured against: base task, else should-enrol, else target task.
+        (The rate against the target task is reported beside it, from ``target_task``.)"""
         for value in (self.base_task, self.should_enrol, self.target_task):
             if value:
                 return value

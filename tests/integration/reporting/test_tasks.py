@@ -31,13 +31,13 @@ def county(regions):
     return regions["county"]
 
 
-def test_daily_snapshot_not_due_before_cutoff(county, at, eager_celery):
+def test_daily_snapshot_not_due_before_cutoff(county, at):
     at(2024, 10, 8, 16, 45)
     assert tasks.run_due_daily_snapshots() == []
     assert not ProgressSnapshot.objects.exists()
 
 
-def test_daily_snapshot_after_cutoff_once(county, at, eager_celery):
+def test_daily_snapshot_after_cutoff_once(county, at):
     at(2024, 10, 8, 17, 0)
     assert tasks.run_due_daily_snapshots() == [county.code]
     assert ProgressSnapshot.objects.get(region=county, date=date(2024, 10, 8)).confirmed == 1
@@ -46,12 +46,12 @@ def test_daily_snapshot_after_cutoff_once(county, at, eager_celery):
     assert tasks.run_due_daily_snapshots() == []  # already taken today
 
 
-def test_daily_snapshot_outside_season(county, at, eager_celery):
+def test_daily_snapshot_outside_season(county, at):
     at(2025, 3, 2, 18, 0)
     assert tasks.run_due_daily_snapshots() == []
 
 
-def test_daily_reports_start_on_policy_date(regions, at, eager_celery):
+def test_daily_reports_start_on_policy_date(regions, at):
     ReportingPolicyFactory(county=regions["county"], daily_reports_from=date(2024, 12, 15))  # Shizhu
     result = tasks.take_daily_snapshot(regions["county"].pk, "2024-10-08")
     assert result["rows"] == 6 and result["report"] is False
@@ -64,7 +64,7 @@ def test_rerunning_a_day_replaces_it(county):
     assert ProgressSnapshot.objects.filter(date=date(2024, 10, 8)).count() == 6
 
 
-def test_weekly_ranking_on_ranking_day_only(county, at, eager_celery):
+def test_weekly_ranking_on_ranking_day_only(county, at):
     at(2024, 10, 8, 18, 30)  # a Tuesday
     assert tasks.run_due_weekly_rankings() == []
     at(2024, 10, 7, 18, 30)  # Monday, the county's ranking day
@@ -74,7 +74,7 @@ def test_weekly_ranking_on_ranking_day_only(county, at, eager_celery):
     assert tasks.run_due_weekly_rankings() == []  # done for today
 
 
-def test_final_assessment_after_season(county, at, eager_celery):
+def test_final_assessment_after_season(county, at):
     at(2025, 1, 3, 10, 0)
     assert tasks.run_due_weekly_rankings() == [f"{county.code} final"]
     final = Report.objects.get(kind=ReportKind.FINAL)
