@@ -19,8 +19,8 @@ migrate: install
 
 demo: migrate
 	$(PY) manage.py load_localities
-	$(PY) manage.py seed_demo --county 411325 --residents 3000 --if-empty
-	$(PY) manage.py seed_demo --county 500240 --residents 2000 --if-empty
+	$(PY) manage.py demo_season --county 411325 --residents 3000 --if-empty
+	$(PY) manage.py demo_season --county 500240 --residents 2000 --if-empty
 	$(PY) manage.py demo_accounts
 
 run: demo

@@ -1,6 +1,8 @@
 """Demo accounts, one per role, for `make run`. Never used outside a demo."""
 
-from .choices import Department, RegionLevel, Role
+from django.db.models import Count, Q
+
+from .choices import Department, EnrollmentStatus, RegionLevel, Role
 from .models import Region, User
 
 DEMO_PASSWORD = "canbao-demo-2025"
@@ -13,7 +15,7 @@ DEMO_ACCOUNTS = [
     ("leader_neixiang", Role.LEADERSHIP, "411325", ""),
     ("dept_civil_neixiang", Role.DEPARTMENT, "411325", Department.CIVIL_AFFAIRS),
     ("clerk_neixiang01", Role.TOWNSHIP, "411325101", ""),
-    ("collector_neixiang01", Role.COLLECTOR, None, ""),  # first village of 411325101
+    ("collector_neixiang01", Role.COLLECTOR, None, ""),  # a village of 411325101, see demo_village()
     ("bureau_shizhu", Role.BUREAU, "500240", ""),
     ("tax_shizhu", Role.TAX, "500240", ""),
     ("clerk_xialu", Role.TOWNSHIP, "500240001", ""),
@@ -21,18 +23,34 @@ DEMO_ACCOUNTS = [
 ]
 
 
+def demo_village(township_code: str) -> Region | None:
+    """The township's village with the most residents still to pay (so the demo collector has
+    households to take cash from), else its first village."""
+    villages = Region.objects.filter(parent__code=township_code, level=RegionLevel.VILLAGE)
+    busiest = (
+        villages.annotate(pending=Count("enrollments", filter=Q(enrollments__status=EnrollmentStatus.PENDING)))
+        .filter(pending__gt=0)
+        .order_by("-pending", "code")
+        .first()
+    )
+    return busiest or villages.order_by("code").first()
+
+
 def ensure_demo_accounts():
     rows = []
     for username, role, code, department in DEMO_ACCOUNTS:
+        user = User.objects.filter(username=username).select_related("region__parent").first()
         if role is None:
             region = None
         elif code is None:
-            region = Region.objects.filter(parent__code="411325101", level=RegionLevel.VILLAGE).order_by("code").first()
+            # Keep the village once chosen: the demo collector's receipts are there.
+            kept = user.region if user and user.region and user.region.parent.code == "411325101" else None
+            region = kept or demo_village("411325101")
         else:
             region = Region.objects.filter(code=code).first()
         if role is not None and region is None:
             continue
-        user, _ = User.objects.get_or_create(username=username)
+        user = user or User(username=username)
         user.role = role or ""
         user.region = region
         user.department = department
