@@ -5,13 +5,17 @@ from django.http import JsonResponse
 from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 
+from reporting.selectors import at_a_glance
+
 from .navigation import landing_for
 
 
 @login_required
 def home(request):
-    """Each role lands on its own page: the links it uses most, and its region."""
-    return render(request, "home.html", {"landing": landing_for(request.user)})
+    """Each role lands on its own page: its region's figures today, and the links it uses most."""
+    user = request.user
+    context = {"landing": landing_for(user), "glance": at_a_glance(user=user), "can_remit": user.can("remittance.record")}
+    return render(request, "home.html", context)
 
 
 @never_cache

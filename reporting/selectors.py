@@ -217,3 +217,29 @@ def notes_for(*, user, county: Region, day: date) -> dict[int, WeeklyNote]:
     if not (user.is_superuser or (user.region_id and user.region.level == RegionLevel.COUNTY)):
         qs = qs.visible_to(user)
     return {n.township_id: n for n in qs}
+
+
+def at_a_glance(*, user) -> dict | None:
+    """What the home page shows a user about their own region today: the season's progress
+    (the same figures as the dashboard) and cash waiting to be remitted. None for users who
+    may not read progress or have no region."""
+    if not user.region_id or not user.can("report.view"):
+        return None
+    region = region_for(user=user, code=None)
+    county = region.county
+    day = default_day(county)
+    policy = policy_for_day(county, day)
+    year = policy.year if policy else services.benefit_year_on(county, day)
+    own = progress(user=user, region=region, day=day, year=year)["own"]
+    to_pay = None
+    if own is not None:
+        to_pay = max(own.roster - own.excluded - own.collected - own.refunded, 0)
+    return {
+        "region": region,
+        "day": day,
+        "year": year,
+        "policy": policy,
+        "own": own,
+        "to_pay": to_pay,
+        "cash": cash_alerts(user=user, region=region, day=day),
+    }
