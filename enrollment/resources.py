@@ -8,11 +8,12 @@ household form; errors come back per row, in Chinese.
 from __future__ import annotations
 
 from django.core.exceptions import ValidationError
+from django.db.models import Count, Q
 from import_export import fields, resources, widgets
 
 from . import idcard, rules
-from .choices import REASONS_NEEDING_NOTE, ExclusionReason, Relation
-from .models import Household, Person
+from .choices import PAID_STATUSES, REASONS_NEEDING_NOTE, ExclusionReason, Relation
+from .models import Enrollment, Household, Person
 from .services import ALLOWED_TIERS, ERR_DUPLICATE_ID, _set_participation
 
 COL_NUMBER, COL_ADDRESS, COL_NAME, COL_ID = "户号", "住址", "姓名", "身份证号码"
@@ -30,6 +31,8 @@ ERR_PARTICIPATION = "本年度参保“{value}”无法识别，可填：参保�
 ERR_NOTE = "选择“{reason}”时必须在“原因说明”中注明具体原因。"
 ERR_TIER = "档次应为1或2。"
 ERR_DUP_IN_FILE = "文件中第{row}行已有这个身份证号码。"
+ERR_HEADS = "户号 {number}：每户必须有且只有一名户主（导入后有{count}名），请检查“与户主关系”一列。"
+ERR_PAID_EXCLUDED = "{name}本年度已缴费（{status}），不能改为“{reason}”；如需退费请走退费申请。"
 
 RELATION_BY_LABEL = {str(c.label): c.value for c in Relation} | {c.value: c.value for c in Relation}
 RELATION_BY_LABEL |= {"本人": Relation.HEAD, "妻": Relation.SPOUSE, "夫": Relation.SPOUSE, "子": Relation.CHILD,
@@ -149,11 +152,33 @@ class RosterResource(resources.ModelResource):
 
     def after_save_instance(self, instance, row, **kwargs):
         parsed = self._parsed[kwargs["row_number"]]
+        if parsed["participation"] not in (None, rules.ENROL):
+            paid = Enrollment.objects.filter(person=instance, year=self.year, status__in=PAID_STATUSES).first()
+            if paid is not None:
+                # The form refuses this too: money was taken, only a refund takes the person out.
+                raise ValidationError({COL_PARTICIPATION: [ERR_PAID_EXCLUDED.format(
+                    name=instance.name, status=paid.get_status_display(),
+                    reason=ExclusionReason(parsed["participation"]).label)]})
         if parsed["participation"] is not None:
             _set_participation(
                 instance, year=self.year, village=self.village, participation=parsed["participation"],
                 reason_note=parsed["note"], tier=parsed["tier"],
             )
+
+
+    def after_import(self, dataset, result, **kwargs):
+        """Every household the file touched has exactly one head, as the household form requires
+        (checked on the rows as written, inside the import's transaction)."""
+        numbers = {p["number"] for p in self._parsed.values()}
+        wrong = (
+            Household.objects.filter(village=self.village, number__in=numbers)
+            .annotate(heads=Count("members", filter=Q(members__relation=Relation.HEAD)))
+            .exclude(heads=1)
+            .order_by("number")
+        )
+        errors = [ERR_HEADS.format(number=h.number, count=h.heads) for h in wrong]
+        if errors:
+            raise ValidationError(errors)
 
 
 def row_messages(result) -> list[tuple[int, str]]:

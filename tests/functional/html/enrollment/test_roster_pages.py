@@ -231,3 +231,33 @@ def test_pages_need_login(client, db, name):
 def test_read_only_roles_get_403_on_edit_pages(client, users, name):
     client.force_login(users["leader"])
     assert client.get(reverse(name)).status_code == 403
+
+
+def test_import_requires_one_head_per_household(client, users, regions):
+    from enrollment.resources import ERR_HEADS
+
+    client.force_login(users["collector"])
+    url = reverse("enrollment:roster_import") + f"?year={YEAR}"
+    no_head = _xlsx([["0401", "", "孙一", make_id(), "配偶", "", "参保", ""], ["0401", "", "孙二", make_id(), "子女", "", "参保", ""]])
+    body = client.post(url, {"step": "preview", "village": regions["v1"].pk, "file": no_head}).content.decode()
+    assert ERR_HEADS.format(number="0401", count=0) in body
+    two_heads = _xlsx([["0402", "", "周一", make_id(), "户主", "", "参保", ""], ["0402", "", "周二", make_id(), "户主", "", "参保", ""]])
+    body = client.post(url, {"step": "preview", "village": regions["v1"].pk, "file": two_heads}).content.decode()
+    assert ERR_HEADS.format(number="0402", count=2) in body
+    assert not Person.objects.exists()
+
+
+def test_import_cannot_exclude_a_paid_member(client, users, regions):
+    from enrollment.resources import ERR_PAID_EXCLUDED
+
+    household = HouseholdFactory(village=regions["v1"], number="0501")
+    paid = PersonFactory(household=household, name="吴一")
+    EnrollmentFactory(person=paid, year=YEAR, status=EnrollmentStatus.PAID)
+    client.force_login(users["collector"])
+    url = reverse("enrollment:roster_import") + f"?year={YEAR}"
+    file = _xlsx([["0501", "", "吴一", paid.id_number, "户主", "", "拒绝参保", "不愿意"]])
+    body = client.post(url, {"step": "preview", "village": regions["v1"].pk, "file": file}).content.decode()
+    from enrollment.choices import ExclusionReason
+
+    assert ERR_PAID_EXCLUDED.format(name="吴一", status="已收款", reason=ExclusionReason.REFUSED.label) in body
+    assert Enrollment.objects.get(person=paid, year=YEAR).status == EnrollmentStatus.PAID
