@@ -48,3 +48,12 @@ def test_id_numbers_are_masked_without_full_id_capability(users, changed_person)
     assert "*" in change.old and old not in str(change.old)
     bureau_view = {c.field: c for c in object_history(changed_person, user=users["bureau"])[0].changes}["id_number"]
     assert bureau_view.old == old
+
+
+def test_the_county_change_list_masks_id_numbers_even_for_the_bureau(users, changed_person):
+    old = changed_person.id_number
+    changed_person.id_number = old[:-1] + ("0" if old[-1] != "0" else "1")
+    changed_person.save()
+    listed = [c for c in recent_changes(user=users["bureau"]) if c.object_id == changed_person.pk and c.label == "enrollment.Person"]
+    id_changes = [f for c in listed for f in c.changes if f.field == "id_number"]
+    assert id_changes and all(old not in str(f.old) and "*" in str(f.old) for f in id_changes)
