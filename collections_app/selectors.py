@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from enrollment import idcard
 from enrollment.choices import EnrollmentStatus, RegionLevel
+from enrollment.formats import chinese_date
 from enrollment.models import Enrollment, Region, User
 from subsidies.models import PolicyYear
 
@@ -300,7 +301,7 @@ def _village_diffs(v, year, row, valid, vlines, receipt_amount_by_enr, confirmed
         seen_days.add(key)
         who = r["collector__first_name"] or r["collector__username"]
         if key not in confirmed_days:
-            add("台账", f"{who} {r['issued_on'].year}年{r['issued_on'].month}月{r['issued_on'].day}日的台账未确认")
+            add("台账", f"{who} {chinese_date(r['issued_on'])}的台账未确认")
         elif key in ledger_bad:
             ld = ledger_bad[key]
             add("台账", f"{who} {r['issued_on']:%Y-%m-%d} 实点现金与台账不符", ld.cash_counted - ld.cash_on_hand)

@@ -23,6 +23,15 @@ DEMO_ACCOUNTS = [
 ]
 
 
+# Names shown in the pages (cash tables, receipts, histories); synthetic, like the residents.
+DEMO_NAMES = {
+    "bureau_neixiang": "县医保局·刘敏", "tax_neixiang": "县税务局·赵强", "leader_neixiang": "县领导·孙伟",
+    "dept_civil_neixiang": "县民政局·钱芳", "clerk_neixiang01": "乡镇经办员·周华", "collector_neixiang01": "协办员·王秀兰",
+    "bureau_shizhu": "县医保局·陈静", "tax_shizhu": "县税务局·冉勇", "clerk_xialu": "街道经办员·谭丽",
+    "collector_hongyan": "协办员·马德明",
+}
+
+
 def demo_village(township_code: str) -> Region | None:
     """The township's village with the most residents still to pay (so the demo collector has
     households to take cash from), else its first village."""
@@ -55,7 +64,7 @@ def ensure_demo_accounts():
         user.region = region
         user.department = department
         user.is_superuser = user.is_staff = role is None
-        user.first_name = username
+        user.first_name = DEMO_NAMES.get(username, username)
         user.set_password(DEMO_PASSWORD)
         user.save()
         rows.append(

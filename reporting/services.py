@@ -17,6 +17,7 @@ from django.db.models import Count, Exists, OuterRef, Q, Sum
 from django.utils import timezone
 
 from enrollment.choices import PAID_STATUSES, EnrollmentStatus, RegionLevel
+from enrollment.formats import chinese_date
 from enrollment.models import Enrollment, Household, Person, Region, RegionQuota
 from enrollment.scoping import ERR_OUT_OF_SCOPE, region_in_scope
 from subsidies.models import PersonIdentity, PolicyYear
@@ -318,7 +319,7 @@ def daily_report_publish(*, county: Region, day: date) -> Report:
         "villages": [r for r in rows if r["level"] == RegionLevel.VILLAGE],
         "tie_break": metrics.TIE_BREAK_TEXT,
     }
-    title = f"{county.name}{year}年度城乡居民医保征缴进度日报（{day:%Y年%m月%d日}）"
+    title = f"{county.name}{year}年度城乡居民医保征缴进度日报（{chinese_date(day)}）"
     return _report_upsert(county=county, kind=ReportKind.DAILY, day=day, year=year, title=title, payload=payload)
 
 
@@ -478,7 +479,7 @@ def weekly_report_publish(*, county: Region, day: date) -> Report:
     policy = policy_on(county, day)
     payload["bottom_group_size"] = policy.bottom_group_size if policy else 2
     payload["interview_after_weeks"] = policy.interview_after_weeks if policy else 2
-    title = f"{county.name}{ranking.year}年度城乡居民医保征缴周排名（{day:%Y年%m月%d日}）"
+    title = f"{county.name}{ranking.year}年度城乡居民医保征缴周排名（{chinese_date(day)}）"
     return _report_upsert(county=county, kind=ReportKind.WEEKLY, day=day, year=ranking.year, title=title, payload=payload)
 
 
@@ -492,7 +493,7 @@ def final_assessment_publish(*, county: Region, year: int, day: date | None = No
     end = season_end(policy)
     day = day or end
     if day < end and local_today() <= end:
-        raise ValueError(ERR_NOT_ENDED.format(year=year, end=f"{end:%Y年%m月%d日}"))
+        raise ValueError(ERR_NOT_ENDED.format(year=year, end=chinese_date(end)))
     ranking = ranking_take(county=county, day=day, kind=RankingKind.FINAL)
     payload = ranking_payload(ranking)
     townships = payload["townships"]

@@ -14,6 +14,7 @@ from django.views.decorators.http import require_POST
 
 from enrollment import audit
 from enrollment.choices import RegionLevel
+from enrollment.formats import chinese_date
 from enrollment.models import Region
 from enrollment.spreadsheets import xlsx_response
 
@@ -194,7 +195,7 @@ def note_edit(request):
     form = NoteForm(request.POST or None, instance=note)
     if request.method == "POST" and form.is_valid():
         services.note_save(actor=user, township=township, day=day, **form.cleaned_data)
-        messages.success(request, MSG_NOTE_SAVED.format(township=township.name, day=f"{day:%Y年%m月%d日}".replace("年0", "年").replace("月0", "月")))
+        messages.success(request, MSG_NOTE_SAVED.format(township=township.name, day=chinese_date(day)))
         return redirect(f"{reverse('reporting:dashboard')}?region={township.code}")
     earlier = WeeklyNote.objects.visible_to(user).filter(township=township).exclude(date=day).order_by("-date")[:10]
     return render(request, "reporting/note_form.html", {"form": form, "township": township, "day": day, "earlier": earlier})
