@@ -1,4 +1,5 @@
-"""Benchmark: seed_demo for N residents (default 100,000) on whatever DATABASE_URL is set.
+"""Benchmark: seed_demo for N residents (default 600,000, a Neixiang-size county) on DATABASE_URL —
+or, without it, a temporary SQLite file (never the developer's db.sqlite3).
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/canbao_bench .venv/bin/python bench/seed_demo.py 600000
 
@@ -8,11 +9,14 @@ everything seeded into it are deleted afterwards. Prints rows/s and total time.
 
 import os
 import sys
+import tempfile
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+if not os.environ.get("DATABASE_URL"):
+    os.environ["DATABASE_URL"] = f"sqlite:///{tempfile.gettempdir()}/canbao_bench_seed.sqlite3"
 
 import django  # noqa: E402
 
@@ -75,7 +79,7 @@ def main():
     from enrollment.choices import RegionLevel
     from enrollment.models import Region
 
-    n = int(sys.argv[1]) if len(sys.argv) > 1 else 100_000
+    n = int(sys.argv[1]) if len(sys.argv) > 1 else 600_000
     call_command("migrate", verbosity=0, run_syncdb=True)
     cleanup()
     county = Region.objects.create(level=RegionLevel.COUNTY, code=BENCH_COUNTY, name="基准测试县", is_demo=True)
