@@ -18,19 +18,31 @@ When cover starts (DOMAIN.md "When benefits start"), for benefit year Y, checked
    year (only the variable part), and at least 6 months after ≥ 4 years of break.
 
 Cover never starts before 1 January of Y except for new students (their year starts in September).
+A start after 31 December of Y gets a note: no cover in Y at all.
 Month arithmetic clamps to the month end (31 January + 1 month = 28/29 February).
+
+Payment days (Qinshui, Gaoyang: days 1–25 of each month) apply only inside the collection period
+(window start … extension end, or window end): 集中征缴期间每月1-25日可办理缴费.
+
+A birth date after the payment or registration date (or after today) is refused, never ignored.
+A registration date alone decides only a newborn's (or an employee-insurance leaver's) cover; anyone
+else needs a payment date.
 """
 
 from __future__ import annotations
 
 import calendar
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from decimal import Decimal
 
 from .calc import ZERO, to_money
 
 ERR_NEEDS_DATE = "请填写缴费日期或参保登记日期。"
+ERR_NEEDS_PAID_ON = "非新生儿请填写缴费日期（参保登记日期只用于新生儿）。"
+ERR_BIRTH_IN_FUTURE = "出生日期不能晚于今天，请核对出生日期。"
+ERR_BIRTH_AFTER_PAID = "出生日期不能晚于缴费日期，请核对出生日期和缴费日期。"
+ERR_BIRTH_AFTER_REGISTERED = "出生日期不能晚于参保登记日期，请核对出生日期和参保登记日期。"
 ERR_BEFORE_WINDOW = "{year}年度集中征缴自{start:%Y年%-m月%-d日}开始，该日期尚不能缴费。"
 ERR_PAYMENT_DAY = "每月{first}日至{last}日为缴费时段，其余日期为费款结算期，不办理缴费。"
 
@@ -46,13 +58,19 @@ WHY_NEWBORN_LATE_WAIT = "新生儿超过规定期限参保，从足额缴费后{
 WHY_STUDENT = "新入学大学生自入学当年9月1日起享受待遇。"
 WHY_EMPLOYEE = "职工医保断保后{days}天内参加居民医保，自职工医保断保之日起享受待遇。"
 
+NOTE_START_AFTER_YEAR = "待遇开始日期晚于本待遇年度，本年度不享受待遇。"
+
 
 class PaymentNotAccepted(ValueError):
-    """A payment date on which this county does not take payments."""
+    """A payment date on which this county does not take payments (or dates that cannot be used)."""
 
     def __init__(self, message: str):
         super().__init__(message)
         self.message = message
+
+
+class DatesInconsistent(PaymentNotAccepted):
+    """The dates given contradict each other (a birth after the payment, a birth in the future)."""
 
 
 @dataclass(frozen=True)
@@ -98,6 +116,7 @@ class Cover:
     start: date
     reason: str
     waiting_months: int = 0
+    notes: tuple = ()
 
 
 def add_months(d: date, months: int) -> date:
@@ -131,15 +150,55 @@ def newborn_deadline(birth: date, rules: CoverRules) -> date:
     return birth + timedelta(days=rules.newborn_window_days)
 
 
+def in_collection_period(d: date, rules: CoverRules) -> bool:
+    """Inside the collection window or its extension (when the county has one)."""
+    return rules.window_start <= d <= (rules.extension_end or rules.window_end)
+
+
+def pays_as_newborn(birth_date: date | None, paid_on: date | None, rules: CoverRules) -> bool:
+    """A baby born in the benefit year (or the year before) paying within the newborn window after
+    birth: enrols as a newborn, not as a late or mid-year enrollee."""
+    if birth_date is None or paid_on is None:
+        return False
+    if birth_date.year not in (rules.year, rules.year - 1):
+        return False
+    return birth_date <= paid_on <= newborn_deadline(birth_date, rules)
+
+
 def check_payment_date(paid_on: date, rules: CoverRules) -> None:
+    """Refuse a payment before the window opens, and on a closed day of the month — the
+    payment-days rule holds only during the collection period (集中征缴期间每月1-25日可办理缴费)."""
     if paid_on < rules.window_start:
         raise PaymentNotAccepted(ERR_BEFORE_WINDOW.format(year=rules.year, start=rules.window_start))
-    if rules.payment_day_from and rules.payment_day_to:
-        if not rules.payment_day_from <= paid_on.day <= rules.payment_day_to:
-            raise PaymentNotAccepted(ERR_PAYMENT_DAY.format(first=rules.payment_day_from, last=rules.payment_day_to))
+    first, last = rules.payment_day_from, rules.payment_day_to
+    if first and last and in_collection_period(paid_on, rules) and not first <= paid_on.day <= last:
+        raise PaymentNotAccepted(ERR_PAYMENT_DAY.format(first=first, last=last))
 
 
-def benefit_start(rules: CoverRules, who: Applicant) -> Cover:
+def check_birth_date(who: Applicant, *, today: date | None = None) -> None:
+    """A birth date after today, the payment or the registration is an input error."""
+    birth = who.birth_date
+    if birth is None:
+        return
+    if today is not None and birth > today:
+        raise DatesInconsistent(ERR_BIRTH_IN_FUTURE)
+    if who.paid_on is not None and birth > who.paid_on:
+        raise DatesInconsistent(ERR_BIRTH_AFTER_PAID)
+    if who.registered_on is not None and birth > who.registered_on:
+        raise DatesInconsistent(ERR_BIRTH_AFTER_REGISTERED)
+
+
+def benefit_start(rules: CoverRules, who: Applicant, *, today: date | None = None) -> Cover:
+    """When cover starts (see the module docstring). ``today`` (optional) refuses a birth date in
+    the future."""
+    check_birth_date(who, today=today)
+    cover = _benefit_start(rules, who)
+    if cover.start > date(rules.year, 12, 31):
+        cover = replace(cover, notes=cover.notes + (NOTE_START_AFTER_YEAR,))
+    return cover
+
+
+def _benefit_start(rules: CoverRules, who: Applicant) -> Cover:
     jan1 = date(rules.year, 1, 1)
     paid = who.paid_on
     acted = paid or who.registered_on
@@ -175,7 +234,7 @@ def benefit_start(rules: CoverRules, who: Applicant) -> Cover:
         return Cover(max(ended, jan1), WHY_EMPLOYEE.format(days=rules.employee_transfer_days))
 
     if paid is None:
-        raise PaymentNotAccepted(ERR_NEEDS_DATE)
+        raise PaymentNotAccepted(ERR_NEEDS_PAID_ON if who.registered_on is not None else ERR_NEEDS_DATE)
 
     months = waiting_months(
         break_years=who.break_years,

@@ -6,7 +6,8 @@ Rules (DOMAIN.md "What a resident owes"):
 - self-pay = standard for the tier − the single best subsidy (就高不就低, never stacked), ≥ 0;
 - an identity certified after the collection window counts from the next year;
 - mid-year enrollment (Shizhu: from 1 July): low-income identities keep their subsidy;
-  everyone else pays the standard plus the fiscal subsidy and gets no subsidy;
+  everyone else pays the standard plus the fiscal subsidy and gets no subsidy — except a newborn
+  enrolled within the newborn window, who pays only the individual part (``newborn``);
 - a resident who paid and is later certified may get the difference back, if the county says so
   (``refund_difference``).
 """
@@ -24,6 +25,7 @@ HUNDRED = Decimal("100")
 NOTE_MIDYEAR = "下半年参保：非低收入人口不享受资助，须一次性缴纳个人缴费标准和财政补助标准。"
 NOTE_MIDYEAR_LOW_INCOME = "下半年参保：城乡低收入人口保留资助。"
 NOTE_LATE_IDENTITY = "身份认定晚于集中征缴期，下一年度起享受资助。"
+NOTE_MIDYEAR_NEWBORN = "新生儿在出生后规定期限内独立参保，只缴纳个人应承担的费用，不适用下半年参保规定。"
 
 
 def to_money(value) -> Decimal:
@@ -83,18 +85,24 @@ def owed(
     midyear_from: date | None = None,
     midyear_pays_fiscal_subsidy: bool = False,
     fiscal_subsidy: Decimal | None = None,
+    newborn: bool = False,
 ) -> Owed:
     """Standard for the tier minus the best single subsidy, never below zero.
 
     With ``paid_on`` on or after ``midyear_from`` and ``midyear_pays_fiscal_subsidy``, a
     resident without a low-income identity owes standard + fiscal subsidy and gets no subsidy.
+    A ``newborn`` (paying within the newborn window after birth) is not a mid-year enrollee:
+    they pay only the individual part (Shizhu: 独立参保的新生儿，只缴纳个人应承担的费用).
     """
     standard = to_money(standard)
     offers = list(offers)
     notes = []
     if window_end is not None and any(not counts_this_year(o, window_end) for o in offers):
         notes.append(NOTE_LATE_IDENTITY)
-    if paid_on is not None and midyear_from is not None and paid_on >= midyear_from and midyear_pays_fiscal_subsidy:
+    midyear = paid_on is not None and midyear_from is not None and paid_on >= midyear_from and midyear_pays_fiscal_subsidy
+    if midyear and newborn:
+        notes.append(NOTE_MIDYEAR_NEWBORN)
+    elif midyear:
         low_income = [o for o in offers if o.is_low_income and counts_this_year(o, window_end)]
         if low_income:
             offers = low_income

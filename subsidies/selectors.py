@@ -5,6 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
+from django.db.models import F, Q
+from django.utils import timezone
+
 from enrollment.models import Person, Region
 
 from . import benefit, calc
@@ -58,17 +61,43 @@ def categories_named(policy: PolicyYear, names) -> list[SubsidyCategory]:
     return found
 
 
+def identities_for(*, person: Person, policy: PolicyYear):
+    """The identities that can subsidise ``person`` in ``policy``'s year: those of that year, and
+    those of the year before certified after that year's collection window (身份认定晚于集中征缴期，
+    下一年度起享受) — stored with the earlier year, they count from this one. One query."""
+    this_year = Q(year=policy.year, category__policy=policy)
+    late_last_year = Q(
+        year=policy.year - 1,
+        category__policy__county_id=policy.county_id,
+        category__policy__year=policy.year - 1,
+        certified_on__gt=F("category__policy__window_end"),
+    )
+    return (
+        PersonIdentity.objects.filter(this_year | late_last_year, person=person)
+        .select_related("category")
+        .order_by("-year", "category__sort_order", "category__code")
+    )
+
+
 def offers_for(*, policy: PolicyYear, tier: int, person: Person | None = None, categories=None):
-    """The subsidy offers a person (or an explicit list of categories) has for a tier."""
-    amounts = {cs.category_id: cs.amount for cs in CategorySubsidy.objects.filter(category__policy=policy, tier=tier)}
+    """The subsidy offers a person (or an explicit list of categories) has for a tier.
+
+    A person's identity certified after last year's window is offered under this year's category
+    of the same code, with this year's amount (a code this year's policy lacks offers nothing)."""
+    subsidies = list(CategorySubsidy.objects.filter(category__policy=policy, tier=tier).select_related("category"))
+    amounts = {cs.category_id: cs.amount for cs in subsidies}
+    by_code = {cs.category.code: cs.category for cs in subsidies}
     offers = []
     universal = SubsidyCategory.objects.filter(policy=policy, applies_to_all=True)
     chosen = list(categories or [])
     if person is not None:
-        idents = PersonIdentity.objects.filter(person=person, year=policy.year, category__policy=policy).select_related("category")
-        for ident in idents:
-            if ident.category_id in amounts:
-                offers.append(_offer(ident.category, amounts[ident.category_id], ident.certified_on))
+        seen = set()
+        for ident in identities_for(person=person, policy=policy):
+            cat = ident.category if ident.year == policy.year else by_code.get(ident.category.code)
+            if cat is None or cat.id not in amounts or cat.id in seen:
+                continue
+            seen.add(cat.id)
+            offers.append(_offer(cat, amounts[cat.id], ident.certified_on))
     for cat in list(universal) + [c for c in chosen if not c.applies_to_all]:
         if cat.id in amounts:
             offers.append(_offer(cat, amounts[cat.id], None))
@@ -86,7 +115,9 @@ def _offer(cat, amount, certified_on: date | None) -> calc.CategoryOffer:
     )
 
 
-def owed_for(*, policy: PolicyYear, tier: int, offers, student: bool = False, paid_on: date | None = None) -> calc.Owed:
+def owed_for(
+    *, policy: PolicyYear, tier: int, offers, student: bool = False, paid_on: date | None = None, newborn: bool = False
+) -> calc.Owed:
     standard = tier_standard(policy, tier, student=student)
     return calc.owed(
         standard,
@@ -96,17 +127,25 @@ def owed_for(*, policy: PolicyYear, tier: int, offers, student: bool = False, pa
         midyear_from=policy.midyear_from,
         midyear_pays_fiscal_subsidy=policy.midyear_pays_fiscal_subsidy,
         fiscal_subsidy=policy.fiscal_subsidy,
+        newborn=newborn,
     )
+
+
+def pays_as_newborn(*, policy: PolicyYear, birth_date: date | None, paid_on: date | None) -> bool:
+    """Born in the benefit year (or the year before) and paying within the policy's newborn window."""
+    return benefit.pays_as_newborn(birth_date, paid_on, benefit.CoverRules.from_policy(policy))
 
 
 def owed_by(*, person: Person, year: int, tier: int = 1, paid_on: date | None = None) -> calc.Owed:
     """What ``person`` owes for ``year`` at ``tier`` under their county's policy.
 
-    ``paid_on`` (optional) applies the mid-year rule where the county has one."""
+    ``paid_on`` (optional) applies the mid-year rule where the county has one — except to a
+    newborn paying within the newborn window after their birth date."""
     county = person.household.village.county
     policy = policy_for(county=county, year=year)
     offers = offers_for(policy=policy, tier=tier, person=person)
-    return owed_for(policy=policy, tier=tier, offers=offers, student=person.is_student, paid_on=paid_on)
+    newborn = pays_as_newborn(policy=policy, birth_date=person.birth_date, paid_on=paid_on)
+    return owed_for(policy=policy, tier=tier, offers=offers, student=person.is_student, paid_on=paid_on, newborn=newborn)
 
 
 @dataclass(frozen=True)
@@ -115,6 +154,11 @@ class Quote:
     tier: int
     owed: calc.Owed
     cover: benefit.Cover | None
+
+    @property
+    def notes(self) -> tuple:
+        """What to tell the resident: the notes on the amount, then those on the cover."""
+        return tuple(self.owed.notes) + (tuple(self.cover.notes) if self.cover else ())
 
 
 def quote(
@@ -135,7 +179,8 @@ def quote(
     policy = policy_by_code(county_code=county_code, year=year)
     cats = categories_named(policy, categories)
     offers = offers_for(policy=policy, tier=tier, categories=cats)
-    owed = owed_for(policy=policy, tier=tier, offers=offers, student=student, paid_on=paid_on)
+    newborn = pays_as_newborn(policy=policy, birth_date=birth_date, paid_on=paid_on)
+    owed = owed_for(policy=policy, tier=tier, offers=offers, student=student, paid_on=paid_on, newborn=newborn)
     cover = None
     if paid_on or birth_date or registered_on:
         who = benefit.Applicant(
@@ -147,7 +192,7 @@ def quote(
             parent_insured=parent_insured,
             low_income=any(c.is_low_income for c in cats),
         )
-        cover = benefit.benefit_start(benefit.CoverRules.from_policy(policy), who)
+        cover = benefit.benefit_start(benefit.CoverRules.from_policy(policy), who, today=timezone.localdate())
     return Quote(policy=policy, tier=tier, owed=owed, cover=cover)
 
 

@@ -32,7 +32,7 @@ def quote_payload(q) -> dict:
         "subsidy": o.subsidy,
         "self_pay": o.self_pay,
         "category": {"code": o.category.code, "name": o.category.name} if o.category else None,
-        "notes": list(o.notes),
+        "notes": list(q.notes),
     }
     if q.cover is not None:
         data.update(benefit_start=q.cover.start, benefit_reason=q.cover.reason, waiting_months=q.cover.waiting_months)

@@ -7,10 +7,10 @@ from decimal import Decimal as D
 import pytest
 
 from enrollment.models import Region
-from subsidies import selectors
-from subsidies.calc import Owed
-from subsidies.models import PolicyYear, SubsidyCategory
-from tests.factories import HouseholdFactory, PersonFactory, TownshipFactory, UserFactory, VillageFactory
+from subsidies import selectors, services
+from subsidies.calc import NOTE_LATE_IDENTITY, NOTE_MIDYEAR, NOTE_MIDYEAR_NEWBORN, Owed
+from subsidies.models import CategorySubsidy, PolicyYear, SubsidyCategory
+from tests.factories import HouseholdFactory, PersonFactory, TownshipFactory, UserFactory, VillageFactory, make_id
 from tests.factories.subsidies import PersonIdentityFactory, PolicyYearFactory, SubsidyCategoryFactory
 
 pytestmark = pytest.mark.django_db
@@ -122,3 +122,120 @@ def test_every_seed_figure_via_owed_by(seed_policies, county):
         return result.standard, result.subsidy, result.self_pay
 
     assert mismatches(BY_COUNTY[county], compute) == []
+
+
+# --- Newborns and the mid-year rule (Shizhu 003: 独立参保的新生儿，只缴纳个人应承担的费用) ------------
+
+
+def baby_in(county_code, born):
+    return person_in(county_code, id_number=make_id(county_code, born, sex="F"), birth_date=born)
+
+
+@pytest.mark.parametrize(
+    "label, born, paid, self_pay, note",
+    [
+        ("born 20 June, paid 10 July: individual part", date(2025, 6, 20), date(2025, 7, 10), "400.00", NOTE_MIDYEAR_NEWBORN),
+        ("paid on day 90", date(2025, 6, 20), date(2025, 9, 18), "400.00", NOTE_MIDYEAR_NEWBORN),
+        ("paid on day 91: mid-year rule", date(2025, 6, 20), date(2025, 9, 19), "1070.00", NOTE_MIDYEAR),
+        ("born in March, paid in August (past 90 days)", date(2025, 3, 1), date(2025, 8, 1), "1070.00", NOTE_MIDYEAR),
+        ("adult paid in July", date(1980, 5, 17), date(2025, 7, 10), "1070.00", NOTE_MIDYEAR),
+    ],
+)
+def test_owed_by_newborn_skips_midyear_rule(seed_policies, label, born, paid, self_pay, note):
+    p = baby_in("500240", born)
+    result = selectors.owed_by(person=p, year=2025, tier=1, paid_on=paid)
+    assert result.self_pay == D(self_pay)
+    assert note in result.notes
+
+
+def test_owed_by_newborn_keeps_identity_subsidy(seed_policies):
+    p = baby_in("500240", date(2025, 6, 20))
+    identity(p, "500240", "城乡重度（一、二级）残疾人员", date(2024, 12, 1))  # 280 / 400, not low-income
+    assert selectors.owed_by(person=p, year=2025, tier=1, paid_on=date(2025, 7, 10)).self_pay == D("120.00")
+    assert selectors.owed_by(person=p, year=2025, tier=2, paid_on=date(2025, 7, 10)).self_pay == D("375.00")
+
+
+def test_quote_newborn_skips_midyear_rule(seed_policies):
+    q = selectors.quote(county_code="500240", year=2025, tier=1, paid_on=date(2025, 7, 10), birth_date=date(2025, 6, 20))
+    assert q.owed.self_pay == D("400.00") and NOTE_MIDYEAR_NEWBORN in q.notes
+    assert q.cover.start == date(2025, 6, 20)
+    late = selectors.quote(county_code="500240", year=2025, tier=1, paid_on=date(2025, 9, 19), birth_date=date(2025, 6, 20))
+    assert late.owed.self_pay == D("1070.00")
+
+
+# --- Identities certified after the window count from the next year ---------------------------
+
+
+@pytest.fixture
+def shizhu_2026(seed_policies):
+    county = Region.objects.get(code="500240")
+    bureau = UserFactory(role="bureau", region=county)
+    return services.policy_copy(actor=bureau, policy=PolicyYear.objects.get(county=county, year=2025))
+
+
+def test_late_identity_applies_next_year(shizhu_2026):
+    p = person_in("500240")
+    identity(p, "500240", "城乡低保对象", date(2025, 3, 1))  # Shizhu 2025 window ended 2024-12-31
+    this_year = selectors.owed_by(person=p, year=2025, tier=1)
+    assert (this_year.self_pay, this_year.category) == (D("400.00"), None)
+    assert NOTE_LATE_IDENTITY in this_year.notes
+    one = selectors.owed_by(person=p, year=2026, tier=1)
+    two = selectors.owed_by(person=p, year=2026, tier=2)
+    assert (one.subsidy, one.self_pay, one.category.name) == (D("360.00"), D("40.00"), "城乡低保对象")
+    assert (two.subsidy, two.self_pay) == (D("400.00"), D("375.00"))
+    assert NOTE_LATE_IDENTITY not in one.notes
+
+
+def test_late_identity_uses_next_years_amount(shizhu_2026):
+    CategorySubsidy.objects.filter(category__policy=shizhu_2026, category__name="城乡低保对象", tier=1).update(amount=D("380.00"))
+    p = person_in("500240")
+    identity(p, "500240", "城乡低保对象", date(2025, 3, 1))
+    assert selectors.owed_by(person=p, year=2026, tier=1).self_pay == D("20.00")
+
+
+def test_identity_certified_in_the_window_is_not_carried_over(shizhu_2026):
+    p = person_in("500240")
+    identity(p, "500240", "城乡低保对象", date(2024, 12, 31))
+    assert selectors.owed_by(person=p, year=2025, tier=1).self_pay == D("40.00")
+    assert selectors.owed_by(person=p, year=2026, tier=1).self_pay == D("400.00")  # re-certified per year
+
+
+def test_late_identity_needs_the_category_next_year(shizhu_2026):
+    p = person_in("500240")
+    identity(p, "500240", "城乡低保对象", date(2025, 3, 1))
+    SubsidyCategory.objects.filter(policy=shizhu_2026, name="城乡低保对象").update(code="renamed")
+    assert selectors.owed_by(person=p, year=2026, tier=1).self_pay == D("400.00")
+
+
+def test_late_identity_and_next_years_identity_best_one(shizhu_2026):
+    p = person_in("500240")
+    identity(p, "500240", "城乡低保对象", date(2025, 3, 1))  # carried: 360
+    identity(p, "500240", "特困人员", date(2025, 11, 1), year=2026)  # 2026's own: 400
+    result = selectors.owed_by(person=p, year=2026, tier=1)
+    assert (result.self_pay, result.category.name) == (D("0.00"), "特困人员")
+
+
+def test_late_identity_not_carried_two_years(shizhu_2026):
+    county = Region.objects.get(code="500240")
+    services.policy_copy(actor=UserFactory(role="bureau", region=county), policy=shizhu_2026)
+    p = person_in("500240")
+    identity(p, "500240", "城乡低保对象", date(2025, 3, 1))
+    assert selectors.owed_by(person=p, year=2027, tier=1).self_pay == D("400.00")
+
+
+def test_receipt_for_newborn_paid_in_july_charges_individual_part(seed_policies, monkeypatch):
+    """The receipt path (collections_app.receipt_issue → owed_by with today's date): a Shizhu baby born
+    20 June, paid 10 July, is charged 400, an adult of the same household 1,070."""
+    from django.utils import timezone
+
+    from collections_app.services import receipt_issue
+    from enrollment.choices import PaymentChannel
+
+    baby = baby_in("500240", date(2025, 6, 20))
+    adult = PersonFactory(household=baby.household)
+    collector = UserFactory(role="collector", region=baby.household.village)
+    monkeypatch.setattr(timezone, "localdate", lambda *args, **kwargs: date(2025, 7, 10))
+    receipt = receipt_issue(actor=collector, household=baby.household, persons=[baby, adult], channel=PaymentChannel.CASH, year=2025)
+    amounts = dict(receipt.lines.values_list("person_id", "amount"))
+    assert amounts == {baby.pk: D("400.00"), adult.pk: D("1070.00")}
+    assert receipt.total == D("1470.00")

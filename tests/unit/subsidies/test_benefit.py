@@ -7,7 +7,13 @@ import pytest
 
 from subsidies.benefit import (
     ERR_BEFORE_WINDOW,
+    ERR_BIRTH_AFTER_PAID,
+    ERR_BIRTH_AFTER_REGISTERED,
+    ERR_BIRTH_IN_FUTURE,
     ERR_NEEDS_DATE,
+    ERR_NEEDS_PAID_ON,
+    ERR_PAYMENT_DAY,
+    NOTE_START_AFTER_YEAR,
     WHY_EMPLOYEE,
     WHY_EXTENSION,
     WHY_LOW_INCOME,
@@ -15,16 +21,20 @@ from subsidies.benefit import (
     WHY_NEWBORN_FREE,
     WHY_NEWBORN_LATE,
     WHY_STUDENT,
+    WHY_WAITING,
     WHY_WINDOW,
     Applicant,
     CoverRules,
+    DatesInconsistent,
     PaymentNotAccepted,
     YearRecord,
     add_months,
     benefit_start,
     first_of_next_month,
+    in_collection_period,
     incentive_raise,
     newborn_deadline,
+    pays_as_newborn,
     waiting_months,
 )
 
@@ -37,6 +47,9 @@ QINSHUI = CoverRules(year=2025, window_start=date(2024, 9, 1), window_end=date(2
                      newborn_window_days=180, newborn_window_months=6)
 GAOYANG = CoverRules(year=2024, window_start=date(2023, 9, 1), window_end=date(2023, 12, 25), payment_day_from=1, payment_day_to=25,
                      newborn_window_days=180, waiting_months_base=0, waiting_months_per_break_year=0, waiting_floor_months=0)
+# A county with payment days and an extension (the days rule runs to the extension's end).
+DAYS_EXT = CoverRules(year=2025, window_start=date(2024, 9, 1), window_end=date(2024, 12, 31), extension_end=date(2025, 2, 28),
+                      payment_day_from=1, payment_day_to=25)
 LEAP = CoverRules(year=2024, window_start=date(2023, 9, 1), window_end=date(2023, 12, 31), extension_end=date(2024, 2, 29))
 
 
@@ -157,7 +170,7 @@ def test_benefit_start(label, rules, who, expected, reason):
     [
         (QINSHUI, Applicant(paid_on=date(2024, 10, 26)), "每月1日至25日"),
         (QINSHUI, Applicant(paid_on=date(2024, 10, 31)), "每月1日至25日"),
-        (GAOYANG, Applicant(paid_on=date(2024, 2, 29)), "每月1日至25日"),
+        (GAOYANG, Applicant(paid_on=date(2023, 10, 29)), "每月1日至25日"),  # in the window (29 Feb 2024 is after it: accepted)
         (NEIXIANG, Applicant(paid_on=date(2024, 8, 31)), ERR_BEFORE_WINDOW.format(year=2025, start=date(2024, 9, 1))),
         (NEIXIANG, Applicant(), ERR_NEEDS_DATE),
         (NEIXIANG, Applicant(birth_date=date(2025, 3, 1)), ERR_NEEDS_DATE),
@@ -167,6 +180,123 @@ def test_payment_not_accepted(rules, who, message):
     with pytest.raises(PaymentNotAccepted) as exc:
         benefit_start(rules, who)
     assert message in exc.value.message
+
+
+# Payment days (每月1日至25日) hold only during the collection period — Qinshui 002: 集中征缴期间每月1-25日
+#可办理缴费; Gaoyang 004: 9月1日-12月25日 … （每月1日至25日为缴费时段 …）.
+# label, rules, applicant, expected start (None: refused with ERR_PAYMENT_DAY), reason
+PAYMENT_DAY_CASES = [
+    ("Qinshui 26 Oct, in the window → refused", QINSHUI, Applicant(paid_on=date(2024, 10, 26)), None, None),
+    ("Qinshui 26 Feb, last month of the window → refused", QINSHUI, Applicant(paid_on=date(2025, 2, 26)), None, None),
+    ("Qinshui 28 July, after the window → accepted, waiting 3 months", QINSHUI, Applicant(paid_on=date(2025, 7, 28)), date(2025, 10, 28), WHY_WAITING.format(months=3)),
+    ("Qinshui 31 March after the window → accepted", QINSHUI, Applicant(paid_on=date(2025, 3, 31)), date(2025, 6, 30), None),
+    ("Qinshui newborn paid 28 July within 6 months → from birth", QINSHUI, Applicant(birth_date=date(2025, 2, 10), paid_on=date(2025, 7, 28)), date(2025, 2, 10), WHY_NEWBORN),
+    ("Gaoyang 26 Dec, day after the window → accepted", GAOYANG, Applicant(paid_on=date(2023, 12, 26)), date(2024, 1, 1), None),
+    ("Gaoyang 29 Feb, after the window → accepted, from payment", GAOYANG, Applicant(paid_on=date(2024, 2, 29)), date(2024, 2, 29), None),
+    ("Gaoyang 26 Nov, in the window → refused", GAOYANG, Applicant(paid_on=date(2023, 11, 26)), None, None),
+    ("Gaoyang newborn paid 27 Aug, outside the window → from birth", GAOYANG, Applicant(birth_date=date(2024, 3, 1), paid_on=date(2024, 8, 27)), date(2024, 3, 1), WHY_NEWBORN),
+    ("extension 26 Feb → refused (still the collection period)", DAYS_EXT, Applicant(paid_on=date(2025, 2, 26)), None, None),
+    ("extension 25 Feb → accepted", DAYS_EXT, Applicant(paid_on=date(2025, 2, 25)), date(2025, 3, 1), WHY_EXTENSION),
+    ("after the extension 26 March → accepted", DAYS_EXT, Applicant(paid_on=date(2025, 3, 26)), date(2025, 6, 26), None),
+]
+
+
+@pytest.mark.parametrize("label, rules, who, expected, reason", PAYMENT_DAY_CASES, ids=[c[0] for c in PAYMENT_DAY_CASES])
+def test_payment_days_only_in_collection_period(label, rules, who, expected, reason):
+    if expected is None:
+        with pytest.raises(PaymentNotAccepted) as exc:
+            benefit_start(rules, who)
+        assert exc.value.message == ERR_PAYMENT_DAY.format(first=1, last=25)
+        return
+    cover = benefit_start(rules, who)
+    assert cover.start == expected
+    if reason:
+        assert cover.reason == reason
+
+
+@pytest.mark.parametrize(
+    "d, rules, expected",
+    [
+        (date(2024, 8, 31), QINSHUI, False), (date(2024, 9, 1), QINSHUI, True), (date(2025, 2, 28), QINSHUI, True),
+        (date(2025, 3, 1), QINSHUI, False), (date(2025, 2, 28), DAYS_EXT, True), (date(2025, 3, 1), DAYS_EXT, False),
+        (date(2023, 12, 25), GAOYANG, True), (date(2023, 12, 26), GAOYANG, False),
+    ],
+)
+def test_in_collection_period(d, rules, expected):
+    assert in_collection_period(d, rules) is expected
+
+
+# Born in the benefit year (or the year before) and paying within the newborn window after birth.
+@pytest.mark.parametrize(
+    "label, rules, birth, paid, expected",
+    [
+        ("Shizhu born 20 June, paid 10 July", SHIZHU, date(2025, 6, 20), date(2025, 7, 10), True),
+        ("Shizhu day 90", SHIZHU, date(2025, 6, 20), date(2025, 9, 18), True),
+        ("Shizhu day 91", SHIZHU, date(2025, 6, 20), date(2025, 9, 19), False),
+        ("Shizhu born last December, paid in January", SHIZHU, date(2024, 12, 20), date(2025, 1, 10), True),
+        ("born two years before the benefit year", SHIZHU, date(2023, 12, 20), date(2024, 1, 10), False),
+        ("paid on the birth day", SHIZHU, date(2025, 6, 20), date(2025, 6, 20), True),
+        ("birth after payment", SHIZHU, date(2025, 7, 10), date(2025, 7, 1), False),
+        ("no payment date", SHIZHU, date(2025, 6, 20), None, False),
+        ("no birth date", SHIZHU, None, date(2025, 7, 10), False),
+        ("Qinshui six months: last day", QINSHUI, date(2025, 1, 15), date(2025, 7, 14), True),
+        ("Qinshui six months: a day late", QINSHUI, date(2025, 1, 15), date(2025, 7, 15), False),
+        ("Gaoyang 180 days", GAOYANG, date(2024, 3, 1), date(2024, 8, 27), True),
+    ],
+)
+def test_pays_as_newborn(label, rules, birth, paid, expected):
+    assert pays_as_newborn(birth, paid, rules) is expected
+
+
+# A registration date alone decides only a newborn's cover; a birth date contradicting the other
+# dates is refused, never ignored.
+@pytest.mark.parametrize(
+    "label, rules, who, today, message",
+    [
+        ("registration only, no birth date", NEIXIANG, Applicant(registered_on=date(2025, 3, 1)), None, ERR_NEEDS_PAID_ON),
+        ("registration only, adult birth date", NEIXIANG, Applicant(birth_date=date(1990, 5, 1), registered_on=date(2025, 3, 1)), None, ERR_NEEDS_PAID_ON),
+        ("registration only, baby past the window of last year", NEIXIANG, Applicant(birth_date=date(2024, 2, 1), registered_on=date(2025, 3, 1)), None, ERR_NEEDS_PAID_ON),
+        ("nothing at all", NEIXIANG, Applicant(), None, ERR_NEEDS_DATE),
+        ("birth after payment", SHIZHU, Applicant(birth_date=date(2025, 7, 10), paid_on=date(2025, 7, 1)), None, ERR_BIRTH_AFTER_PAID),
+        ("birth after registration", NEIXIANG, Applicant(birth_date=date(2025, 5, 1), registered_on=date(2025, 4, 1)), None, ERR_BIRTH_AFTER_REGISTERED),
+        ("birth after registration, payment later", NEIXIANG, Applicant(birth_date=date(2025, 5, 1), registered_on=date(2025, 4, 1), paid_on=date(2025, 5, 3)), None, ERR_BIRTH_AFTER_REGISTERED),
+        ("birth in the future", NEIXIANG, Applicant(birth_date=date(2025, 5, 1), registered_on=date(2025, 5, 10)), date(2025, 4, 30), ERR_BIRTH_IN_FUTURE),
+        ("birth in the future, no other date", NEIXIANG, Applicant(birth_date=date(2025, 5, 1)), date(2025, 4, 30), ERR_BIRTH_IN_FUTURE),
+    ],
+)
+def test_dates_refused(label, rules, who, today, message):
+    with pytest.raises(PaymentNotAccepted) as exc:
+        benefit_start(rules, who, today=today)
+    assert exc.value.message == message
+
+
+@pytest.mark.parametrize("who", [Applicant(birth_date=date(2025, 7, 10), paid_on=date(2025, 7, 1)),
+                                 Applicant(birth_date=date(2025, 5, 1), registered_on=date(2025, 5, 2))])
+def test_birth_errors_are_dates_inconsistent(who):
+    with pytest.raises(DatesInconsistent):
+        benefit_start(SHIZHU, who, today=date(2025, 4, 1))
+
+
+def test_birth_today_is_accepted():
+    cover = benefit_start(NEIXIANG, Applicant(birth_date=date(2025, 5, 1), registered_on=date(2025, 5, 1)), today=date(2025, 5, 1))
+    assert cover.start == date(2025, 5, 1) and cover.reason == WHY_NEWBORN
+
+
+# A start after 31 December of the benefit year: no cover this year, and the answer says so.
+@pytest.mark.parametrize(
+    "label, rules, who, start, noted",
+    [
+        ("late 30 Sept → 30 Dec: still this year", NEIXIANG, Applicant(paid_on=date(2025, 9, 30)), date(2025, 12, 30), False),
+        ("late 1 Oct → 1 Jan next year", NEIXIANG, Applicant(paid_on=date(2025, 10, 1)), date(2026, 1, 1), True),
+        ("late 30 Nov → 28 Feb next year", NEIXIANG, Applicant(paid_on=date(2025, 11, 30)), date(2026, 2, 28), True),
+        ("Shizhu late newborn 90 days after payment in October", SHIZHU, Applicant(birth_date=date(2025, 3, 3), paid_on=date(2025, 10, 15)), date(2026, 1, 13), True),
+        ("in the window → 1 Jan: no note", NEIXIANG, Applicant(paid_on=date(2024, 10, 1)), date(2025, 1, 1), False),
+    ],
+)
+def test_note_when_start_after_the_year(label, rules, who, start, noted):
+    cover = benefit_start(rules, who)
+    assert cover.start == start
+    assert (NOTE_START_AFTER_YEAR in cover.notes) is noted
 
 
 @pytest.mark.parametrize("day", [1, 25])

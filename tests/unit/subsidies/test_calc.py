@@ -9,6 +9,7 @@ from subsidies.calc import (
     NOTE_LATE_IDENTITY,
     NOTE_MIDYEAR,
     NOTE_MIDYEAR_LOW_INCOME,
+    NOTE_MIDYEAR_NEWBORN,
     CategoryOffer,
     best_subsidy,
     owed,
@@ -107,6 +108,27 @@ MIDYEAR_CASES = [
 def test_owed_midyear(label, paid_on, offers, standard, subsidy, self_pay, note):
     result = owed(D("400"), offers, window_end=WINDOW_END, paid_on=paid_on, midyear_from=MIDYEAR,
                   midyear_pays_fiscal_subsidy=True, fiscal_subsidy=D("670"))
+    assert (result.standard, result.subsidy, result.self_pay) == (D(standard), D(subsidy), D(self_pay))
+    assert (note in result.notes) if note else not result.notes
+
+
+# Shizhu newborns (独立参保的新生儿，只缴纳个人应承担的费用): the mid-year rule is for adults
+# joining late, not for a baby enrolled within the newborn window.
+# paid_on, newborn, offers, expected standard, subsidy, self_pay, note
+NEWBORN_CASES = [
+    ("newborn paid 10 July: individual part only", date(2025, 7, 10), True, [], "400.00", "0.00", "400.00", NOTE_MIDYEAR_NEWBORN),
+    ("newborn paid 31 Dec", date(2025, 12, 31), True, [], "400.00", "0.00", "400.00", NOTE_MIDYEAR_NEWBORN),
+    ("newborn with an identity keeps its subsidy", date(2025, 8, 1), True, [offer("canji", "280")], "400.00", "280.00", "120.00", NOTE_MIDYEAR_NEWBORN),
+    ("newborn low-income keeps subsidy", date(2025, 8, 1), True, [offer("db", "360", low=True)], "400.00", "360.00", "40.00", NOTE_MIDYEAR_NEWBORN),
+    ("newborn before 1 July: no note", date(2025, 6, 30), True, [], "400.00", "0.00", "400.00", None),
+    ("not a newborn (outside the window): standard + fiscal", date(2025, 7, 10), False, [], "1070.00", "0.00", "1070.00", NOTE_MIDYEAR),
+]
+
+
+@pytest.mark.parametrize("label, paid_on, newborn, offers, standard, subsidy, self_pay, note", NEWBORN_CASES, ids=[c[0] for c in NEWBORN_CASES])
+def test_owed_midyear_newborn(label, paid_on, newborn, offers, standard, subsidy, self_pay, note):
+    result = owed(D("400"), offers, window_end=WINDOW_END, paid_on=paid_on, midyear_from=MIDYEAR,
+                  midyear_pays_fiscal_subsidy=True, fiscal_subsidy=D("670"), newborn=newborn)
     assert (result.standard, result.subsidy, result.self_pay) == (D(standard), D(subsidy), D(self_pay))
     assert (note in result.notes) if note else not result.notes
 

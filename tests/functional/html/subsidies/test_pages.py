@@ -47,6 +47,25 @@ def test_quote_page_error_shown(client, seed_policies):
     assert "每月1日至25日为缴费时段" in html
 
 
+@pytest.mark.parametrize(
+    "params, text",
+    [
+        ({"paid_on": "2025-11-30"}, "待遇开始日期晚于本待遇年度，本年度不享受待遇"),
+        ({"paid_on": "2025-03-01", "birth_date": "2025-03-05"}, "出生日期不能晚于缴费日期"),
+        ({"registered_on": "2025-03-01"}, "非新生儿请填写缴费日期"),
+    ],
+)
+def test_quote_page_date_notes_and_errors(client, seed_policies, params, text):
+    html = client.get(reverse("subsidies:quote_page"), {"county": "411325", "year": "2025", "tier": "1", **params}).content.decode()
+    assert text in html
+
+
+def test_quote_page_midyear_newborn(client, seed_policies):
+    params = {"county": "500240", "year": "2025", "tier": "1", "paid_on": "2025-07-10", "birth_date": "2025-06-20"}
+    html = client.get(reverse("subsidies:quote_page"), params).content.decode()
+    assert "400.00" in html and "1070.00" not in html and "只缴纳个人应承担的费用" in html
+
+
 # --- Policy pages --------------------------------------------------------------------------
 
 
