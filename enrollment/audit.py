@@ -5,6 +5,25 @@ from .models import AuditEvent
 ACTION_VIEW_FULL_ID = "view_full_id"
 ACTION_EXPORT = "export"
 ACTION_IMPORT = "import"
+ACTION_CARRY_OVER = "carry_over"
+
+# What the bureau reads for each action code. Codes recorded by other modules under their own
+# constants (config.tokens, collections_app.tax_import.services) are listed here too, by value,
+# since enrollment imports neither; tests check the two stay in step.
+ACTION_LABELS = {
+    ACTION_VIEW_FULL_ID: "查看完整身份证号码",
+    ACTION_EXPORT: "导出",
+    ACTION_IMPORT: "导入",
+    ACTION_CARRY_OVER: "花名册结转",
+    "tax_import": "导入税务缴费数据",
+    "token_create": "生成 API 令牌",
+    "token_revoke": "注销 API 令牌",
+}
+
+
+def action_label(action: str) -> str:
+    """The Chinese label of an action code (the code itself when it has none)."""
+    return ACTION_LABELS.get(action, action)
 
 
 def record(*, actor, action: str, obj=None, detail: dict | None = None) -> AuditEvent:

@@ -1,9 +1,12 @@
 """Who changed what, when, from what to what: simple_history's tables read for the bureau.
 
 Pages (e.g. enrollment:audit_list, a person's or a policy's history tab) include these lists;
-nothing here writes. Scoping: a change is listed when the changed object is visible to the user
-today (``visible_to``), or for unscoped rows when their parent (policy, person…) is. ID numbers
-in before/after values are masked unless the user may see full IDs.
+nothing here writes. Scoping: a change is listed when the region its history row was filed under
+(the row's own columns, through the parents' history rows when a parent is gone) lies in the
+user's region, or when the object is visible to the user today (``visible_to``); unscoped rows
+(tiers, category amounts…) go through their parent (policy…). Deleted objects thus keep their
+history for the bureau that covered them, and nobody else sees it. ID numbers in before/after
+values are masked unless the user may see full IDs.
 """
 
 from __future__ import annotations
@@ -12,9 +15,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from django.apps import apps
+from django.core.exceptions import ObjectDoesNotExist
 from django.db.models import Q
 
 from . import idcard
+from .scoping import scope_q
 
 KIND_LABELS = {"+": "新建", "~": "修改", "-": "删除"}
 # Models whose changes the bureau reviews, as they appear in the apps (missing ones are skipped).
@@ -72,26 +77,74 @@ def tracked_models():
             yield model
 
 
-def _visible_ids_q(model, user):
-    """A Q over the history table: rows whose object the user may see."""
+def _parent_fk(model, _walked=frozenset()):
+    """The foreign key an unscoped model (tier, category amount…) is scoped through: the first
+    one to a model that is itself scoped, directly or through its own parent (never a region or
+    a user)."""
     from .models import Region, User
+
+    walked = _walked | {model}
+    for f in model._meta.concrete_fields:
+        target = f.related_model if f.is_relation else None
+        if target is None or target in (Region, User) or target in walked:
+            continue
+        if hasattr(target, "scope_path") or _parent_fk(target, walked) is not None:
+            return f
+    return None
+
+
+def _pk_subqueries(model, user):
+    """Subqueries of the pks of ``model`` rows the user's region covers now or covered when a
+    history row was written (so rows deleted since, or moved out, still count)."""
+    subs = [model._default_manager.filter(_rows_q(model, user, history=False)).values("pk")]
+    if hasattr(model, "history"):
+        subs.append(model.history.model.objects.filter(_rows_q(model, user, history=True)).values("id"))
+    return subs
+
+
+def _rows_q(model, user, *, history: bool) -> Q:
+    """A Q over ``model``'s live table, or over its history table (``history=True``) by each
+    history row's own columns, selecting the rows inside the user's region. Fails closed."""
+    from .models import Region
 
     if user.is_superuser:
         return Q()
-    if hasattr(model, "scope_path"):
-        return Q(id__in=model.objects.visible_to(user).values("pk"))
-    if model is User:
+    path = getattr(model, "scope_path", None)
+    if path is not None:
+        first, _, rest = path.partition("__")
+        parent = model._meta.get_field(first).related_model
+        if not history or not rest:
+            # Live rows: the model's own ``visible_to``. A history row scoped straight to a region
+            # (regions are never deleted): the same rule over the row's own region column.
+            return scope_q(model, user)
+        if getattr(parent, "scope_path", None) != rest or parent.scope_level != model.scope_level:
+            return Q(pk__in=[])  # a path this walk does not understand: fail closed
+        q = Q(pk__in=[])
+        for sub in _pk_subqueries(parent, user):
+            q |= Q(**{f"{first}_id__in": sub})
+        return q
+    if any(f.name == "region" and f.related_model is Region for f in model._meta.concrete_fields):
+        # Users, remittances: filed under a region of any level.
         return Q(region__in=Region.objects.visible_to(user).values("pk"))
-    # Unscoped child rows (tiers, category amounts…): through the first scoped parent.
-    for f in model._meta.concrete_fields:
-        target = f.related_model if f.is_relation else None
-        if target is not None and hasattr(target, "scope_path"):
-            return Q(**{f"{f.attname}__in": target.objects.visible_to(user).values("pk")})
-        if target is not None and target._meta.model_name == "subsidycategory":
-            from subsidies.models import PolicyYear
+    fk = _parent_fk(model)
+    if fk is None:
+        return Q(pk__in=[])  # fail closed
+    q = Q(pk__in=[])
+    for sub in _pk_subqueries(fk.related_model, user):
+        q |= Q(**{f"{fk.attname}__in": sub})
+    return q
 
-            return Q(**{f"{f.attname}__in": target.objects.filter(policy__in=PolicyYear.objects.visible_to(user)).values("pk")})
-    return Q(pk__in=[])  # fail closed
+
+def _visible_history_q(model, user) -> Q:
+    """A Q over ``model``'s history table: the rows the user may see. A row is listed when the
+    region it was filed under at the time (its own columns, through the parents' history) lies in
+    the user's region, or when the object as it stands today is visible. So a person deleted, or
+    moved to another county, keeps their history where they were; another county sees none of it."""
+    if user.is_superuser:
+        return Q()
+    return _rows_q(model, user, history=True) | Q(
+        id__in=model._default_manager.filter(_rows_q(model, user, history=False)).values("pk")
+    )
 
 
 def _shown(value, field_name, full_ids: bool):
@@ -118,6 +171,15 @@ def _diff(record, full_ids: bool) -> list[FieldChange]:
     return out
 
 
+def _object_repr(record) -> str:
+    """What the row was, from the history row itself (so a deleted object still reads as the
+    person or household it was); models' ``__str__`` show masked ID numbers only."""
+    try:
+        return str(record.instance)
+    except ObjectDoesNotExist:  # __str__ reaches a related row deleted since
+        return f"#{record.id}"
+
+
 def _to_change(record, model, full_ids: bool) -> Change:
     who = record.history_user.display_name if getattr(record, "history_user", None) else "系统"
     return Change(
@@ -127,7 +189,7 @@ def _to_change(record, model, full_ids: bool) -> Change:
         model=str(model._meta.verbose_name),
         label=model._meta.label,
         object_id=record.id,
-        object_repr=_shown(str(record.instance) if record.history_type != "-" else f"#{record.id}", "", full_ids),
+        object_repr=_object_repr(record),
         reason=getattr(record, "history_change_reason", "") or "",
         changes=_diff(record, full_ids) if record.history_type == "~" else [],
     )
@@ -138,29 +200,84 @@ def object_history(obj, *, user, limit: int = 100) -> list[Change]:
     model = type(obj)
     if not hasattr(model, "history"):
         return []
-    records = model.history.model.objects.filter(id=obj.pk).filter(_visible_ids_q(model, user))
+    records = model.history.model.objects.filter(id=obj.pk).filter(_visible_history_q(model, user))
     records = records.select_related("history_user").order_by("-history_date", "-history_id")[:limit]
     full_ids = user.can("id.full")
     return [_to_change(r, model, full_ids) for r in records]
 
 
-def recent_changes(*, user, limit: int = 100, labels=None, since=None, actor=None) -> list[Change]:
-    """Recent changes to the tracked models within the user's region, newest first. Needs the
-    ``audit.view`` capability (the bureau); anyone else gets an empty list."""
+class ChangeLog:
+    """The tracked models' changes merged newest first, read lazily: ``len()`` counts and a slice
+    loads only that window, so a ``Paginator`` pages it like a queryset."""
+
+    def __init__(self, sources, *, full_ids: bool):
+        self._sources = [(qs.order_by("-history_date", "-history_id"), model) for qs, model in sources]
+        self._full_ids = full_ids
+
+    def count(self) -> int:
+        return sum(qs.count() for qs, _ in self._sources)
+
+    def __len__(self) -> int:
+        return self.count()
+
+    def __getitem__(self, key):
+        if isinstance(key, int):
+            return self[key:key + 1][0]
+        start, stop = key.start or 0, key.stop
+        if stop is None:
+            stop = self.count()
+        if stop <= start:
+            return []
+        # Merge the first ``stop`` (date, id) keys of every model, keep the window, then load it.
+        keys = []
+        for i, (qs, model) in enumerate(self._sources):
+            keys += [(at, model._meta.label, hid, i) for hid, at in qs.values_list("history_id", "history_date")[:stop]]
+        keys.sort(reverse=True)
+        window = keys[start:stop]
+        wanted = {}
+        for _, _, hid, i in window:
+            wanted.setdefault(i, []).append(hid)
+        rows = {}
+        for i, ids in wanted.items():
+            historical = self._sources[i][1].history.model  # ids already scoped above
+            rows.update(((i, r.history_id), r) for r in historical.objects.filter(history_id__in=ids).select_related("history_user"))
+        return [_to_change(rows[(i, hid)], self._sources[i][1], self._full_ids) for _, _, hid, i in window]
+
+
+def change_log(*, user, labels=None, since=None, actor=None) -> ChangeLog:
+    """Changes to the tracked models within the user's region, newest first, deleted objects'
+    included. Needs the ``audit.view`` capability (the bureau); anyone else gets an empty log.
+    ``labels``: "app_label.ModelName" to keep; ``since``: an aware datetime; ``actor``: a user."""
     if not user.is_authenticated or not user.can("audit.view"):
-        return []
-    # A list of many people's changes always masks ID numbers: a full ID is seen one person at a
-    # time, on the person's page, where revealing it is logged.
-    full_ids = False
-    merged = []
+        return ChangeLog([], full_ids=False)
+    sources = []
     for model in tracked_models():
         if labels and model._meta.label not in labels:
             continue
-        qs = model.history.model.objects.filter(_visible_ids_q(model, user))
+        qs = model.history.model.objects.filter(_visible_history_q(model, user))
         if since is not None:
             qs = qs.filter(history_date__gte=since)
         if actor is not None:
             qs = qs.filter(history_user=actor)
-        merged += [(r, model) for r in qs.select_related("history_user").order_by("-history_date", "-history_id")[:limit]]
-    merged.sort(key=lambda rm: rm[0].history_date, reverse=True)
-    return [_to_change(r, m, full_ids) for r, m in merged[:limit]]
+        sources.append((qs, model))
+    # A list of many people's changes always masks ID numbers: a full ID is seen one person at a
+    # time, on the person's page, where revealing it is logged.
+    return ChangeLog(sources, full_ids=False)
+
+
+def recent_changes(*, user, limit: int = 100, labels=None, since=None, actor=None) -> list[Change]:
+    """The newest ``limit`` entries of ``change_log`` (same scoping, capability and masking)."""
+    return change_log(user=user, labels=labels, since=since, actor=actor)[:limit]
+
+
+def model_choices():
+    """(label, verbose name) of the tracked models, for a filter."""
+    return [(m._meta.label, str(m._meta.verbose_name)) for m in tracked_models()]
+
+
+def model_verbose_name(label: str) -> str:
+    """The verbose name of "app_label.ModelName" (the label itself for anything else)."""
+    try:
+        return str(apps.get_model(label)._meta.verbose_name)
+    except (LookupError, ValueError):
+        return label

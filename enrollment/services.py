@@ -410,7 +410,7 @@ def carry_over(*, actor, village: Region, to_year: int, from_year: int | None = 
     if new_rows:
         bulk_create_with_history(new_rows, Enrollment, batch_size=1000, default_user=actor,
                                  default_change_reason=f"{from_year}年度花名册结转")
-    audit.record(actor=actor, action="carry_over", obj=village, detail=report.as_dict())
+    audit.record(actor=actor, action=audit.ACTION_CARRY_OVER, obj=village, detail=report.as_dict())
     return report
 
 

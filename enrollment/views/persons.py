@@ -1,13 +1,16 @@
+from datetime import date, datetime, time
+
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from .. import selectors
-from ..history import recent_changes
-from ..models import AuditEvent, Person, TransferRequest
+from .. import audit, selectors
+from ..history import change_log, model_choices, model_verbose_name
+from ..models import AuditEvent, Person, Region, TransferRequest, User
 from ..services import RosterInvalid, can_decide, reveal_id, transfer_decide, transfers_to_decide
 from .common import needs, page_year
 
@@ -59,17 +62,44 @@ def transfer_decide_view(request, pk):
 
 @needs("audit.view")
 def audit_list(request):
-    """Reads and actions (full-ID views, exports, imports) and recent roster changes in the county."""
+    """Reads and actions (full-ID views, exports, imports) and roster/policy changes in the county,
+    deleted objects' included; filtered by action, changed model, actor and date, both paged."""
     user = request.user
+    model_names = dict(model_choices())
+    actors = User.objects.filter(region__in=Region.objects.visible_to(user)).order_by("username")
+    model = request.GET.get("model", "")
+    model = model if model in model_names else ""
+    actor_id = request.GET.get("actor", "")
+    actor = actors.filter(pk=int(actor_id)).first() if actor_id.isascii() and actor_id.isdigit() and len(actor_id) < 10 else None
+    try:
+        since_day = date.fromisoformat(request.GET.get("since", ""))
+    except ValueError:
+        since_day = None
+    if since_day is not None and not 1900 <= since_day.year <= 9000:
+        since_day = None
+    since = timezone.make_aware(datetime.combine(since_day, time.min)) if since_day else None
+
     events = AuditEvent.objects.visible_to(user).select_related("actor", "region")
     action = request.GET.get("action", "")
     if action:
         events = events.filter(action=action)
+    if actor is not None:
+        events = events.filter(actor=actor)
+    if since is not None:
+        events = events.filter(at__gte=since)
     page = Paginator(events, 50).get_page(request.GET.get("page"))
-    county = user.county
-    changes = recent_changes(user=user, limit=50)
-    actions = AuditEvent.objects.visible_to(user).order_by().values_list("action", flat=True).distinct()
+    events = list(page.object_list)
+    for e in events:
+        e.action_label = audit.action_label(e.action)
+        e.object_label = model_verbose_name(e.object_type) if e.object_type else ""
+    log = change_log(user=user, labels=[model] if model else None, since=since, actor=actor)
+    changes_page = Paginator(log, 50).get_page(request.GET.get("cpage"))
+    codes = AuditEvent.objects.visible_to(user).order_by().values_list("action", flat=True).distinct()
     return render(request, "enrollment/audit_list.html", {
-        "page_obj": page, "events": page.object_list, "changes": changes, "actions": sorted(set(actions)), "action": action,
-        "year": page_year(request, county),
+        "page_obj": page, "events": events, "action": action,
+        "actions": [(a, audit.action_label(a)) for a in sorted(set(codes))],
+        "changes_page": changes_page, "changes": changes_page.object_list,
+        "models": model_names.items(), "model": model, "actors": actors, "actor": actor,
+        "since": since_day.isoformat() if since_day else "",
+        "year": page_year(request, user.county),
     })
