@@ -1,21 +1,24 @@
+"""Every money record is read-only here: receipts are voided, refunds decided and imports applied
+through the services, never edited or deleted in the admin."""
+
 from django.contrib import admin
 
-from enrollment.admin import ScopedAdmin
+from enrollment.admin import ReadOnlyAdmin
 
-from .models import DailyLedger, Declaration, PublicityPosting, Receipt, Refund, Remittance
-
-
-class ReadOnlyAdmin(ScopedAdmin):
-    """Money records change only through the services (void, not edit or delete)."""
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
+from .models import (
+    DailyLedger,
+    Declaration,
+    DeclarationLine,
+    DoubleLimitBreach,
+    PublicityPosting,
+    Receipt,
+    ReceiptCounter,
+    ReceiptLine,
+    Refund,
+    Remittance,
+    TaxImport,
+    TaxImportRow,
+)
 
 
 @admin.register(Receipt)
@@ -25,9 +28,29 @@ class ReceiptAdmin(ReadOnlyAdmin):
     search_fields = ("number", "payer_name")
 
 
+@admin.register(ReceiptLine)
+class ReceiptLineAdmin(ReadOnlyAdmin):
+    list_display = ("receipt", "name", "tier", "standard", "subsidy", "amount", "subsidy_category_code")
+    search_fields = ("receipt__number", "name")
+    scope_through = "receipt"
+
+
+@admin.register(ReceiptCounter)
+class ReceiptCounterAdmin(ReadOnlyAdmin):
+    list_display = ("county", "year", "last_number")
+    list_filter = ("year",)
+    scope_through = "county"
+
+
 @admin.register(Remittance)
 class RemittanceAdmin(ReadOnlyAdmin):
     list_display = ("deposited_on", "collector", "slip_number", "amount", "covered")
+
+
+@admin.register(DoubleLimitBreach)
+class DoubleLimitBreachAdmin(ReadOnlyAdmin):
+    list_display = ("collector", "region", "amount", "oldest", "days_overdue", "over_amount", "over_days", "last_seen", "resolved_at")
+    list_filter = ("over_amount", "over_days")
 
 
 @admin.register(DailyLedger)
@@ -40,6 +63,13 @@ class DeclarationAdmin(ReadOnlyAdmin):
     list_display = ("id", "township", "village", "year", "status", "person_count", "total", "confirmed_total")
 
 
+@admin.register(DeclarationLine)
+class DeclarationLineAdmin(ReadOnlyAdmin):
+    list_display = ("declaration", "name", "tier", "amount", "result", "fail_reason")
+    list_filter = ("result",)
+    scope_through = "declaration"
+
+
 @admin.register(PublicityPosting)
 class PublicityPostingAdmin(ReadOnlyAdmin):
     list_display = ("village", "year", "posted_from", "posted_until", "person_count")
@@ -49,3 +79,15 @@ class PublicityPostingAdmin(ReadOnlyAdmin):
 class RefundAdmin(ReadOnlyAdmin):
     list_display = ("enrollment", "reason", "amount", "status")
     list_filter = ("status", "reason")
+
+
+@admin.register(TaxImport)
+class TaxImportAdmin(ReadOnlyAdmin):
+    list_display = ("created_at", "county", "original_name", "kind", "status", "uploaded_by", "applied_at")
+    list_filter = ("status",)
+
+
+@admin.register(TaxImportRow)
+class TaxImportRowAdmin(ReadOnlyAdmin):
+    list_display = ("tax_import", "row_number", "outcome", "name", "amount", "owed", "voucher", "refund_candidate")
+    list_filter = ("outcome", "refund_candidate")

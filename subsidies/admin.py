@@ -33,13 +33,34 @@ class CategorySubsidyInline(admin.TabularInline):
 
 
 @admin.register(SubsidyCategory)
-class SubsidyCategoryAdmin(admin.ModelAdmin):
+class SubsidyCategoryAdmin(ScopedAdmin):
     list_display = ("name", "code", "policy", "department", "applies_to_all")
-    list_filter = ("policy",)
     inlines = [CategorySubsidyInline]
+    scope_through = "policy"
 
-    def get_queryset(self, request):
-        return super().get_queryset(request).filter(policy__in=PolicyYear.objects.visible_to(request.user))
+
+@admin.register(Tier)
+class TierAdmin(ScopedAdmin):
+    list_display = ("policy", "number", "name", "standard", "student_standard")
+    scope_through = "policy"
+
+
+@admin.register(CategorySubsidy)
+class CategorySubsidyAdmin(ScopedAdmin):
+    list_display = ("category", "tier", "amount", "percent")
+    scope_through = "category__policy"
+
+
+@admin.register(PhaseTarget)
+class PhaseTargetAdmin(ScopedAdmin):
+    list_display = ("policy", "name", "due", "rate")
+    scope_through = "policy"
+
+
+@admin.register(PrizeGrade)
+class PrizeGradeAdmin(ScopedAdmin):
+    list_display = ("policy", "rank", "name", "count", "amount")
+    scope_through = "policy"
 
 
 @admin.register(PersonIdentity)

@@ -1,6 +1,9 @@
-"""backup / restore round-trip a seeded database; a bad file changes nothing."""
+"""backup / restore round-trip a seeded database and the uploaded files; a bad file changes nothing."""
 
 import gzip
+import io
+import json
+import tarfile
 
 import pytest
 from django.apps import apps
@@ -13,6 +16,16 @@ from enrollment.localities import load_localities
 from enrollment.models import AuditEvent, Enrollment, Person, Region, User
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def media(settings, tmp_path):
+    """MEDIA_ROOT in a temporary directory, with one upload (a publicity photo) in it."""
+    settings.MEDIA_ROOT = tmp_path / "media"
+    photo = settings.MEDIA_ROOT / "publicity" / "2025" / "10" / "张贴.jpg"
+    photo.parent.mkdir(parents=True)
+    photo.write_bytes(b"\xff\xd8\xff photo bytes")
+    return photo
 
 
 @pytest.fixture(autouse=True)
@@ -61,21 +74,25 @@ def seeded(users):
     return p
 
 
-def test_backup_then_restore_round_trips(seeded, tmp_path):
+def test_backup_then_restore_round_trips(seeded, media, tmp_path):
     before = fingerprint()
     assert before[0]["enrollment.Person"] >= 300 and before[0]["enrollment.HistoricalPerson"] >= 1
-    path = tmp_path / "canbao.jsonl.gz"
+    path = tmp_path / "canbao.tar"
     call_command("backup", output=str(path))
-    assert path.exists() and not (tmp_path / "canbao.jsonl.gz.partial").exists()
+    assert path.exists() and not (tmp_path / "canbao.tar.partial").exists()
 
-    # Wreck the data, then restore.
+    # Wreck the data and the uploads, then restore.
     Enrollment.objects.all().delete()
     AuditEvent.objects.all().delete()
     User.objects.filter(username="clerk").update(role="")
+    media.write_bytes(b"overwritten")
+    media.with_name("later.jpg").write_bytes(b"uploaded after the backup")
     call_command("restore", str(path), interactive=False)
     ContentType.objects.clear_cache()
     after = fingerprint()
     assert after == before
+    assert media.read_bytes() == b"\xff\xd8\xff photo bytes"
+    assert media.with_name("later.jpg").exists()  # files not in the backup are left alone
     restored = Person.objects.get(pk=seeded.pk)
     assert restored.name == "改名测试" and restored.history.count() == seeded.history.count()
     # New rows after a restore get fresh primary keys (sequences were reset).
@@ -85,14 +102,43 @@ def test_backup_then_restore_round_trips(seeded, tmp_path):
     assert new.pk > max(Person.objects.exclude(pk=new.pk).values_list("pk", flat=True))
 
 
-def test_backup_is_gzip_json_lines(seeded, tmp_path):
-    path = tmp_path / "b.jsonl.gz"
-    call_command("backup", output=str(path))
-    import json
-
-    with gzip.open(path, "rt", encoding="utf-8") as f:
-        first = json.loads(f.readline())
+def test_backup_is_a_tar_of_gzip_json_lines_and_the_media_tree(seeded, media, tmp_path):
+    call_command("backup", output=str(tmp_path / "b"))  # the suffix is added
+    with tarfile.open(tmp_path / "b.tar") as tar:
+        assert tar.getnames() == ["canbao.jsonl.gz", "media/publicity/2025/10/张贴.jpg"]
+        with gzip.open(tar.extractfile("canbao.jsonl.gz"), "rt", encoding="utf-8") as f:
+            first = json.loads(f.readline())
     assert {"model", "pk", "fields"} <= set(first)
+
+
+def test_a_rows_only_backup_still_restores(seeded, media, tmp_path):
+    """Backups made before uploads were included: a bare .jsonl.gz, restored without touching media."""
+    path = tmp_path / "b.tar"
+    call_command("backup", output=str(path))
+    old = tmp_path / "old.jsonl.gz"
+    with tarfile.open(path) as tar:
+        old.write_bytes(tar.extractfile("canbao.jsonl.gz").read())
+    before = fingerprint()
+    Enrollment.objects.all().delete()
+    media.write_bytes(b"kept")
+    call_command("restore", str(old), interactive=False)
+    ContentType.objects.clear_cache()
+    assert fingerprint() == before and media.read_bytes() == b"kept"
+
+
+def test_an_archive_reaching_outside_media_root_changes_nothing(seeded, media, tmp_path):
+    path = tmp_path / "b.tar"
+    call_command("backup", output=str(path))
+    with tarfile.open(path, "a") as tar:
+        evil = tarfile.TarInfo("media/../../escaped.txt")
+        evil.size = 4
+        tar.addfile(evil, io.BytesIO(b"evil"))
+    before = fingerprint()
+    with pytest.raises(CommandError):
+        call_command("restore", str(path), interactive=False)
+    ContentType.objects.clear_cache()
+    assert fingerprint() == before
+    assert not (tmp_path / "escaped.txt").exists()
 
 
 def test_restore_of_a_bad_file_changes_nothing(seeded, tmp_path):
@@ -114,7 +160,7 @@ def test_restore_of_a_bad_file_changes_nothing(seeded, tmp_path):
 
 
 def test_restore_asks_before_replacing(seeded, tmp_path, monkeypatch):
-    path = tmp_path / "b.jsonl.gz"
+    path = tmp_path / "b.tar"
     call_command("backup", output=str(path))
     before = fingerprint()
     monkeypatch.setattr("builtins.input", lambda prompt="": "no")
