@@ -14,7 +14,7 @@ MENU = [
     ("花名册", "enrollment:roster", {B, W, C, L}, "按户登记、查找参保人与未参保原因"),
     ("收款开票", "collections:receipt_list", {W, C}, "收取保费、开具收款凭证"),
     ("现金台账", "collections:ledger", {W, C}, "每日核对台账与凭证"),
-    ("报解", "collections:remittance_list", {W, C}, "双限报解：5日或1万元"),
+    ("报解", "collections:remittance_list", {W, C}, "双限报解：现金按期限、限额及时解缴"),
     ("申报与对账", "collections:declaration_list", {W, T, B}, "申报表、税务回执、钱票册对账"),
     ("公示", "collections:publicity_list", {W, C}, "已缴费人员公示"),
     ("退费", "collections:refund_list", {B, T, W, C}, "退费申请、审批与支付"),
