@@ -15,22 +15,16 @@ bounded number of queries, whatever the number of residents.
 from __future__ import annotations
 
 import argparse
-import os
 import sys
-import tempfile
 import time
 from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
-if not os.environ.get("DATABASE_URL"):
-    os.environ["DATABASE_URL"] = f"sqlite:///{tempfile.gettempdir()}/canbao_bench_reporting.sqlite3"
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _setup import setup  # noqa: E402
 
-import django  # noqa: E402
-
-django.setup()
+setup("canbao_bench_reporting")
 
 from django.core.management import call_command  # noqa: E402
 from django.db import connection, transaction  # noqa: E402

@@ -7,20 +7,14 @@ Uses a throw-away county (code 419999) so it never touches real demo data: the c
 everything seeded into it are deleted afterwards. Prints rows/s and total time.
 """
 
-import os
 import sys
-import tempfile
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
-if not os.environ.get("DATABASE_URL"):
-    os.environ["DATABASE_URL"] = f"sqlite:///{tempfile.gettempdir()}/canbao_bench_seed.sqlite3"
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _setup import setup  # noqa: E402
 
-import django  # noqa: E402
-
-django.setup()
+setup("canbao_bench_seed")
 
 from django.core.management import call_command  # noqa: E402
 from django.db import connection, transaction  # noqa: E402
