@@ -65,18 +65,22 @@ class OwedView:
     missing: str = ""  # why nothing could be computed
 
 
-def owed_for(person: Person, *, year: int, tier: int = 1) -> OwedView:
-    """What a person owes for the year under the county's policy, or why it is unknown."""
+def owed_for_members(persons, *, year: int) -> dict[int, OwedView]:
+    """What each person owes for the year at their enrolled tier (persons carry ``this_year``
+    enrollments), computed together so a household costs a few queries, not a few per member."""
     from subsidies import selectors as subsidy_selectors  # subsidies depends on enrollment
 
+    if not persons:
+        return {}
+    tiers = {p.pk: p.this_year[0].tier for p in persons if p.this_year}
     try:
-        owed = subsidy_selectors.owed_by(person=person, year=year, tier=tier)
+        owed = subsidy_selectors.owed_by_persons(persons=persons, year=year, tiers=tiers)
     except subsidy_selectors.PolicyMissing:
-        return OwedView(missing=POLICY_MISSING)
-    return OwedView(
-        standard=owed.standard, subsidy=owed.subsidy, self_pay=owed.self_pay,
-        category=owed.category.name if owed.category else "",
-    )
+        return {p.pk: OwedView(missing=POLICY_MISSING) for p in persons}
+    return {
+        pk: OwedView(standard=o.standard, subsidy=o.subsidy, self_pay=o.self_pay, category=o.category.name if o.category else "")
+        for pk, o in owed.items()
+    }
 
 
 @dataclass
@@ -102,13 +106,13 @@ def household_members(household: Household, *, year: int, with_owed: bool = True
         .prefetch_related(Prefetch("enrollments", queryset=Enrollment.objects.filter(year=year), to_attr="this_year"))
         .order_by("id")
     )
+    members = sorted(members, key=lambda p: (relation_order.get(p.relation, 2), p.pk))
+    owing = [p for p in members if not p.is_deceased and not (p.this_year and p.this_year[0].status == "excluded")]
+    owed = owed_for_members(owing, year=year) if with_owed else {}
     rows = []
-    for p in sorted(members, key=lambda p: (relation_order.get(p.relation, 2), p.pk)):
+    for p in members:
         enrollment = p.this_year[0] if p.this_year else None
-        owed = None
-        if with_owed and not p.is_deceased and (enrollment is None or enrollment.status != "excluded"):
-            owed = owed_for(p, year=year, tier=enrollment.tier if enrollment else 1)
-        rows.append(MemberRow(person=p, enrollment=enrollment, owed=owed))
+        rows.append(MemberRow(person=p, enrollment=enrollment, owed=owed.get(p.pk)))
     return rows
 
 

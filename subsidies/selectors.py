@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
+from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date
 
-from django.db.models import F, Q
+from django.db.models import F, Q, prefetch_related_objects
 from django.utils import timezone
 
 from enrollment.models import Person, Region
 
 from . import benefit, calc
-from .models import CategorySubsidy, PersonIdentity, PolicyYear, SubsidyCategory, Tier
+from .models import CategorySubsidy, PersonIdentity, PolicyYear, SubsidyCategory
 
 ERR_NO_POLICY = "{county}尚未设置{year}年度征缴政策。"
 ERR_NO_TIER = "{year}年度没有第{tier}档。"
@@ -38,10 +39,9 @@ def policy_by_code(*, county_code: str, year: int) -> PolicyYear:
 
 
 def tier_standard(policy: PolicyYear, tier: int, *, student: bool = False):
-    try:
-        t = policy.tiers.get(number=tier)
-    except Tier.DoesNotExist:
-        raise PolicyMissing(ERR_NO_TIER.format(year=policy.year, tier=tier)) from None
+    t = next((t for t in policy.tiers.all() if t.number == tier), None)  # uses a prefetch when there is one
+    if t is None:
+        raise PolicyMissing(ERR_NO_TIER.format(year=policy.year, tier=tier))
     return t.student_standard if student and t.student_standard is not None else t.standard
 
 
@@ -61,22 +61,61 @@ def categories_named(policy: PolicyYear, names) -> list[SubsidyCategory]:
     return found
 
 
-def identities_for(*, person: Person, policy: PolicyYear):
-    """The identities that can subsidise ``person`` in ``policy``'s year: those of that year, and
-    those of the year before certified after that year's collection window (身份认定晚于集中征缴期，
-    下一年度起享受) — stored with the earlier year, they count from this one. One query."""
-    this_year = Q(year=policy.year, category__policy=policy)
-    late_last_year = Q(
+def _late_last_year(policy: PolicyYear) -> Q:
+    return Q(
         year=policy.year - 1,
         category__policy__county_id=policy.county_id,
         category__policy__year=policy.year - 1,
         certified_on__gt=F("category__policy__window_end"),
     )
+
+
+def identities_for(*, person: Person, policy: PolicyYear):
+    """The identities that can subsidise ``person`` in ``policy``'s year: those of that year, and
+    those of the year before certified after that year's collection window (身份认定晚于集中征缴期，
+    下一年度起享受) — stored with the earlier year, they count from this one. One query."""
+    return identities_of(persons=[person], policy=policy)
+
+
+def identities_of(*, persons, policy: PolicyYear):
+    """``identities_for`` for many persons at once (one query)."""
+    this_year = Q(year=policy.year, category__policy=policy)
     return (
-        PersonIdentity.objects.filter(this_year | late_last_year, person=person)
+        PersonIdentity.objects.filter(this_year | _late_last_year(policy), person__in=persons)
         .select_related("category")
         .order_by("-year", "category__sort_order", "category__code")
     )
+
+
+@dataclass(frozen=True)
+class _TierOffers:
+    """What a policy's categories pay for one tier, read once."""
+
+    amounts: dict  # category id -> amount
+    by_code: dict  # category code -> category
+    universal: list
+
+    @classmethod
+    def load(cls, policy: PolicyYear, tier: int) -> "_TierOffers":
+        subsidies = list(CategorySubsidy.objects.filter(category__policy=policy, tier=tier).select_related("category"))
+        return cls(
+            amounts={cs.category_id: cs.amount for cs in subsidies},
+            by_code={cs.category.code: cs.category for cs in subsidies},
+            universal=[cs.category for cs in subsidies if cs.category.applies_to_all],
+        )
+
+    def offers(self, *, policy: PolicyYear, identities=(), categories=()) -> list[calc.CategoryOffer]:
+        offers, seen = [], set()
+        for ident in identities:
+            cat = ident.category if ident.year == policy.year else self.by_code.get(ident.category.code)
+            if cat is None or cat.id not in self.amounts or cat.id in seen:
+                continue
+            seen.add(cat.id)
+            offers.append(_offer(cat, self.amounts[cat.id], ident.certified_on))
+        for cat in self.universal + [c for c in categories if not c.applies_to_all]:
+            if cat.id in self.amounts:
+                offers.append(_offer(cat, self.amounts[cat.id], None))
+        return offers
 
 
 def offers_for(*, policy: PolicyYear, tier: int, person: Person | None = None, categories=None):
@@ -84,24 +123,8 @@ def offers_for(*, policy: PolicyYear, tier: int, person: Person | None = None, c
 
     A person's identity certified after last year's window is offered under this year's category
     of the same code, with this year's amount (a code this year's policy lacks offers nothing)."""
-    subsidies = list(CategorySubsidy.objects.filter(category__policy=policy, tier=tier).select_related("category"))
-    amounts = {cs.category_id: cs.amount for cs in subsidies}
-    by_code = {cs.category.code: cs.category for cs in subsidies}
-    offers = []
-    universal = SubsidyCategory.objects.filter(policy=policy, applies_to_all=True)
-    chosen = list(categories or [])
-    if person is not None:
-        seen = set()
-        for ident in identities_for(person=person, policy=policy):
-            cat = ident.category if ident.year == policy.year else by_code.get(ident.category.code)
-            if cat is None or cat.id not in amounts or cat.id in seen:
-                continue
-            seen.add(cat.id)
-            offers.append(_offer(cat, amounts[cat.id], ident.certified_on))
-    for cat in list(universal) + [c for c in chosen if not c.applies_to_all]:
-        if cat.id in amounts:
-            offers.append(_offer(cat, amounts[cat.id], None))
-    return offers
+    identities = identities_for(person=person, policy=policy) if person is not None else ()
+    return _TierOffers.load(policy, tier).offers(policy=policy, identities=identities, categories=list(categories or []))
 
 
 def _offer(cat, amount, certified_on: date | None) -> calc.CategoryOffer:
@@ -146,6 +169,31 @@ def owed_by(*, person: Person, year: int, tier: int = 1, paid_on: date | None = 
     offers = offers_for(policy=policy, tier=tier, person=person)
     newborn = pays_as_newborn(policy=policy, birth_date=person.birth_date, paid_on=paid_on)
     return owed_for(policy=policy, tier=tier, offers=offers, student=person.is_student, paid_on=paid_on, newborn=newborn)
+
+
+def owed_by_persons(*, persons, year: int, tiers: dict | None = None, paid_on: date | None = None) -> dict:
+    """``owed_by`` for many persons of one county at once (a household page, a receipt): the
+    policy, its tiers and amounts and everyone's identities are read once, not per person.
+    ``tiers`` maps person id → tier (default 1). Returns person id → Owed."""
+    persons = list(persons)
+    if not persons:
+        return {}
+    tiers = tiers or {}
+    policy = policy_for(county=persons[0].household.village.county, year=year)
+    prefetch_related_objects([policy], "tiers")
+    by_tier = {}
+    held = defaultdict(list)
+    for ident in identities_of(persons=persons, policy=policy):
+        held[ident.person_id].append(ident)
+    out = {}
+    for p in persons:
+        tier = int(tiers.get(p.pk) or 1)
+        if tier not in by_tier:
+            by_tier[tier] = _TierOffers.load(policy, tier)
+        offers = by_tier[tier].offers(policy=policy, identities=held[p.pk])
+        newborn = pays_as_newborn(policy=policy, birth_date=p.birth_date, paid_on=paid_on)
+        out[p.pk] = owed_for(policy=policy, tier=tier, offers=offers, student=p.is_student, paid_on=paid_on, newborn=newborn)
+    return out
 
 
 @dataclass(frozen=True)

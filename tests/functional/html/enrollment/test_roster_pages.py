@@ -69,12 +69,26 @@ def test_roster_query_count_does_not_grow_with_the_village(client, users, region
     assert "第 1 /" in resp.content.decode()
 
 
-def test_household_page_query_count_is_bounded(client, users, regions, django_assert_max_num_queries):
-    household, _ = household_with(regions["v1"], [EnrollmentStatus.PENDING] * 6, year=YEAR)
+@pytest.mark.parametrize("with_policy", [False, True])
+def test_household_page_query_count_does_not_grow_with_members(client, users, regions, with_policy, django_assert_max_num_queries):
+    """What each member owes is computed for the whole household at once: a household of 12 costs
+    no more queries than one of 3, with or without a policy (and its subsidy identities)."""
+    from tests.factories.collections import make_policy
+
+    if with_policy:
+        make_policy(regions["county"], year=YEAR)
     client.force_login(users["leader"])
-    # Per member the owed look-up is one policy query (missing policy); the rest is constant.
-    with django_assert_max_num_queries(40):
-        assert client.get(reverse("enrollment:household_detail", args=[household.pk]) + f"?year={YEAR}").status_code == 200
+    counts = []
+    for size in (3, 12):
+        household, _ = household_with(regions["v1"], [EnrollmentStatus.PENDING] * size, year=YEAR)
+        url = reverse("enrollment:household_detail", args=[household.pk]) + f"?year={YEAR}"
+        with django_assert_max_num_queries(30) as captured:
+            response = client.get(url)
+        assert response.status_code == 200
+        if with_policy:
+            assert "400.00" in response.content.decode()
+        counts.append(len(captured.captured_queries))
+    assert counts[1] <= counts[0], counts
 
 
 def test_carry_over_page(client, users, regions):
