@@ -196,6 +196,43 @@ def owed_by_persons(*, persons, year: int, tiers: dict | None = None, paid_on: d
     return out
 
 
+def break_years_before(*, person: Person, year: int) -> int:
+    """Benefit years missed right before ``year`` since the person's last paid enrollment
+    (0 for someone with no earlier enrollment on record: the window rules alone apply)."""
+    from enrollment.choices import PAID_STATUSES
+    from enrollment.models import Enrollment
+
+    last = (
+        Enrollment.objects.filter(person=person, year__lt=year, status__in=PAID_STATUSES)
+        .order_by("-year")
+        .values_list("year", flat=True)
+        .first()
+    )
+    return 0 if last is None else max(0, year - 1 - last)
+
+
+def cover_by(*, person: Person, year: int, paid_on: date) -> benefit.Cover | None:
+    """When a real resident's cover for ``year`` starts if they pay on ``paid_on``: from the
+    policy, their birth date (newborns), their record of earlier years (breaks) and whether
+    they hold a low-income identity. None when the county has no policy for the year, or the
+    date is one the rules refuse (the payment itself is the collector's and tax office's call)."""
+    try:
+        policy = policy_for(county=person.household.village.county, year=year)
+    except PolicyMissing:
+        return None
+    low_income = any(i.category.is_low_income for i in identities_for(person=person, policy=policy))
+    who = benefit.Applicant(
+        paid_on=paid_on,
+        birth_date=person.birth_date,
+        break_years=break_years_before(person=person, year=year),
+        low_income=low_income,
+    )
+    try:
+        return benefit.benefit_start(benefit.CoverRules.from_policy(policy), who)
+    except benefit.PaymentNotAccepted:
+        return None
+
+
 @dataclass(frozen=True)
 class Quote:
     policy: PolicyYear

@@ -239,3 +239,42 @@ def test_receipt_for_newborn_paid_in_july_charges_individual_part(seed_policies,
     amounts = dict(receipt.lines.values_list("person_id", "amount"))
     assert amounts == {baby.pk: D("400.00"), adult.pk: D("1070.00")}
     assert receipt.total == D("1470.00")
+
+
+# --- cover_by: when a real resident's cover starts -------------------------------------------
+
+
+def _enrolled(person, year, status="confirmed"):
+    from enrollment.models import Enrollment
+
+    return Enrollment.objects.create(person=person, year=year, village=person.household.village, status=status)
+
+
+def test_cover_by_window_extension_and_waiting_period(seed_policies):
+    p = person_in("500240", id_number=make_id("500240", date(1980, 5, 17)))
+    # Shizhu: paid in the window → 1 January; in the extension → the 1st of the next month.
+    assert selectors.cover_by(person=p, year=2025, paid_on=date(2024, 11, 5)).start == date(2025, 1, 1)
+    assert selectors.cover_by(person=p, year=2025, paid_on=date(2025, 1, 20)).start == date(2025, 2, 1)
+    # Enrolled for 2022, then missed 2023 and 2024: a break of 2 years → 3 + 1 months after an
+    # extension payment.
+    _enrolled(p, 2022)
+    assert selectors.break_years_before(person=p, year=2025) == 2
+    cover = selectors.cover_by(person=p, year=2025, paid_on=date(2025, 1, 20))
+    assert (cover.start, cover.waiting_months) == (date(2025, 5, 20), 4)
+
+
+def test_cover_by_no_break_when_last_year_was_paid(seed_policies):
+    p = person_in("500240", id_number=make_id("500240", date(1980, 5, 17)))
+    _enrolled(p, 2024)
+    _enrolled(p, 2023, status="pending")  # an unpaid year further back is not a break now
+    assert selectors.break_years_before(person=p, year=2025) == 0
+
+
+def test_cover_by_newborn_from_birth(seed_policies):
+    baby = person_in("500240", id_number=make_id("500240", date(2025, 3, 10)))
+    assert selectors.cover_by(person=baby, year=2025, paid_on=date(2025, 4, 1)).start == date(2025, 3, 10)
+
+
+def test_cover_by_without_policy_is_none(seed_policies):
+    p = person_in("500240", id_number=make_id("500240", date(1980, 5, 17)))
+    assert selectors.cover_by(person=p, year=2031, paid_on=date(2030, 11, 1)) is None
