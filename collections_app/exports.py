@@ -34,10 +34,12 @@ def declaration_workbook(declaration) -> Workbook:
     ws.append(["合计", f"{len(lines)}人", f"其中零申报{sum(1 for ln in lines if ln.amount == 0)}人", "", "", total, "", ""])
     for (cell,) in ws.iter_rows(min_row=2, min_col=6, max_col=6):
         cell.number_format = "0.00"
+    unit = declaration.township.full_name + (f" / {declaration.village.name}" if declaration.village_id else "")
     info = wb.create_sheet("申报信息")
-    info.append(["申报单位", declaration.township.full_name + (f" / {declaration.village.name}" if declaration.village_id else "")])
-    info.append(["待遇年度", declaration.year])
-    info.append(["申报编号", declaration.pk])
-    info.append(["人数", declaration.person_count])
-    info.append(["金额合计", declaration.total])
+    write_rows(
+        info,
+        ["项目", "内容"],
+        [["申报单位", unit], ["待遇年度", declaration.year], ["申报编号", declaration.pk],
+         ["人数", declaration.person_count], ["金额合计", declaration.total]],
+    )
     return wb

@@ -12,6 +12,10 @@ How it works (nothing here names a page: routes are discovered from config.urls)
 * Every route is requested with its ``<int:…>`` parameters filled with those primary keys, as a
   user of each role. A response may be 403/404/405/400, a redirect, or a 200 that contains none of
   the other region's markers, names or ID numbers (xlsx and JSON bodies are decoded first).
+* Pages that take a region CODE (``?region=``, ``?county=``, ``?township=``, ``?village=``) are
+  asked for the places the user must not see by their codes: lists, and object pages showing a row
+  of the user's own. All code parameters at once, then each one the page read (``query_reads``
+  records which query parameters a view looks at) alone, ``region`` at every level.
 * Every route is also POSTed to (and API detail routes PUT/PATCHed/DELETEd) with form fields that
   point at the other region's rows; afterwards every row outside the user's region must be
   byte-for-byte what it was.
@@ -35,6 +39,7 @@ from decimal import Decimal
 import pytest
 from django.apps import apps
 from django.db import models, transaction
+from django.http import QueryDict
 from django.test import Client
 from django.urls import NoReverseMatch, URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
@@ -272,6 +277,22 @@ class Planter:
             self.names.append(obj.name)
         return obj
 
+    def rank_by_level(self):
+        """A ranking shows the townships compared within the county and the villages within each
+        township: the planted entry (its village compared with itself) is regrouped under the
+        township and the township gets an entry within the county, so a ranking read past the
+        scope (``?county=``, ``?township=``) shows the planted regions' names."""
+        entry_model = apps.get_model("reporting", "RankingEntry")
+        entry = self.rows.get(entry_model)
+        if entry is None:
+            return self
+        entry_model.objects.filter(pk=entry.pk).update(group=self.township, level=RegionLevel.VILLAGE)
+        township_entry = entry_model.objects.get(pk=entry.pk)
+        township_entry.pk, township_entry.region, township_entry.group = self.pk + 1000, self.township, self.county
+        township_entry.level = RegionLevel.TOWNSHIP
+        township_entry.save(force_insert=True)
+        return self
+
     def media_file(self) -> str:
         """A real (1×1 PNG) file under MEDIA_ROOT, so views serving uploads find it."""
         from django.core.files.storage import default_storage
@@ -372,14 +393,14 @@ def world(users, regions, settings, tmp_path):
     foreign = Planter(
         pk=FOREIGN_PK, county=other_county, township=other_town, village=other_village,
         below_mark=MARK_FOREIGN, county_mark=MARK_FOREIGN_COUNTY, own_county_rows=False,
-    ).plant_all()
+    ).plant_all().rank_by_level()
     sibling_village = Region.objects.create(
-        pk=SIBLING_PK, level=RegionLevel.VILLAGE, code=regions["t2"].code + "901", name="乙二村", parent=regions["t2"]
+        pk=SIBLING_PK, level=RegionLevel.VILLAGE, code=regions["t2"].code + "901", name=f"{MARK_SIBLING}二村", parent=regions["t2"]
     )
     sibling = Planter(
         pk=SIBLING_PK, county=regions["county"], township=regions["t2"], village=sibling_village,
         below_mark=MARK_SIBLING, county_mark="", own_county_rows=True,
-    ).plant_all()
+    ).plant_all().rank_by_level()
     from rest_framework.authtoken.models import Token
 
     tokens = [Token.objects.create(user=foreign.rows[User]).key, Token.objects.create(user=sibling.rows[User]).key]
@@ -451,6 +472,75 @@ def scoped_params(pk: int, name: str) -> str:
     return f"{qs}&q={term}&search={term}"
 
 
+CODE_LEVELS = ("county", "township", "village")
+CODE_PARAMS = ("region", *CODE_LEVELS)  # query parameters that take a region's official code
+EVERY_PARAM = "*"  # recorded when a view reads the whole query dict (items(), dict(), copy()…)
+
+
+def places_not_visible(world, *, township_level: bool) -> list[dict[str, str]]:
+    """Region codes, by level, of each place whose data the user must not see: the other county,
+    and for township users and below also the sibling township (with the users' own county as its
+    county: they may not see the county's other townships either)."""
+    planters = [world["foreign"]] + ([world["sibling"]] if township_level else [])
+    return [{"county": p.county.code, "township": p.township.code, "village": p.village.code} for p in planters]
+
+
+def all_codes_query(codes: dict[str, str]) -> str:
+    """Every code-taking parameter aimed at one place at once (a township looked up within the
+    county given, a village within the township given…)."""
+    return "&".join([f"region={codes['village']}", *(f"{level}={codes[level]}" for level in CODE_LEVELS)])
+
+
+def one_code_queries(codes: dict[str, str], param: str) -> list[str]:
+    """One parameter alone (so a parameter that is checked cannot hide one that is not): ``region``
+    at each level, ``county``/``township``/``village`` at their own."""
+    return [f"{param}={codes[level]}" for level in (CODE_LEVELS if param == "region" else (param,))]
+
+
+@pytest.fixture
+def query_reads(monkeypatch):
+    """The names of the query parameters views look at: ``QueryDict``'s readers are wrapped, and
+    the test clears the set before each request. ``request.GET`` and DRF's ``query_params`` are
+    the same object, django-filter and forms read through ``get``; reading the whole dict
+    (``items()``, ``dict()``, iteration, ``copy()``) records ``EVERY_PARAM``. Reads while Django
+    builds the dict from the query string are not the view's and are not recorded."""
+    reads: set[str] = set()
+    building = []
+
+    def by_key(original):
+        def reader(self, key, *args, **kwargs):
+            if not building:
+                reads.add(key)
+            return original(self, key, *args, **kwargs)
+
+        return reader
+
+    def whole(original):
+        def reader(self, *args, **kwargs):
+            if not building:
+                reads.add(EVERY_PARAM)
+            return original(self, *args, **kwargs)
+
+        return reader
+
+    def init(original):
+        def build(self, *args, **kwargs):
+            building.append(True)
+            try:
+                original(self, *args, **kwargs)
+            finally:
+                building.pop()
+
+        return build
+
+    for method in ("get", "__getitem__", "getlist", "__contains__", "pop", "setdefault"):
+        monkeypatch.setattr(QueryDict, method, by_key(getattr(QueryDict, method)))
+    for method in ("items", "lists", "values", "keys", "dict", "__iter__", "__copy__", "__deepcopy__"):
+        monkeypatch.setattr(QueryDict, method, whole(getattr(QueryDict, method)))
+    monkeypatch.setattr(QueryDict, "__init__", init(QueryDict.__init__))
+    return reads
+
+
 # --- Snapshots of everything outside a user's region ----------------------------------------------
 def snapshot(actor, world, *, township_level: bool) -> dict:
     planted = {FOREIGN_PK, SIBLING_PK} if township_level else {FOREIGN_PK}
@@ -497,13 +587,36 @@ def request(client, method, url, data=None):
 
 # --- The tests ---------------------------------------------------------------------------------------
 @pytest.mark.parametrize("role", list(ROLES))
-def test_get_every_route_shows_nothing_of_another_region(role, users, world):
+def test_get_every_route_shows_nothing_of_another_region(role, users, world, query_reads):
     township_level = ROLES[role]
     user = users[role]
     client = Client(raise_request_exception=False)
     client.force_login(user)
-    problems = []
-    walked = 0
+    places = places_not_visible(world, township_level=township_level)
+    problems, code_readers = [], set()
+    walked = probed = 0
+
+    def get(url, name, forbidden, *, probe=False) -> tuple[int, set[str]]:
+        """GET one URL, record what it shows that it must not; (status, query parameters read)."""
+        nonlocal walked, probed
+        walked += 1
+        probed += probe
+        query_reads.clear()
+        resp = client.get(url)
+        read = set(query_reads)
+        if name in SESSION_ENDING or "_auth_user_id" not in client.session:
+            client.force_login(user)
+        if resp.status_code >= 500:
+            problems.append(f"GET {url} [{name}] → {resp.status_code}")
+        elif resp.status_code not in OK_STATUSES and resp.status_code != 204:
+            text = body_text(resp)
+            leaked = [s for s in forbidden if s in text]
+            if leaked:
+                at = text.find(leaked[0])
+                context = re.sub(r"\s+", " ", text[max(0, at - 120) : at + 60])
+                problems.append(f"GET {url} [{name}] → {resp.status_code} shows {leaked[:3]} in …{context}…")
+        return resp.status_code, read
+
     for route, name, pattern in walked_routes():
         if is_admin(route) and not route == "admin/":
             continue  # the admin site is walked by test_admin_is_staff_only
@@ -514,31 +627,43 @@ def test_get_every_route_shows_nothing_of_another_region(role, users, world):
             url = build_url(route, name, pattern, pk, world["foreign"].village.code)
             if url is None:
                 continue
+            sep = "&" if "?" in url else "?"
             urls = [url]
             if not has_params:
                 # Lists: once plain, then once per region with filters and a search aimed at it.
                 planter = world["foreign"] if pk == FOREIGN_PK else world["sibling"]
-                urls = ([url] if i == 0 else []) + [
-                    url + ("&" if "?" in url else "?") + scoped_params(pk, (planter.names or ["x"])[0])
-                ]
+                urls = ([url] if i == 0 else []) + [url + sep + scoped_params(pk, (planter.names or ["x"])[0])]
+            statuses, read = set(), set()
             for u in urls:
-                walked += 1
-                resp = client.get(u)
-                if name in SESSION_ENDING or "_auth_user_id" not in client.session:
-                    client.force_login(user)
-                if resp.status_code >= 500:
-                    problems.append(f"GET {u} [{name}] → {resp.status_code}")
-                    continue
-                if resp.status_code in OK_STATUSES or resp.status_code in (204,):
-                    continue
-                text = body_text(resp)
-                leaked = [s for s in forbidden if s in text]
-                if leaked:
-                    at = text.find(leaked[0])
-                    context = re.sub(r"\s+", " ", text[max(0, at - 120) : at + 60])
-                    problems.append(f"GET {u} [{name}] → {resp.status_code} shows {leaked[:3]} in …{context}…")
-    print(f"\n{role}: {walked} GET requests; skipped: {sorted(set(SKIPS)) or 'none'}")
-    assert walked > 20
+                status, r = get(u, name, forbidden)
+                statuses.add(status)
+                read |= r
+            # Region CODES of the places the user must not see, on every page that shows data the
+            # user may see: lists once, object pages with a row of the user's own (county users'
+            # SIBLING_PK). All code parameters at once; then, one at a time, each one the page
+            # looked at in any of its requests (one it never reads cannot change what it shows).
+            if not ((not has_params and i == 0) or (has_params and not township_level and pk == SIBLING_PK)):
+                continue
+            if statuses == {405} or not read:
+                # Refused by method, or a page that looked at no query parameter at all: until its
+                # first read a view cannot tell one query from another, so it never will.
+                continue
+            for codes in places:
+                read |= get(url + sep + all_codes_query(codes), name, forbidden, probe=True)[1]
+            done: set[str] = set()
+            while todo := [p for p in CODE_PARAMS if (p in read or EVERY_PARAM in read) and p not in done]:
+                code_readers.add(name or route)
+                for param in todo:
+                    done.add(param)
+                    for codes in places:
+                        for q in one_code_queries(codes, param):
+                            read |= get(url + sep + q, name, forbidden, probe=True)[1]
+    print(
+        f"\n{role}: {walked} GET requests ({probed} with region codes; pages reading code parameters:"
+        f" {sorted(code_readers)}); skipped: {sorted(set(SKIPS)) or 'none'}"
+    )
+    assert walked > 20 and probed > 20
+    assert code_readers, "no page read ?region= or ?county=: the query-read recorder is broken"
     assert not problems, "\n".join(problems + [f"skipped: {s}" for s in sorted(set(SKIPS))])
 
 

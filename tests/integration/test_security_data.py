@@ -36,6 +36,8 @@ def test_safe_cell_leaves_plain_values(value):
 
 
 def _formula_cells(content: bytes):
+    """Cells of every sheet that a spreadsheet would run: stored formulas, and text starting
+    with a formula character (safe_cell prefixes those with ')."""
     from openpyxl import load_workbook
 
     wb = load_workbook(io.BytesIO(content))
@@ -43,9 +45,23 @@ def _formula_cells(content: bytes):
     for ws in wb.worksheets:
         for row in ws.iter_rows():
             for cell in row:
-                if cell.data_type == "f" or (isinstance(cell.value, str) and cell.value[:1] in ("=", "+", "-", "@")):
+                if cell.data_type == "f" or (isinstance(cell.value, str) and cell.value.startswith(spreadsheets.FORMULA_PREFIXES)):
                     bad.append(f"{ws.title}!{cell.coordinate}={cell.value!r}")
     return bad
+
+
+def _escaped_cells(content: bytes) -> int:
+    """How many cells hold text escaped by safe_cell (the planted formulas reached the sheet)."""
+    from openpyxl import load_workbook
+
+    wb = load_workbook(io.BytesIO(content))
+    return sum(
+        1
+        for ws in wb.worksheets
+        for row in ws.iter_rows()
+        for cell in row
+        if isinstance(cell.value, str) and cell.value[:1] == "'" and cell.value[1:].startswith(spreadsheets.FORMULA_PREFIXES)
+    )
 
 
 def test_write_rows_never_writes_a_formula():
@@ -58,34 +74,123 @@ def test_write_rows_never_writes_a_formula():
     assert _formula_cells(buf.getvalue()) == []
 
 
-def test_every_export_escapes_formulas_and_is_logged(users, regions):
-    """Every route named *export* or *xlsx* that needs no parameter, as each role that may use it."""
-    from tests.functional.test_every_route import walked_routes
+PLANTED_PK = 980001
+EXPORT_ROLES = ("bureau", "tax", "leader", "dept", "clerk", "collector")
+TEMPLATE_QUERY = "?template=1"  # a page's link to its blank template workbook (the roster import's)
 
+
+def _body(resp) -> bytes:
+    return b"".join(resp.streaming_content) if getattr(resp, "streaming", False) else resp.content
+
+
+def _is_workbook(content: bytes) -> bool:
+    """An xlsx workbook, by content (whatever the route is called or the response claims)."""
+    if content[:4] != b"PK\x03\x04":
+        return False
+    try:
+        with zipfile.ZipFile(io.BytesIO(content)) as zf:
+            return "xl/workbook.xml" in zf.namelist()
+    except zipfile.BadZipFile:
+        return False
+
+
+@pytest.fixture
+def formula_world(users, regions, settings, tmp_path):
+    """The users' own county full of text a spreadsheet would run, and the reports the app's own
+    services publish from it. Returns the pks of objects of the users' region to feed as URL
+    parameters besides ``PLANTED_PK``."""
+    from collections_app.models import TaxImportRow
+    from collections_app.models.tax_imports import PROBLEM_OUTCOMES
+    from reporting import services as report_services
+    from reporting.models import WeeklyNote
+    from tests.functional.test_every_route import Planter
+
+    settings.MEDIA_ROOT = tmp_path / "media"
+    # Region names come from the official code tables, but a workbook must not trust them either
+    # (the county's own name: see test_the_declaration_sheet_escapes_the_unit_name).
+    regions["t1"].name, regions["v1"].name = "=HYPERLINK(\"http://e.x\",\"镇\")", "@SUM(1)村"
+    regions["t1"].save(update_fields=["name"])
+    regions["v1"].save(update_fields=["name"])
+    # One row of every model with every text field starting with "=" (a person "=人980001", a
+    # tax-import row, a declaration line, a weekly note, a report title…)…
+    planter = Planter(
+        pk=PLANTED_PK, county=regions["county"], township=regions["t1"], village=regions["v1"],
+        below_mark="=", county_mark="=", own_county_rows=False,
+    ).plant_all()
+    assert not planter.failed, planter.failed
+    TaxImportRow.objects.filter(pk=PLANTED_PK).update(outcome=PROBLEM_OUTCOMES[-1])  # the problem rows' export
+    # …residents named like every formula prefix, through the factories…
     household = HouseholdFactory(village=regions["v1"], address=FORMULAS[1])
-    for i, f in enumerate(FORMULAS[:4]):
-        EnrollmentFactory(person=PersonFactory(household=household, name=f[:40]), reason_note=f)
-    exports, checked = [], 0
-    for route, name, pattern in walked_routes():
-        if name and re.search(r"export|xlsx", name) and not pattern.pattern.regex.groupindex:
-            exports.append((route, name))
-    problems = []
-    for route, name in exports:
-        for role in ("clerk", "collector", "bureau", "tax"):
-            client = Client(raise_request_exception=False)
-            client.force_login(users[role])
-            logged = AuditEvent.objects.count()
-            resp = client.get("/" + route)
-            if resp.status_code != 200 or resp.content[:2] != b"PK":
+    for f in FORMULAS:
+        EnrollmentFactory(person=PersonFactory(household=household, name=f[:40], phone="+8613800000000"), reason_note=f)
+    # …and the reports published from it, with the township's weekly note.
+    day = report_services.local_today()
+    daily = report_services.daily_report_publish(county=regions["county"], day=day)
+    weekly = report_services.weekly_report_publish(county=regions["county"], day=day)
+    WeeklyNote.objects.update_or_create(
+        township=regions["t1"], date=weekly.date,
+        defaults={"good_practices": FORMULAS[0], "problems": FORMULAS[2], "suggestions": FORMULAS[3], "author": users["clerk"]},
+    )
+    return [daily.pk, weekly.pk]
+
+
+def test_every_workbook_of_every_route_escapes_formulas_and_is_logged(users, formula_world):
+    """Every route, as each role, with its URL parameters filled with the planted rows' pk: whatever
+    comes back as a workbook (by content, whatever the route is called) holds no formula, and the
+    download is in the audit log. Routes that gave a workbook are asked again with the pks of the
+    published reports; pages that link to their template workbook have it fetched too."""
+    from tests.functional.test_every_route import build_url, is_admin, walked_routes
+
+    problems, workbooks, reached = [], {}, set()
+    routes = [(r, n, p) for r, n, p in walked_routes() if not is_admin(r) and n != "logout"]
+
+    def check(client, role, url, name) -> bool:
+        """GET ``url``; True if it was a workbook (checked)."""
+        logged = AuditEvent.objects.count()
+        resp = client.get(url)
+        content = _body(resp) if resp.status_code == 200 else b""
+        if not _is_workbook(content):
+            if TEMPLATE_QUERY not in url and TEMPLATE_QUERY.encode() in content:
+                check(client, role, url + TEMPLATE_QUERY, name)
+            return False
+        workbooks[name] = workbooks.get(name, 0) + 1
+        if _escaped_cells(content):
+            reached.add(name)
+        bad = _formula_cells(content)
+        if bad:
+            problems.append(f"{url} [{name}] as {role}: {bad[:5]}")
+        if TEMPLATE_QUERY not in url and AuditEvent.objects.count() <= logged:
+            problems.append(f"{url} [{name}] as {role}: the export was not recorded in the audit log")
+        return True
+
+    for role in EXPORT_ROLES:
+        client = Client(raise_request_exception=False)
+        client.force_login(users[role])
+        for route, name, pattern in routes:
+            url = build_url(route, name, pattern, PLANTED_PK, "")
+            if url is None or not check(client, role, url, name or route):
                 continue
-            checked += 1
-            bad = _formula_cells(resp.content)
-            if bad:
-                problems.append(f"{name} as {role}: {bad[:5]}")
-            if AuditEvent.objects.count() <= logged:
-                problems.append(f"{name} as {role}: the export was not recorded in the audit log")
+            for pk in formula_world if pattern.pattern.regex.groupindex else ():
+                check(client, role, build_url(route, name, pattern, pk, ""), name or route)
+    print(f"\nworkbooks checked: {workbooks}; with planted formulas in them: {sorted(reached)}")
     assert not problems, "\n".join(problems)
-    print(f"\nexports checked: {checked} of routes {[n for _, n in exports]}")
+    # The sweep is only as good as what it reached: every route that says it exports produced a
+    # workbook, and the planted formulas made it into each (escaped).
+    named = {n or r for r, n, p in routes if re.search(r"export|xlsx", f"{n} {r}")}
+    assert named <= set(workbooks), f"no workbook from {sorted(named - set(workbooks))}"
+    assert named <= reached, f"no planted formula reached {sorted(named - reached)}"
+
+
+def test_the_declaration_sheet_escapes_the_unit_name(users, regions):
+    from collections_app.exports import declaration_workbook
+    from collections_app.models import Declaration
+
+    regions["county"].name = '=HYPERLINK("http://evil.example","县")'
+    regions["county"].save(update_fields=["name"])
+    declaration = Declaration.objects.create(township=regions["t1"], village=regions["v1"], year=2025, created_by=users["clerk"])
+    buf = io.BytesIO()
+    declaration_workbook(declaration).save(buf)
+    assert _formula_cells(buf.getvalue()) == []
 
 
 # --- Uploads ---------------------------------------------------------------------------------------
