@@ -2,6 +2,7 @@
 
 from datetime import date
 
+from django.db.models import Q
 from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
@@ -117,7 +118,11 @@ class RankingView(generics.GenericAPIView):
         user = request.user
         code = request.query_params.get("county")
         if code:
-            county = get_object_or_404(Region.objects.filter(level=RegionLevel.COUNTY), code=code)
+            # Only the user's own county or one inside their scope: another county's code answers
+            # the same 404 as a code that does not exist.
+            own = user.county.pk if user.region_id else None
+            counties = Region.objects.filter(level=RegionLevel.COUNTY)
+            county = get_object_or_404(counties.filter(Q(pk=own) | Q(pk__in=Region.objects.visible_to(user))), code=code)
         elif user.region_id:
             county = user.county
         else:
