@@ -19,6 +19,8 @@ ERR_NOT_SPREADSHEET = "文件不是有效的 Excel（.xlsx）或 CSV 文件，�
 ERR_XLS_OLD = "不支持旧版 .xls 格式，请用 Excel 另存为 .xlsx 后重新上传。"
 ERR_ZIP_BOMB = "文件解压后异常巨大（可能是恶意文件），已拒绝导入。"
 ERR_CORRUPT = "文件已损坏，无法打开：{detail}"
+ERR_TOO_MANY_ROWS = "文件超过 {limit:,} 行，请拆分后分批导入。"
+ERR_CSV_ENCODING = "CSV 文件的编码无法识别，请用 UTF-8 或 GBK 编码另存后重新上传。"
 
 MAX_UNZIPPED_BYTES = 1024 * 1024 * 1024  # 1 GiB of XML is far beyond a county's sheet
 MAX_RATIO = 200  # real xlsx compress ~10-30x; bombs compress thousands of times
@@ -77,6 +79,42 @@ def check_upload(fileobj, *, name: str = "") -> str:
         finally:
             fileobj.seek(0)
     return kind
+
+
+def read_rows(fileobj, *, name: str = "", max_rows: int | None = None) -> list[list]:
+    """Every non-blank row of the first sheet (xlsx, read with python-calamine) or of a CSV
+    (UTF-8 or GB18030), as lists of raw cell values. The upload is checked first; more than
+    ``max_rows`` data rows (default CANBAO_MAX_IMPORT_ROWS) is refused, never silently cut."""
+    kind = check_upload(fileobj, name=name)
+    limit = max_rows or settings.CANBAO_MAX_IMPORT_ROWS
+    if kind == "xlsx":
+        from python_calamine import CalamineError, CalamineWorkbook
+
+        try:
+            sheet = CalamineWorkbook.from_filelike(io.BytesIO(fileobj.read())).get_sheet_by_index(0)
+            raw = sheet.iter_rows()
+        except (CalamineError, ValueError, IndexError) as exc:
+            raise UploadError(ERR_CORRUPT.format(detail=exc)) from None
+    else:
+        data = fileobj.read()
+        for encoding in ("utf-8-sig", "gb18030"):
+            try:
+                text = data.decode(encoding)
+                break
+            except UnicodeDecodeError:
+                continue
+        else:
+            raise UploadError(ERR_CSV_ENCODING)
+        import csv
+
+        raw = csv.reader(io.StringIO(text))
+    rows = []
+    for row in raw:
+        if any(c not in (None, "") for c in row):
+            rows.append(list(row))  # numbers come as float: an ID stored as a number stays detectable
+            if len(rows) > limit + 1:  # + the header row
+                raise UploadError(ERR_TOO_MANY_ROWS.format(limit=limit))
+    return rows
 
 
 def safe_cell(value):

@@ -5,14 +5,12 @@ Reading and checking write nothing; services.identity_import writes the checked 
 
 from __future__ import annotations
 
-import csv
-import io
 import re
 from datetime import date, datetime
 
-from enrollment import idcard
+from enrollment import idcard, spreadsheets
 from enrollment.models import Person
-from enrollment.spreadsheets import UploadError, check_upload
+from enrollment.spreadsheets import UploadError
 
 from .models import PersonIdentity, PolicyYear
 from .services import ImportRow, _importable_categories
@@ -46,32 +44,9 @@ MAX_ROWS = 50000
 
 
 def read_rows(fileobj, *, name: str = "") -> list[list]:
-    """All rows of the first sheet (xlsx) or the CSV, as lists of raw cell values."""
-    kind = check_upload(fileobj, name=name)
-    if kind == "xlsx":
-        import openpyxl
-
-        wb = openpyxl.load_workbook(fileobj, read_only=True, data_only=True)
-        try:
-            ws = wb.worksheets[0]
-            rows = [list(r) for r in ws.iter_rows(values_only=True)]
-        finally:
-            wb.close()
-    else:
-        raw = fileobj.read()
-        for enc in ("utf-8-sig", "gb18030"):
-            try:
-                text = raw.decode(enc)
-                break
-            except UnicodeDecodeError:
-                continue
-        else:
-            raise UploadError(ERR_NO_ROWS)
-        rows = [list(r) for r in csv.reader(io.StringIO(text))]
-    rows = [r for r in rows if any(c not in (None, "") for c in r)]
-    if len(rows) > MAX_ROWS + 1:
-        rows = rows[: MAX_ROWS + 1]
-    return rows
+    """All non-blank rows of the first sheet (xlsx) or the CSV, as lists of raw cell values;
+    a list longer than MAX_ROWS is refused with a message (never silently cut)."""
+    return spreadsheets.read_rows(fileobj, name=name, max_rows=MAX_ROWS)
 
 
 def _cell_text(v) -> str:

@@ -320,3 +320,15 @@ def test_changes_to_this_model_are_recorded(label):
     except LookupError:
         pytest.skip(f"{label} does not exist yet")
     assert hasattr(model, "history"), f"{label} has no HistoricalRecords()"
+
+
+def test_a_list_over_the_row_limit_is_refused_not_cut(settings):
+    """Shared reader of every import: more rows than allowed is a clear refusal, never a silent cut."""
+    from enrollment.spreadsheets import ERR_TOO_MANY_ROWS, UploadError, read_rows
+
+    settings.CANBAO_MAX_IMPORT_ROWS = 3
+    csv_bytes = "姓名,身份证号码\n" + "".join(f"张{i},41132519800101{i:04d}\n" for i in range(4))
+    with pytest.raises(UploadError) as exc:
+        read_rows(io.BytesIO(csv_bytes.encode()), name="big.csv")
+    assert exc.value.args[0] == ERR_TOO_MANY_ROWS.format(limit=3)
+    assert len(read_rows(io.BytesIO(csv_bytes.encode()), name="ok.csv", max_rows=4)) == 5

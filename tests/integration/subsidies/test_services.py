@@ -232,7 +232,7 @@ def test_read_rows_xlsx_and_csv(setup):
     wb.save(buf)
     buf.seek(0)
     got = imports.read_rows(buf, name="list.xlsx")
-    assert got[0] == HEADER and got[1][3].date() == date(2024, 10, 5)
+    assert got[0] == HEADER and imports.parse_date(got[1][3]) == date(2024, 10, 5)
     csv_bytes = ("\n".join([",".join(HEADER), f"张三,{setup['p1'].id_number},低保对象,2024-10-05"]) + "\n").encode("gb18030")
     got = imports.read_rows(io.BytesIO(csv_bytes), name="list.csv")
     assert got[1][0] == "张三" and got[1][3] == "2024-10-05"
