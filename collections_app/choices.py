@@ -33,6 +33,11 @@ class RefundReason(models.TextChoices):
     SUBSIDY_DIFFERENCE = "subsidy_difference", "资助差额"
 
 
+# Refund reasons that take the person out of the scheme for the year (enrollment → refunded).
+# A duplicate payment or a subsidy difference returns extra money: the person stays enrolled.
+LEAVING_REASONS = (RefundReason.DEATH, RefundReason.EMPLOYEE, RefundReason.ELSEWHERE)
+
+
 class RefundStatus(models.TextChoices):
     CANDIDATE = "candidate", "待核实（疑似重复缴费）"
     APPLIED = "applied", "已申请"

@@ -21,7 +21,15 @@ from subsidies.calc import to_money
 from subsidies.selectors import PolicyMissing, owed_by
 
 from . import rules
-from .choices import CASH_CHANNELS, RECEIPT_CHANNELS, LineResult, ReceiptStatus, RefundReason, RefundStatus
+from .choices import (
+    CASH_CHANNELS,
+    LEAVING_REASONS,
+    RECEIPT_CHANNELS,
+    LineResult,
+    ReceiptStatus,
+    RefundReason,
+    RefundStatus,
+)
 from .models import (
     DailyLedger,
     Declaration,
@@ -50,8 +58,15 @@ ERR_CONFLICT = "有人正在同时为同一人员收款，请刷新后重试。"
 ERR_VOID_REASON = "作废必须填写原因。"
 ERR_ALREADY_VOIDED = "该凭证已作废。"
 ERR_VOID_CONFIRMED = "凭证中{name}的缴费已入库，不能作废；请走退费流程。"
+ERR_VOID_DECLARED = (
+    "凭证中{name}已申报税务（申报表 #{declaration}），尚无回执，不能作废。请等待税务局回执："
+    "回执为导入失败的，再作废并重新开票；导入成功的，走退费流程。"
+)
+ERR_VOID_DECLARED_ELSEWHERE = "凭证中{name}状态为“已申报”，不能作废；请等待税务局回执。"
+ERR_VOID_ACCEPTED = "凭证中{name}在申报表 #{declaration}中已由税务导入成功，不能作废；请走退费流程。"
 ERR_VOID_REMITTED = "该凭证的现金已报解，作废后请与乡镇核对报解差额。"
 ERR_LEDGER_FUTURE = "不能确认今天以后的台账。"
+ERR_LEDGER_CONFLICT = "该日台账正在被同时确认，请刷新页面后重试。"
 ERR_REMIT_NO_RECEIPTS = "请选择本次解缴所含的收款凭证。"
 ERR_REMIT_RECEIPT = "凭证 {number} 不是该收款人未报解的有效现金凭证。"
 ERR_REMIT_AMOUNT = "解缴金额必须大于0。"
@@ -75,7 +90,13 @@ ERR_REFUND_EXISTS = "该人员已有同一原因的退费申请。"
 ERR_REFUND_STATE = "当前状态“{status}”下不能进行此操作。"
 ERR_REFUND_EVIDENCE = "请上传证明材料。"
 ERR_REFUND_DECISION_NOTE = "不予退费时必须写明理由。"
+ERR_REFUND_CANDIDATE_APPROVE = "疑似重复缴费须由经办人上传证明材料提出申请后才能同意退费；核实不属实的，可直接不予退费并写明理由。"
 ERR_REFUND_VOUCHER = "请填写退付凭证号。"
+
+MSG_LEDGER_RECONFIRMED = (
+    "本日台账此前已于 {at} 确认（{n} 张凭证 {total} 元，实点现金 {counted} 元），现已重新确认；"
+    "此前的确认已保留，显示在台账页“此前确认”中。"
+)
 
 WARN_REMIT_OVER = "解缴金额比所含凭证多 {diff} 元（多解）。"
 WARN_REMIT_UNDER = "解缴金额比所含凭证少 {diff} 元（少解）。"
@@ -238,9 +259,41 @@ def _issue_locked(actor, household, person_ids, channel, year, tiers, payer_name
     return receipt
 
 
+def _void_refusal(enrollments) -> str | None:
+    """Why the receipt of these enrollments cannot be voided, or None. In treasury or refunded:
+    the refund route. Declared to the tax office and not answered as failed: the tax office may
+    still accept the row, so the clerk waits for its answer (a failed row may be voided)."""
+    for e in enrollments:
+        if e.status in (EnrollmentStatus.CONFIRMED, EnrollmentStatus.REFUNDED):
+            return ERR_VOID_CONFIRMED.format(name=e.person.name)
+    open_lines = (
+        DeclarationLine.objects.filter(enrollment__in=[e.pk for e in enrollments])
+        .exclude(result=LineResult.FAILED)
+        .order_by("enrollment_id", "-declaration_id")
+    )
+    names = {e.pk: e.person.name for e in enrollments}
+    for line in open_lines:
+        text = ERR_VOID_ACCEPTED if line.result == LineResult.ACCEPTED else ERR_VOID_DECLARED
+        return text.format(name=names[line.enrollment_id], declaration=line.declaration_id)
+    answered = set(DeclarationLine.objects.filter(enrollment__in=[e.pk for e in enrollments]).values_list("enrollment_id", flat=True))
+    for e in enrollments:
+        if e.status == EnrollmentStatus.DECLARED and e.pk not in answered:  # declared with no line on file
+            return ERR_VOID_DECLARED_ELSEWHERE.format(name=e.person.name)
+    return None
+
+
+def receipt_void_refusal(*, receipt: Receipt) -> str | None:
+    """The check ``receipt_void`` makes, for pages to explain it before the clerk tries. Reads only."""
+    if receipt.is_voided:
+        return None
+    ids = receipt.lines.values("enrollment_id")
+    return _void_refusal(list(Enrollment.objects.filter(pk__in=ids).select_related("person").order_by("pk")))
+
+
 @transaction.atomic
 def receipt_void(*, actor: User, receipt: Receipt, reason: str) -> Receipt:
-    """Void a receipt (never delete or edit it); its persons' enrollments reopen to pending."""
+    """Void a receipt (never delete or edit it); its persons' enrollments reopen to pending.
+    Refused once a person on it is in treasury, refunded, or declared and not answered as failed."""
     _require(actor, "receipt.void")
     ensure_visible(actor, receipt)
     reason = (reason or "").strip()
@@ -251,11 +304,14 @@ def receipt_void(*, actor: User, receipt: Receipt, reason: str) -> Receipt:
         raise ValidationError(ERR_ALREADY_VOIDED)
     lines = list(receipt.lines.select_related("enrollment"))
     enrollments = list(
-        Enrollment.objects.select_for_update().filter(pk__in=[ln.enrollment_id for ln in lines]).order_by("pk")
+        Enrollment.objects.select_for_update(of=("self",))
+        .filter(pk__in=[ln.enrollment_id for ln in lines])
+        .select_related("person")
+        .order_by("pk")
     )
-    for e in enrollments:
-        if e.status in (EnrollmentStatus.CONFIRMED, EnrollmentStatus.REFUNDED):
-            raise ValidationError(ERR_VOID_CONFIRMED.format(name=e.person.name))
+    refusal = _void_refusal(enrollments)
+    if refusal:
+        raise ValidationError(refusal)
     for e in enrollments:
         e.status = EnrollmentStatus.PENDING
         e.paid_on = None
@@ -277,28 +333,43 @@ def receipt_void(*, actor: User, receipt: Receipt, reason: str) -> Receipt:
 @transaction.atomic
 def ledger_confirm(*, actor: User, day: date, cash_counted, note: str = "") -> DailyLedger:
     """The collector confirms the day's ledger: the figures are kept as they stood, with the
-    cash counted, so any later change or mismatch shows up."""
+    cash counted, so any later change or mismatch shows up. Confirming a day again replaces the
+    current figures but keeps the earlier confirmation in the ledger's history (``replaced`` on
+    the returned ledger holds what was replaced, None for a first confirmation)."""
     _require(actor, "payment.take")
     if day > timezone.localdate():
         raise ValidationError({"day": ERR_LEDGER_FUTURE})
-    from .selectors import ledger_day
+    from .selectors import ledger_day, ledger_snapshot
 
     summary = ledger_day(collector=actor, day=day)
-    ledger, _ = DailyLedger.objects.update_or_create(
-        collector=actor,
-        day=day,
-        defaults={
-            "region": actor.region,
-            "receipt_count": summary["count"],
-            "total": summary["total"],
-            "by_channel": {k: str(v) for k, v in summary["by_channel"].items()},
-            "cash_on_hand": summary["cash_on_hand"],
-            "cash_counted": to_money(cash_counted),
-            "note": note[:200],
-            "confirmed_at": timezone.now(),
-        },
-    )
+    earlier = DailyLedger.objects.select_for_update().filter(collector=actor, day=day).first()
+    ledger = earlier or DailyLedger(collector=actor, day=day)
+    replaced = ledger_snapshot(earlier) if earlier else None
+    ledger.region = actor.region
+    ledger.receipt_count = summary["count"]
+    ledger.total = summary["total"]
+    ledger.by_channel = {k: str(v) for k, v in summary["by_channel"].items()}
+    ledger.cash_on_hand = summary["cash_on_hand"]
+    ledger.cash_counted = to_money(cash_counted)
+    ledger.note = (note or "")[:200]
+    ledger.confirmed_at = timezone.now()
+    ledger.full_clean(exclude=["by_channel"], validate_constraints=False)  # {} on a day without receipts
+    try:
+        with transaction.atomic():
+            ledger.save()
+    except IntegrityError:  # the same day's first confirmation, twice at once
+        raise ValidationError(ERR_LEDGER_CONFLICT) from None
+    ledger.replaced = replaced
     return ledger
+
+
+def ledger_reconfirmed_message(ledger: DailyLedger) -> str:
+    """What the collector is told after confirming a day that was confirmed before."""
+    then = ledger.replaced
+    return MSG_LEDGER_RECONFIRMED.format(
+        at=timezone.localtime(then["confirmed_at"]).strftime("%H:%M"),
+        n=then["receipt_count"], total=then["total"], counted=then["cash_counted"],
+    )
 
 
 # --- Remittance ---------------------------------------------------------------------------------
@@ -751,26 +822,31 @@ def _decide(actor, refund, capability, allowed):
 
 @transaction.atomic
 def refund_decide(*, actor: User, refund: Refund, approve: bool, note: str = "") -> Refund:
-    """The bureau approves or refuses. Approval is refused once cover has started."""
-    refund = _decide(actor, refund, "refund.approve", (RefundStatus.APPLIED,))
+    """The bureau approves or refuses an application. A candidate (a duplicate payment found by
+    an import) may be refused directly, with a reason; approving one needs an application first.
+    Approval is refused once cover has started."""
+    refund = _decide(actor, refund, "refund.approve", (RefundStatus.APPLIED, RefundStatus.CANDIDATE))
     if approve:
+        if refund.status == RefundStatus.CANDIDATE:
+            raise ValidationError(ERR_REFUND_CANDIDATE_APPROVE)
         _refund_guard(refund.enrollment, timezone.localdate())
         refund.status = RefundStatus.APPROVED
     else:
-        if not note.strip():
+        if not (note or "").strip():
             raise ValidationError({"note": ERR_REFUND_DECISION_NOTE})
         refund.status = RefundStatus.REJECTED
     refund.decided_by = actor
     refund.decided_at = timezone.now()
-    refund.decision_note = note[:300]
+    refund.decision_note = (note or "").strip()[:300]
     refund.save()
     return refund
 
 
 @transaction.atomic
 def refund_mark_paid(*, actor: User, refund: Refund, paid_on: date, voucher: str) -> Refund:
-    """The tax office marks an approved refund as paid; the enrollment becomes refunded
-    (a subsidy-difference refund keeps the person enrolled)."""
+    """The tax office marks an approved refund as paid. Death, employee insurance and enrolment
+    elsewhere take the person out (enrollment refunded); a duplicate payment or a subsidy
+    difference only returns the extra money, and the person stays enrolled as they were."""
     refund = _decide(actor, refund, "refund.pay", (RefundStatus.APPROVED,))
     if not (voucher or "").strip():
         raise ValidationError({"voucher": ERR_REFUND_VOUCHER})
@@ -779,7 +855,7 @@ def refund_mark_paid(*, actor: User, refund: Refund, paid_on: date, voucher: str
     refund.paid_on = paid_on
     refund.paid_voucher = voucher.strip()[:50]
     refund.save()
-    if refund.reason != RefundReason.SUBSIDY_DIFFERENCE:
+    if refund.reason in LEAVING_REASONS:
         e = Enrollment.objects.select_for_update().get(pk=refund.enrollment_id)
         e.status = EnrollmentStatus.REFUNDED
         e.refunded_on = paid_on

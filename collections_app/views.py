@@ -10,7 +10,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Count, Q, Sum
+from django.db.models import Count, Q
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import NoReverseMatch, reverse
@@ -27,7 +27,7 @@ from subsidies.selectors import PolicyMissing, owed_by, policy_for
 
 from . import selectors, services
 from .capitals import amount_in_words
-from .choices import LineResult, ReceiptStatus, RefundStatus
+from .choices import LEAVING_REASONS, ReceiptStatus, RefundStatus
 from .exports import declaration_workbook
 from .filtersets import DeclarationFilter, ReceiptFilter, RefundFilter
 from .forms import (
@@ -100,7 +100,16 @@ def receipt_list(request):
     f.form.fields["collector"].queryset = selectors.collectors_for(request.user)
     page = _page(request, f.qs.order_by("-issued_at", "-id"))
     breaches = selectors.double_limit_breaches(user=request.user)
-    return render(request, "collections/receipt_list.html", {"filter": f, "page_obj": page, "breaches": breaches})
+    return render(
+        request, "collections/receipt_list.html",
+        {"filter": f, "page_obj": page, "breaches": breaches, "remit": _remit_limits(request)},
+    )
+
+
+def _remit_limits(request):
+    """The double limit of the user's county and the year on screen (defaults without a county)."""
+    county = request.user.county
+    return selectors.remit_limits(county=county, year=year_for(request, county))
 
 
 def _owed_table(members, year, tiers, enrollments):
@@ -199,11 +208,14 @@ def receipt_detail(request, pk):
     lines = list(receipt.lines.all())
     for ln in lines:
         ln.id_shown = _show_id(request.user, ln.id_number)
+    can_void = request.user.can("receipt.void")
     return render(
         request,
         "collections/receipt_detail.html",
         {"receipt": receipt, "lines": lines, "words": amount_in_words(receipt.total), "void_form": VoidForm(),
-         "household_url": household_url(receipt.household_id), "can_void": request.user.can("receipt.void")},
+         "household_url": household_url(receipt.household_id), "can_void": can_void,
+         "void_refusal": services.receipt_void_refusal(receipt=receipt) if can_void else None,
+         "remit": selectors.remit_limits(county=receipt.county_id, year=receipt.year)},
     )
 
 
@@ -253,12 +265,14 @@ def ledger(request):
     form = LedgerConfirmForm(request.POST or None, initial={"day": day})
     if request.method == "POST" and form.is_valid():
         try:
-            services.ledger_confirm(
+            confirmed = services.ledger_confirm(
                 actor=user, day=form.cleaned_data["day"], cash_counted=form.cleaned_data["cash_counted"], note=form.cleaned_data["note"]
             )
         except ValidationError as exc:
             _form_errors(form, exc)
         else:
+            if confirmed.replaced:
+                messages.info(request, services.ledger_reconfirmed_message(confirmed))
             summary = selectors.ledger_day(collector=user, day=form.cleaned_data["day"])
             if summary["flags"]:
                 messages.warning(request, "台账已确认，但有不符：" + "；".join(summary["flags"]))
@@ -294,7 +308,7 @@ def remittance_list(request):
     return render(
         request,
         "collections/remittance_list.html",
-        {"page_obj": page, "on_hand": selectors.cash_on_hand_by_collector(user=user)},
+        {"page_obj": page, "on_hand": selectors.cash_on_hand_by_collector(user=user), "remit": _remit_limits(request)},
     )
 
 
@@ -409,21 +423,9 @@ def declaration_detail(request, pk):
 
 
 def _confirmation_check(d):
-    """Confirmation (缴费确认单) = accepted persons × amount, checked against receipts and remittances."""
-    accepted = d.lines.filter(result=LineResult.ACCEPTED)
-    receipt_lines = ReceiptLine.objects.filter(enrollment__in=accepted.values("enrollment_id"), receipt__status=ReceiptStatus.VALID)
-    receipted = receipt_lines.aggregate(s=Sum("amount"))["s"] or Decimal("0.00")
-    cash = receipt_lines.filter(receipt__channel="cash")
-    cash_total = cash.aggregate(s=Sum("amount"))["s"] or Decimal("0.00")
-    remitted = cash.filter(receipt__remittance__isnull=False).aggregate(s=Sum("amount"))["s"] or Decimal("0.00")
-    return {
-        "confirmed": d.confirmed_total,
-        "receipted": receipted,
-        "cash": cash_total,
-        "remitted": remitted,
-        "unremitted": cash_total - remitted,
-        "agrees": d.confirmed_total == receipted and cash_total == remitted,
-    }
+    """Confirmation (缴费确认单) = accepted persons × amount, checked against receipts and the cash
+    actually deposited, with the reconciliation's figures."""
+    return selectors.confirmation_check(declaration=d)
 
 
 @login_required
@@ -584,8 +586,12 @@ def refund_detail(request, pk):
             elif action == "pay":
                 paid = RefundPaidForm(request.POST, prefix="p")
                 if paid.is_valid():
-                    services.refund_mark_paid(actor=user, refund=refund, **paid.cleaned_data)
-                    messages.success(request, "已登记退付。")
+                    refund = services.refund_mark_paid(actor=user, refund=refund, **paid.cleaned_data)
+                    e = refund.enrollment
+                    if refund.reason in LEAVING_REASONS:
+                        messages.success(request, f"已登记退付，{e.person.name}{e.year}年度参保状态改为“已退费”。")
+                    else:
+                        messages.success(request, f"已登记退付。退还的是多缴的款项，{e.person.name}{e.year}年度仍为参保。")
                     return redirect("collections:refund_detail", pk=pk)
             else:
                 raise Http404
@@ -597,6 +603,7 @@ def refund_detail(request, pk):
         "collections/refund_detail.html",
         {"refund": refund, "decide": decide, "paid": paid, "id_shown": _show_id(user, refund.enrollment.person.id_number),
          "can_decide": user.can("refund.approve") and refund.status == RefundStatus.APPLIED,
+         "can_refuse_candidate": user.can("refund.approve") and refund.status == RefundStatus.CANDIDATE,
          "can_pay": user.can("refund.pay") and refund.status == RefundStatus.APPROVED,
          "can_apply": user.can("refund.apply") and refund.status == RefundStatus.CANDIDATE},
     )

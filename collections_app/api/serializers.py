@@ -1,3 +1,4 @@
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from enrollment import idcard
@@ -52,18 +53,36 @@ class VoidSerializer(serializers.Serializer):
     reason = serializers.CharField(max_length=200)
 
 
+class LedgerConfirmationSerializer(serializers.Serializer):
+    """One earlier confirmation of a day, replaced by a later one (kept in the ledger's history)."""
+
+    confirmed_at = serializers.DateTimeField()
+    receipt_count = serializers.IntegerField()
+    total = serializers.DecimalField(max_digits=14, decimal_places=2)
+    cash_on_hand = serializers.DecimalField(max_digits=14, decimal_places=2)
+    cash_counted = serializers.DecimalField(max_digits=14, decimal_places=2)
+    note = serializers.CharField()
+
+
 class LedgerSerializer(serializers.ModelSerializer):
     flags = serializers.SerializerMethodField()
+    previous = serializers.SerializerMethodField()
 
     class Meta:
         model = DailyLedger
-        fields = ["id", "collector", "region", "day", "receipt_count", "total", "by_channel", "cash_on_hand", "cash_counted", "note", "confirmed_at", "flags"]
+        fields = ["id", "collector", "region", "day", "receipt_count", "total", "by_channel", "cash_on_hand", "cash_counted", "note", "confirmed_at", "flags", "previous"]
         read_only_fields = fields
 
     def get_flags(self, obj) -> list[str]:
         from ..selectors import ledger_day
 
         return ledger_day(collector=obj.collector, day=obj.day)["flags"]
+
+    @extend_schema_field(LedgerConfirmationSerializer(many=True))
+    def get_previous(self, obj) -> list[dict]:
+        from ..selectors import ledger_previous
+
+        return LedgerConfirmationSerializer(ledger_previous(obj), many=True).data
 
 
 class LedgerConfirmSerializer(serializers.Serializer):
@@ -174,7 +193,8 @@ class ReconciliationRowSerializer(serializers.Serializer):
     voided = serializers.IntegerField()
     ledger = serializers.DecimalField(max_digits=14, decimal_places=2)
     cash = serializers.DecimalField(max_digits=14, decimal_places=2)
-    remitted = serializers.DecimalField(max_digits=14, decimal_places=2)
+    remitted = serializers.DecimalField(max_digits=14, decimal_places=2, help_text="解缴实存金额（银行回单）")
+    unremitted = serializers.DecimalField(max_digits=14, decimal_places=2, help_text="未报解的有效现金凭证")
     declared = serializers.DecimalField(max_digits=14, decimal_places=2)
     declared_n = serializers.IntegerField()
     confirmed = serializers.DecimalField(max_digits=14, decimal_places=2)
@@ -190,9 +210,21 @@ class DifferenceSerializer(serializers.Serializer):
     amount = serializers.DecimalField(max_digits=14, decimal_places=2, allow_null=True)
 
 
+class CollectorRemittanceSerializer(serializers.Serializer):
+    collector = serializers.IntegerField(source="collector_id")
+    collector_name = serializers.CharField(source="collector")
+    cash = serializers.DecimalField(max_digits=14, decimal_places=2)
+    unremitted = serializers.DecimalField(max_digits=14, decimal_places=2)
+    deposited = serializers.DecimalField(max_digits=14, decimal_places=2)
+    covered = serializers.DecimalField(max_digits=14, decimal_places=2, help_text="所含有效凭证金额")
+    gap = serializers.DecimalField(max_digits=14, decimal_places=2, help_text="负数为少解，正数为多解")
+    agrees = serializers.BooleanField()
+
+
 class ReconciliationSerializer(serializers.Serializer):
     year = serializers.IntegerField()
     rows = ReconciliationRowSerializer(many=True)
+    collectors = CollectorRemittanceSerializer(many=True)
     differences = DifferenceSerializer(many=True)
 
 
@@ -216,5 +248,6 @@ class LedgerDaySerializer(serializers.Serializer):
     by_channel = serializers.DictField(child=serializers.DecimalField(max_digits=14, decimal_places=2))
     cash_on_hand = serializers.DecimalField(max_digits=14, decimal_places=2)
     confirmed = serializers.BooleanField()
+    previous = LedgerConfirmationSerializer(many=True)
     flags = serializers.ListField(child=serializers.CharField())
     receipts = LedgerDayReceiptSerializer(many=True)

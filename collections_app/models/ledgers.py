@@ -1,5 +1,6 @@
 from django.conf import settings
 from django.db import models
+from simple_history.models import HistoricalRecords
 
 from ._base import RegionScopedQuerySet, money
 
@@ -17,6 +18,8 @@ class DailyLedger(models.Model):
     cash_counted = money("实点现金")
     note = models.CharField("说明", max_length=200, blank=True)
     confirmed_at = models.DateTimeField("确认时间")
+    # A day confirmed again keeps each earlier confirmation (shown as 此前确认 on the ledger page).
+    history = HistoricalRecords()
 
     objects = RegionScopedQuerySet.as_manager()
 

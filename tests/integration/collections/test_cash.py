@@ -57,6 +57,26 @@ def test_confirm_flags_counted_mismatch_and_later_changes(users, regions, policy
     assert any("确认后凭证有变动" in f for f in flags)
 
 
+def test_reconfirming_a_ledger_keeps_the_earlier_confirmation(users, regions, policy):
+    c = users["collector"]
+    hh, m = household_with(regions["v1"], 2)
+    pay(c, hh, [m[0]])
+    today = timezone.localdate()
+    first = services.ledger_confirm(actor=c, day=today, cash_counted="400.00", note="第一次")
+    assert first.replaced is None
+    assert selectors.ledger_day(collector=c, day=today)["previous"] == []
+    pay(c, hh, [m[1]])
+    second = services.ledger_confirm(actor=c, day=today, cash_counted="790.00", note="第二次")
+    assert second.pk == first.pk and second.replaced["cash_counted"] == Decimal("400.00")
+    day = selectors.ledger_day(collector=c, day=today)
+    assert day["confirmed"].cash_counted == Decimal("790.00")
+    (prev,) = day["previous"]
+    assert (prev["receipt_count"], prev["total"], prev["cash_counted"], prev["note"]) == (1, Decimal("400.00"), Decimal("400.00"), "第一次")
+    services.ledger_confirm(actor=c, day=today, cash_counted="800.00")
+    earlier = selectors.ledger_day(collector=c, day=today)["previous"]
+    assert [p["cash_counted"] for p in earlier] == [Decimal("790.00"), Decimal("400.00")]  # newest first
+
+
 def test_cannot_confirm_future_or_without_capability(users, policy):
     with pytest.raises(ValidationError):
         services.ledger_confirm(actor=users["collector"], day=timezone.localdate() + timedelta(days=1), cash_counted=0)

@@ -73,6 +73,21 @@ def test_declaration_includes_paid_and_zero_rows(users, regions, policy, village
     assert any(r[7] == "零申报（全额资助）" and Decimal(str(r[5])) == 0 for r in rows[1:-1])
 
 
+def test_declaration_xlsx_writes_formula_like_names_as_text(users, regions, policy):
+    hh, m = household_with(regions["v1"], 2)
+    m[0].name = "=1+1"
+    m[0].save()
+    m[1].name = "@SUM(A1)"
+    m[1].save()
+    pay(users["collector"], hh, m)
+    d = services.declaration_create(actor=users["clerk"], region=regions["v1"], year=policy.year)
+    ws = load_workbook(io.BytesIO(_save(declaration_workbook(d))))["缴费清册"]
+    names = [ws.cell(row=i, column=3) for i in (2, 3)]
+    for cell in names:
+        assert cell.data_type == "s" and not str(cell.value).startswith(("=", "@"))
+    assert {str(c.value).lstrip("'") for c in names} == {"=1+1", "@SUM(A1)"}
+
+
 def _save(wb):
     buf = io.BytesIO()
     wb.save(buf)
@@ -141,12 +156,138 @@ def test_reconciliation_lists_voids_unremitted_and_unconfirmed_ledgers(users, re
     hh, m = household_with(regions["v1"], 2)
     r = pay(c, hh, [m[0]])
     pay(c, hh, [m[1]])
-    services.declaration_create(actor=users["clerk"], region=regions["v1"], year=policy.year)
     services.receipt_void(actor=users["clerk"], receipt=r, reason="收错")
+    services.declaration_create(actor=users["clerk"], region=regions["v1"], year=policy.year)
     recon = selectors.reconciliation(user=users["clerk"], region=regions["v1"], year=policy.year)
+    (row,) = [x for x in recon["rows"] if x["village"] == regions["v1"]]
+    assert row["voided"] == 1 and row["unremitted"] == Decimal("400.00")
     texts = " | ".join(d["text"] for d in recon["differences"])
-    assert "台账未确认" in texts and "现金未报解" in texts and "有效凭证 0" in texts
+    assert "台账未确认" in texts and "现金未报解" in texts
     assert selectors.reconciliation(user=users["clerk2"], region=regions["v1"], year=policy.year)["rows"] == []
+
+
+def test_reconciliation_lists_a_declared_line_without_a_valid_receipt(users, regions, policy):
+    """Voiding is refused once declared; a row left so by older data is still listed to the yuan."""
+    from collections_app.choices import ReceiptStatus
+    from collections_app.models import Receipt
+
+    c = users["collector"]
+    hh, m = household_with(regions["v1"], 1)
+    r = pay(c, hh, m)
+    services.declaration_create(actor=users["clerk"], region=regions["v1"], year=policy.year)
+    Receipt.objects.filter(pk=r.pk).update(status=ReceiptStatus.VOIDED, void_reason="旧数据")
+    recon = selectors.reconciliation(user=users["clerk"], region=regions["v1"], year=policy.year)
+    (diff,) = [d for d in recon["differences"] if d["kind"] == "票册"]
+    assert "有效凭证 0" in diff["text"] and diff["amount"] == Decimal("400.00")
+
+
+# --- Remittances in the reconciliation: amounts deposited, not receipts linked ---------------------
+
+
+def _accept_all(users, regions, policy, members):
+    d = services.declaration_create(actor=users["clerk"], region=regions["v1"], year=policy.year)
+    services.declaration_answer_import(
+        actor=users["clerk"], declaration=d, fileobj=answer_file([(p.id_number, p.name, "成功", "") for p in members])
+    )
+    d.refresh_from_db()
+    return d
+
+
+def _row(recon, village):
+    (row,) = [r for r in recon["rows"] if r["village"] == village]
+    return row
+
+
+def test_under_remitting_by_100_yuan_is_a_difference(users, regions, policy):
+    c = users["collector"]
+    hh, m = household_with(regions["v1"], 3)
+    receipt = pay(c, hh, m)
+    services.ledger_confirm(actor=c, day=timezone.localdate(), cash_counted="1200")
+    services.remittance_record(
+        actor=c, collector=c, deposited_on=timezone.localdate(), amount="1100", slip_number="S100", receipts=[receipt]
+    )
+    d = _accept_all(users, regions, policy, m)
+    recon = selectors.reconciliation(user=users["clerk"], region=regions["v1"], year=policy.year)
+    row = _row(recon, regions["v1"])
+    assert row["cash"] == Decimal("1200.00") and row["remitted"] == Decimal("1100.00") and not row["agrees"]
+    (diff,) = recon["differences"]
+    assert diff["kind"] == "报解" and diff["amount"] == Decimal("-100.00")
+    assert "S100" in diff["text"] and "解缴 1100.00 元" in diff["text"] and "少解 100.00 元" in diff["text"]
+    (who,) = recon["collectors"]
+    assert (who["deposited"], who["covered"], who["gap"]) == (Decimal("1100.00"), Decimal("1200.00"), Decimal("-100.00"))
+
+    # the declaration's confirmation check uses the same figures
+    from collections_app.views import _confirmation_check
+
+    check = _confirmation_check(d)
+    assert check["confirmed"] == check["receipted"] == check["cash"] == Decimal("1200.00")
+    assert check["remitted"] == Decimal("1100.00") and not check["agrees"]
+    assert [g["amount"] for g in check["gaps"]] == [Decimal("-100.00")]
+
+
+def test_voiding_a_remitted_receipt_is_a_difference(users, regions, policy):
+    c = users["collector"]
+    hh, m = household_with(regions["v1"], 2)
+    r1, r2 = pay(c, hh, [m[0]]), pay(c, hh, [m[1]])
+    services.remittance_record(
+        actor=c, collector=c, deposited_on=timezone.localdate(), amount="800", slip_number="S800", receipts=[r1, r2]
+    )
+    services.receipt_void(actor=users["clerk"], receipt=r1, reason="收错人")
+    recon = selectors.reconciliation(user=users["clerk"], region=regions["v1"], year=policy.year)
+    row = _row(recon, regions["v1"])
+    assert (row["cash"], row["remitted"]) == (Decimal("400.00"), Decimal("800.00"))
+    (diff,) = [x for x in recon["differences"] if x["kind"] == "报解"]
+    assert diff["amount"] == Decimal("400.00") and "多解 400.00 元" in diff["text"] and r1.number in diff["text"]
+    assert "没有差异" not in " ".join(x["text"] for x in recon["differences"])
+
+    # a later declaration of the other person: its confirmation check shows the gap too
+    from collections_app.views import _confirmation_check
+
+    d = services.declaration_create(actor=users["clerk"], region=regions["v1"], year=policy.year)
+    services.declaration_answer_import(actor=users["clerk"], declaration=d, fileobj=answer_file([(m[1].id_number, "", "成功", "")]))
+    check = _confirmation_check(d)
+    assert check["receipted"] == check["cash"] == Decimal("400.00") and not check["agrees"]
+    assert [g["amount"] for g in check["gaps"]] == [Decimal("400.00")]
+
+
+def test_remittance_exactly_covering_valid_receipts_agrees(users, regions, policy):
+    c = users["collector"]
+    hh, m = household_with(regions["v1"], 2)
+    r = pay(c, hh, m)
+    services.ledger_confirm(actor=c, day=timezone.localdate(), cash_counted="800")
+    services.remittance_record(actor=c, collector=c, deposited_on=timezone.localdate(), amount="800", slip_number="S", receipts=[r])
+    d = _accept_all(users, regions, policy, m)
+    recon = selectors.reconciliation(user=users["clerk"], region=regions["v1"], year=policy.year)
+    assert recon["differences"] == [] and _row(recon, regions["v1"])["remitted"] == Decimal("800.00")
+    from collections_app.views import _confirmation_check
+
+    check = _confirmation_check(d)
+    assert check["agrees"] and check["remitted"] == Decimal("800.00") and check["gaps"] == []
+
+
+def test_a_remittance_over_two_villages_counts_once(users, regions, policy):
+    clerk = users["clerk"]
+    hh1, m1 = household_with(regions["v1"], 1)
+    hh2, m2 = household_with(regions["v2"], 2)
+    r1, r2 = pay(clerk, hh1, m1), pay(clerk, hh2, m2)
+    services.remittance_record(
+        actor=clerk, collector=clerk, deposited_on=timezone.localdate(), amount="1150", slip_number="T1", receipts=[r1, r2]
+    )
+    recon = selectors.reconciliation(user=clerk, region=regions["t1"], year=policy.year)
+    assert recon["totals"]["remitted"] == Decimal("1150.00") and recon["totals"]["cash"] == Decimal("1200.00")
+    gaps = [x for x in recon["differences"] if x["kind"] == "报解"]
+    assert [g["amount"] for g in gaps] == [Decimal("-50.00")]
+
+
+def test_ledger_changed_after_confirmation_is_a_difference(users, regions, policy):
+    c = users["collector"]
+    hh, m = household_with(regions["v1"], 2)
+    pay(c, hh, [m[0]])
+    services.ledger_confirm(actor=c, day=timezone.localdate(), cash_counted="400")
+    pay(c, hh, [m[1]])
+    recon = selectors.reconciliation(user=users["clerk"], region=regions["v1"], year=policy.year)
+    (diff,) = [x for x in recon["differences"] if x["kind"] == "台账"]
+    assert "确认时 1 张 400.00 元" in diff["text"] and diff["amount"] == Decimal("400.00")
 
 
 def test_publicity_rows_and_posting(users, regions, policy):
@@ -228,6 +369,39 @@ def test_refund_rejection_needs_a_reason_and_unpaid_cannot_refund(users, regions
         services.refund_apply(actor=users["clerk"], enrollment=pending, reason=RefundReason.DEATH, evidence=_evidence())
 
 
+# --- Refunds: who leaves the scheme, and candidates refused directly --------------------------------
+
+
+def _refund_paid(users, enrollment, reason):
+    refund = services.refund_apply(actor=users["collector"], enrollment=enrollment, reason=reason, evidence=_evidence())
+    services.refund_decide(actor=users["bureau"], refund=refund, approve=True, note="同意")
+    return services.refund_mark_paid(actor=users["tax"], refund=refund, paid_on=timezone.localdate(), voucher="TF1")
+
+
+@pytest.mark.parametrize(
+    "reason, leaves",
+    [
+        (RefundReason.DUPLICATE, False),
+        (RefundReason.SUBSIDY_DIFFERENCE, False),
+        (RefundReason.DEATH, True),
+        (RefundReason.EMPLOYEE, True),
+        (RefundReason.ELSEWHERE, True),
+    ],
+)
+def test_only_leaving_the_scheme_unenrolls_on_refund(users, regions, policy, reason, leaves):
+    hh, m = household_with(regions["v1"], 1)
+    pay(users["collector"], hh, m)
+    Enrollment.objects.filter(person=m[0]).update(status=EnrollmentStatus.CONFIRMED)
+    e = Enrollment.objects.get(person=m[0])
+    refund = _refund_paid(users, e, reason)
+    assert refund.status == RefundStatus.PAID
+    e.refresh_from_db()
+    if leaves:
+        assert e.status == EnrollmentStatus.REFUNDED and e.refunded_on == timezone.localdate()
+    else:  # the extra money goes back; the person stays enrolled (confirmed)
+        assert e.status == EnrollmentStatus.CONFIRMED and e.refunded_on is None
+
+
 def test_duplicate_payment_becomes_candidate_once(users, regions, policy):
     hh, m = household_with(regions["v1"], 1)
     pay(users["collector"], hh, m)
@@ -238,6 +412,26 @@ def test_duplicate_payment_becomes_candidate_once(users, regions, policy):
     assert list(Refund.objects.visible_to(users["clerk2"])) == []
     applied = services.refund_apply(actor=users["collector"], enrollment=e, reason=RefundReason.DUPLICATE, evidence=_evidence())
     assert applied.pk == a.pk and applied.status == RefundStatus.APPLIED
+
+
+def test_bureau_refuses_a_candidate_without_an_application(users, regions, policy):
+    hh, m = household_with(regions["v1"], 1)
+    pay(users["collector"], hh, m)
+    e = Enrollment.objects.get(person=m[0])
+    candidate = services.refund_flag_duplicate(enrollment=e, amount="400", source="税务缴费明细")
+    with pytest.raises(PermissionDenied):
+        services.refund_decide(actor=users["clerk"], refund=candidate, approve=False, note="不是重复")
+    with pytest.raises(ValidationError) as exc:
+        services.refund_decide(actor=users["bureau"], refund=candidate, approve=False, note="  ")
+    assert services.ERR_REFUND_DECISION_NOTE in exc.value.messages
+    with pytest.raises(ValidationError) as exc:
+        services.refund_decide(actor=users["bureau"], refund=candidate, approve=True, note="同意")
+    assert services.ERR_REFUND_CANDIDATE_APPROVE in exc.value.messages
+    refused = services.refund_decide(actor=users["bureau"], refund=candidate, approve=False, note="税务核实为同一笔缴费")
+    assert (refused.status, refused.decided_by, refused.decision_note) == (RefundStatus.REJECTED, users["bureau"], "税务核实为同一笔缴费")
+    assert services.refund_flag_duplicate(enrollment=e, amount="400", source="再次导入").pk == refused.pk  # not raised again
+    e.refresh_from_db()
+    assert e.status == EnrollmentStatus.PAID
 
 
 def test_duplicates_found_by_the_tax_import_become_refund_candidates(users, regions, policy):

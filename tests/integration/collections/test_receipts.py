@@ -122,6 +122,56 @@ def test_void_rules(users, regions, policy):
     with pytest.raises(ValidationError, match="已作废"):
         services.receipt_void(actor=users["clerk"], receipt=receipt, reason="x")
 
+def _answer(declaration, rows, users):
+    import io
+
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    wb.active.append(["公民身份号码", "结果", "失败原因"])
+    for r in rows:
+        wb.active.append(list(r))
+    buf = io.BytesIO()
+    wb.save(buf)
+    buf.seek(0)
+    return services.declaration_answer_import(actor=users["clerk"], declaration=declaration, fileobj=buf)
+
+def test_void_is_refused_while_a_person_is_declared(users, regions, policy):
+    from collections_app.choices import LineResult
+
+    hh, members = household_with(regions["v1"], 2)
+    receipt = pay(users["collector"], hh, members)
+    d = services.declaration_create(actor=users["clerk"], region=regions["v1"], year=policy.year)
+    with pytest.raises(ValidationError) as exc:
+        services.receipt_void(actor=users["clerk"], receipt=receipt, reason="收错")
+    assert exc.value.messages[0] == services.ERR_VOID_DECLARED.format(name=members[0].name, declaration=d.pk)
+    assert "等待税务" in exc.value.messages[0]
+    receipt.refresh_from_db()
+    assert receipt.status == ReceiptStatus.VALID
+    assert set(Enrollment.objects.filter(person__in=members).values_list("status", flat=True)) == {EnrollmentStatus.DECLARED}
+    assert services.receipt_void_refusal(receipt=receipt) == exc.value.messages[0]
+
+    # one row answered as failed, the other still pending: still refused
+    _answer(d, [(members[0].id_number, "失败", "姓名不符")], users)
+    with pytest.raises(ValidationError, match="等待税务"):
+        services.receipt_void(actor=users["clerk"], receipt=receipt, reason="收错")
+    # both answered as failed: the void goes through, and nothing is left for the tax office to accept
+    _answer(d, [(members[1].id_number, "失败", "身份证号码有误")], users)
+    assert services.receipt_void_refusal(receipt=receipt) is None
+    services.receipt_void(actor=users["clerk"], receipt=receipt, reason="收错")
+    assert set(Enrollment.objects.filter(person__in=members).values_list("status", flat=True)) == {EnrollmentStatus.PENDING}
+    assert set(d.lines.values_list("result", flat=True)) == {LineResult.FAILED}
+
+def test_void_is_refused_once_the_tax_office_accepted(users, regions, policy):
+    hh, members = household_with(regions["v1"], 1)
+    receipt = pay(users["collector"], hh, members)
+    d = services.declaration_create(actor=users["clerk"], region=regions["v1"], year=policy.year)
+    _answer(d, [(members[0].id_number, "失败", "姓名不符")], users)
+    _answer(d, [(members[0].id_number, "成功", "")], users)  # corrected answer: accepted after all
+    with pytest.raises(ValidationError) as exc:
+        services.receipt_void(actor=users["clerk"], receipt=receipt, reason="收错")
+    assert exc.value.messages == [services.ERR_VOID_ACCEPTED.format(name=members[0].name, declaration=d.pk)]
+
 # --- PostgreSQL concurrency -------------------------------------------------------------------
 
 def _run_threads(n, target):

@@ -31,6 +31,14 @@ from collections_app.capitals import amount_in_words
         ("100000005", "壹亿零伍元整"),
         ("123456789.12", "壹亿贰仟叁佰肆拾伍万陆仟柒佰捌拾玖元壹角贰分"),
         ("-400", "负肆佰元整"),
+        # the Shizhu self-pay amounts and the edge cases the audit asked for
+        ("40.00", "肆拾元整"),
+        ("1070.00", "壹仟零柒拾元整"),
+        ("10000.50", "壹万元伍角"),
+        ("0.00", "零元整"),
+        ("120.00", "壹佰贰拾元整"),
+        ("455.00", "肆佰伍拾伍元整"),
+        ("575.00", "伍佰柒拾伍元整"),
     ],
 )
 def test_amount_in_words(amount, words):

@@ -135,10 +135,70 @@ def test_schema_has_the_endpoints(admin_client):
         assert path in text
 
 
-def test_receipts_cannot_be_edited_or_deleted(api, users, regions, policy):
+MONEY_ENDPOINTS = ["receipts", "ledgers", "remittances", "declarations", "refunds"]
+
+
+@pytest.mark.parametrize("endpoint", MONEY_ENDPOINTS)
+def test_money_rows_cannot_be_edited_or_deleted(api, users, regions, policy, endpoint):
+    """No PUT, PATCH or DELETE on any money row, for any role that can read it; nothing changes."""
+    from collections_app import services
+    from collections_app.models import DailyLedger, Declaration, Refund, Remittance
+
     hh, m = household_with(regions["v1"], 1)
-    r = pay(users["collector"], hh, m)
-    clerk = api(users["clerk"])
-    assert clerk.delete(f"/api/receipts/{r.pk}/").status_code == 405
-    assert clerk.patch(f"/api/receipts/{r.pk}/", {"total": "1.00"}, format="json").status_code == 405
-    assert Receipt.objects.get(pk=r.pk).total == r.total
+    c = users["collector"]
+    r = pay(c, hh, m)
+    services.ledger_confirm(actor=c, day=timezone.localdate(), cash_counted="400")
+    services.remittance_record(actor=c, collector=c, deposited_on=timezone.localdate(), amount="400", slip_number="S", receipts=[r])
+    services.declaration_create(actor=users["clerk"], region=regions["v1"], year=policy.year)
+    services.refund_flag_duplicate(enrollment=Enrollment.objects.get(person=m[0]), amount="400", source="测试")
+    model = {"receipts": Receipt, "ledgers": DailyLedger, "remittances": Remittance, "declarations": Declaration, "refunds": Refund}[endpoint]
+    obj = model.objects.get()
+    before = {f.attname: getattr(obj, f.attname) for f in model._meta.concrete_fields}
+    for key in ("clerk", "collector", "bureau", "tax"):
+        client = api(users[key])
+        url = f"/api/{endpoint}/{obj.pk}/"
+        for method in ("put", "patch", "delete"):
+            resp = getattr(client, method)(url, {"total": "1.00", "amount": "1.00", "status": "voided"}, format="json")
+            assert resp.status_code in (403, 405), (key, method, resp.status_code)
+        assert client.post(url, {"amount": "1.00"}, format="json").status_code in (403, 405)
+        assert client.put(f"/api/{endpoint}/", {}, format="json").status_code in (403, 405)
+        assert client.delete(f"/api/{endpoint}/", format="json").status_code in (403, 405)
+    obj.refresh_from_db()
+    assert {f.attname: getattr(obj, f.attname) for f in model._meta.concrete_fields} == before
+    assert model.objects.count() == 1
+
+
+def test_schema_offers_no_write_method_on_money_rows(admin_client):
+    import yaml
+
+    schema = yaml.safe_load(admin_client.get("/api/schema/").content)
+    for endpoint in MONEY_ENDPOINTS:
+        for path, ops in schema["paths"].items():
+            if path.startswith(f"/api/{endpoint}/"):
+                assert not {"put", "patch", "delete"} & set(ops), (path, sorted(ops))
+
+
+def test_bureau_refuses_a_candidate_through_the_api(api, users, regions, policy):
+    from collections_app import services
+
+    hh, m = household_with(regions["v1"], 1)
+    pay(users["collector"], hh, m)
+    candidate = services.refund_flag_duplicate(enrollment=Enrollment.objects.get(person=m[0]), amount="400", source="测试")
+    bureau = api(users["bureau"])
+    assert bureau.post(f"/api/refunds/{candidate.pk}/decide/", {"approve": True}, format="json").status_code == 400
+    resp = bureau.post(f"/api/refunds/{candidate.pk}/decide/", {"approve": False, "note": "非重复缴费"}, format="json")
+    assert resp.status_code == 200 and resp.json()["status"] == "rejected" and resp.json()["decision_note"] == "非重复缴费"
+
+
+def test_reconciliation_api_lists_the_remittance_gap(api, users, regions, policy):
+    from collections_app import services
+
+    hh, m = household_with(regions["v1"], 1)
+    c = users["collector"]
+    r = pay(c, hh, m)
+    services.remittance_record(actor=c, collector=c, deposited_on=timezone.localdate(), amount="300", slip_number="S3", receipts=[r])
+    rec = api(users["clerk"]).get("/api/declarations/reconciliation/", {"region": regions["v1"].pk, "year": policy.year}).json()
+    (row,) = [x for x in rec["rows"] if x["village"] == regions["v1"].pk]
+    assert row["remitted"] == "300.00" and row["cash"] == "400.00" and not row["agrees"]
+    assert [(d["kind"], d["amount"]) for d in rec["differences"] if d["kind"] == "报解"] == [("报解", "-100.00")]
+    assert rec["collectors"][0]["gap"] == "-100.00"

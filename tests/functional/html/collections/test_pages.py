@@ -293,3 +293,88 @@ def test_collector_chooses_the_tier_and_the_amount_follows(client, users, region
     receipt = Receipt.objects.get()
     assert receipt.total == Decimal("1175.00") and receipt.get_channel_display() == "POS机刷卡"
     assert Enrollment.objects.get(person=m[0], year=policy.year).tier == 2
+
+
+# --- Audit fixes --------------------------------------------------------------------------------
+
+
+def test_double_limit_text_follows_the_county_policy(client, users, regions):
+    make_policy(regions["county"], remit_days=3, remit_amount="5000.00")
+    hh, m = household_with(regions["v1"], 1)
+    r = pay(users["collector"], hh, m)
+    client.force_login(users["collector"])
+    for url in (reverse("collections:receipt_list"), reverse("collections:receipt_detail", args=[r.pk]), reverse("collections:remittance_list")):
+        html = client.get(url).content.decode()
+        assert "3日内或满5000元" in html, url
+        assert "5日内" not in html and "满1万元" not in html and "满10000元" not in html, url
+
+
+def test_reconfirming_the_ledger_says_so_and_shows_the_earlier_figures(client, users, regions, policy):
+    from collections_app import services
+
+    hh, m = household_with(regions["v1"], 1)
+    pay(users["collector"], hh, m)
+    client.force_login(users["collector"])
+    day = timezone.localdate().isoformat()
+    first = client.post(reverse("collections:ledger"), {"day": day, "cash_counted": "350.00", "note": "少点了"}, follow=True).content.decode()
+    assert "ledger-previous" not in first
+    again = client.post(reverse("collections:ledger"), {"day": day, "cash_counted": "400.00"}, follow=True).content.decode()
+    assert "重新确认" in again and "此前的确认已保留" in again
+    section = again.split('class="ledger-previous"', 1)[1]
+    assert "此前确认（1 次" in section
+    assert "350.00" in section and "少点了" in section
+    assert DailyLedger.objects.get().cash_counted == Decimal("400.00")
+    assert services.MSG_LEDGER_RECONFIRMED.split("{")[0] in again
+
+
+def test_declaration_page_shows_an_under_remittance(client, users, regions, policy):
+    from collections_app import services
+
+    c = users["collector"]
+    hh, m = household_with(regions["v1"], 1)
+    r = pay(c, hh, m)
+    services.remittance_record(actor=c, collector=c, deposited_on=timezone.localdate(), amount="300", slip_number="YH3", receipts=[r])
+    client.force_login(users["clerk"])
+    client.post(reverse("collections:declaration_list"), {"region": regions["v1"].pk, "year": policy.year})
+    d = Declaration.objects.get()
+    resp = client.post(reverse("collections:declaration_detail", args=[d.pk]), {"file": _answer([[m[0].id_number, "成功", ""]])}, follow=True)
+    html = resp.content.decode()
+    assert "不一致" in html and "少解 100.00 元" in html and "已解缴 300.00" in html
+    recon = client.get(reverse("collections:reconciliation"), {"region": regions["v1"].pk, "year": policy.year}).content.decode()
+    assert "没有差异" not in recon and "少解 100.00 元" in recon and "YH3" in recon
+
+
+def test_receipt_page_explains_why_a_declared_receipt_cannot_be_voided(client, users, regions, policy):
+    from collections_app import services
+
+    hh, m = household_with(regions["v1"], 1)
+    r = pay(users["collector"], hh, m)
+    d = services.declaration_create(actor=users["clerk"], region=regions["v1"], year=policy.year)
+    client.force_login(users["clerk"])
+    detail = client.get(reverse("collections:receipt_detail", args=[r.pk])).content.decode()
+    expected = services.ERR_VOID_DECLARED.format(name=m[0].name, declaration=d.pk)
+    assert expected.split("，")[0] in detail and "void-form" not in detail
+    resp = client.post(reverse("collections:receipt_void", args=[r.pk]), {"reason": "收错"}, follow=True)
+    assert "等待税务" in resp.content.decode()
+    assert Receipt.objects.get(pk=r.pk).status == "valid"
+
+
+def test_bureau_refuses_a_duplicate_candidate_on_its_page(client, users, regions, policy):
+    from collections_app import services
+
+    hh, m = household_with(regions["v1"], 1)
+    pay(users["collector"], hh, m)
+    candidate = services.refund_flag_duplicate(enrollment=Enrollment.objects.get(person=m[0]), amount="400", source="税务缴费明细")
+    client.force_login(users["bureau"])
+    page = client.get(reverse("collections:refund_detail", args=[candidate.pk])).content.decode()
+    assert "不予退费" in page and 'name="d-note"' in page
+    empty = client.post(reverse("collections:refund_detail", args=[candidate.pk]), {"action": "decide", "d-approve": "0", "d-note": ""}, follow=True)
+    assert services.ERR_REFUND_DECISION_NOTE in empty.content.decode()
+    resp = client.post(reverse("collections:refund_detail", args=[candidate.pk]),
+                       {"action": "decide", "d-approve": "0", "d-note": "核实为同一笔"}, follow=True)
+    assert resp.status_code == 200
+    candidate.refresh_from_db()
+    assert candidate.status == "rejected" and candidate.decision_note == "核实为同一笔"
+    client.force_login(users["collector"])
+    page = client.get(reverse("collections:refund_detail", args=[candidate.pk])).content.decode()
+    assert "核实为同一笔" in page and 'name="d-note"' not in page
