@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -16,9 +15,9 @@ from enrollment import idcard
 from enrollment.choices import PAID_STATUSES, EnrollmentStatus, RegionLevel
 from enrollment.models import Enrollment, Household, Person, Region, User
 from enrollment.scoping import ensure_visible, region_in_scope
-from enrollment.spreadsheets import UploadError, check_upload
+from enrollment.spreadsheets import UploadError, read_rows
 from subsidies.calc import to_money
-from subsidies.selectors import PolicyMissing, owed_by
+from subsidies.selectors import PolicyMissing, cover_by, owed_by
 
 from . import rules
 from .choices import (
@@ -242,6 +241,10 @@ def _issue_locked(actor, household, person_ids, channel, year, tiers, payer_name
         enrollment.amount_due = owed.self_pay
         enrollment.subsidy_category_code = owed.category.code if owed.category else ""
         enrollment.paid_on = today
+        # When cover starts (window, extension, waiting period after a break, newborn…): refunds
+        # are refused from that day on.
+        cover = cover_by(person=person, year=year, paid_on=today)
+        enrollment.benefit_start = cover.start if cover else None
         enrollment.full_clean(validate_unique=False)
         enrollment.save()
         ReceiptLine.objects.create(
@@ -314,7 +317,7 @@ def receipt_void(*, actor: User, receipt: Receipt, reason: str) -> Receipt:
         raise ValidationError(refusal)
     for e in enrollments:
         e.status = EnrollmentStatus.PENDING
-        e.paid_on = None
+        e.paid_on = e.benefit_start = None
         e.declared_on = None
         e.standard = e.subsidy = e.amount_due = None
         e.subsidy_category_code = ""
@@ -593,25 +596,6 @@ RESULT_OK = {"成功", "导入成功", "正常", "ok", "success", "是"}
 RESULT_FAIL = {"失败", "导入失败", "错误", "fail", "failed", "否"}
 
 
-def _read_rows(fileobj, kind):
-    if kind == "xlsx":
-        from python_calamine import CalamineWorkbook
-
-        data = fileobj.read()
-        wb = CalamineWorkbook.from_filelike(io.BytesIO(data))
-        return [list(r) for r in wb.get_sheet_by_index(0).to_python(skip_empty_area=False)]
-    import csv
-
-    raw = fileobj.read()
-    for enc in ("utf-8-sig", "gb18030"):
-        try:
-            text = raw.decode(enc)
-            break
-        except UnicodeDecodeError:
-            continue
-    return list(csv.reader(io.StringIO(text)))
-
-
 def _find_col(header, names):
     for i, h in enumerate(header):
         if str(h or "").strip() in names:
@@ -627,8 +611,7 @@ def declaration_answer_import(*, actor: User, declaration: Declaration, fileobj)
     _require(actor, "declaration.manage")
     ensure_visible(actor, declaration)
     try:
-        kind = check_upload(fileobj)
-        rows = _read_rows(fileobj, kind)
+        rows = read_rows(fileobj, name=getattr(fileobj, "name", ""))
     except UploadError as exc:
         raise ValidationError(exc.message) from None
     header_at = next(

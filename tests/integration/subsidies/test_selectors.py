@@ -278,3 +278,26 @@ def test_cover_by_newborn_from_birth(seed_policies):
 def test_cover_by_without_policy_is_none(seed_policies):
     p = person_in("500240", id_number=make_id("500240", date(1980, 5, 17)))
     assert selectors.cover_by(person=p, year=2031, paid_on=date(2030, 11, 1)) is None
+
+
+def test_receipt_records_when_cover_starts_and_a_void_clears_it(seed_policies, monkeypatch):
+    """receipt_issue keeps the cover start on the enrollment (refunds are refused from that day):
+    Shizhu, paid 20 January 2025 in the extension → 1 February; after a two-year break → a
+    4-month waiting period instead."""
+    from django.utils import timezone
+
+    from collections_app.services import receipt_issue, receipt_void
+    from enrollment.choices import PaymentChannel
+    from enrollment.models import Enrollment
+
+    steady = person_in("500240", id_number=make_id("500240", date(1980, 5, 17)))
+    returning = PersonFactory(household=steady.household, id_number=make_id("500240", date(1975, 3, 3)))
+    _enrolled(returning, 2022)
+    collector = UserFactory(role="collector", region=steady.household.village)
+    clerk = UserFactory(role="township", region=steady.household.village.parent)
+    monkeypatch.setattr(timezone, "localdate", lambda *args, **kwargs: date(2025, 1, 20))
+    receipt = receipt_issue(actor=collector, household=steady.household, persons=[steady, returning], channel=PaymentChannel.CASH, year=2025)
+    starts = dict(Enrollment.objects.filter(year=2025).values_list("person_id", "benefit_start"))
+    assert starts == {steady.pk: date(2025, 2, 1), returning.pk: date(2025, 5, 20)}
+    receipt_void(actor=clerk, receipt=receipt, reason="收错户")
+    assert set(Enrollment.objects.filter(year=2025).values_list("benefit_start", flat=True)) == {None}
