@@ -25,8 +25,17 @@ DEFAULT_REMIT_DAYS = 5
 DEFAULT_REMIT_AMOUNT = Decimal("10000.00")
 
 
-def unremitted_cash(qs):
-    return qs.filter(status=ReceiptStatus.VALID, channel__in=CASH_CHANNELS, remittance__isnull=True)
+def unremitted_cash(qs, *, as_of: date | None = None):
+    """Cash receipts not (yet) remitted: now, or as they stood at the close of ``as_of`` (taken by
+    then, remitted and voided only later), so a past day's report shows that day's cash."""
+    if as_of is None:
+        return qs.filter(status=ReceiptStatus.VALID, channel__in=CASH_CHANNELS, remittance__isnull=True)
+    return qs.filter(
+        Q(status=ReceiptStatus.VALID) | Q(voided_at__date__gt=as_of),
+        Q(remittance__isnull=True) | Q(remittance__deposited_on__gt=as_of),
+        channel__in=CASH_CHANNELS,
+        issued_on__lte=as_of,
+    )
 
 
 # --- Ledger --------------------------------------------------------------------------------------
@@ -159,7 +168,7 @@ def double_limit_for_queryset(receipts, *, on: date | None = None) -> list[dict]
     """Per collector: unremitted cash from ``receipts`` measured against the county policy's limits."""
     on = on or timezone.localdate()
     grouped = (
-        unremitted_cash(receipts)
+        unremitted_cash(receipts, as_of=on)
         .values("collector_id", "county_id", "issued_on", "year")
         .annotate(amount=Sum("total"), n=Count("id"))
         .order_by()

@@ -56,6 +56,14 @@ def _figures(r):
     ]
 
 
+CASH_HEADER = ["收款人", "乡镇", "村（社区）", "未报解金额(元)", "凭证张数", "最早收款日期", "持有天数", "超期天数", "超额度", "超双限"]
+
+
+def _cash_row(c):
+    return [c["collector"], c["township"], c["village"], _d(c["amount"]), c["receipts"], c["oldest"], c["days_held"],
+            c["days_overdue"], _flag(c["over_amount"]), _flag(c["breached"])]
+
+
 def daily_sheets(payload, notes=None):
     names = {t["code"]: t["name"] for t in payload.get("townships", [])}
     county = payload.get("county")
@@ -63,7 +71,11 @@ def daily_sheets(payload, notes=None):
     if county:
         towns.append(["合计", county["name"], *_figures(county)])
     villages = [[names.get(v["parent"], ""), v["name"], *_figures(v)] for v in payload.get("villages", [])]
-    return [("乡镇", ["名次", "乡镇", *FIGURE_HEADER], towns), ("村（社区）", ["乡镇", "村（社区）", *FIGURE_HEADER], villages)]
+    return [
+        ("乡镇", ["名次", "乡镇", *FIGURE_HEADER], towns),
+        ("村（社区）", ["乡镇", "村（社区）", *FIGURE_HEADER], villages),
+        ("现金与双限", CASH_HEADER, [_cash_row(c) for c in payload.get("cash", [])]),
+    ]
 
 
 RANK_HEADER = ["名次", "上期名次", "名次变化", "单位", "任务数", "已收款人数", "已入库人数", "参保率(%)", "排名靠后", "连续靠后次数", "约谈", "沿用前次数据"]
@@ -145,6 +157,9 @@ def scoped_payload(user, report) -> dict:
     else:
         def keep(code, parent):
             return code == region.code
+    if isinstance(payload.get("cash"), list):  # a collector's cash: their own township or village only
+        field = "township_code" if region.level == RegionLevel.TOWNSHIP else "village_code"
+        payload["cash"] = [c for c in payload["cash"] if c.get(field) == region.code]
     villages = payload.get("villages")
     if isinstance(villages, list):
         payload["villages"] = [v for v in villages if keep(v["code"], v.get("parent"))]

@@ -318,9 +318,44 @@ def daily_report_publish(*, county: Region, day: date) -> Report:
         "townships": _ranked_rows([r for r in rows if r["level"] == RegionLevel.TOWNSHIP]),
         "villages": [r for r in rows if r["level"] == RegionLevel.VILLAGE],
         "tie_break": metrics.TIE_BREAK_TEXT,
+        "cash": cash_rows(county=county, day=day),
     }
     title = f"{county.name}{year}年度城乡居民医保征缴进度日报（{chinese_date(day)}）"
     return _report_upsert(county=county, kind=ReportKind.DAILY, day=day, year=year, title=title, payload=payload)
+
+
+def cash_rows(*, county: Region, day: date) -> list[dict]:
+    """Each collector's unremitted cash at the close of ``day`` against the double limit (双限),
+    breaches first, as plain JSON for the daily report."""
+    from collections_app.models import Receipt
+    from collections_app.selectors import double_limit_for_queryset
+
+    rows = double_limit_for_queryset(Receipt.objects.filter(county=county), on=day)
+    places = Region.objects.filter(pk__in=[r["region_id"] for r in rows]).select_related("parent").in_bulk()
+    out = []
+    for r in rows:
+        place = places.get(r["region_id"])
+        in_village = place is not None and place.level == RegionLevel.VILLAGE
+        out.append(
+            {
+                "collector": r["collector"],
+                "township": r["township"],
+                "village": r["village"],
+                "township_code": (place.parent.code if in_village else place.code) if place else "",
+                "village_code": place.code if in_village else "",
+                "amount": str(r["amount"]),
+                "receipts": r["receipts"],
+                "oldest": r["oldest"].isoformat() if r["oldest"] else None,
+                "days_held": r["days_held"],
+                "days_overdue": r["days_overdue"],
+                "over_days": r["over_days"],
+                "over_amount": r["over_amount"],
+                "breached": r["breached"],
+                "remit_days": r["remit_days"],
+                "remit_amount": str(r["remit_amount"]),
+            }
+        )
+    return out
 
 
 def _ranked_rows(rows: list[dict]) -> list[dict]:
