@@ -271,7 +271,7 @@ def test_cover_by_no_break_when_last_year_was_paid(seed_policies):
 
 
 def test_cover_by_newborn_from_birth(seed_policies):
-    baby = person_in("500240", id_number=make_id("500240", date(2025, 3, 10)))
+    baby = person_in("500240", id_number=make_id("500240", date(2025, 3, 10), sex="F"))
     assert selectors.cover_by(person=baby, year=2025, paid_on=date(2025, 4, 1)).start == date(2025, 3, 10)
 
 
