@@ -116,6 +116,14 @@ def household_members(household: Household, *, year: int, with_owed: bool = True
     return rows
 
 
+def whole_household_required(village, year: int) -> bool:
+    """Whether the county's policy for the year requires a household register to enrol together
+    (Gaoyang: 同一户口簿成员须同时参保)."""
+    from subsidies.models import PolicyYear  # subsidies depends on enrollment
+
+    return PolicyYear.objects.filter(county=village.county, year=year, whole_household_rule=True).exists()
+
+
 def household_split(rows: list[MemberRow]) -> bool:
     return rules.household_is_split([(r.person.is_deceased, r.status) for r in rows])
 

@@ -129,6 +129,7 @@ def _household_page(request, household):
         "household": household, "village": village, "year": year, "rows": rows, "hh_form": hh_form,
         "formset": formset, "form_rows": form_rows, "can_edit": can_edit, "duplicates": duplicates,
         "split": selectors.household_split(rows), "total": selectors.household_total(rows),
+        "whole_household": bool(village) and selectors.household_split(rows) and selectors.whole_household_required(village, year),
     }
     if household is not None:
         notice = selectors.notice_for(household, year)

@@ -129,6 +129,15 @@ def test_what_each_member_owes_and_the_whole_household_flag(client, users, regio
     assert "40.00" in body and "低保对象资助360.00" in body  # 400 − 360
     assert "400.00" in body
     assert "本户未缴成员合计应缴：<strong>440.00</strong>" in body  # 40 + 400; the paid member is not counted
+    assert "整户参保）" not in body  # this county has no whole-household rule
+
+
+def test_whole_household_rule_is_stated_where_the_county_has_it(client, users, regions):
+    PolicyYearFactory(county=regions["county"], year=YEAR, whole_household_rule=True)
+    household, _ = household_with(regions["v1"], [EnrollmentStatus.PAID, EnrollmentStatus.PENDING], year=YEAR)
+    client.force_login(users["collector"])
+    body = client.get(reverse("enrollment:household_detail", args=[household.pk]) + f"?year={YEAR}").content.decode()
+    assert "整户参保提醒" in body and "本县规定同一户口簿成员须同时参保（整户参保）" in body
 
 
 def test_edit_form_with_full_ids_is_logged(client, users, regions):
