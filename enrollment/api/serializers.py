@@ -221,3 +221,22 @@ class CarryOverReportSerializer(serializers.Serializer):
     excluded = serializers.IntegerField()
     refunded = serializers.IntegerField()
     summary = serializers.CharField()
+
+
+class NoticeSerializer(serializers.Serializer):
+    """Whether an unpaid household's notice receipt (告知书回执) and pledge letter (承诺书) are in."""
+
+    notice_receipt = serializers.BooleanField()
+    pledge_letter = serializers.BooleanField()
+    note = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+
+
+class TransferRequestSerializer(serializers.Serializer):
+    """Ask for a resident registered elsewhere to be moved into this household."""
+
+    id_number = serializers.CharField(max_length=40, write_only=True)
+    relation = serializers.ChoiceField(choices=[c for c in Relation.choices if c[0] != Relation.HEAD], default=Relation.OTHER)
+    note = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+    id = serializers.IntegerField(read_only=True)
+    status = serializers.CharField(read_only=True)
+    from_place = serializers.CharField(read_only=True, source="from_household.village.full_name")

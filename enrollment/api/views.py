@@ -72,6 +72,8 @@ class HouseholdViewSet(YearMixin, mixins.ListModelMixin, mixins.RetrieveModelMix
         )
 
     def get_serializer_class(self):
+        if self.action in ("notice", "transfer"):
+            return self.serializer_class  # set by the @action
         if self.action in ("retrieve", "create", "update", "partial_update"):
             return s.HouseholdDetailSerializer
         return s.HouseholdSerializer
@@ -114,6 +116,29 @@ class HouseholdViewSet(YearMixin, mixins.ListModelMixin, mixins.RetrieveModelMix
         serializer.is_valid(raise_exception=True)
         self._save(serializer, household)
         return Response(self.get_serializer(self.get_queryset().get(pk=household.pk)).data)
+
+    @extend_schema(parameters=[YEAR_PARAM])
+    @action(detail=True, methods=["post"], serializer_class=s.NoticeSerializer)
+    def notice(self, request, pk=None):
+        """Record the year's notice receipt and pledge letter of the household."""
+        household = self.get_object()
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        notice = services.notice_set(actor=request.user, household=household, year=self.year(), **serializer.validated_data)
+        return Response(s.NoticeSerializer(notice).data)
+
+    @action(detail=True, methods=["post"], serializer_class=s.TransferRequestSerializer)
+    def transfer(self, request, pk=None):
+        """Request that a resident registered elsewhere (by ID number) move into this household;
+        the holding township decides."""
+        household = self.get_object()
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        try:
+            transfer = services.transfer_request(actor=request.user, to_household=household, **serializer.validated_data)
+        except services.RosterInvalid as exc:
+            raise _invalid(exc) from None
+        return Response(s.TransferRequestSerializer(transfer).data, status=status.HTTP_201_CREATED)
 
 
 @extend_schema_view(

@@ -148,3 +148,32 @@ def test_list_query_count_is_bounded(api, users, regions, django_assert_max_num_
         assert c.get("/api/households/", {"year": YEAR}).status_code == 200
     with django_assert_max_num_queries(8):
         assert c.get("/api/enrollments/", {"year": YEAR}).status_code == 200
+
+
+def test_notice_and_pledge_through_the_api(api, users, regions):
+    from enrollment.models import HouseholdNotice
+
+    household, _ = household_with(regions["v1"], [EnrollmentStatus.PENDING], year=YEAR)
+    url = f"/api/households/{household.pk}/notice/?year={YEAR}"
+    resp = api(users["collector"]).post(url, {"notice_receipt": True, "pledge_letter": False, "note": "已上门"}, format="json")
+    assert resp.status_code == 200, resp.content
+    notice = HouseholdNotice.objects.get(household=household, year=YEAR)
+    assert notice.notice_receipt and not notice.pledge_letter and notice.note == "已上门"
+    assert api(users["collector3"]).post(url, {"notice_receipt": True, "pledge_letter": True}, format="json").status_code == 404
+    assert api(users["leader"]).post(url, {"notice_receipt": True, "pledge_letter": True}, format="json").status_code == 403
+
+
+def test_transfer_request_through_the_api(api, users, regions):
+    from enrollment.models import TransferRequest
+    from enrollment.services import ERR_TRANSFER_UNKNOWN
+
+    household, _ = household_with(regions["v1"], [EnrollmentStatus.PENDING], year=YEAR)
+    elsewhere = PersonFactory(household__village=regions["v3"])
+    url = f"/api/households/{household.pk}/transfer/"
+    resp = api(users["collector"]).post(url, {"id_number": make_id(), "relation": "child"}, format="json")
+    assert resp.status_code == 400 and ERR_TRANSFER_UNKNOWN in resp.content.decode()
+    resp = api(users["collector"]).post(url, {"id_number": elsewhere.id_number.lower(), "relation": "child"}, format="json")
+    assert resp.status_code == 201, resp.content
+    assert resp.json()["status"] == "pending" and resp.json()["from_place"].endswith("乙一村")
+    assert TransferRequest.objects.get().person == elsewhere
+    assert api(users["collector3"]).post(url, {"id_number": elsewhere.id_number}, format="json").status_code == 404
