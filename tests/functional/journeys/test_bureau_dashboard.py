@@ -105,3 +105,20 @@ def test_bureau_dashboard(journey, neixiang):
     cells = [str(c) for ws in wb.worksheets for row in ws.iter_rows(values_only=True) for c in row if c is not None]
     assert top["name"] in cells and bottom["name"] in cells
     j.assert_no_js_errors()
+
+
+def test_county_leader_reads_the_dashboard_on_a_phone(journey, neixiang):
+    """Leadership reads the same figures on a phone: nothing scrolls the page sideways, the wide
+    tables scroll inside their frame, the ranking is there."""
+    from tests.functional.journeys.conftest import PHONE
+
+    j = journey("bureau_dashboard_phone", viewport=PHONE)
+    data.user("leader_li", Role.LEADERSHIP, COUNTY, "李县长")
+    j.login("leader_li")
+    j.nav("进度看板")
+    assert j.heading() == f"内乡县 {neixiang['year']}年度参保进度"
+    top = min(neixiang["weekly"].payload["townships"], key=lambda t: t["rank"])
+    j.see("已入库（参保）", "周排名", top["name"])
+    j.assert_fits_width()
+    j.shot("county-dashboard")
+    j.assert_no_js_errors()
