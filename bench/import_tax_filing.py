@@ -5,11 +5,21 @@
         [--postgres postgres://postgres@127.0.0.1:5432/canbao_bench_taximport | --no-postgres]
 
 Generates a synthetic filing (title rows, header, text and number amounts, text and serial
-dates, ~1% problem rows) into bench/out/, then prints in one run: rows/s reading alone with
-openpyxl read-only and with python-calamine, and rows/s for the whole import (read, match,
-write in one transaction) on SQLite and on PostgreSQL, with the import's peak RSS. Each
-database is seeded with one person and one pending enrollment per row in a fresh database
-(a temporary SQLite file; a PostgreSQL database that is dropped and recreated).
+dates) into bench/out/, then prints in one run: rows/s reading alone with openpyxl read-only and
+with python-calamine, and rows/s for the whole import (read, match, write in one transaction) on
+SQLite and on PostgreSQL, with the import's peak RSS. Each database is seeded in a fresh
+database (a temporary SQLite file; a PostgreSQL database that is dropped and recreated) with one
+person per row and a mix that exercises every path of the importer (see ``kind``):
+
+  pending enrollment, amount right → update to confirmed       ~84 %
+  no enrollment yet (paid online by themselves) → created       5 %
+  low-income identity (subsidy 360) paying 40 → confirmed       6 %
+  already confirmed with the same voucher → nothing changes     2 %
+  amount differs 1 %, bad ID number (invalid) 1 %
+  paid cash to the village and online as well → duplicate     0.1 %
+  listed twice with another voucher (extra rows at the end) → duplicate, 0.2 % (half of them
+  persons with no enrollment before: the refund candidate is the enrollment created)
+
 Goal: whole import on PostgreSQL ≥ 1/3 of python-calamine's read speed, peak RSS < 1 GB.
 """
 
@@ -32,6 +42,7 @@ OUT = ROOT / "bench" / "out"
 COUNTY = "411325"
 YEAR = 2025
 VILLAGES = 400  # 16 townships × 25 villages
+BENCH_USER = "bench_tax"  # the tax-office user who confirms the import
 
 
 def synthetic_ids(n: int):
@@ -44,6 +55,33 @@ def synthetic_ids(n: int):
         yield idcard.make(COUNTY, born, i % 900 + 1)
 
 
+def kind(i: int) -> str:
+    """What row ``i`` of the filing (and the seeded database) exercises."""
+    r = i % 100
+    if r == 17:
+        return "mismatch"
+    if r == 42:
+        return "bad_id"
+    if r in (7, 27, 47, 67, 87):
+        return "create"
+    if r in (11, 61):
+        return "already"
+    if r in (3, 13, 33, 53, 73, 93):
+        return "subsidised"
+    if i % 1000 == 23:
+        return "cash_and_online"
+    return "update"
+
+
+def twice(i: int) -> bool:
+    """Rows listed a second time, with another voucher, at the end of the file."""
+    return i % 1000 in (81, 87)  # 87: a person with no enrollment before the import
+
+
+def voucher(i: int, again: bool = False) -> str:
+    return f"3411{i:012d}" + ("D" if again else "")
+
+
 def generate(path: Path, rows: int) -> None:
     import openpyxl
 
@@ -53,17 +91,28 @@ def generate(path: Path, rows: int) -> None:
     ws.append(["导出时间：2024年12月31日", None, None, "单位：元"])
     ws.append(["序号", "姓名", "公民身份号码", "缴费档次", "实缴金额（元）", "缴费日期", "入库日期", "电子税票号", "缴费渠道", "参保地"])
     channels = ("微信", "支付宝", "代征", "电子税务局", "现金")
+    again = []
     for i, id_number in enumerate(synthetic_ids(rows)):
-        r = i % 100
+        k = kind(i)
         amount = (400, "400.00", "400元")[i % 3]
         paid = date(2024, 9, 1) + timedelta(days=i % 120)
         paid_cell = paid.isoformat() if i % 2 else f"{paid.year}年{paid.month}月{paid.day}日"
         treasury = (paid - date(1899, 12, 30)).days + 1  # an Excel serial
-        if r == 17:
+        channel = channels[i % 5]
+        if k == "mismatch":
             amount = 380  # amount differs
-        if r == 42:
+        elif k == "subsidised":
+            amount = "40.00"
+        elif k == "cash_and_online":
+            channel = "微信"
+        if k == "bad_id":
             id_number = "51" + id_number[2:17] + "0"  # wrong check digit / unknown
-        ws.append([i + 1, f"居民{i}", id_number, 1, amount, paid_cell, treasury, f"3411{i:012d}", channels[i % 5], f"第{i % VILLAGES}村"])
+        row = [i + 1, f"居民{i}", id_number, 1, amount, paid_cell, treasury, voucher(i), channel, f"第{i % VILLAGES}村"]
+        ws.append(row)
+        if twice(i):
+            again.append(row[:7] + [voucher(i, again=True), "电子税务局", row[9]])
+    for n, row in enumerate(again):
+        ws.append([rows + n + 1, *row[1:]])
     ws.append(["合计", None, None, None, rows * 400])
     wb.save(path)
 
@@ -103,12 +152,13 @@ def child_seed(url: str, rows: int) -> dict:
     from django.core.management import call_command
     from django.db import transaction
 
-    from enrollment.models import Enrollment, Household, Person, Region
-    from subsidies.models import PolicyYear, Tier
+    from enrollment.models import Enrollment, Household, Person, Region, User
+    from subsidies.models import CategorySubsidy, PersonIdentity, PolicyYear, SubsidyCategory, Tier
 
     t = time.perf_counter()
     call_command("migrate", verbosity=0)
     county = Region.objects.create(level="county", code=COUNTY, name="内乡县")
+    User.objects.create(username=BENCH_USER, role="tax", region=county)
     townships = [Region(level="township", code=f"{COUNTY}{i:03d}", name=f"第{i}镇", parent=county) for i in range(16)]
     Region.objects.bulk_create(townships)
     villages = [
@@ -119,6 +169,8 @@ def child_seed(url: str, rows: int) -> dict:
     villages = list(Region.objects.filter(level="village").order_by("id"))
     policy = PolicyYear.objects.create(county=county, year=YEAR, window_start=date(2024, 9, 1), window_end=date(2024, 12, 31))
     Tier.objects.create(policy=policy, number=1, name="一档", standard=Decimal("400.00"))
+    dibao = SubsidyCategory.objects.create(policy=policy, code="dibao", name="低保对象", is_low_income=True)
+    CategorySubsidy.objects.create(category=dibao, tier=1, amount=Decimal("360.00"))
     batch = 10000
     ids = synthetic_ids(rows)
     with transaction.atomic():
@@ -132,9 +184,24 @@ def child_seed(url: str, rows: int) -> dict:
                 idn = next(ids)
                 people.append(Person(id_number=idn, name=f"居民{start + k}", sex="M" if int(idn[16]) % 2 else "F", birth_date=date(int(idn[6:10]), int(idn[10:12]), int(idn[12:14])), household=h))
             people = Person.objects.bulk_create(people)
-            Enrollment.objects.bulk_create(
-                [Enrollment(person=p, year=YEAR, village_id=p.household.village_id, tier=1) for p in people]
-            )
+            enrollments, identities = [], []
+            for k, p in enumerate(people):
+                i = start + k
+                what = kind(i)
+                if what == "create":
+                    continue
+                e = Enrollment(person=p, year=YEAR, village_id=p.household.village_id, tier=1)
+                if what == "already":
+                    e.status, e.tax_voucher, e.confirmed_on, e.paid_on = "confirmed", voucher(i), date(2024, 10, 1), date(2024, 10, 1)
+                    e.standard, e.subsidy, e.amount_due = Decimal("400.00"), Decimal("0.00"), Decimal("400.00")
+                elif what == "cash_and_online":
+                    e.status, e.paid_on = "paid", date(2024, 9, 15)
+                    e.standard, e.subsidy, e.amount_due = Decimal("400.00"), Decimal("0.00"), Decimal("400.00")
+                elif what == "subsidised":
+                    identities.append(PersonIdentity(person=p, category=dibao, year=YEAR, certified_on=date(2024, 8, 1)))
+                enrollments.append(e)
+            Enrollment.objects.bulk_create(enrollments)
+            PersonIdentity.objects.bulk_create(identities)
     if url.startswith("postgres"):
         from django.db import connection
 
@@ -144,21 +211,27 @@ def child_seed(url: str, rows: int) -> dict:
 
 
 def child_import(url: str, path: str) -> dict:
+    """The import as a tax-office user's confirm runs it (services.tax_import_apply: read, match,
+    write, problem rows, refund candidates, audit, commit); the upload is stored first, untimed."""
     _django(url)
-    from django.db import transaction
+    from django.conf import settings
 
-    from collections_app.tax_import import readers, services
-    from enrollment.models import Region
+    from collections_app.tax_import import services
+    from enrollment.models import Region, User
 
+    settings.MEDIA_ROOT = tempfile.mkdtemp(prefix="canbao_bench_media_")
     county = Region.objects.get(code=COUNTY)
+    actor = User.objects.get(username=BENCH_USER)
+    with open(path, "rb") as fh:
+        ti = services.tax_import_create(actor=actor, county=county, upload=fh, name=Path(path).name, year=YEAR)
     t, c = time.perf_counter(), time.process_time()
-    with transaction.atomic():
-        sheet = readers.open_sheet(path, "xlsx")
-        summary = services.run_filing(sheet=sheet, county=county, default_year=YEAR, actor=None, dry_run=False)
-        sheet.close()
+    summary = services.tax_import_apply(actor=actor, tax_import=ti, require_preview=False)
     secs, cpu = time.perf_counter() - t, time.process_time() - c
     rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    keys = ("rows_read", "confirmed", "already_confirmed", "amount_mismatch", "unknown_person", "duplicate", "invalid")
+    keys = (
+        "rows_read", "confirmed", "already_confirmed", "amount_mismatch", "unknown_person", "duplicate", "invalid",
+        "refund_candidates", "created_enrollments",
+    )
     return {
         "seconds": round(secs, 2), "rows_per_s": round(summary["rows_read"] / secs), "cpu_seconds": round(cpu, 2),
         "peak_rss_mb": round(rss_mb),
@@ -194,7 +267,7 @@ def main() -> None:
 
     django.setup()
     OUT.mkdir(parents=True, exist_ok=True)
-    path = OUT / f"tax_filing_{args.rows}.xlsx"
+    path = OUT / f"tax_filing_mix_{args.rows}.xlsx"  # the mix of kind(); older files had only updates
     if not path.exists():
         t = time.perf_counter()
         generate(path, args.rows)

@@ -110,6 +110,7 @@ else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_ACKS_LATE = True  # a crashed worker's task is redelivered, never half-acknowledged
+CELERY_TASK_REJECT_ON_WORKER_LOST = True  # …also when the worker process is killed outright (SIGKILL, OOM)
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TIMEZONE = "Asia/Shanghai"
 CELERY_TASK_DEFAULT_QUEUE = env("CELERY_QUEUE", default="canbao")

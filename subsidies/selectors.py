@@ -88,7 +88,7 @@ def identities_of(*, persons, policy: PolicyYear):
 
 
 @dataclass(frozen=True)
-class _TierOffers:
+class TierOffers:
     """What a policy's categories pay for one tier, read once."""
 
     amounts: dict  # category id -> amount
@@ -96,7 +96,7 @@ class _TierOffers:
     universal: list
 
     @classmethod
-    def load(cls, policy: PolicyYear, tier: int) -> "_TierOffers":
+    def load(cls, policy: PolicyYear, tier: int) -> "TierOffers":
         subsidies = list(CategorySubsidy.objects.filter(category__policy=policy, tier=tier).select_related("category"))
         return cls(
             amounts={cs.category_id: cs.amount for cs in subsidies},
@@ -124,7 +124,7 @@ def offers_for(*, policy: PolicyYear, tier: int, person: Person | None = None, c
     A person's identity certified after last year's window is offered under this year's category
     of the same code, with this year's amount (a code this year's policy lacks offers nothing)."""
     identities = identities_for(person=person, policy=policy) if person is not None else ()
-    return _TierOffers.load(policy, tier).offers(policy=policy, identities=identities, categories=list(categories or []))
+    return TierOffers.load(policy, tier).offers(policy=policy, identities=identities, categories=list(categories or []))
 
 
 def _offer(cat, amount, certified_on: date | None) -> calc.CategoryOffer:
@@ -189,7 +189,7 @@ def owed_by_persons(*, persons, year: int, tiers: dict | None = None, paid_on: d
     for p in persons:
         tier = int(tiers.get(p.pk) or 1)
         if tier not in by_tier:
-            by_tier[tier] = _TierOffers.load(policy, tier)
+            by_tier[tier] = TierOffers.load(policy, tier)
         offers = by_tier[tier].offers(policy=policy, identities=held[p.pk])
         newborn = pays_as_newborn(policy=policy, birth_date=p.birth_date, paid_on=paid_on)
         out[p.pk] = owed_for(policy=policy, tier=tier, offers=offers, student=p.is_student, paid_on=paid_on, newborn=newborn)

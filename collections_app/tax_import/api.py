@@ -73,7 +73,7 @@ PROGRESS = inline_serializer(
     "TaxImportProgress",
     {
         "percent": serializers.IntegerField(), "message": serializers.CharField(), "done": serializers.BooleanField(),
-        "status": serializers.CharField(),
+        "status": serializers.CharField(), "stuck": serializers.BooleanField(),
     },
 )
 
@@ -111,13 +111,17 @@ class TaxImportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
     @extend_schema(request=None, responses={202: TaxImportSerializer, 200: TaxImportSerializer})
     @action(detail=True, methods=["post"])
     def confirm(self, request, pk=None):
-        """Apply a previewed import (atomically). Confirming an applied import again changes nothing."""
+        """Apply a previewed import (atomically). Confirming an applied import again changes nothing;
+        an import stuck at 正在导入 (its worker gone, no progress for a while) may be confirmed again."""
         ti = self.get_object()
         if ti.status == TaxImportStatus.APPLIED:
             return Response(TaxImportSerializer(ti).data)
-        if ti.status not in (TaxImportStatus.PREVIEWED, TaxImportStatus.FAILED) or not ti.preview:
+        if not services.tax_import_mark_applying(actor=request.user, tax_import=ti):
+            if ti.status == TaxImportStatus.APPLIED:
+                return Response(TaxImportSerializer(ti).data)
+            if ti.status == TaxImportStatus.APPLYING:  # running (not stuck): nothing to queue
+                return Response(TaxImportSerializer(ti).data, status=status.HTTP_202_ACCEPTED)
             raise ValidationError({"status": [services.ERR_NOT_PREVIEWED]})
-        services.tax_import_mark_applying(actor=request.user, tax_import=ti)
         run_tax_import.delay(ti.pk, apply=True, actor_id=request.user.pk)
         ti.refresh_from_db()
         code = status.HTTP_200_OK if ti.status == TaxImportStatus.APPLIED else status.HTTP_202_ACCEPTED
@@ -139,12 +143,14 @@ class TaxImportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
     @action(detail=True, methods=["get"], filterset_fields=[])
     def progress(self, request, pk=None):
         ti = self.get_object()
-        running = ti.status in (TaxImportStatus.UPLOADED, TaxImportStatus.PREVIEWING, TaxImportStatus.APPLYING)
+        stuck = services.tax_import_is_stuck(ti)
+        running = ti.status in (TaxImportStatus.UPLOADED, TaxImportStatus.PREVIEWING, TaxImportStatus.APPLYING) and not stuck
         p = services.get_progress(ti.pk) or {}
+        message = services.stuck_message() if stuck else p.get("message") or ti.get_status_display()
         return Response(
             {
-                "percent": p.get("percent", 0) if running else 100, "message": p.get("message") or ti.get_status_display(),
-                "done": not running, "status": ti.status,
+                "percent": p.get("percent", 0) if running else 100, "message": message, "done": not running,
+                "status": ti.status, "stuck": stuck,
             }
         )
 

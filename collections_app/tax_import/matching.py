@@ -1,18 +1,22 @@
 """Deciding what one payment row means, and what each person owes — in bulk.
 
 ``decide`` is a pure rule over plain values (table-tested). ``OwedBook`` loads a county's
-policy for a year once and the identities of a chunk of persons in one query, then applies
-the ONE rule for arithmetic: ``subsidies.calc.owed`` (best single subsidy, never stacked).
+policy for a year once and the identities of a chunk of persons in one query, and answers what
+``subsidies.selectors.owed_by`` answers for each of them (late identities of last year, the
+newborn and mid-year rules) with the ONE rule for arithmetic: ``subsidies.calc.owed``.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 from decimal import Decimal
 
+from django.db.models.expressions import RawSQL
+
 from enrollment.choices import EnrollmentStatus
-from subsidies import calc
-from subsidies.models import CategorySubsidy, PersonIdentity, PolicyYear, SubsidyCategory
+from subsidies import benefit, calc, selectors
+from subsidies.models import PersonIdentity, PolicyYear, SubsidyCategory
 
 from ..models.tax_imports import RowOutcome
 
@@ -82,88 +86,122 @@ def decide(
 
 
 class OwedBook:
-    """What residents of one county owe, per year and tier, computed in bulk."""
+    """What residents of one county owe, per year and tier, computed in bulk.
+
+    The answer is the one ``subsidies.selectors.owed_by`` gives for the same person, tier and
+    payment date (a test holds the two together), without its queries per person: the policy of
+    a year is read once, the identities of a chunk of persons in one query
+    (``selectors.identities_of``: this year's, and last year's certified after last year's window),
+    offers are built by the selectors' own ``TierOffers``, the newborn rule is
+    ``benefit.pays_as_newborn`` and the arithmetic ``calc.owed`` with the figures
+    ``selectors.owed_for`` passes (its tier standard is read once here, not per call).
+    """
+
+    MEMO_SIZE = 200_000
+    # The policies are read in the caller's thread before rows are matched (see services.run_filing).
 
     def __init__(self, county):
         self.county = county
         self._policies: dict[int, dict | None] = {}
-        self._identities: dict[tuple[int, int], tuple] = {}
+        self._tier_offers: dict[tuple[int, int], selectors.TierOffers] = {}
+        self._held: dict[tuple[int, int], list] = {}
         self._memo: dict[tuple, calc.Owed] = {}
 
     def policy(self, year: int) -> dict | None:
         if year not in self._policies:
             policy = PolicyYear.objects.filter(county=self.county, year=year).first()
-            if policy is None:
-                self._policies[year] = None
-            else:
-                cats = {c.id: c for c in SubsidyCategory.objects.filter(policy=policy)}
-                amounts = {
-                    (cs.category_id, cs.tier): cs.amount for cs in CategorySubsidy.objects.filter(category__policy=policy)
-                }
-                self._policies[year] = {
-                    "policy": policy,
-                    "tiers": {t.number: (t.standard, t.student_standard) for t in policy.tiers.all()},
-                    "categories": cats,
-                    "universal": [c for c in cats.values() if c.applies_to_all],
-                    "amounts": amounts,
-                }
+            self._policies[year] = None if policy is None else {
+                "policy": policy,
+                "rules": benefit.CoverRules.from_policy(policy),
+                "tiers": {t.number: (t.standard, t.student_standard) for t in policy.tiers.all()},
+            }
         return self._policies[year]
 
-    IDENTITY_SQL = "SELECT person_id, year, category_id, certified_on FROM {identity} WHERE person_id {IN}"
+    def load_identities(self, person_ids, years) -> None:
+        """One query per benefit year of the chunk (normally one) for the identities of its persons."""
+        self._held = {}
+        person_ids = list(person_ids)
+        if not person_ids:
+            return
+        for year in years:
+            data = self.policy(year)
+            if data is None:
+                continue
+            for ident in selectors.identities_of(persons=person_ids, policy=data["policy"]):
+                self._held.setdefault((ident.person_id, year), []).append(ident)
 
-    def load_identities(self, person_ids, years, *, select_in=None) -> None:
-        """One query for the identities of a chunk of persons."""
-        self._identities = {}
-        found: dict[tuple[int, int], list] = {}
-        if select_in is not None:
-            rows = [
-                (pid, year, cat_id, _as_date(certified_on))
-                for pid, year, cat_id, certified_on in select_in(self.IDENTITY_SQL, person_ids)
-                if year in years
-            ]
-        else:
-            rows = PersonIdentity.objects.filter(person_id__in=list(person_ids), year__in=list(years)).values_list(
-                "person_id", "year", "category_id", "certified_on"
-            )
-        for pid, year, cat_id, certified_on in rows:
-            found.setdefault((pid, year), []).append((cat_id, certified_on))
-        self._identities = {k: tuple(sorted(v)) for k, v in found.items()}
+    _IDENTITY_COLUMNS = ("person_id", "year", "category_id", "certified_on")
 
-    def owed(self, *, person_id: int, year: int, tier: int, student: bool = False) -> tuple[Decimal | None, calc.Owed | None, str]:
-        """(self-pay, Owed, error message)."""
+    def identity_query(self, year: int):
+        """``selectors.identities_of`` for ``year`` as (sql, params, index of the person-id array
+        parameter), for a caller that runs it on its own cursor (PostgreSQL's writer thread);
+        None without a policy. Pass the rows back through ``set_identities``."""
+        data = self.policy(year)
+        if data is None:
+            return None
+        if "identity_sql" not in data:
+            marker = [-1]
+            qs = selectors.identities_of(
+                persons=RawSQL("SELECT unnest(%s::bigint[])", [marker]), policy=data["policy"]
+            ).values_list(*self._IDENTITY_COLUMNS)
+            sql, params = qs.query.sql_with_params()
+            index = next(i for i, p in enumerate(params) if p is marker)
+            data["identity_sql"] = (sql, list(params), index)
+            data["identity_categories"] = {
+                c.id: c
+                for c in SubsidyCategory.objects.filter(policy__county=self.county, policy__year__in=[year, year - 1])
+            }
+        return data["identity_sql"]
+
+    def set_identities(self, rows_by_year: dict) -> None:
+        """The identities of a chunk from ``identity_query`` rows: {year: [(person id, year,
+        category id, certified on), …]} in the query's order."""
+        self._held = {}
+        for year, rows in rows_by_year.items():
+            cats = self._policies[year]["identity_categories"]
+            for pid, ident_year, cat_id, certified_on in rows:
+                ident = PersonIdentity(person_id=pid, category=cats[cat_id], year=ident_year, certified_on=certified_on)
+                self._held.setdefault((pid, year), []).append(ident)
+
+    def owed(
+        self, *, person_id: int, year: int, tier: int, student: bool = False, birth_date=None, paid_on=None,
+    ) -> tuple[Decimal | None, calc.Owed | None, str]:
+        """(self-pay, Owed, error message) for a person of the last loaded chunk, paying on ``paid_on``."""
         data = self.policy(year)
         if data is None:
             return None, None, MSG_NO_POLICY.format(year=year)
         if tier not in data["tiers"]:
             return None, None, MSG_NO_TIER.format(year=year, tier=tier)
-        idents = self._identities.get((person_id, year), ())
-        key = (year, tier, student, idents)
+        newborn = benefit.pays_as_newborn(birth_date, paid_on, data["rules"])
+        held = self._held.get((person_id, year))
+        held_key = tuple((i.category_id, i.year, i.certified_on) for i in held) if held else None
+        key = (year, tier, student, held_key, paid_on, newborn)
         result = self._memo.get(key)
         if result is None:
+            policy = data["policy"]
+            if (year, tier) not in self._tier_offers:
+                self._tier_offers[(year, tier)] = selectors.TierOffers.load(policy, tier)
+            offers = self._tier_offers[(year, tier)].offers(policy=policy, identities=held or ())
             standard, student_standard = data["tiers"][tier]
-            if student and student_standard is not None:
+            if student and student_standard is not None:  # selectors.tier_standard
                 standard = student_standard
-            offers = []
-            amounts, cats = data["amounts"], data["categories"]
-            for cat_id, certified_on in idents:
-                if (cat_id, tier) in amounts:
-                    offers.append(_offer(cats[cat_id], amounts[(cat_id, tier)], certified_on))
-            for cat in data["universal"]:
-                if (cat.id, tier) in amounts:
-                    offers.append(_offer(cat, amounts[(cat.id, tier)], None))
-            result = calc.owed(standard, offers, window_end=data["policy"].window_end)
-            self._memo[key] = result
+            result = calc.owed(  # selectors.owed_for
+                standard,
+                offers,
+                window_end=policy.window_end,
+                paid_on=paid_on,
+                midyear_from=policy.midyear_from,
+                midyear_pays_fiscal_subsidy=policy.midyear_pays_fiscal_subsidy,
+                fiscal_subsidy=policy.fiscal_subsidy,
+                newborn=newborn,
+            )
+            if len(self._memo) < self.MEMO_SIZE:
+                self._memo[key] = result
         return result.self_pay, result, ""
 
 
-def _as_date(value):
+def as_date(value):
     """Raw SQLite rows hold dates as text."""
     if isinstance(value, str):
-        from datetime import date
-
         return date.fromisoformat(value[:10])
     return value
-
-
-def _offer(cat, amount, certified_on) -> calc.CategoryOffer:
-    return calc.CategoryOffer(code=cat.code, name=cat.name, amount=amount, certified_on=certified_on, applies_to_all=cat.applies_to_all)

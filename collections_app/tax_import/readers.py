@@ -35,9 +35,15 @@ ERR_TIER = "缴费档次“{value}”无法识别，应为 1、2 或“一档”
 ERR_YEAR = "待遇年度“{value}”无法识别。"
 ERR_NO_YEAR = "无法确定待遇年度：文件中没有年度列，导入时也没有指定年度。"
 ERR_TOO_LONG = "{column}内容过长（{length}个字符），已截断显示。"
+ERR_VOUCHER_TOO_LONG = "税票号码过长（{length}个字符，最多{limit}个字符），请核对是否填错了列。"
+ERR_VOUCHER_NUMERIC = (
+    "税票号码在表格中被存成了数字（如 {shown}），超过15位的数字已丢失末几位，请把税票号码列设为文本后重新导出。"
+)
 
 HEADER_SCAN_ROWS = 30
 MAX_TEXT = 200  # what we keep of any cell for messages and the problem-rows file
+VOUCHER_MAX = 40  # Enrollment.tax_voucher (a test pins the two together)
+NUMBER_DIGITS = 1e15  # Excel keeps 15 significant digits: a number this large has lost some
 
 # --- Header names -------------------------------------------------------------------------------
 # canonical field -> header texts seen in exports (after normalise_header)
@@ -134,9 +140,12 @@ def is_blank(value) -> bool:
 
 
 def text(value, limit: int = MAX_TEXT) -> str:
-    """A cell as display text (numbers without a trailing .0), capped in length."""
+    """A cell as display text (numbers without a trailing .0), capped in length. NUL characters
+    (possible in a csv, refused by PostgreSQL) are dropped."""
     if type(value) is str:
         out = value.strip()
+        if "\x00" in out:
+            out = out.replace("\x00", "").strip()
         return out if len(out) <= limit else out[: limit - 1] + "…"
     if value is None:
         return ""
@@ -146,7 +155,7 @@ def text(value, limit: int = MAX_TEXT) -> str:
         value = value.date() if not (value.hour or value.minute or value.second) else value
     if isinstance(value, date):
         return value.isoformat()
-    out = str(value).strip()
+    out = str(value).strip().replace("\x00", "")
     return out if len(out) <= limit else out[: limit - 1] + "…"
 
 
@@ -309,14 +318,31 @@ def _fast_valid(number: str) -> bool:
     return idcard.CHECK_CHARS[total % 11] == last
 
 
+_VOUCHER_NOISE = re.compile(r"[\s\x00]+")
+_SCIENTIFIC = re.compile(r"^\d(\.\d+)?e\+?\d+$", re.IGNORECASE)
+
+
 def voucher_text(value) -> str:
+    """The tax voucher as text. Raises CellError for a voucher that cannot be stored (longer than
+    ``VOUCHER_MAX``) or that Excel stored as a number of 16 digits or more (digits lost)."""
     if type(value) is str and value.isalnum() and value.isascii():
-        return value[:60]
+        if len(value) <= VOUCHER_MAX:
+            return value
+        raise CellError(ERR_VOUCHER_TOO_LONG.format(length=len(value), limit=VOUCHER_MAX))
     if is_blank(value):
         return ""
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return re.sub(r"\s+", "", str(value).translate(_FULLWIDTH))[:60]
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        if abs(value) >= NUMBER_DIGITS:
+            raise CellError(ERR_VOUCHER_NUMERIC.format(shown=shown(value)))
+        if isinstance(value, float) and value.is_integer():
+            return str(int(value))
+        return str(value)
+    out = _VOUCHER_NOISE.sub("", str(value).translate(_FULLWIDTH))
+    if len(out) > VOUCHER_MAX:
+        raise CellError(ERR_VOUCHER_TOO_LONG.format(length=len(out), limit=VOUCHER_MAX))
+    if _SCIENTIFIC.match(out):  # a csv saved from Excel writes such numbers as 3.41101E+15
+        raise CellError(ERR_VOUCHER_NUMERIC.format(shown=out))
+    return out
 
 
 # --- One parsed row -----------------------------------------------------------------------------
@@ -399,7 +425,14 @@ class RowParser:
         amount_cell = cells[ix["amount"]]
         row.raw_amount = amount_cell
         i = ix["voucher"]
-        row.voucher = voucher_text(cells[i]) if i is not None else ""
+        row.voucher = ""
+        voucher_error = None
+        if i is not None:
+            try:
+                row.voucher = voucher_text(cells[i])
+            except CellError as exc:
+                voucher_error = exc.message
+                row.voucher = shown(cells[i], 60)  # for the problem row only
         i = ix["channel"]
         row.channel = text(cells[i], 40) if i is not None else ""
         row.online = channel_kind(row.channel) == "online"
@@ -440,6 +473,8 @@ class RowParser:
         row.year = year or self.default_year
         if row.year is None and not any(m.startswith("待遇年度") for m in errors):
             errors.append(ERR_NO_YEAR)
+        if voucher_error:
+            errors.append(voucher_error)
         row.errors = errors or None
         return row
 

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
-from django.db.models import Q
+from django.db.models import Count, Q
 
 from enrollment.choices import RegionLevel
 
-from ..models.tax_imports import PROBLEM_OUTCOMES, TaxImport, TaxImportRow, TaxImportStatus
+from ..models.tax_imports import (
+    PROBLEM_OUTCOMES,
+    TaxImport,
+    TaxImportRow,
+    TaxImportStatus,
+)
 
 
 def tax_import_list(*, user):
@@ -18,6 +23,47 @@ def tax_import_rows(*, user, tax_import: TaxImport, outcome: str | None = None):
     if outcome:
         qs = qs.filter(outcome=outcome)
     return qs.select_related("township").order_by("row_number")
+
+
+def _township_of(user):
+    if user is None or not user.is_authenticated or not user.is_active:
+        return None
+    region = getattr(user, "region", None)
+    return region if region is not None and region.level == RegionLevel.TOWNSHIP else None
+
+
+def township_problem_rows(*, user, tax_import_id: int | None = None, outcome: str | None = None):
+    """Problem rows for a township to fix (unknown persons, amounts, duplicates, invalid rows): the
+    rows of applied imports of the user's county that belong to the user's township — resolved
+    from the person's village, or from the file's 乡镇/参保地 columns. Township users only (a
+    preview may still be abandoned, so only applied imports); anyone else sees nothing."""
+    township = _township_of(user)
+    if township is None:
+        return TaxImportRow.objects.none()
+    qs = TaxImportRow.objects.filter(
+        township=township, tax_import__county_id=township.parent_id, tax_import__status=TaxImportStatus.APPLIED,
+        outcome__in=PROBLEM_OUTCOMES,
+    )
+    if tax_import_id:
+        qs = qs.filter(tax_import_id=tax_import_id)
+    if outcome:
+        qs = qs.filter(outcome=outcome)
+    return qs.select_related("township", "tax_import").order_by("-tax_import_id", "row_number")
+
+
+def township_imports(*, user):
+    """The applied imports of the user's county with problem rows for the user's township, newest
+    first, each with ``problem_rows`` (how many)."""
+    township = _township_of(user)
+    if township is None:
+        return TaxImport.objects.none()
+    mine = Q(rows__township=township, rows__outcome__in=PROBLEM_OUTCOMES)
+    return (
+        TaxImport.objects.filter(county_id=township.parent_id, status=TaxImportStatus.APPLIED)
+        .annotate(problem_rows=Count("rows", filter=mine))
+        .filter(problem_rows__gt=0)
+        .order_by("-created_at", "-id")
+    )
 
 
 def refund_candidates(*, user):

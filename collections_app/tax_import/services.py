@@ -1,9 +1,12 @@
 """Tax filing import: upload → preview (a dry run of the same code path) → apply (one transaction).
 
-Speed: rows are streamed, matched by chunks of ID numbers (one query for persons, one for
-their enrollments, one for their subsidy identities) and written per chunk with one
-executemany UPDATE, one bulk INSERT and one INSERT … SELECT into the history table — all inside
-ONE ``transaction.atomic`` so a failure (or a killed worker) leaves nothing half-applied.
+Speed: rows are streamed and matched by chunks of ID numbers (one query for persons with their
+enrollments, one for their subsidy identities) and written per chunk. On PostgreSQL a database
+thread on the same connection runs those reads and the writes — COPY into a temporary table and
+ONE statement that updates existing enrollments, inserts new ones and writes the history rows of
+both, then COPY of the problem rows — while Python matches the next chunk (elsewhere: executemany
+and bulk_create in this thread). All inside ONE ``transaction.atomic``, so a failure (or a killed
+worker) leaves nothing half-applied.
 """
 
 from __future__ import annotations
@@ -11,7 +14,10 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
+import sys
+import time
 from collections import Counter
+from concurrent.futures import Future
 from datetime import date
 
 from django.conf import settings
@@ -24,13 +30,19 @@ from django.utils import timezone
 from enrollment import audit
 from enrollment.choices import EnrollmentStatus, RegionLevel
 from enrollment.models import Enrollment, Household, Person, Region
-from subsidies.calc import to_money
 from enrollment.scoping import region_in_scope
 from enrollment.spreadsheets import UploadError, check_upload
+from subsidies.calc import to_money
 
-from ..models.tax_imports import PROBLEM_OUTCOMES, RowOutcome, TaxImport, TaxImportRow, TaxImportStatus
+from ..models.tax_imports import (
+    PROBLEM_OUTCOMES,
+    RowOutcome,
+    TaxImport,
+    TaxImportRow,
+    TaxImportStatus,
+)
 from . import readers
-from .matching import OwedBook, decide
+from .matching import OwedBook, as_date, decide
 
 log = logging.getLogger(__name__)
 
@@ -40,6 +52,14 @@ ERR_NOT_COUNTY = "请选择县/区。"
 ERR_NOT_PREVIEWED = "请先完成预检，再确认导入。"
 ERR_CANCELLED = "该批次已放弃，不能导入。"
 ERR_UNEXPECTED = "导入时发生意外错误，数据库未做任何修改。请联系管理员（批次 {id}）。"
+ERR_RUNNING = "该批次正在导入，请稍候。"
+MSG_STUCK = (
+    "导入已中断：超过{minutes}分钟没有进展（处理导入的进程可能已停止），数据库未做任何修改。请重新点“确认导入”。"
+)
+# An import shown as 正在导入 with no progress for this long is taken as stopped (a worker killed
+# hard leaves only the status behind: its transaction is rolled back). A running import reports
+# progress every chunk (well under a second) and holds its row locked until it commits.
+STUCK_AFTER_MINUTES = 15
 AUDIT_ACTION = "tax_import"
 
 CHUNK = 5000
@@ -58,178 +78,373 @@ def progress_key(import_id: int) -> str:
 
 
 def set_progress(import_id: int, percent: int, message: str) -> None:
-    cache.set(progress_key(import_id), {"percent": int(percent), "message": message}, 24 * 3600)
+    """What a running import did last, and when (``at``: seconds since the epoch)."""
+    cache.set(progress_key(import_id), {"percent": int(percent), "message": message, "at": time.time()}, 24 * 3600)
 
 
 def get_progress(import_id: int) -> dict | None:
     return cache.get(progress_key(import_id))
 
 
-# --- The engine -----------------------------------------------------------------------------------
-class _Writer:
-    """Collects one chunk's changes and writes them with a handful of statements."""
+# --- Writing --------------------------------------------------------------------------------------
+# A confirmed row: (enrollment id or None to create one, person id, village id, year, tier,
+# standard, subsidy, amount due, subsidy category code, paid on, confirmed on, voucher).
+# A problem row: the values of PROBLEM_COLUMNS, in that order.
+PROBLEM_COLUMNS = (
+    "tax_import_id", "row_number", "outcome", "message", "id_number", "name", "amount", "owed", "paid_on", "voucher",
+    "channel", "place", "year", "township_id", "person_id", "enrollment_id", "refund_candidate",
+)
+_ENROLLMENT_AT = PROBLEM_COLUMNS.index("enrollment_id")
+_HISTORY_SPECIAL = {"history_id", "history_date", "history_change_reason", "history_type", "history_user_id"}
+PG_TABLE = "canbao_taximport_confirmed"
 
-    def __init__(self, *, actor, tax_import, reason: str):
+
+class _Batch:
+    """One chunk's changes. ``links`` are (index of a problem row, (person id, year)): problem rows
+    of a person whose enrollment this import creates get its id once it exists (a payment listed
+    twice for someone who had no enrollment yet is a refund candidate on the enrollment created)."""
+
+    __slots__ = ("confirmed", "problems", "links")
+
+    def __init__(self):
+        self.confirmed: list[tuple] = []
+        self.problems: list[list] = []
+        self.links: list[tuple[int, tuple[int, int]]] = []
+
+    def __bool__(self):
+        return bool(self.confirmed or self.problems)
+
+
+class _Writer:
+    """Reads the chunks of one filing and writes their batches, inside the caller's transaction.
+
+    PostgreSQL: one database thread on the SAME connection (so the same transaction; psycopg
+    serialises its use) runs, in the order submitted, the reads of each chunk (its persons with
+    their enrollments, their identities) and the writes of each batch: COPY of the confirmed rows
+    into a temporary table and ONE statement — UPDATE … FROM for enrollments that exist, INSERT …
+    SELECT for new ones, and the history rows of both from their RETURNING — then COPY of the
+    problem rows. While the server reads chunk N+1 and writes batch N−1, Python parses and matches
+    chunk N. Elsewhere (SQLite) everything runs in the caller's thread, in the same order.
+    """
+
+    def __init__(self, *, actor, tax_import, reason: str, write_enrollments: bool):
         self.actor_id = actor.pk if actor is not None and getattr(actor, "pk", None) else None
         self.tax_import = tax_import
         self.reason = reason[:100]
-        self.updates: list[tuple] = []
-        self._pg_ready = False
-        self._pending = None
+        self.write_enrollments = write_enrollments
+        self.created: dict[tuple[int, int], int] = {}  # (person id, year) → enrollment created here
+        self.pg = connection.vendor == "postgresql"
+        self._writes: list = []
         self._pool = None
-        self.creates: list[Enrollment] = []
-        self.problems: list[TaxImportRow] = []
-        table = Enrollment._meta.db_table
-        qn = connection.ops.quote_name
-        self.update_sql = (
-            f"UPDATE {qn(table)} SET {qn('status')} = %s, {qn('tier')} = %s, {qn('standard')} = %s, "
-            f"{qn('subsidy')} = %s, {qn('amount_due')} = %s, {qn('subsidy_category_code')} = %s, "
-            f"{qn('paid_on')} = COALESCE({qn('paid_on')}, %s), {qn('confirmed_on')} = %s, {qn('tax_voucher')} = %s, "
-            f"{qn('updated_at')} = %s WHERE {qn('id')} = %s"
-        )
-        hist = Enrollment.history.model
-        special = {"history_id", "history_date", "history_change_reason", "history_type", "history_user_id"}
-        cols = [f.column for f in hist._meta.concrete_fields if f.column not in special]
-        collist = ", ".join(qn(c) for c in cols)
-        self.history_sql = (
-            f"INSERT INTO {qn(hist._meta.db_table)} ({collist}, {qn('history_date')}, {qn('history_change_reason')}, "
-            f"{qn('history_type')}, {qn('history_user_id')}) SELECT {collist}, %s, %s, %s, %s FROM {qn(table)} "
-            f"WHERE {qn('id')} IN ({{ids}})"
-        )
+        self._raw = None
+        self._now = timezone.now()
 
-    def flush(self, *, write_enrollments: bool) -> None:
-        ops = connection.ops
-        now = timezone.now()
-        if write_enrollments and (self.updates or self.creates):
-            with connection.cursor() as cur:
-                if self.updates and connection.vendor == "postgresql":
-                    self._update_pg_background(cur, now)
-                elif self.updates:
-                    stamp = ops.adapt_datetimefield_value(now)
-                    params = [
-                        (
-                            EnrollmentStatus.CONFIRMED, tier, ops.adapt_decimalfield_value(std, 12, 2),
-                            ops.adapt_decimalfield_value(sub, 12, 2), ops.adapt_decimalfield_value(due, 12, 2), code,
-                            ops.adapt_datefield_value(paid_on), ops.adapt_datefield_value(confirmed_on), voucher, stamp, pk,
-                        )
-                        for pk, tier, std, sub, due, code, paid_on, confirmed_on, voucher in self.updates
-                    ]
-                    cur.executemany(self.update_sql, params)
-                    self._history(cur, [u[0] for u in self.updates], "~", now)
-                if self.creates:
-                    created = Enrollment.objects.bulk_create(self.creates, batch_size=2000)
-                    ids = [e.pk for e in created if e.pk]
-                    if len(ids) != len(created):  # backends that do not return ids
-                        ids = list(
-                            Enrollment.objects.filter(
-                                person_id__in=[e.person_id for e in created], year__in={e.year for e in created}
-                            ).values_list("id", flat=True)
-                        )
-                    self._history(cur, ids, "+", now)
-        if self.problems and self.tax_import is not None:
-            TaxImportRow.objects.bulk_create(self.problems, batch_size=2000)
-        self.updates, self.creates, self.problems = [], [], []
-
-    def _update_pg_background(self, cur, now) -> None:
-        """Hand the chunk's UPDATE to a writer thread on the SAME connection (same transaction;
-        psycopg serialises its use), so that the server writes chunk N while Python parses chunk N+1."""
-        if not self._pg_ready:
-            cur.execute(
-                "CREATE TEMP TABLE IF NOT EXISTS canbao_taximport_upd (id bigint PRIMARY KEY, tier smallint, "
-                "standard numeric(12,2), subsidy numeric(12,2), amount_due numeric(12,2), code varchar(30), "
-                "paid_on date, confirmed_on date, voucher varchar(40)) ON COMMIT DROP"
-            )
-            self._pg_ready = True
+    # -- the public side --
+    def start(self) -> None:
+        if self.pg and self._pool is None:
             from concurrent.futures import ThreadPoolExecutor
 
-            self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="taximport-writer")
-        self.wait()  # one chunk in flight at most; re-raises a failed write
-        raw = connection.connection
-        updates = self.updates
-        self._pending = self._pool.submit(self._update_pg, raw, updates, now)
+            self._pg_prepare()
+            self._raw = connection.connection
+            self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="taximport-db")
+
+    def read(self, job, *args):
+        """``job(execute, *args)`` with ``execute(sql, params) -> rows``: queued on the database
+        thread after the writes submitted so far (PostgreSQL), or run now. Returns a future."""
+        if self._pool is None:
+            done = Future()
+            done.set_result(job(_django_execute, *args))
+            return done
+        return self._pool.submit(self._read, job, args)
+
+    def submit(self, batch: _Batch) -> None:
+        if not batch:
+            return
+        self._raise_failed()
+        if self._pool is None:
+            self._write_generic(batch)
+            return
+        # Formatted here: the server need not wait for it (this thread often waits for the server).
+        text = _copy_text(batch.confirmed) if batch.confirmed and self.write_enrollments else ""
+        self._writes.append(self._pool.submit(self._write_pg, batch, text))
 
     def wait(self, *, raise_errors: bool = True) -> None:
-        pending, self._pending = getattr(self, "_pending", None), None
-        if pending is not None:
+        """Until every submitted write is done; re-raises the first that failed."""
+        writes, self._writes = self._writes, []
+        error = None
+        for write in writes:
             try:
-                pending.result()
-            except Exception:
-                if raise_errors:
-                    raise
+                write.result()
+            except Exception as exc:  # noqa: BLE001 - re-raised below
+                error = error or exc
+        if error is not None and raise_errors:
+            raise error
 
     def close(self) -> None:
+        """Never leave a read or a write running when the transaction ends."""
         self.wait(raise_errors=False)
-        pool = getattr(self, "_pool", None)
-        if pool is not None:
-            pool.shutdown(wait=True)
+        if self._pool is not None:
+            self._pool.shutdown(wait=True)
+            self._pool = None
 
-    def _update_pg(self, raw, updates, now) -> None:
-        """PostgreSQL: COPY the chunk into a temporary table, then one UPDATE … FROM and one
-        INSERT … SELECT into the history table (per-row statements are ~10x slower)."""
+    def _raise_failed(self) -> None:
+        if any(w.done() and w.exception() is not None for w in self._writes):
+            self.wait()
+        self._writes = [w for w in self._writes if not w.done()]
+
+    def _read(self, job, args):
+        with self._raw.cursor() as cur:
+
+            def execute(sql, params):
+                cur.execute(sql, params)
+                return cur.fetchall()
+
+            return job(execute, *args)
+
+    def _link(self, batch: _Batch) -> None:
+        for index, key in batch.links:
+            batch.problems[index][_ENROLLMENT_AT] = self.created.get(key)
+
+    # -- PostgreSQL --
+    def _pg_prepare(self) -> None:
+        """The temporary table and the statements (in the caller's thread, on its connection)."""
         qn = connection.ops.quote_name
-        table = qn(Enrollment._meta.db_table)
-        cur = raw.cursor()
-        cur.execute("TRUNCATE canbao_taximport_upd")
-        with cur.copy(
-            "COPY canbao_taximport_upd (id, tier, standard, subsidy, amount_due, code, paid_on, confirmed_on, voucher) FROM STDIN"
-        ) as copy:
-            for row in updates:
-                copy.write_row(row)
-        cur.execute(
-            f"UPDATE {table} AS e SET status = %s, tier = u.tier, standard = u.standard, subsidy = u.subsidy, "
-            "amount_due = u.amount_due, subsidy_category_code = u.code, paid_on = COALESCE(e.paid_on, u.paid_on), "
-            "confirmed_on = u.confirmed_on, tax_voucher = u.voucher, updated_at = %s "
-            "FROM canbao_taximport_upd AS u WHERE e.id = u.id",
-            [EnrollmentStatus.CONFIRMED.value, now],
+        table, hist = Enrollment._meta, Enrollment.history.model._meta
+        self._problem_copy = (
+            f"COPY {qn(TaxImportRow._meta.db_table)} ({', '.join(qn(c) for c in PROBLEM_COLUMNS)}) FROM STDIN"
         )
-        cur.execute(
-            self.history_sql.format(ids="SELECT id FROM canbao_taximport_upd"), [now, self.reason, "~", self.actor_id]
+        if not self.write_enrollments:  # a dry run writes problem rows only
+            return
+        with connection.cursor() as cur:
+            cur.execute(
+                f"CREATE TEMP TABLE IF NOT EXISTS {PG_TABLE} (id bigint, person_id bigint, village_id bigint, year integer, "
+                "tier smallint, standard numeric(12,2), subsidy numeric(12,2), amount_due numeric(12,2), code text, "
+                "paid_on date, confirmed_on date, voucher text) ON COMMIT DROP"
+            )
+        given = {
+            "person_id": "u.person_id", "year": "u.year", "village_id": "u.village_id", "tier": "u.tier",
+            "status": "%(status)s", "standard": "u.standard", "subsidy": "u.subsidy", "amount_due": "u.amount_due",
+            "subsidy_category_code": "u.code", "paid_on": "u.paid_on", "confirmed_on": "u.confirmed_on",
+            "tax_voucher": "u.voucher", "created_at": "%(now)s", "updated_at": "%(now)s",
+        }
+        params = {"status": EnrollmentStatus.CONFIRMED.value, "now": self._now, "reason": self.reason, "user": self.actor_id}
+        columns, values = [], []
+        for f in table.concrete_fields:
+            if f.primary_key:
+                continue
+            columns.append(qn(f.column))
+            if f.column in given:
+                values.append(given[f.column])
+            else:  # every other column gets its model default, as bulk_create would give it
+                params[f"d_{f.column}"] = f.get_db_prep_save(f.get_default(), connection)
+                values.append(f"%(d_{f.column})s::{f.db_type(connection)}")
+        hcols = ", ".join(qn(f.column) for f in hist.concrete_fields if f.column not in _HISTORY_SPECIAL)
+        stamp = "%(now)s::timestamptz, %(reason)s::varchar, '{kind}'::varchar, %(user)s::bigint"
+        self._pg_sql = (
+            f"WITH upd AS (UPDATE {qn(table.db_table)} AS e SET status = %(status)s, tier = u.tier, standard = u.standard, "
+            "subsidy = u.subsidy, amount_due = u.amount_due, subsidy_category_code = u.code, "
+            "paid_on = COALESCE(e.paid_on, u.paid_on), confirmed_on = u.confirmed_on, tax_voucher = u.voucher, "
+            f"updated_at = %(now)s FROM {PG_TABLE} AS u WHERE u.id IS NOT NULL AND e.id = u.id RETURNING e.*), "
+            f"ins AS (INSERT INTO {qn(table.db_table)} ({', '.join(columns)}) SELECT {', '.join(values)} "
+            f"FROM {PG_TABLE} AS u WHERE u.id IS NULL RETURNING *), "
+            f"hist AS (INSERT INTO {qn(hist.db_table)} ({hcols}, history_date, history_change_reason, history_type, "
+            f"history_user_id) SELECT {hcols}, {stamp.format(kind='~')} FROM upd "
+            f"UNION ALL SELECT {hcols}, {stamp.format(kind='+')} FROM ins) "
+            "SELECT id, person_id, year FROM ins"
+        )
+        self._pg_params = params
+
+    def _write_pg(self, batch: _Batch, text: str) -> None:
+        with self._raw.cursor() as cur:
+            if text:
+                cur.execute(f"TRUNCATE {PG_TABLE}")
+                with cur.copy(f"COPY {PG_TABLE} FROM STDIN") as copy:
+                    copy.write(text)
+                cur.execute(self._pg_sql, self._pg_params)
+                for eid, pid, year in cur.fetchall():
+                    self.created[(pid, year)] = eid
+            if batch.problems and self.tax_import is not None:
+                self._link(batch)
+                with cur.copy(self._problem_copy) as copy:
+                    for row in batch.problems:
+                        copy.write_row(row)
+
+    # -- elsewhere --
+    def _write_generic(self, batch: _Batch) -> None:
+        ops = connection.ops
+        if batch.confirmed and self.write_enrollments:
+            updates = [c for c in batch.confirmed if c[0] is not None]
+            creates = [c for c in batch.confirmed if c[0] is None]
+            with connection.cursor() as cur:
+                if updates:
+                    stamp = ops.adapt_datetimefield_value(self._now)
+                    cur.executemany(
+                        self._update_sql(),
+                        [
+                            (
+                                EnrollmentStatus.CONFIRMED, tier, ops.adapt_decimalfield_value(std, 12, 2),
+                                ops.adapt_decimalfield_value(sub, 12, 2), ops.adapt_decimalfield_value(due, 12, 2), code,
+                                ops.adapt_datefield_value(paid_on), ops.adapt_datefield_value(confirmed_on), voucher, stamp, eid,
+                            )
+                            for eid, _p, _v, _y, tier, std, sub, due, code, paid_on, confirmed_on, voucher in updates
+                        ],
+                    )
+                    self._history(cur, [u[0] for u in updates], "~")
+                if creates:
+                    objs = Enrollment.objects.bulk_create(
+                        [
+                            Enrollment(
+                                person_id=pid, year=year, village_id=vid, tier=tier, status=EnrollmentStatus.CONFIRMED,
+                                standard=std, subsidy=sub, amount_due=due, subsidy_category_code=code, paid_on=paid_on,
+                                confirmed_on=confirmed_on, tax_voucher=voucher,
+                            )
+                            for _e, pid, vid, year, tier, std, sub, due, code, paid_on, confirmed_on, voucher in creates
+                        ],
+                        batch_size=2000,
+                    )
+                    if any(e.pk is None for e in objs):  # backends that do not return ids
+                        found = Enrollment.objects.filter(
+                            person_id__in=[e.person_id for e in objs], year__in={e.year for e in objs}
+                        ).values_list("person_id", "year", "id")
+                        ids = {(p, y): i for p, y, i in found}
+                        for e in objs:
+                            e.pk = ids.get((e.person_id, e.year))
+                    for e in objs:
+                        self.created[(e.person_id, e.year)] = e.pk
+                    self._history(cur, [e.pk for e in objs], "+")
+        if batch.problems and self.tax_import is not None:
+            self._link(batch)
+            TaxImportRow.objects.bulk_create(
+                [TaxImportRow(**dict(zip(PROBLEM_COLUMNS, row))) for row in batch.problems], batch_size=2000
+            )
+
+    def _update_sql(self) -> str:
+        qn = connection.ops.quote_name
+        return (
+            f"UPDATE {qn(Enrollment._meta.db_table)} SET status = %s, tier = %s, standard = %s, subsidy = %s, "
+            "amount_due = %s, subsidy_category_code = %s, paid_on = COALESCE(paid_on, %s), confirmed_on = %s, "
+            "tax_voucher = %s, updated_at = %s WHERE id = %s"
         )
 
-    def _history(self, cur, ids, kind: str, now) -> None:
-        stamp = connection.ops.adapt_datetimefield_value(now)
+    def _history(self, cur, ids, kind: str) -> None:
+        qn = connection.ops.quote_name
+        hist = Enrollment.history.model
+        cols = ", ".join(qn(f.column) for f in hist._meta.concrete_fields if f.column not in _HISTORY_SPECIAL)
+        stamp = connection.ops.adapt_datetimefield_value(self._now)
         step = max(100, (connection.features.max_query_params or 999) - 10)
         for start in range(0, len(ids), step):
             part = ids[start : start + step]
-            sql = self.history_sql.format(ids=", ".join(["%s"] * len(part)))
-            cur.execute(sql, [stamp, self.reason, kind, self.actor_id, *part])
+            cur.execute(
+                f"INSERT INTO {qn(hist._meta.db_table)} ({cols}, history_date, history_change_reason, history_type, "
+                f"history_user_id) SELECT {cols}, %s, %s, %s, %s FROM {qn(Enrollment._meta.db_table)} "
+                f"WHERE id IN ({', '.join(['%s'] * len(part))})",
+                [stamp, self.reason, kind, self.actor_id, *part],
+            )
 
 
+def _django_execute(sql, params):
+    with connection.cursor() as cur:
+        cur.execute(sql, params)
+        return cur.fetchall()
+
+
+def _copy_field(value) -> str:
+    """A text value for COPY's text format."""
+    if "\\" in value or "\t" in value or "\n" in value or "\r" in value:
+        return value.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
+    return value
+
+
+def _copy_text(confirmed) -> str:
+    """COPY text lines of confirmed rows, by enrollment id (ids, numbers, amounts and dates need
+    no escaping; codes and vouchers are text: vouchers never hold whitespace, see readers)."""
+    n = "\\N"
+    out = []
+    for eid, pid, vid, year, tier, std, sub, due, code, paid_on, confirmed_on, voucher in sorted(confirmed, key=_by_id):
+        if code and not code.isalnum():
+            code = _copy_field(code)
+        if "\\" in voucher:
+            voucher = _copy_field(voucher)
+        out.append(
+            f"{n if eid is None else eid}\t{pid}\t{vid}\t{year}\t{tier}\t{n if std is None else std}\t"
+            f"{n if sub is None else sub}\t{n if due is None else due}\t{code}\t{paid_on}\t{confirmed_on}\t{voucher}\n"
+        )
+    return "".join(out)
+
+
+def _by_id(confirmed) -> int:
+    return confirmed[0] or 0
+
+
+# --- Reading --------------------------------------------------------------------------------------
 def _q(name):
     return connection.ops.quote_name(name)
 
 
+_PERSON_COLUMNS = (
+    "p.id, p.id_number, p.is_student, p.birth_date, h.village_id, e.id, e.year, e.status, e.tier, e.tax_voucher, "
+    "e.amount_due, e.standard, e.subsidy, e.subsidy_category_code"
+)
 PERSON_SQL = (
-    "SELECT p.id, p.id_number, p.is_student, h.village_id, e.id, e.year, e.status, e.tier, e.tax_voucher, "
-    "e.amount_due, e.standard, e.subsidy, e.subsidy_category_code FROM {person} p "
-    "JOIN {household} h ON h.id = p.household_id "
-    "LEFT JOIN {enrollment} e ON e.person_id = p.id AND e.year IN ({years}) WHERE p.id_number {IN}"
+    f"SELECT {_PERSON_COLUMNS} FROM {{person}} p JOIN {{household}} h ON h.id = p.household_id "
+    "LEFT JOIN {enrollment} e ON e.person_id = p.id AND e.year IN ({years}) WHERE p.id_number IN ({ids})"
+)
+# PostgreSQL: the chunk's ID numbers as one array, each looked up by index (OFFSET 0 keeps the
+# planner from hashing whole tables: its cost must not grow with the county's size).
+PERSON_SQL_PG = (
+    f"SELECT {_PERSON_COLUMNS} FROM unnest(%s::text[]) AS k(id_number) "
+    "CROSS JOIN LATERAL (SELECT id, id_number, is_student, birth_date, household_id FROM {person} "
+    "WHERE id_number = k.id_number OFFSET 0) p "
+    "CROSS JOIN LATERAL (SELECT village_id FROM {household} WHERE id = p.household_id OFFSET 0) h "
+    "LEFT JOIN LATERAL (SELECT id, year, status, tier, tax_voucher, amount_due, standard, subsidy, subsidy_category_code "
+    "FROM {enrollment} WHERE person_id = p.id AND year IN ({years}) OFFSET 0) e ON true"
 )
 
 
-def select_in(sql: str, values) -> list[tuple]:
-    """Run ``sql`` whose ``{IN}`` takes a list of values: one array parameter on PostgreSQL, a
-    placeholder list elsewhere (raw SQL: the ORM's per-value preparation costs more than the query)."""
-    values = list(values)
-    if not values:
+def select_persons(execute, id_numbers, years) -> list[tuple]:
+    """The persons with these ID numbers, each with its enrollments of ``years`` (one row per
+    enrollment, or one with NULLs): one query on PostgreSQL, one per ~900 IDs elsewhere. Raw SQL:
+    the ORM's per-value preparation costs more than the query."""
+    id_numbers = list(id_numbers)
+    if not id_numbers:
         return []
-    from subsidies.models import PersonIdentity
-
     tables = {
-        "person": _q(Person._meta.db_table), "household": _q(Household._meta.db_table), "region": _q(Region._meta.db_table),
-        "enrollment": _q(Enrollment._meta.db_table), "identity": _q(PersonIdentity._meta.db_table),
+        "person": _q(Person._meta.db_table), "household": _q(Household._meta.db_table),
+        "enrollment": _q(Enrollment._meta.db_table), "years": ", ".join(str(int(y)) for y in years) or "0",
     }
+    if connection.vendor == "postgresql":  # normalised ID numbers need no quoting in an array literal
+        return execute(PERSON_SQL_PG.format(**tables), ["{" + ",".join(id_numbers) + "}"])
     out = []
-    with connection.cursor() as cur:
-        if connection.vendor == "postgresql":
-            cur.execute(sql.format(IN="= ANY(%s)", **tables), [values])
-            return cur.fetchall()
-        step = max(100, (connection.features.max_query_params or 999) - 10)
-        for start in range(0, len(values), step):
-            part = values[start : start + step]
-            cur.execute(sql.format(IN="IN (" + ", ".join(["%s"] * len(part)) + ")", **tables), part)
-            out.extend(cur.fetchall())
+    step = max(100, (connection.features.max_query_params or 999) - 10)
+    for start in range(0, len(id_numbers), step):
+        part = id_numbers[start : start + step]
+        out.extend(execute(PERSON_SQL.format(ids=", ".join(["%s"] * len(part)), **tables), part))
     return out
+
+
+def _lookup(execute, ids, years, villages, identity_queries, dates_as_text):
+    """A chunk's persons {ID number: (id, student, birth date, village id, local)}, their
+    enrollments {(person id, year): (id, status, tier, voucher, due, standard, subsidy, code)}
+    and, with ``identity_queries`` ({year: (sql, params, index)}, PostgreSQL), the rows of their
+    identities for ``OwedBook.set_identities``."""
+    persons, enrollments = {}, {}
+    for (
+        pid, id_number, student, birth, village_id, eid, year, status, tier, voucher, due, std, sub, code,
+    ) in select_persons(execute, ids, years):
+        if dates_as_text:  # SQLite: text dates, float or text amounts (PostgreSQL: date, Decimal of 2 places)
+            birth, due, std, sub = as_date(birth), _money(due), _money(std), _money(sub)
+        persons[id_number] = (pid, bool(student), birth, village_id, village_id in villages)
+        if eid is not None:
+            enrollments[(pid, year)] = (eid, status, tier, voucher, due, std, sub, code)
+    identities = None
+    if identity_queries is not None:
+        local = [p[0] for p in persons.values() if p[4]]
+        identities = {}
+        for year, (sql, params, index) in identity_queries.items():
+            params = list(params)
+            params[index] = local
+            identities[year] = execute(sql, params) if local else []
+    return persons, enrollments, identities
 
 
 def _money(value):
@@ -240,6 +455,10 @@ def _truncate(value: str, n: int) -> str:
     return value if len(value) <= n else value[: n - 1] + "…"
 
 
+_CONFIRMED, _ALREADY = RowOutcome.CONFIRMED, RowOutcome.ALREADY_CONFIRMED
+_TAKEN = (EnrollmentStatus.PAID, EnrollmentStatus.DECLARED)
+
+
 def run_filing(
     *, sheet, county, default_year: int | None, actor=None, dry_run: bool, tax_import: TaxImport | None = None,
     progress=None, chunk_size: int = CHUNK,
@@ -247,6 +466,12 @@ def run_filing(
     """Read, match and (unless ``dry_run``) apply one filing. The caller holds the transaction.
 
     Returns the summary: rows read, a count per outcome, refund candidates, skipped lines.
+
+    Rows are matched by chunks; what earlier rows of the file did is remembered in ``seen`` (the
+    first confirmed or already-confirmed row of each person and year, which decides every later
+    row of that person and year), so a chunk's answers never depend on whether the writes of the
+    chunks before it have landed yet — only the id of an enrollment created by an earlier row is
+    filled in when its batch is written (``_Batch.links``).
     """
     if not dry_run and not connection.in_atomic_block:
         with transaction.atomic():
@@ -258,138 +483,174 @@ def run_filing(
     counts: Counter = Counter({k: 0 for k in COUNT_KEYS})
     refund_candidates = 0
     created = 0
-    seen: dict[str, tuple[int, str]] = {}
+    seen: dict[tuple[int, int], tuple[int, str]] = {}  # (person id, year) → (row number, voucher)
     book = OwedBook(county)
-    writer = _Writer(actor=actor, tax_import=tax_import, reason=f"税务数据导入 #{tax_import.pk if tax_import else '-'}")
+    writer = _Writer(
+        actor=actor, tax_import=tax_import, reason=f"税务数据导入 #{tax_import.pk if tax_import else '-'}",
+        write_enrollments=not dry_run,
+    )
+    import_id = tax_import.pk if tax_import is not None else None
     villages = {
         v["id"]: v
         for v in Region.objects.filter(level=RegionLevel.VILLAGE, parent__parent=county).values("id", "name", "parent_id")
     }
     townships = {t.name: t.id for t in Region.objects.filter(level=RegionLevel.TOWNSHIP, parent=county)}
     village_by_name = {v["name"]: v["parent_id"] for v in villages.values()}
+    hints: dict[tuple[str, str], int | None] = {}
     today = timezone.localdate()
     total = max(filing.total_rows, 1)
     done = 0
+    sqlite_dates = connection.vendor != "postgresql"
 
     def township_hint(row) -> int | None:
-        if row.township and row.township in townships:
-            return townships[row.township]
-        for name, tid in village_by_name.items():
-            if row.place and (row.place == name or row.place.endswith(name)):
-                return tid
-        return None
+        key = (row.township, row.place)
+        if key not in hints:
+            tid = townships.get(row.township) if row.township else None
+            if tid is None and row.place:
+                tid = next((t for name, t in village_by_name.items() if row.place == name or row.place.endswith(name)), None)
+            if len(hints) < 10_000:
+                hints[key] = tid
+            return tid
+        return hints[key]
 
-    def problem(row, decision_outcome, message, *, person=None, enrollment_id=None, township_id=None, owed=None, refund=False):
+    def problem(batch, row, decision_outcome, message, *, person=None, enrollment_id=None, township_id=None, owed=None, refund=False):
         if tax_import is None:
             return
-        writer.problems.append(
-            TaxImportRow(
-                tax_import=tax_import, row_number=row.row_number, outcome=decision_outcome, message=_truncate(message, 500),
-                id_number=row.id_number or readers.shown(row.raw_id), name=row.name[:50], amount=readers.shown(row.raw_amount),
-                owed=owed, paid_on=readers.shown(row.raw_date), voucher=row.voucher[:60], channel=row.channel[:40], place=row.place[:100],
-                year=row.year, township_id=township_id, person_id=person, enrollment_id=enrollment_id,
-                refund_candidate=refund,
-            )
+        batch.problems.append(
+            [
+                import_id, row.row_number, decision_outcome.value, _truncate(message, 500),
+                row.id_number or readers.shown(row.raw_id), row.name[:50], readers.shown(row.raw_amount), owed,
+                readers.shown(row.raw_date), row.voucher[:60], row.channel[:40], row.place[:100], row.year, township_id,
+                person, enrollment_id, refund,
+            ]
         )
 
-    def process(chunk) -> None:
-        nonlocal refund_candidates, created
+    def lookup(chunk):
+        """Queue the reads of a chunk (see _Writer.read); the future gives (persons, enrollments, identities)."""
         valid = [r for r in chunk if r.errors is None]
         ids = {r.id_number for r in valid}
         years = {r.year for r in valid}
-        persons, enrollments = {}, {}
-        year_list = ", ".join(str(int(y)) for y in years) or "0"
-        for (
-            pid, id_number, student, village_id, eid, year, status, tier, voucher, due, std, sub, code,
-        ) in select_in(PERSON_SQL.replace("{years}", year_list), ids):
-            persons[id_number] = {
-                "id": pid, "id_number": id_number, "is_student": bool(student), "household__village_id": village_id,
-                "local": village_id in villages,
-            }
-            if eid is not None:
-                enrollments[(pid, year)] = {
-                    "id": eid, "status": status, "tier": tier, "tax_voucher": voucher, "amount_due": _money(due),
-                    "standard": _money(std), "subsidy": _money(sub), "subsidy_category_code": code,
-                }
-        local_ids = [p["id"] for p in persons.values() if p["local"]]
-        book.load_identities(local_ids, years, select_in=select_in)
+        for year in years:
+            book.policy(year)  # read here, in this thread, before the chunk is matched
+        queries = None
+        if writer.pg:
+            queries = {y: q for y in years if (q := book.identity_query(y)) is not None}
+        return writer.read(_lookup, ids, years, villages, queries, sqlite_dates), years
+
+    def decide_chunk(chunk, persons, enrollments) -> _Batch:
+        nonlocal refund_candidates, created
+        batch = _Batch()
+        confirmed = batch.confirmed
         for row in chunk:
             if row.errors is not None:
                 counts[RowOutcome.INVALID] += 1
-                problem(row, RowOutcome.INVALID, row.error, township_id=township_hint(row))
+                problem(batch, row, RowOutcome.INVALID, row.error, township_id=township_hint(row))
                 continue
             p = persons.get(row.id_number)
-            known = p is not None and p["local"]
-            key = f"{row.id_number}|{row.year}"
-            earlier = seen.get(key)
-            if earlier is None:
-                seen[key] = (row.row_number, row.voucher)
-            if not known:
+            if p is None or not p[4]:
                 decision = decide(year=row.year, amount=row.amount, voucher=row.voucher, online=row.online, known=False, other_county=p is not None)
                 counts[decision.outcome] += 1
-                problem(row, decision.outcome, decision.message, township_id=township_hint(row))
+                problem(batch, row, decision.outcome, decision.message, township_id=township_hint(row))
                 continue
-            e = enrollments.get((p["id"], row.year))
-            tier = row.tier or (e["tier"] if e else 1)
+            pid, student, birth, village_id, _local = p
+            key = (pid, row.year)
+            earlier = seen.get(key)
+            e = enrollments.get(key)
+            tier = row.tier or (e[2] if e else 1)
             owed_value, owed_detail, owed_error = None, None, ""
-            status = e["status"] if e else None
-            if e is not None and e["amount_due"] is not None and e["tier"] == tier and status in (
-                EnrollmentStatus.PAID, EnrollmentStatus.DECLARED,
-            ):
-                owed_value = e["amount_due"]  # what was owed when the money was taken
+            status = e[1] if e else None
+            paid_on = row.paid_on or row.treasury_on
+            if earlier is not None:
+                pass  # decided by the earlier row: no amount to check
+            elif e is not None and e[4] is not None and e[2] == tier and status in _TAKEN:
+                owed_value = e[4]  # what was owed when the money was taken
             else:
-                owed_value, owed_detail, owed_error = book.owed(person_id=p["id"], year=row.year, tier=tier, student=p["is_student"])
+                owed_value, owed_detail, owed_error = book.owed(
+                    person_id=pid, year=row.year, tier=tier, student=student, birth_date=birth, paid_on=paid_on,
+                )
             decision = decide(
                 year=row.year, amount=row.amount, voucher=row.voucher, online=row.online, known=True,
-                earlier_in_file=earlier, status=status, enrolled_voucher=e["tax_voucher"] if e else "",
+                earlier_in_file=earlier, status=status, enrolled_voucher=e[3] if e else "",
                 owed=owed_value, owed_error=owed_error, tier=tier,
             )
-            counts[decision.outcome] += 1
-            township_id = villages.get(p["household__village_id"], {}).get("parent_id")
-            if decision.outcome == RowOutcome.CONFIRMED:
+            outcome = decision.outcome
+            counts[outcome] += 1
+            if outcome == _CONFIRMED or outcome == _ALREADY:
+                if earlier is None:
+                    seen[key] = (row.row_number, row.voucher)  # only a payment that counts (issue: row order)
+                if outcome == _ALREADY:
+                    continue
                 confirmed_on = row.treasury_on or row.paid_on or today
-                paid_on = row.paid_on or row.treasury_on or confirmed_on
+                paid_on = paid_on or confirmed_on
                 if owed_detail is not None:
                     std, sub, due = owed_detail.standard, owed_detail.subsidy, owed_detail.self_pay
                     code = owed_detail.category.code if owed_detail.category else ""
                 else:
-                    std, sub, due, code = e["standard"], e["subsidy"], e["amount_due"], e["subsidy_category_code"]
-                if e is not None:
-                    writer.updates.append((e["id"], tier, std, sub, due, code, paid_on, confirmed_on, row.voucher))
-                else:
+                    std, sub, due, code = e[5], e[6], e[4], e[7]
+                if e is None:
                     created += 1
-                    writer.creates.append(
-                        Enrollment(
-                            person_id=p["id"], year=row.year, village_id=p["household__village_id"], tier=tier,
-                            status=EnrollmentStatus.CONFIRMED, standard=std, subsidy=sub, amount_due=due,
-                            subsidy_category_code=code, paid_on=paid_on, confirmed_on=confirmed_on, tax_voucher=row.voucher,
-                        )
-                    )
-            elif decision.outcome != RowOutcome.ALREADY_CONFIRMED:
-                refund_candidates += decision.refund_candidate
-                problem(
-                    row, decision.outcome, decision.message, person=p["id"], enrollment_id=e["id"] if e else None,
-                    township_id=township_id, owed=owed_value if decision.outcome == RowOutcome.AMOUNT_MISMATCH else None,
-                    refund=decision.refund_candidate,
-                )
-        writer.flush(write_enrollments=not dry_run)
+                confirmed.append((e[0] if e else None, pid, village_id, row.year, tier, std, sub, due, code, paid_on, confirmed_on, row.voucher))
+                continue
+            refund_candidates += decision.refund_candidate
+            if e is None and decision.refund_candidate and tax_import is not None:
+                batch.links.append((len(batch.problems), key))  # the enrollment an earlier row creates
+            problem(
+                batch, row, outcome, decision.message, person=pid, enrollment_id=e[0] if e else None,
+                township_id=villages[village_id]["parent_id"], owed=owed_value if outcome == RowOutcome.AMOUNT_MISMATCH else None,
+                refund=decision.refund_candidate,
+            )
+        return batch
 
-    chunk = []
-    try:
+    def chunks():
+        chunk = []
         for row in rows:
             chunk.append(row)
             if len(chunk) >= chunk_size:
-                process(chunk)
-                done += len(chunk)
+                yield chunk
                 chunk = []
-                if progress:
-                    progress(min(99, int(done * 100 / total)), f"已处理 {done} / 约 {filing.total_rows} 行")
         if chunk:
-            process(chunk)
+            yield chunk
+
+    # The order of the work (PostgreSQL: the database thread runs the reads and writes in the
+    # order queued): read chunk 1; then for each chunk N: wait for its reads, queue the writes of
+    # batch N−1, parse chunk N+1 and queue its reads, match chunk N (Python matches while the
+    # server writes). So chunk N is read before batch N−1 is written (it sees batches up to N−2),
+    # which ``seen`` makes irrelevant (see the docstring).
+    writer.start()
+    pending = None
+    switch = sys.getswitchinterval()
+    if writer.pg:  # hand the GIL back sooner to the database thread when the server answers
+        sys.setswitchinterval(min(switch, 0.0005))
+    try:
+        it = chunks()
+        chunk = next(it, None)
+        reading = lookup(chunk) if chunk is not None else None
+        while chunk is not None:
+            future, years = reading
+            try:
+                persons, enrollments, identities = future.result()
+            except Exception:
+                writer.wait()  # a failed write makes the reads after it fail: report the write
+                raise
+            if identities is not None:
+                book.set_identities(identities)
+            else:
+                book.load_identities([p[0] for p in persons.values() if p[4]], years)
+            if pending is not None:
+                writer.submit(pending)
+            following = next(it, None)
+            reading = lookup(following) if following is not None else None
+            pending = decide_chunk(chunk, persons, enrollments)
             done += len(chunk)
+            if progress:
+                progress(min(99, int(done * 100 / total)), f"已处理 {done} / 约 {filing.total_rows} 行")
+            chunk = following
+        if pending is not None:
+            writer.submit(pending)
         writer.wait()
     finally:
-        writer.close()  # never leave a write running when the transaction ends
+        writer.close()
+        sys.setswitchinterval(switch)
     if not dry_run and tax_import is not None and refund_candidates:
         _flag_refunds(tax_import)
     summary = {
@@ -410,13 +671,29 @@ def run_filing(
 
 
 def _flag_refunds(tax_import: TaxImport) -> None:
-    """Hand duplicate payments to the refunds workflow as candidates (待核实)."""
+    """Hand duplicate payments to the refunds workflow as candidates (待核实): once per enrollment
+    (the first problem row of it), through the refunds' own ``refund_flag_duplicate``. Enrollments
+    that already have a duplicate-payment refund are skipped in one query (that function would
+    return the existing one)."""
+    from ..choices import RefundReason
+    from ..models import Refund
     from ..services import refund_flag_duplicate
 
-    rows = TaxImportRow.objects.filter(tax_import=tax_import, refund_candidate=True, enrollment__isnull=False).select_related(
-        "enrollment__village"
+    rows = (
+        TaxImportRow.objects.filter(tax_import=tax_import, refund_candidate=True, enrollment__isnull=False)
+        .select_related("enrollment__village")
+        .order_by("row_number")
     )
-    for row in rows:
+    flagged = set(
+        Refund.objects.filter(
+            reason=RefundReason.DUPLICATE,
+            enrollment__in=TaxImportRow.objects.filter(tax_import=tax_import, refund_candidate=True).values("enrollment_id"),
+        ).values_list("enrollment_id", flat=True)
+    )
+    for row in rows.iterator(chunk_size=2000):
+        if row.enrollment_id in flagged:
+            continue
+        flagged.add(row.enrollment_id)
         try:
             amount = readers.parse_amount(row.amount)
         except readers.CellError:
@@ -551,15 +828,38 @@ def tax_import_apply(*, actor, tax_import: TaxImport, require_preview: bool = Tr
     return summary
 
 
+def tax_import_is_stuck(tax_import: TaxImport, *, now: float | None = None) -> bool:
+    """正在导入, but nothing has been reported for ``STUCK_AFTER_MINUTES`` (the last progress, or
+    the upload when no progress is known): the worker that ran it is gone."""
+    if tax_import.status != TaxImportStatus.APPLYING:
+        return False
+    progress = get_progress(tax_import.pk) or {}
+    last = progress.get("at") or tax_import.created_at.timestamp()
+    return (now if now is not None else time.time()) - last > STUCK_AFTER_MINUTES * 60
+
+
+def stuck_message() -> str:
+    return MSG_STUCK.format(minutes=STUCK_AFTER_MINUTES)
+
+
 def tax_import_mark_applying(*, actor, tax_import: TaxImport) -> bool:
-    """Before queuing the apply task: show the import as running (so pages poll its progress)."""
+    """Before queuing the apply task: show the import as running (so pages poll its progress).
+
+    Allowed for a previewed (or failed) import, and for one stuck at 正在导入 (see
+    ``tax_import_is_stuck``). Atomic: the import's row is locked, skipping it if an apply holds it
+    (that apply is alive), so of two confirms at once one wins. Returns whether to queue the task."""
     _check_actor(actor, tax_import.county)
-    changed = TaxImport.objects.filter(
-        pk=tax_import.pk, status__in=[TaxImportStatus.PREVIEWED, TaxImportStatus.FAILED]
-    ).update(status=TaxImportStatus.APPLYING)
-    set_progress(tax_import.pk, 0, "等待导入…")
+    with transaction.atomic():
+        locked = TaxImport.objects.select_for_update(skip_locked=True).filter(pk=tax_import.pk).first()
+        ready = locked is not None and (
+            (locked.status in (TaxImportStatus.PREVIEWED, TaxImportStatus.FAILED) and bool(locked.preview))
+            or (tax_import_is_stuck(locked) and bool(locked.preview))
+        )
+        if ready:
+            TaxImport.objects.filter(pk=tax_import.pk).update(status=TaxImportStatus.APPLYING, error="")
+            set_progress(tax_import.pk, 0, "等待导入…")
     tax_import.refresh_from_db()
-    return bool(changed)
+    return ready
 
 
 def tax_import_cancel(*, actor, tax_import: TaxImport) -> None:

@@ -1,7 +1,10 @@
 """Celery task: thin — receives an id, loads the import and calls the service.
 
-Idempotent (CELERY_TASK_ACKS_LATE redelivers after a crash): an applied import is left alone,
-and since apply is one transaction a crashed worker leaves the database as before.
+Idempotent (CELERY_TASK_ACKS_LATE with CELERY_TASK_REJECT_ON_WORKER_LOST redelivers the task
+when its worker process dies): an applied import is left alone, and since apply is one
+transaction a crashed worker leaves the database as before. An import whose worker vanished
+without a redelivery stays 正在导入 until ``services.tax_import_is_stuck`` says it has made no
+progress for a while; then it may be confirmed again.
 """
 
 from celery import shared_task

@@ -15,6 +15,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from enrollment import audit, idcard
+from enrollment.choices import RegionLevel
 from enrollment.spreadsheets import write_rows, xlsx_response
 
 from ..models.tax_imports import PROBLEM_OUTCOMES, RowOutcome, TaxImport, TaxImportStatus
@@ -75,7 +76,8 @@ def _start(request, ti, *, apply: bool, revert_to: str | None = None) -> None:
         run_tax_import.delay(ti.pk, apply=apply, actor_id=request.user.pk)
     except Exception:  # noqa: BLE001 - eager failures are recorded on the import; broker down → say so
         log.exception("tax import %s task", ti.pk)
-        if revert_to and TaxImport.objects.filter(pk=ti.pk, status=TaxImportStatus.APPLYING).update(status=revert_to):
+        back = {"status": revert_to, **({"error": ERR_QUEUE} if revert_to == TaxImportStatus.FAILED else {})}
+        if revert_to and TaxImport.objects.filter(pk=ti.pk, status=TaxImportStatus.APPLYING).update(**back):
             messages.error(request, ERR_QUEUE)  # never queued: back to the preview
             return
         ti.refresh_from_db()
@@ -109,6 +111,7 @@ def taximport_detail(request, pk):
         shown.append(r)
     if full_ids and shown:
         audit.record(actor=request.user, action=audit.ACTION_VIEW_FULL_ID, obj=ti, detail={"page": "tax_import_problems", "rows": len(shown)})
+    stuck = services.tax_import_is_stuck(ti)
     summary = ti.summary
     counts = [
         (key, label, summary.get(key, 0)) for key, label in RowOutcome.choices
@@ -118,8 +121,11 @@ def taximport_detail(request, pk):
         "collections/taximport_detail.html",
         {
             "ti": ti, "page_obj": page, "rows": shown, "counts": counts, "summary": summary, "outcome": outcome,
-            "running": ti.status in RUNNING, "problem_outcomes": [(k, RowOutcome(k).label) for k in PROBLEM_OUTCOMES],
+            "running": ti.status in RUNNING and not stuck, "stuck": stuck,
+            "stuck_message": services.stuck_message() if stuck else "",
+            "problem_outcomes": [(k, RowOutcome(k).label) for k in PROBLEM_OUTCOMES],
             "can_run": request.user.can("taximport.run"),
+            "can_confirm": bool(ti.preview) and (ti.status in (TaxImportStatus.PREVIEWED, TaxImportStatus.FAILED) or stuck),
         },
     )
 
@@ -130,18 +136,24 @@ def taximport_confirm(request, pk):
     ti = _get(request, pk)
     if not request.user.can("taximport.run"):
         raise PermissionDenied(services.ERR_NO_PERMISSION)
-    if ti.status not in (TaxImportStatus.PREVIEWED, TaxImportStatus.FAILED) or not ti.preview:
-        messages.error(request, services.ERR_NOT_PREVIEWED if ti.status != TaxImportStatus.APPLIED else "该批次已导入。")
-        return redirect("collections:taximport_detail", pk=ti.pk)
-    # Shown as running at once (progress bar, no second 确认 button) while the job waits for a worker.
     previous = ti.status
-    TaxImport.objects.filter(pk=ti.pk, status=previous).update(status=TaxImportStatus.APPLYING)
-    _start(request, ti, apply=True, revert_to=previous)
+    # Shown as running at once (progress bar, no second 确认 button) while the job waits for a worker.
+    if not services.tax_import_mark_applying(actor=request.user, tax_import=ti):
+        if ti.status == TaxImportStatus.APPLIED:
+            messages.error(request, "该批次已导入。")
+        elif ti.status == TaxImportStatus.APPLYING:
+            messages.info(request, services.ERR_RUNNING)
+        else:
+            messages.error(request, services.ERR_NOT_PREVIEWED)
+        return redirect("collections:taximport_detail", pk=ti.pk)
+    # A stuck import that cannot be queued either is shown as failed (it can be confirmed again).
+    revert_to = previous if previous in (TaxImportStatus.PREVIEWED, TaxImportStatus.FAILED) else TaxImportStatus.FAILED
+    _start(request, ti, apply=True, revert_to=revert_to)
     ti.refresh_from_db()
     if ti.status == TaxImportStatus.APPLIED:
         messages.success(request, MSG_APPLIED.format(confirmed=ti.result.get("confirmed", 0)))
     elif ti.status == TaxImportStatus.FAILED:
-        messages.error(request, ti.error)
+        messages.error(request, ti.error or ERR_QUEUE)
     else:
         messages.info(request, MSG_APPLYING)
     return redirect("collections:taximport_detail", pk=ti.pk)
@@ -159,13 +171,19 @@ def taximport_cancel(request, pk):
 @login_required
 def taximport_progress(request, pk):
     ti = _get(request, pk)
-    done = ti.status not in RUNNING
+    stuck = services.tax_import_is_stuck(ti)
+    done = ti.status not in RUNNING or stuck
     progress = services.get_progress(ti.pk) or {}
     percent = 100 if done else progress.get("percent", 0)
-    message = ti.error if ti.status == TaxImportStatus.FAILED else progress.get("message") or ti.get_status_display()
+    if stuck:
+        message = services.stuck_message()
+    elif ti.status == TaxImportStatus.FAILED:
+        message = ti.error
+    else:
+        message = progress.get("message") or ti.get_status_display()
     return JsonResponse(
         {
-            "percent": percent, "message": message, "done": done, "status": ti.status,
+            "percent": percent, "message": message, "done": done, "status": ti.status, "stuck": stuck,
             # ?done=1: the page says what happened when a worker (not this request) did the job.
             "redirect": reverse("collections:taximport_detail", args=[ti.pk]) + "?done=1" if done else None,
         }
@@ -175,20 +193,19 @@ def taximport_progress(request, pk):
 PROBLEM_HEADER = ["行号", "结果", "原因", "姓名", "身份证号码", "缴费金额", "应缴金额", "缴费日期", "税票号码", "缴费渠道", "参保地", "乡镇", "待遇年度", "退费候选"]
 
 
-@login_required
-def taximport_problems(request, pk):
-    """The problem rows with their reasons, for the township to fix."""
-    ti = _get(request, pk)
-    rows = selectors.tax_import_rows(user=request.user, tax_import=ti)
-    full_ids = request.user.can("id.full")
+def _problems_workbook(user, rows, *, with_import: bool = False):
+    """The problem rows as an xlsx sheet (``with_import``: a first column names each row's import)."""
+    full_ids = user.can("id.full")
+    lead = 1 if with_import else 0
     wb = openpyxl.Workbook()
     ws = wb.active
     ws.title = "问题行"
     write_rows(
         ws,
-        PROBLEM_HEADER,
+        ["导入批次"] * lead + PROBLEM_HEADER,
         (
-            [
+            [f"#{r.tax_import_id}"] * lead
+            + [
                 r.row_number, r.get_outcome_display(), r.message, r.name,
                 r.id_number if full_ids or not idcard.is_valid(r.id_number) else idcard.mask(r.id_number),
                 r.amount, r.owed, r.paid_on, r.voucher, r.channel, r.place, r.township.name if r.township else "",
@@ -196,8 +213,72 @@ def taximport_problems(request, pk):
             ]
             for r in rows.iterator(chunk_size=2000)
         ),
-        id_columns=(5, 9),
+        id_columns=(5 + lead, 9 + lead),
     )
-    ws.column_dimensions["C"].width = 60
+    ws.column_dimensions["D" if lead else "C"].width = 60
+    return wb
+
+
+@login_required
+def taximport_problems(request, pk):
+    """The problem rows with their reasons, for the township to fix."""
+    ti = _get(request, pk)
+    wb = _problems_workbook(request.user, selectors.tax_import_rows(user=request.user, tax_import=ti))
     audit.record(actor=request.user, action=audit.ACTION_EXPORT, obj=ti, detail={"export": "tax_import_problems"})
     return xlsx_response(wb, f"税务导入问题行_{ti.pk}.xlsx")
+
+
+# --- The township's side: the problem rows of its own persons (and of rows whose 参保地 names one
+# of its villages), from the applied imports of its county. ------------------------------------------
+def _township_filters(request):
+    user = request.user
+    # Township clerks of a township (申报与对账: they fix the rows the tax office could not take).
+    if not user.can("declaration.manage") or getattr(user.region, "level", None) != RegionLevel.TOWNSHIP:
+        raise PermissionDenied
+    try:
+        import_id = int(request.GET.get("import") or 0) or None
+    except ValueError:
+        import_id = None
+    outcome = request.GET.get("outcome") or None
+    if outcome not in PROBLEM_OUTCOMES:
+        outcome = None
+    return import_id, outcome
+
+
+@login_required
+def taximport_township(request):
+    import_id, outcome = _township_filters(request)
+    rows = selectors.township_problem_rows(user=request.user, tax_import_id=import_id, outcome=outcome)
+    page = Paginator(rows, PAGE_ROWS).get_page(request.GET.get("page"))
+    shown = list(page)
+    full_ids = request.user.can("id.full")  # township clerks: they fix the rows against the ID card
+    for r in shown:
+        r.shown_id = r.id_number if full_ids or not idcard.is_valid(r.id_number) else idcard.mask(r.id_number)
+    if full_ids and shown:
+        audit.record(
+            actor=request.user, action=audit.ACTION_VIEW_FULL_ID, obj=None,
+            detail={"page": "tax_import_township_problems", "rows": len(shown)},
+        )
+    return render(
+        request,
+        "collections/taximport_township.html",
+        {
+            "page_obj": page, "rows": shown, "imports": selectors.township_imports(user=request.user),
+            "import_id": import_id, "outcome": outcome, "township": request.user.region,
+            "problem_outcomes": [(k, RowOutcome(k).label) for k in PROBLEM_OUTCOMES],
+            "query": request.GET.urlencode(),
+        },
+    )
+
+
+@login_required
+def taximport_township_problems(request):
+    """The same rows as xlsx (the filters of the page apply)."""
+    import_id, outcome = _township_filters(request)
+    rows = selectors.township_problem_rows(user=request.user, tax_import_id=import_id, outcome=outcome)
+    wb = _problems_workbook(request.user, rows, with_import=True)
+    audit.record(
+        actor=request.user, action=audit.ACTION_EXPORT, obj=None,
+        detail={"export": "tax_import_township_problems", "import": import_id, "outcome": outcome or ""},
+    )
+    return xlsx_response(wb, f"税务导入问题行_{request.user.region.name}.xlsx")

@@ -16,8 +16,22 @@ from enrollment import idcard
 from enrollment.choices import EnrollmentStatus, Role
 from enrollment.models import AuditEvent, Enrollment
 from enrollment.spreadsheets import ERR_EMPTY_FILE, ERR_NOT_SPREADSHEET
-from subsidies.models import CategorySubsidy, PersonIdentity, PolicyYear, SubsidyCategory, Tier
-from tests.factories import CountyFactory, EnrollmentFactory, HouseholdFactory, PersonFactory, TownshipFactory, UserFactory, VillageFactory
+from subsidies.models import (
+    CategorySubsidy,
+    PersonIdentity,
+    PolicyYear,
+    SubsidyCategory,
+    Tier,
+)
+from tests.factories import (
+    CountyFactory,
+    EnrollmentFactory,
+    HouseholdFactory,
+    PersonFactory,
+    TownshipFactory,
+    UserFactory,
+    VillageFactory,
+)
 from tests.unit.collections.tax_import_files import corrupt_xlsx, workbook_bytes
 
 pytestmark = pytest.mark.django_db
@@ -191,15 +205,16 @@ def test_failure_midway_leaves_nothing_half_applied(users, regions, world, monke
     ti = upload(users, regions, workbook_bytes(filing_rows(world)))
     services.tax_import_preview(tax_import=ti)
     calls = {"n": 0}
-    real_flush = services._Writer.flush
+    real_submit = services._Writer.submit
 
-    def flaky(self, **kw):
+    def flaky(self, batch):
         calls["n"] += 1
-        real_flush(self, **kw)
+        real_submit(self, batch)
+        self.wait()  # the second batch is written (PostgreSQL: by the writer thread) …
         if calls["n"] == 2:
-            raise RuntimeError("worker killed")
+            raise RuntimeError("worker killed")  # … and then the worker dies
 
-    monkeypatch.setattr(services._Writer, "flush", flaky)
+    monkeypatch.setattr(services._Writer, "submit", flaky)
     monkeypatch.setattr(services, "CHUNK", 3)
     monkeypatch.setattr(services.run_filing, "__kwdefaults__", {**services.run_filing.__kwdefaults__, "chunk_size": 3})
     with pytest.raises(RuntimeError):
@@ -286,3 +301,225 @@ def test_command_prints_json_summary(regions, world, tmp_path, settings):
     call_command("import_tax_filing", str(path), "--county", regions["county"].code, stdout=out)
     assert json.loads(out.getvalue())["confirmed"] == 6
     assert Enrollment.objects.get(person=world["pending"].person).status == EnrollmentStatus.CONFIRMED
+
+
+# --- Duplicates in the file, row order (refund candidates) ---------------------------------------
+def apply_rows(users, regions, rows, *, chunk_size=None, monkeypatch=None):
+    if chunk_size is not None:
+        monkeypatch.setattr(services.run_filing, "__kwdefaults__", {**services.run_filing.__kwdefaults__, "chunk_size": chunk_size})
+    ti = upload(users, regions, workbook_bytes(rows))
+    summary = services.tax_import_apply(actor=users["tax"], tax_import=ti, require_preview=False)
+    return ti, summary, {r.row_number: r for r in TaxImportRow.objects.filter(tax_import=ti)}
+
+
+@pytest.mark.parametrize("chunk_size", [None, 1])  # the duplicate in the same chunk, and in a later one
+def test_paid_twice_without_an_earlier_enrollment_is_a_refund_candidate(users, regions, policy, monkeypatch, chunk_size):
+    from collections_app.models import Refund
+
+    person = person_in(regions["v1"])  # paid online by themselves: no enrollment before the import
+    _ti, summary, rows = apply_rows(
+        users, regions,
+        [
+            [1, "甲", person.id_number, 1, 400, "2024-10-05", "W001", "微信", "甲一村"],
+            [2, "甲", person.id_number, 1, 400, "2024-10-09", "W002", "支付宝", "甲一村"],
+        ],
+        chunk_size=chunk_size, monkeypatch=monkeypatch,
+    )
+    assert (summary["confirmed"], summary["duplicate"], summary["refund_candidates"], summary["created_enrollments"]) == (1, 1, 1, 1)
+    e = Enrollment.objects.get(person=person, year=2025)
+    assert (e.status, e.tax_voucher) == (EnrollmentStatus.CONFIRMED, "W001")
+    dup = rows[5]  # the file's row 5 (title rows and header above)
+    assert (dup.outcome, dup.refund_candidate, dup.enrollment_id) == (RowOutcome.DUPLICATE, True, e.pk)
+    refund = Refund.objects.get(enrollment=e)
+    assert (refund.status, refund.reason, refund.amount) == ("candidate", "duplicate", Decimal("400.00"))
+    assert refund_candidates(user=users["clerk"]).get() == dup
+
+
+@pytest.mark.parametrize("chunk_size", [None, 1])
+def test_a_problem_row_first_does_not_hide_the_genuine_payment(users, regions, world, monkeypatch, chunk_size):
+    from collections_app.models import Refund
+
+    wrong, cash = world["wrong"], world["cash"]
+    _ti, summary, rows = apply_rows(
+        users, regions,
+        [
+            [1, "己", wrong.person.id_number, 1, 380, "2024-10-05", "X001", "微信", "甲一村"],  # amount differs
+            [2, "己", wrong.person.id_number, 1, 400, "2024-10-06", "X002", "微信", "甲一村"],  # the genuine payment
+            [3, "丁", cash.person.id_number, 1, 400, "2024-10-05", "X003", "微信", "甲一村"],  # online after paying cash
+            [4, "丁", cash.person.id_number, 1, 400, "2024-10-07", "X004", "代征", "甲一村"],  # the cash payment, declared
+        ],
+        chunk_size=chunk_size, monkeypatch=monkeypatch,
+    )
+    assert {n: r.outcome for n, r in rows.items()} == {4: RowOutcome.AMOUNT_MISMATCH, 6: RowOutcome.DUPLICATE}
+    assert summary["confirmed"] == 2
+    wrong.refresh_from_db()
+    cash.refresh_from_db()
+    assert (wrong.status, wrong.tax_voucher) == (EnrollmentStatus.CONFIRMED, "X002")
+    assert (cash.status, cash.tax_voucher) == (EnrollmentStatus.CONFIRMED, "X004")
+    assert list(Refund.objects.values_list("enrollment_id", flat=True)) == [cash.pk]  # the online payment
+
+
+# --- What is owed: the importer and subsidies.selectors.owed_by agree ----------------------------
+@pytest.fixture
+def owed_cases(regions, policy):
+    """Persons whose amount depends on the rules the importer once missed: an identity certified
+    after last year's window, the mid-year rule, a newborn paying within the newborn window."""
+    from subsidies.selectors import owed_by
+    from tests.factories import make_id
+
+    p = policy["policy"]
+    p.midyear_from, p.midyear_pays_fiscal_subsidy, p.fiscal_subsidy = date(2025, 7, 1), True, Decimal("670.00")
+    p.save()
+    last = PolicyYear.objects.create(county=regions["county"], year=2024, window_start=date(2023, 9, 1), window_end=date(2023, 12, 31))
+    late_cat = SubsidyCategory.objects.create(policy=last, code="dibao", name="低保对象")
+    cases = {
+        "plain": (person_in(regions["v1"]), date(2024, 10, 5)),
+        "late_identity": (person_in(regions["v1"]), date(2024, 10, 5)),
+        "midyear": (person_in(regions["v2"]), date(2025, 7, 10)),
+        "newborn": (person_in(regions["v2"], id_number=make_id(born=date(2025, 6, 1), sex="F")), date(2025, 7, 10)),
+        "tier2": (person_in(regions["v3"]), date(2024, 11, 1)),
+    }
+    PersonIdentity.objects.create(person=cases["late_identity"][0], category=late_cat, year=2024, certified_on=date(2024, 3, 1))
+    return {
+        key: (person, paid_on, owed_by(person=person, year=2025, tier=2 if key == "tier2" else 1, paid_on=paid_on))
+        for key, (person, paid_on) in cases.items()
+    }
+
+
+def test_owed_book_agrees_with_owed_by(regions, owed_cases):
+    book = matching.OwedBook(regions["county"])
+    book.load_identities([p.pk for p, _, _ in owed_cases.values()], {2025})
+    for key, (person, paid_on, expected) in owed_cases.items():
+        _, got, error = book.owed(
+            person_id=person.pk, year=2025, tier=2 if key == "tier2" else 1, student=person.is_student,
+            birth_date=person.birth_date, paid_on=paid_on,
+        )
+        assert error == ""
+        assert (got.standard, got.subsidy, got.self_pay, got.category and got.category.code) == (
+            expected.standard, expected.subsidy, expected.self_pay, expected.category and expected.category.code,
+        ), key
+    assert owed_cases["late_identity"][2].self_pay == Decimal("40.00")  # the cases do differ from 400
+    assert owed_cases["midyear"][2].self_pay == Decimal("1070.00")
+    assert owed_cases["newborn"][2].self_pay == Decimal("400.00")
+
+
+def test_importer_confirms_what_owed_by_says(users, regions, owed_cases):
+    rows = [
+        [n, person.name, person.id_number, 2 if key == "tier2" else 1, str(owed.self_pay), paid_on.isoformat(), f"O{n}", "微信", ""]
+        for n, (key, (person, paid_on, owed)) in enumerate(owed_cases.items(), start=1)
+    ]
+    _, summary, problems = apply_rows(users, regions, rows)
+    assert problems == {} and summary["confirmed"] == len(owed_cases)
+    e = Enrollment.objects.get(person=owed_cases["late_identity"][0], year=2025)
+    assert (e.amount_due, e.subsidy, e.subsidy_category_code) == (Decimal("40.00"), Decimal("360.00"), "dibao")
+    assert Enrollment.objects.get(person=owed_cases["midyear"][0]).amount_due == Decimal("1070.00")
+
+
+def test_matching_reads_in_bulk_not_per_row(regions, policy):
+    """The reads of a filing do not grow with its rows (every row another person and payment day)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def reads(n):
+        people = [person_in(regions["v1"]) for _ in range(n)]
+        for p in people[::2]:
+            PersonIdentity.objects.create(person=p, category=policy["part"], year=2025, certified_on=date(2024, 8, 1))
+        data = workbook_bytes(
+            [[i, p.name, p.id_number, 1, 400, f"2024-10-{i % 28 + 1:02d}", f"Q{n}-{i}", "微信", ""] for i, p in enumerate(people)]
+        )
+        sheet = readers.open_sheet(io.BytesIO(data), "xlsx")
+        with CaptureQueriesContext(connection) as ctx:
+            services.run_filing(sheet=sheet, county=regions["county"], default_year=2025, dry_run=True)
+        return len(ctx.captured_queries)
+
+    assert reads(3) == reads(40)
+
+
+# --- Hostile cells (PostgreSQL checks every length) ---------------------------------------------------
+@pytest.mark.postgres
+def test_hostile_cells_are_invalid_rows_not_a_crash(users, regions, world):
+    known = world["pending"].person.id_number
+    rows = [
+        [1, "张" * 20000, known, 1, 400, "2024-10-05", "V" * 5000, "微信" * 3000, "村" * 10000],  # huge voucher
+        [2, "李" * 20000, world["unknown_id"], 1, 400, "2024-10-05", "H002", "现金" * 3000, "甲二村" * 5000],  # huge name
+        [3, "王", world["cash"].person.id_number, 1, 400, "2024-10-05", 3.41100000000012e15, "代征", "甲一村"],  # voucher as a number
+        [4, "赵", world["noenroll"].id_number, 1, 400, "2024-10-05", 20240004, "代征", "乙一村"],  # a short number is fine
+    ]
+    ti = upload(users, regions, workbook_bytes(rows, header=["序号", "姓名", "公民身份号码", "缴费档次", "缴费金额", "缴费日期", "电子税票号", "缴费渠道", "乡镇"]))
+    summary = services.tax_import_apply(actor=users["tax"], tax_import=ti, require_preview=False)
+    ti.refresh_from_db()
+    assert ti.status == TaxImportStatus.APPLIED and not ti.error
+    assert (summary["invalid"], summary["unknown_person"], summary["confirmed"]) == (2, 1, 1)
+    got = {r.row_number: r for r in ti.rows.all()}
+    assert got[4].message == readers.ERR_VOUCHER_TOO_LONG.format(length=5000, limit=readers.VOUCHER_MAX)
+    assert len(got[4].voucher) <= 60 and len(got[4].name) <= 50 and len(got[4].place) <= 100
+    assert got[5].outcome == RowOutcome.UNKNOWN_PERSON and got[5].name == "李" * 49 + "…"
+    assert got[6].message == readers.ERR_VOUCHER_NUMERIC.format(shown="3.411E+15")
+    assert Enrollment.objects.get(person=world["pending"].person).status == EnrollmentStatus.PENDING
+    assert Enrollment.objects.get(person=world["noenroll"], year=2025).tax_voucher == "20240004"
+
+
+@pytest.mark.postgres
+def test_nul_characters_do_not_reach_postgresql(users, regions, world):
+    """The upload check refuses a csv with NUL bytes; the reader drops them anyway (defence in depth)."""
+    from tests.unit.collections.tax_import_files import csv_bytes
+
+    data = csv_bytes([[1, "甲\x00", "4113\x00", 1, 400, "2024-10-05", "V\x001", "微\x00信", "甲一村\x00"]])
+    with pytest.raises(services.ImportFailed):
+        upload(users, regions, data, name="明细.csv")
+    ti = TaxImport.objects.create(county=regions["county"], year=2025, file="tax_imports/x.csv", original_name="x.csv", kind="csv")
+    summary = services.run_filing(
+        sheet=readers.open_sheet(io.BytesIO(data), "csv"), county=regions["county"], default_year=2025, dry_run=False, tax_import=ti,
+    )
+    row = ti.rows.get()
+    assert summary["invalid"] == 1 and (row.name, row.voucher, row.channel, row.place) == ("甲", "V1", "微信", "甲一村")
+
+
+# --- A worker killed hard: the import stuck at 正在导入 can be confirmed again ---------------------
+def previewed(users, regions, world):
+    ti = upload(users, regions, workbook_bytes(filing_rows(world)))
+    services.tax_import_preview(tax_import=ti)
+    return ti
+
+
+def test_celery_rejects_a_task_whose_worker_died():
+    from django.conf import settings
+
+    from config.celery import app
+
+    assert settings.CELERY_TASK_ACKS_LATE and settings.CELERY_TASK_REJECT_ON_WORKER_LOST
+    assert app.conf.task_reject_on_worker_lost is True
+
+
+def test_stuck_import_is_confirmed_again_once(users, regions, world):
+    import time
+
+    from django.core.cache import cache
+
+    ti = previewed(users, regions, world)
+    TaxImport.objects.filter(pk=ti.pk).update(status=TaxImportStatus.APPLYING)  # a worker took it, then was killed
+    ti.refresh_from_db()
+    old = time.time() - (services.STUCK_AFTER_MINUTES + 1) * 60
+    cache.set(services.progress_key(ti.pk), {"percent": 40, "message": "已处理 …", "at": old})
+    assert services.tax_import_is_stuck(ti)
+    assert services.tax_import_mark_applying(actor=users["tax"], tax_import=ti)
+    assert ti.status == TaxImportStatus.APPLYING and not services.tax_import_is_stuck(ti)  # fresh progress: not twice
+    assert not services.tax_import_mark_applying(actor=users["tax"], tax_import=ti)
+    summary = services.tax_import_apply(actor=users["tax"], tax_import=ti)
+    assert summary["confirmed"] == 6 and TaxImport.objects.get(pk=ti.pk).status == TaxImportStatus.APPLIED
+
+
+def test_running_import_is_not_stuck(users, regions, world):
+    from django.core.cache import cache
+
+    ti = previewed(users, regions, world)
+    TaxImport.objects.filter(pk=ti.pk).update(status=TaxImportStatus.APPLYING)
+    ti.refresh_from_db()
+    services.set_progress(ti.pk, 50, "已处理 …")
+    assert not services.tax_import_is_stuck(ti)
+    assert not services.tax_import_mark_applying(actor=users["tax"], tax_import=ti)
+    cache.delete(services.progress_key(ti.pk))  # no progress known: the upload's time counts
+    assert not services.tax_import_is_stuck(ti)
+    assert services.tax_import_is_stuck(ti, now=ti.created_at.timestamp() + services.STUCK_AFTER_MINUTES * 60 + 1)
+    with pytest.raises(PermissionDenied):
+        services.tax_import_mark_applying(actor=users["bureau"], tax_import=ti)

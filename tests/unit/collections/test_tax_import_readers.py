@@ -230,3 +230,64 @@ def test_sample_fixture_reads_as_documented():
     assert {r.amount for r in rows[:3]} == {Decimal("400.00")} and rows[3].amount == Decimal("0.00")
     assert [r.online for r in rows[:3]] == [True, False, True]
     assert rows[0].township == "城关镇" and rows[0].place == "东关村"
+
+
+def _one_row(voucher_cell, **kw):
+    data = workbook_bytes([[1, "张三", ID1, 1, 400, "2024-10-05", voucher_cell, "微信", "甲一村"]], **kw)
+    _, rows = _read(data)
+    (row,) = rows
+    return row
+
+
+def test_voucher_limit_is_the_enrollment_field():
+    from enrollment.models import Enrollment
+
+    assert readers.VOUCHER_MAX == Enrollment._meta.get_field("tax_voucher").max_length
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("341100000000000123", "341100000000000123"), ("V" * 40, "V" * 40), (" 3411 0000 ", "34110000"),
+        ("３４１１", "3411"), (123456, "123456"), (123456.0, "123456"), (999999999999999.0, "999999999999999"),
+        (None, ""), ("", ""), ("V\x00001", "V001"),
+    ],
+)
+def test_vouchers(value, expected):
+    assert readers.voucher_text(value) == expected
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ("V" * 41, readers.ERR_VOUCHER_TOO_LONG.format(length=41, limit=40)),
+        ("电子税票" * 20, readers.ERR_VOUCHER_TOO_LONG.format(length=80, limit=40)),
+        (3.41100000000012e15, readers.ERR_VOUCHER_NUMERIC.format(shown="3.411E+15")),
+        (1e15, readers.ERR_VOUCHER_NUMERIC.format(shown="1E+15")),
+        (4.11325e17, readers.ERR_VOUCHER_NUMERIC.format(shown="4.11325E+17")),
+        ("3.41101E+15", readers.ERR_VOUCHER_NUMERIC.format(shown="3.41101E+15")),
+    ],
+)
+def test_bad_vouchers(value, message):
+    with pytest.raises(CellError) as exc:
+        readers.voucher_text(value)
+    assert exc.value.message == message
+
+
+def test_over_long_voucher_makes_the_row_invalid_with_its_length():
+    row = _one_row("V" * 5000)
+    assert row.errors == [readers.ERR_VOUCHER_TOO_LONG.format(length=5000, limit=40)]
+    assert len(row.voucher) <= 60  # shown (cut) in the problem row
+
+
+def test_voucher_stored_as_a_big_number_is_rejected_small_one_kept():
+    row = _one_row(3411000000000123)  # Excel keeps it as 3.41100000000012E+15: the last digit is gone
+    assert row.errors == [readers.ERR_VOUCHER_NUMERIC.format(shown="3.411E+15")]
+    assert _one_row(20240001).voucher == "20240001" and _one_row(20240001).errors is None
+
+
+def test_nul_characters_are_dropped_from_text_cells():
+    data = csv_bytes([[1, "张\x00三", ID1, 1, 400, "2024-10-05", "V\x001", "微\x00信", "甲一村\x00"]])
+    _, rows = readers.read_filing(readers.open_sheet(io.BytesIO(data), "csv"), default_year=2025)
+    (row,) = list(rows)
+    assert (row.name, row.voucher, row.channel, row.place, row.errors) == ("张三", "V1", "微信", "甲一村", None)

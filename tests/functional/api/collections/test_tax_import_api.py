@@ -64,3 +64,25 @@ def test_scope_and_permissions(users, world):
     assert api(stranger).post(f"/api/imports/{ti.pk}/confirm/").status_code == 404
     assert api(stranger).get("/api/imports/").json()["count"] == 0
     assert api(users["nobody"]).get("/api/imports/").status_code == 403
+
+
+def test_confirm_again_an_import_stuck_at_applying(users, world):
+    import time
+
+    from django.core.cache import cache
+
+    from collections_app.models import TaxImportStatus
+    from collections_app.tax_import import services
+
+    c = api(users["tax"])
+    body = c.post("/api/imports/", {"file": SimpleUploadedFile("f.xlsx", workbook_bytes(filing_rows(world))), "year": 2025}, format="multipart").json()
+    TaxImport.objects.filter(pk=body["id"]).update(status=TaxImportStatus.APPLYING)  # the worker died
+    services.set_progress(body["id"], 30, "…")
+    running = c.post(f"/api/imports/{body['id']}/confirm/")
+    assert running.status_code == 202 and running.json()["status"] == "applying"  # alive: nothing queued again
+    assert c.get(f"/api/imports/{body['id']}/progress/").json()["stuck"] is False
+    cache.set(services.progress_key(body["id"]), {"percent": 30, "message": "…", "at": time.time() - 3600})
+    progress = c.get(f"/api/imports/{body['id']}/progress/").json()
+    assert progress["stuck"] is True and progress["done"] is True
+    resp = c.post(f"/api/imports/{body['id']}/confirm/")
+    assert resp.status_code == 200 and resp.json()["status"] == "applied" and resp.json()["result"]["confirmed"] == 6

@@ -12,7 +12,7 @@ from collections_app.tax_import import matching, views
 from enrollment.choices import EnrollmentStatus, Role
 from enrollment.models import AuditEvent, Enrollment
 from enrollment.spreadsheets import ERR_NOT_SPREADSHEET
-from tests.factories import CountyFactory, UserFactory
+from tests.factories import CountyFactory, TownshipFactory, UserFactory
 from tests.integration.collections.test_tax_import_services import filing_rows, policy, world  # noqa: F401
 from tests.unit.collections.tax_import_files import workbook_bytes
 
@@ -98,3 +98,84 @@ def test_list_query_count(client, users, world, django_assert_max_num_queries):
         client.post(reverse("collections:taximport_list"), {"file": xlsx(world)})
     with django_assert_max_num_queries(12):
         assert client.get(reverse("collections:taximport_list")).status_code == 200
+
+
+def applied_import(client, users, world):
+    client.force_login(users["tax"])
+    client.post(reverse("collections:taximport_list"), {"file": xlsx(world), "year": 2025})
+    ti = TaxImport.objects.get()
+    client.post(reverse("collections:taximport_confirm", args=[ti.pk]))
+    ti.refresh_from_db()
+    assert ti.status == TaxImportStatus.APPLIED
+    return ti
+
+
+def test_township_sees_its_own_problem_rows_and_downloads_them(client, users, world):
+    ti = applied_import(client, users, world)
+    client.force_login(users["clerk"])  # 甲镇: its villages' persons, and the unknown person of 参保地 甲二村
+    page = client.get(reverse("collections:taximport_township"))
+    assert page.status_code == 200
+    body = page.content.decode()
+    assert matching.MSG_UNKNOWN in body and world["unknown_id"] in body and world["cash"].person.id_number in body
+    assert matching.MSG_OTHER_COUNTY not in body  # 乙一村 belongs to 乙镇
+    assert "#%d" % ti.pk in body
+    resp = client.get(reverse("collections:taximport_township_problems"))
+    assert resp.status_code == 200
+    rows = list(openpyxl.load_workbook(io.BytesIO(resp.content)).active.iter_rows(values_only=True))
+    assert rows[0][:4] == ("导入批次", "行号", "结果", "原因")
+    assert len(rows) == 1 + 8 and {r[0] for r in rows[1:]} == {f"#{ti.pk}"}
+    assert not any(r[3] == matching.MSG_OTHER_COUNTY for r in rows[1:])
+    assert AuditEvent.objects.filter(action="export", actor=users["clerk"], detail__export="tax_import_township_problems").exists()
+    only = client.get(reverse("collections:taximport_township_problems"), {"outcome": "unknown_person"})
+    rows = list(openpyxl.load_workbook(io.BytesIO(only.content)).active.iter_rows(values_only=True))
+    assert [r[3] for r in rows[1:]] == [matching.MSG_UNKNOWN]
+
+    client.force_login(users["clerk2"])  # 乙镇: only the row of 参保地 乙一村
+    body = client.get(reverse("collections:taximport_township")).content.decode()
+    assert matching.MSG_OTHER_COUNTY in body and matching.MSG_UNKNOWN not in body
+    assert world["cash"].person.id_number not in body
+    rows = list(openpyxl.load_workbook(io.BytesIO(client.get(reverse("collections:taximport_township_problems")).content)).active.iter_rows(values_only=True))
+    assert len(rows) == 2
+
+
+def test_township_page_scope(client, users, world):
+    applied_import(client, users, world)
+    stranger = UserFactory(role=Role.TOWNSHIP, region=TownshipFactory(parent=CountyFactory(code="500244", name="外县"), name="甲镇"))
+    client.force_login(stranger)  # a township of the same name in another county
+    body = client.get(reverse("collections:taximport_township")).content.decode()
+    assert matching.MSG_UNKNOWN not in body and world["cash"].person.id_number not in body
+    rows = list(openpyxl.load_workbook(io.BytesIO(client.get(reverse("collections:taximport_township_problems")).content)).active.iter_rows(values_only=True))
+    assert len(rows) == 1
+    for name in ("collector", "tax", "bureau", "nobody"):
+        client.force_login(users[name])
+        assert client.get(reverse("collections:taximport_township")).status_code == 403, name
+        assert client.get(reverse("collections:taximport_township_problems")).status_code == 403, name
+
+
+def test_township_does_not_see_previews(client, users, world):
+    client.force_login(users["tax"])
+    client.post(reverse("collections:taximport_list"), {"file": xlsx(world), "year": 2025})
+    assert TaxImport.objects.get().status == TaxImportStatus.PREVIEWED
+    client.force_login(users["clerk"])
+    assert matching.MSG_UNKNOWN not in client.get(reverse("collections:taximport_township")).content.decode()
+
+
+def test_stuck_import_shows_why_and_can_be_confirmed_again(client, users, world):
+    import time
+
+    from django.core.cache import cache
+
+    from collections_app.tax_import import services
+
+    client.force_login(users["tax"])
+    client.post(reverse("collections:taximport_list"), {"file": xlsx(world), "year": 2025})
+    ti = TaxImport.objects.get()
+    TaxImport.objects.filter(pk=ti.pk).update(status=TaxImportStatus.APPLYING)  # its worker was killed
+    cache.set(services.progress_key(ti.pk), {"percent": 30, "message": "…", "at": time.time() - 3600})
+    progress = client.get(reverse("collections:taximport_progress", args=[ti.pk])).json()
+    assert progress["done"] is True and progress["stuck"] is True and progress["message"] == services.stuck_message()
+    page = client.get(reverse("collections:taximport_detail", args=[ti.pk])).content.decode()
+    assert services.stuck_message() in page and "确认导入" in page
+    resp = client.post(reverse("collections:taximport_confirm", args=[ti.pk]), follow=True)
+    ti.refresh_from_db()
+    assert ti.status == TaxImportStatus.APPLIED and views.MSG_APPLIED.format(confirmed=6) in resp.content.decode()
