@@ -15,7 +15,6 @@ Lives in reporting because it uses every other app (reporting is the only app al
 
 from __future__ import annotations
 
-import itertools
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -81,10 +80,9 @@ def take_demo_cash(county: Region, year: int, *, today: date | None = None) -> i
             .distinct()
             .order_by("person__household_id")
         )
-        ages = iter(RECEIPT_AGES)
+        taken = 0
         for household_id in list(pending[: len(RECEIPT_AGES) * 4]):
-            age = next(ages, None)
-            if age is None:
+            if taken == len(RECEIPT_AGES):
                 break
             household = Household.objects.get(pk=household_id)
             persons = list(
@@ -97,13 +95,14 @@ def take_demo_cash(county: Region, year: int, *, today: date | None = None) -> i
                     actor=collector, household=household, persons=persons, channel=PaymentChannel.CASH, year=year
                 )
             except ValidationError:  # e.g. a fully subsidised household owes nothing: take the next one
-                ages = itertools.chain([age], ages)
                 continue
-            day = today - timedelta(days=age)
-            at = timezone.now() - timedelta(days=age)
-            Receipt.objects.filter(pk=receipt.pk).update(issued_on=day, issued_at=at)
-            Enrollment.objects.filter(receipt_lines__receipt=receipt).update(paid_on=day)
-            issued += 1
+            age = RECEIPT_AGES[taken]
+            Receipt.objects.filter(pk=receipt.pk).update(
+                issued_on=today - timedelta(days=age), issued_at=timezone.now() - timedelta(days=age)
+            )
+            Enrollment.objects.filter(receipt_lines__receipt=receipt).update(paid_on=today - timedelta(days=age))
+            taken += 1
+        issued += taken
     return issued
 
 
