@@ -44,16 +44,19 @@ class VillageFactory(factory.django.DjangoModelFactory):
 
 def make_id(area: str = "411325", born: date = date(1980, 5, 17), sequence: int | None = None,
             sex: str | None = None) -> str:
-    """A valid synthetic ID number, unique per call.
+    """A valid synthetic ID number.
 
-    With ``sex`` ("M"/"F") the birth date is kept exactly and the sequence gets the right parity
-    (unique for up to 500 calls per birth date and sex within one test).
+    With ``sequence`` it is exactly that ID. With ``sex`` ("M"/"F") the birth date is kept exactly
+    and the sequence gets the right parity (unique for 500 calls per birth date and sex within a
+    test). Otherwise it is unique per call, and the birth date moves on a day every 1,000 calls —
+    so a test that needs an exact birth date passes ``sex`` or ``sequence``.
     """
     seq = next(_seq)
+    if sequence is not None:
+        return idcard.make(area, born, sequence)
     if sex is not None:
         return idcard.make(area, born, (seq % 500) * 2 + (1 if sex == "M" else 0))
-    day = date.fromordinal(born.toordinal() + seq // 1000)
-    return idcard.make(area, day, sequence if sequence is not None else seq % 1000)
+    return idcard.make(area, date.fromordinal(born.toordinal() + seq // 1000), seq % 1000)
 
 
 class HouseholdFactory(factory.django.DjangoModelFactory):
