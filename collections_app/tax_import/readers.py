@@ -8,6 +8,8 @@ for each cell (amount, date, tier, year, channel, ID number) raising Chinese mes
 
 from __future__ import annotations
 
+import abc
+
 import csv
 import io
 import re
@@ -502,13 +504,14 @@ class ReaderError(ValueError):
         self.message = message
 
 
-class Sheet:
+class Sheet(abc.ABC):
     """Rows of the first worksheet as lists of cell values, numbered like Excel (1-based)."""
 
     total_rows: int = 0
 
-    def rows(self):  # pragma: no cover - interface
-        raise NotImplementedError
+    @abc.abstractmethod
+    def rows(self):
+        """Yield (row number, [cell values]) for every row of the sheet."""
 
     def close(self):
         pass
