@@ -9,7 +9,6 @@ for each cell (amount, date, tier, year, channel, ID number) raising Chinese mes
 from __future__ import annotations
 
 import abc
-
 import csv
 import io
 import re
