@@ -5,7 +5,7 @@ day's snapshot exists."""
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
 from django.db.models import Exists, OuterRef, Prefetch, Q
@@ -167,10 +167,20 @@ def cash_alerts(*, user, region: Region, day: date) -> dict:
     }
 
 
-def unread_reports(*, user, county: Region | None):
+NEW_REPORT_DAYS = 7  # a report older than a week is history, not news, even if never opened
+
+
+def unread_reports(*, user, county: Region | None, today: date | None = None):
+    """The county's reports of the last week the user has not opened yet (the dashboard notice)."""
     if county is None:
         return Report.objects.none()
-    return Report.objects.visible_to(user).filter(county=county).exclude(read_by=user).order_by("-created_at")
+    since = (today or services.local_today()) - timedelta(days=NEW_REPORT_DAYS)
+    return (
+        Report.objects.visible_to(user)
+        .filter(county=county, date__gt=since)
+        .exclude(read_by=user)
+        .order_by("-date", "-created_at")
+    )
 
 
 def special_missing(*, user, region: Region, year: int):

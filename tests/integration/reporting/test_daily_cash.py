@@ -70,3 +70,18 @@ def test_daily_report_page_shows_the_breach(client, users, regions):
     client.force_login(users["clerk"])
     page = client.get(reverse("reporting:report_detail", args=[report.pk])).content.decode()
     assert "现金与双限报解" in page and "超期 3 天（期限 5 日）" in page and users["collector"].display_name in page
+
+
+def test_the_dashboard_notice_counts_only_this_weeks_unread_reports(client, users, regions):
+    from django.urls import reverse
+
+    make_policy(regions["county"])
+    today = timezone.localdate()
+    for days_ago in (20, 10, 3, 0):  # a backfilled season: old reports are history, not news
+        services.daily_report_publish(county=regions["county"], day=today - timedelta(days=days_ago))
+    client.force_login(users["bureau"])
+    page = client.get(reverse("reporting:dashboard")).content.decode()
+    assert "有 2 份新报表" in page
+    latest = services.daily_report_publish(county=regions["county"], day=today)
+    client.get(reverse("reporting:report_detail", args=[latest.pk]))  # opening a report marks it read
+    assert "有 1 份新报表" in client.get(reverse("reporting:dashboard")).content.decode()
