@@ -240,7 +240,15 @@ def at_a_glance(*, user) -> dict | None:
     day = default_day(county)
     policy = policy_for_day(county, day)
     year = policy.year if policy else services.benefit_year_on(county, day)
-    own = progress(user=user, region=region, day=day, year=year)["own"]
+    # The latest stored snapshot (one indexed query), not a live county-wide aggregate: the home
+    # page is opened far more often than the dashboard.
+    own = (
+        ProgressSnapshot.objects.visible_to(user)
+        .filter(region=region, year=year, date__lte=day)
+        .select_related("region")
+        .order_by("-date")
+        .first()
+    )
     to_pay = None
     if own is not None:
         to_pay = max(own.roster - own.excluded - own.collected - own.refunded, 0)

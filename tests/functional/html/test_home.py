@@ -17,9 +17,16 @@ def test_collector_home_shows_progress_and_cash_over_the_limit(client, users, re
 
     client.force_login(collector)
     page = client.get("/").content.decode()
-    assert "已收款" in page and "未报解现金" in page
+    assert "还没有进度快照" in page  # before the first snapshot: no figures yet, but the cash is live
     assert "800.00" in page and "双限报解超限" in page and "已超期 2 天" in page
     assert "登记解缴" in page
+
+    from reporting import services as reporting
+
+    today = timezone.localdate()
+    reporting.snapshot_take(county=regions["county"], day=today)
+    page = client.get("/").content.decode()
+    assert "已收款" in page and "未报解现金" in page and f"截至{today.year}年{today.month}月{today.day}日" in page
 
     # Another township's collector sees none of it.
     client.force_login(users["collector3"])
