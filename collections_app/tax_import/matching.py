@@ -93,8 +93,8 @@ class OwedBook:
     a year is read once, the identities of a chunk of persons in one query
     (``selectors.identities_of``: this year's, and last year's certified after last year's window),
     offers are built by the selectors' own ``TierOffers``, the newborn rule is
-    ``benefit.pays_as_newborn`` and the arithmetic ``calc.owed`` with the figures
-    ``selectors.owed_for`` passes (its tier standard is read once here, not per call).
+    ``benefit.pays_as_newborn`` and the amount is ``selectors.owed_for`` itself (the policy's
+    tiers are prefetched, so it reads no standard per call).
     """
 
     MEMO_SIZE = 200_000
@@ -109,7 +109,8 @@ class OwedBook:
 
     def policy(self, year: int) -> dict | None:
         if year not in self._policies:
-            policy = PolicyYear.objects.filter(county=self.county, year=year).first()
+            # Tiers prefetched: selectors.owed_for then reads the standard without a query.
+            policy = PolicyYear.objects.filter(county=self.county, year=year).prefetch_related("tiers").first()
             self._policies[year] = None if policy is None else {
                 "policy": policy,
                 "rules": benefit.CoverRules.from_policy(policy),
@@ -182,18 +183,8 @@ class OwedBook:
             if (year, tier) not in self._tier_offers:
                 self._tier_offers[(year, tier)] = selectors.TierOffers.load(policy, tier)
             offers = self._tier_offers[(year, tier)].offers(policy=policy, identities=held or ())
-            standard, student_standard = data["tiers"][tier]
-            if student and student_standard is not None:  # selectors.tier_standard
-                standard = student_standard
-            result = calc.owed(  # selectors.owed_for
-                standard,
-                offers,
-                window_end=policy.window_end,
-                paid_on=paid_on,
-                midyear_from=policy.midyear_from,
-                midyear_pays_fiscal_subsidy=policy.midyear_pays_fiscal_subsidy,
-                fiscal_subsidy=policy.fiscal_subsidy,
-                newborn=newborn,
+            result = selectors.owed_for(
+                policy=policy, tier=tier, offers=offers, student=student, paid_on=paid_on, newborn=newborn
             )
             if len(self._memo) < self.MEMO_SIZE:
                 self._memo[key] = result

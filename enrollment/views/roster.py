@@ -23,18 +23,25 @@ def _mask_phone(phone: str) -> str:
     return f"*******{phone[-4:]}" if phone else ""
 
 
+def _roster_scope(request):
+    """The township and village picked on the page, the benefit year, and the persons (with this
+    year's status) they cover — the same for the roster page and its export."""
+    township, village = picked_regions(request)
+    year = page_year(request, village or township or request.user.region)
+    qs = selectors.persons_with_status(user=request.user, year=year)
+    if village is not None:
+        qs = qs.filter(household__village=village)
+    elif township is not None:
+        qs = qs.filter(household__village__parent=township)
+    return township, village, year, qs
+
+
 @needs("roster.view")
 def roster(request):
     """Village roster: search, filter by status and gaps, page. A township clerk picks a village;
     a county user picks a township, then a village. A search runs across everything visible."""
     user = request.user
-    township, village = picked_regions(request)
-    year = page_year(request, village or township or user.region)
-    qs = selectors.persons_with_status(user=user, year=year)
-    if village is not None:
-        qs = qs.filter(household__village=village)
-    elif township is not None:
-        qs = qs.filter(household__village__parent=township)
+    township, village, year, qs = _roster_scope(request)
     filterset = PersonFilterSet(request.GET, queryset=qs, request=request)
     searching = village is not None or any(request.GET.get(k) for k in ("q", "status"))
     ctx = {"year": year, "township": township, "village": village, "filterset": filterset, "searching": searching}
@@ -56,13 +63,7 @@ def roster_export(request):
     """The roster as it is filtered on screen, as xlsx. IDs are masked unless a role that needs
     them asks for full numbers; every export is recorded."""
     user = request.user
-    township, village = picked_regions(request)
-    year = page_year(request, village or township or user.region)
-    qs = selectors.persons_with_status(user=user, year=year)
-    if village is not None:
-        qs = qs.filter(household__village=village)
-    elif township is not None:
-        qs = qs.filter(household__village__parent=township)
+    township, village, year, qs = _roster_scope(request)
     people = PersonFilterSet(request.GET, queryset=qs, request=request).qs.order_by("household__village_id", "household__number", "id")
     total = people.count()
     if total > EXPORT_LIMIT:
