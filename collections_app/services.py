@@ -462,28 +462,16 @@ def double_limit_record(*, now=None) -> dict:
                 continue
             seen.add(row["collector_id"])
             counts["breaches"] += 1
+            figures = {
+                "region_id": row["region_id"],
+                "last_seen": now,
+                **{k: row[k] for k in ("amount", "oldest", "days_overdue", "over_amount", "over_days")},
+            }
             DoubleLimitBreach.objects.update_or_create(
                 collector_id=row["collector_id"],
                 resolved_at__isnull=True,
-                defaults={
-                    "region_id": row["region_id"],
-                    "last_seen": now,
-                    "amount": row["amount"],
-                    "oldest": row["oldest"],
-                    "days_overdue": row["days_overdue"],
-                    "over_amount": row["over_amount"],
-                    "over_days": row["over_days"],
-                },
-                create_defaults={
-                    "region_id": row["region_id"],
-                    "first_seen": now,
-                    "last_seen": now,
-                    "amount": row["amount"],
-                    "oldest": row["oldest"],
-                    "days_overdue": row["days_overdue"],
-                    "over_amount": row["over_amount"],
-                    "over_days": row["over_days"],
-                },
+                defaults=figures,
+                create_defaults={**figures, "first_seen": now},
             )
     counts["resolved"] = (
         DoubleLimitBreach.objects.filter(resolved_at__isnull=True).exclude(collector_id__in=seen).update(resolved_at=now)
