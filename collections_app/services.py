@@ -10,6 +10,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Count, Sum
 from django.utils import timezone
+from simple_history.utils import bulk_create_with_history
 
 from enrollment import idcard
 from enrollment.choices import PAID_STATUSES, EnrollmentStatus, RegionLevel
@@ -764,22 +765,38 @@ def refund_apply(
 @transaction.atomic
 def refund_flag_duplicate(*, enrollment: Enrollment, amount, source: str, note: str = "") -> Refund:
     """A duplicate payment found anywhere (receipts, tax files) becomes a refund candidate.
-    Idempotent: the same enrollment is flagged once."""
-    existing = Refund.objects.filter(enrollment=enrollment, reason=RefundReason.DUPLICATE).order_by("-id").first()
-    if existing is not None:  # flagged before (a refused one is not raised again)
-        return existing
-    refund, _ = Refund.objects.get_or_create(
-        enrollment=enrollment,
-        reason=RefundReason.DUPLICATE,
-        defaults={
-            "village": enrollment.village,
-            "amount": to_money(amount),
-            "status": RefundStatus.CANDIDATE,
-            "source": source[:100],
-            "note": note[:300],
-        },
-    )
-    return refund
+    Idempotent: the same enrollment is flagged once (a refused one is not raised again)."""
+    refund_flag_duplicates([(enrollment.pk, amount, source, note)])
+    return Refund.objects.filter(enrollment=enrollment, reason=RefundReason.DUPLICATE).order_by("-id").first()
+
+
+def refund_flag_duplicates(candidates) -> int:
+    """Many duplicate payments at once (a tax filing of a county): ``candidates`` are
+    (enrollment id, amount, source, note); the first of each enrollment counts, an enrollment
+    flagged before is skipped. A few queries per 5,000 enrollments, not several per candidate.
+    Returns how many refund candidates were created."""
+    first: dict[int, tuple] = {}
+    for enrollment_id, amount, source, note in candidates:
+        first.setdefault(enrollment_id, (amount, source, note))
+    ids = list(first)
+    flagged, villages = set(), {}
+    for start in range(0, len(ids), 5000):
+        part = ids[start : start + 5000]
+        flagged.update(
+            Refund.objects.filter(enrollment_id__in=part, reason=RefundReason.DUPLICATE).values_list("enrollment_id", flat=True)
+        )
+        villages.update(Enrollment.objects.filter(pk__in=part).values_list("id", "village_id"))
+    new = [
+        Refund(
+            enrollment_id=eid, village_id=villages[eid], reason=RefundReason.DUPLICATE, amount=max(to_money(amount), ZERO),
+            status=RefundStatus.CANDIDATE, source=source[:100], note=note[:300],
+        )
+        for eid, (amount, source, note) in first.items()
+        if eid not in flagged and eid in villages
+    ]
+    if new:
+        bulk_create_with_history(new, Refund, batch_size=1000)
+    return len(new)
 
 
 def _decide(actor, refund, capability, allowed):
@@ -841,24 +858,13 @@ def refund_candidates_sync(*, user: User) -> int:
         from .tax_import.selectors import refund_candidates
     except ImportError:  # the importer is not installed
         return 0
-    new = 0
-    rows = refund_candidates(user=user).filter(enrollment__isnull=False)
-    known = set(Refund.objects.filter(reason=RefundReason.DUPLICATE).values_list("enrollment_id", flat=True))
-    for row in rows:
-        if row.enrollment_id in known:
-            continue
+    candidates = []
+    for row in refund_candidates(user=user).filter(enrollment__isnull=False).select_related("enrollment"):
         amount = row.owed
         if amount is None:
             try:
                 amount = to_money(str(row.amount).replace(",", "").strip() or "0")
             except Exception:  # a free-text amount in the tax file
                 amount = row.enrollment.amount_due or ZERO
-        refund_flag_duplicate(
-            enrollment=row.enrollment,
-            amount=max(amount, ZERO),
-            source=f"税务数据导入#{row.tax_import_id} 第{row.row_number}行",
-            note=row.message,
-        )
-        known.add(row.enrollment_id)
-        new += 1
-    return new
+        candidates.append((row.enrollment_id, amount, f"税务数据导入#{row.tax_import_id} 第{row.row_number}行", row.message))
+    return refund_flag_duplicates(candidates)

@@ -672,36 +672,24 @@ def run_filing(
 
 def _flag_refunds(tax_import: TaxImport) -> None:
     """Hand duplicate payments to the refunds workflow as candidates (待核实): once per enrollment
-    (the first problem row of it), through the refunds' own ``refund_flag_duplicate``. Enrollments
-    that already have a duplicate-payment refund are skipped in one query (that function would
-    return the existing one)."""
-    from ..choices import RefundReason
-    from ..models import Refund
-    from ..services import refund_flag_duplicate
+    (its first problem row), through the refunds' own ``refund_flag_duplicates`` (in bulk: a
+    county file may hold thousands)."""
+    from ..services import refund_flag_duplicates
+
+    def amount(text):
+        try:
+            return readers.parse_amount(text)
+        except readers.CellError:
+            return 0
 
     rows = (
         TaxImportRow.objects.filter(tax_import=tax_import, refund_candidate=True, enrollment__isnull=False)
-        .select_related("enrollment__village")
         .order_by("row_number")
+        .values_list("enrollment_id", "amount", "row_number", "message")
     )
-    flagged = set(
-        Refund.objects.filter(
-            reason=RefundReason.DUPLICATE,
-            enrollment__in=TaxImportRow.objects.filter(tax_import=tax_import, refund_candidate=True).values("enrollment_id"),
-        ).values_list("enrollment_id", flat=True)
+    refund_flag_duplicates(
+        (eid, amount(text), f"税务数据导入 #{tax_import.pk} 第{number}行", message) for eid, text, number, message in rows
     )
-    for row in rows.iterator(chunk_size=2000):
-        if row.enrollment_id in flagged:
-            continue
-        flagged.add(row.enrollment_id)
-        try:
-            amount = readers.parse_amount(row.amount)
-        except readers.CellError:
-            amount = 0
-        refund_flag_duplicate(
-            enrollment=row.enrollment, amount=amount, source=f"税务数据导入 #{tax_import.pk} 第{row.row_number}行",
-            note=row.message,
-        )
 
 
 # --- Services -------------------------------------------------------------------------------------
