@@ -199,7 +199,7 @@ def special_missing(*, user, region: Region, year: int):
 def households_with_gaps(*, user, village: Region, year: int):
     """Households of a village where someone is neither confirmed nor excluded with a reason."""
     settled = [EnrollmentStatus.CONFIRMED, EnrollmentStatus.EXCLUDED]
-    # Both sets come from the village's own rows (index on year, village, status).
+    # Both sets come from the village's own rows (index on year, village).
     gap = Enrollment.objects.filter(year=year, village=village).exclude(status__in=settled).values("person__household_id")
     no_record = (
         Person.objects.filter(household__village=village, is_deceased=False)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import abc
 import csv
 import io
+import os
 import re
 from operator import mul
 from dataclasses import dataclass
@@ -507,6 +508,7 @@ class Sheet(abc.ABC):
     """Rows of the first worksheet as lists of cell values, numbered like Excel (1-based)."""
 
     total_rows: int = 0
+    size: int = 0  # bytes of the file, known before its rows are read
 
     @abc.abstractmethod
     def rows(self):
@@ -517,9 +519,14 @@ class Sheet(abc.ABC):
 
 
 class CalamineSheet(Sheet):
+    """The first sheet through python-calamine. The workbook is opened here; the sheet itself is
+    loaded whole on first use (``rows``, ``total_rows``): calamine lets other Python threads run
+    meanwhile, which the importer uses to read the county's roster (see tax_import.roster)."""
+
     def __init__(self, source):
         import python_calamine
 
+        self.size = _size_of(source)
         try:
             if isinstance(source, (str, bytes)) or hasattr(source, "__fspath__"):
                 self._wb = python_calamine.CalamineWorkbook.from_path(str(source))
@@ -527,12 +534,20 @@ class CalamineSheet(Sheet):
                 self._wb = python_calamine.CalamineWorkbook.from_filelike(source)
             if not self._wb.sheet_names:
                 raise ReaderError(ERR_NO_SHEET)
-            self._sheet = self._wb.get_sheet_by_index(0)
         except ReaderError:
             raise
         except Exception as exc:  # calamine raises its own error types for broken zips/XML
             raise ReaderError(ERR_CORRUPT.format(detail=str(exc)[:200])) from None
-        self.total_rows = self._sheet.height or 0
+        self._sheet = None
+
+    def _load(self):
+        if self._sheet is not None:
+            return
+        try:
+            self._sheet = self._wb.get_sheet_by_index(0)
+        except Exception as exc:  # noqa: BLE001 - broken sheet XML
+            raise ReaderError(ERR_CORRUPT.format(detail=str(exc)[:200])) from None
+        self._total_rows = self._sheet.height or 0
         start = self._sheet.start or (0, 0)
         self._row0, self._col0 = start
         # Cells covered by a merged range take the value of its top-left cell.
@@ -545,7 +560,13 @@ class CalamineSheet(Sheet):
             if (r2 - r1 + 1) * (c2 - c1 + 1) <= 100_000:
                 self._merged.append((r1, c1, r2, c2))
 
+    @property
+    def total_rows(self) -> int:
+        self._load()
+        return self._total_rows
+
     def rows(self):
+        self._load()
         merged_by_row: dict[int, list] = {}
         for r1, c1, r2, c2 in self._merged:
             for r in range(r1, r2 + 1):
@@ -606,6 +627,7 @@ class OpenpyxlSheet(Sheet):
 class CsvSheet(Sheet):
     def __init__(self, source):
         data = source.read() if hasattr(source, "read") else open(source, "rb").read()  # noqa: SIM115
+        self.size = len(data)
         for encoding in ("utf-8-sig", "gb18030"):
             try:
                 self._text = data.decode(encoding)
@@ -623,6 +645,18 @@ class CsvSheet(Sheet):
                 yield r, cells
         except csv.Error as exc:
             raise ReaderError(ERR_CORRUPT.format(detail=str(exc)[:200])) from None
+
+
+def _size_of(source) -> int:
+    try:
+        if hasattr(source, "seek") and hasattr(source, "tell"):
+            at = source.tell()
+            size = source.seek(0, io.SEEK_END)
+            source.seek(at)
+            return size
+        return os.path.getsize(source)
+    except (OSError, TypeError, ValueError):
+        return 0
 
 
 def open_sheet(source, kind: str = "xlsx", engine: str = "calamine") -> Sheet:

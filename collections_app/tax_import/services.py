@@ -41,7 +41,7 @@ from ..models.tax_imports import (
     TaxImportRow,
     TaxImportStatus,
 )
-from . import readers
+from . import readers, roster
 from .matching import OwedBook, as_date, decide
 
 log = logging.getLogger(__name__)
@@ -194,12 +194,7 @@ class _Writer:
 
     def _read(self, job, args):
         with self._raw.cursor() as cur:
-
-            def execute(sql, params):
-                cur.execute(sql, params)
-                return cur.fetchall()
-
-            return job(execute, *args)
+            return job(_Db(cur), *args)
 
     def _link(self, batch: _Batch) -> None:
         for index, key in batch.links:
@@ -342,6 +337,54 @@ class _Writer:
             )
 
 
+class _Db:
+    """What a read job gets on the database thread: ``db(sql, params)`` gives all rows,
+    ``db.stream(sql, params)`` yields them a few thousand at a time (bounded memory)."""
+
+    def __init__(self, cur):
+        self.cur = cur
+
+    def __call__(self, sql, params):
+        self.cur.execute(sql, params)
+        return self.cur.fetchall()
+
+    def stream(self, sql, params):
+        yield from self.cur.stream(sql, params, size=5000)
+
+
+class _Taken:
+    """A chunk's reads taken from the county roster, with a database read of the ID numbers the
+    roster does not hold (None when there are none); ``result()`` as a future's."""
+
+    def __init__(self, taken, rest):
+        self.taken, self.rest = taken, rest
+
+    def result(self):
+        persons, enrollments, identities, _missing = self.taken
+        if self.rest is not None:
+            more_persons, more_enrollments, more_identities = self.rest.result()
+            persons.update(more_persons)
+            enrollments.update(more_enrollments)
+            for year, rows in (more_identities or {}).items():
+                identities.setdefault(year, []).extend(rows)
+        return persons, enrollments, identities
+
+
+def _read_roster(writer, *, sheet, villages, book, year):
+    """Queue the read of the county's whole roster (see tax_import.roster) when the filing is
+    large; it runs on the database thread while the sheet loads. A future, or None."""
+    if not writer.pg or year is None or book.policy(year) is None:
+        return None
+
+    def county_persons():
+        return Person.objects.filter(household__village_id__in=list(villages)).count()
+
+    if not roster.worth_reading(size=sheet.size, county_persons=county_persons):
+        return None
+    query = book.identity_query(year)
+    return writer.read(lambda db: roster.CountyRoster(year).load(db, village_ids=villages, identity_query=query))
+
+
 def _django_execute(sql, params):
     with connection.cursor() as cur:
         cur.execute(sql, params)
@@ -479,7 +522,6 @@ def run_filing(
                 sheet=sheet, county=county, default_year=default_year, actor=actor, dry_run=dry_run,
                 tax_import=tax_import, progress=progress, chunk_size=chunk_size,
             )
-    filing, rows = readers.read_filing(sheet, default_year=default_year, max_rows=settings.CANBAO_MAX_IMPORT_ROWS)
     counts: Counter = Counter({k: 0 for k in COUNT_KEYS})
     refund_candidates = 0
     created = 0
@@ -498,7 +540,7 @@ def run_filing(
     village_by_name = {v["name"]: v["parent_id"] for v in villages.values()}
     hints: dict[tuple[str, str], int | None] = {}
     today = timezone.localdate()
-    total = max(filing.total_rows, 1)
+    county_roster = None  # the county's roster when the filing is large (see _read_roster)
     done = 0
     sqlite_dates = connection.vendor != "postgresql"
 
@@ -535,6 +577,11 @@ def run_filing(
         queries = None
         if writer.pg:
             queries = {y: q for y in years if (q := book.identity_query(y)) is not None}
+        if county_roster is not None and years == {county_roster.year}:
+            taken = county_roster.take(ids)
+            missing = taken[3]
+            rest = writer.read(_lookup, missing, years, villages, queries, sqlite_dates) if missing else None
+            return _Taken(taken, rest), years
         return writer.read(_lookup, ids, years, villages, queries, sqlite_dates), years
 
     def decide_chunk(chunk, persons, enrollments) -> _Batch:
@@ -622,6 +669,12 @@ def run_filing(
     if writer.pg:  # hand the GIL back sooner to the database thread when the server answers
         sys.setswitchinterval(min(switch, 0.0005))
     try:
+        reading_roster = _read_roster(writer, sheet=sheet, villages=villages, book=book, year=default_year)
+        # The header is found here, so the sheet is loaded here (while the roster is read).
+        filing, rows = readers.read_filing(sheet, default_year=default_year, max_rows=settings.CANBAO_MAX_IMPORT_ROWS)
+        total = max(filing.total_rows, 1)
+        if reading_roster is not None:
+            county_roster = reading_roster.result()
         it = chunks()
         chunk = next(it, None)
         reading = lookup(chunk) if chunk is not None else None
