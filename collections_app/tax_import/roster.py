@@ -94,21 +94,23 @@ class CountyRoster:
         """(persons, enrollments, identity rows {year: rows}, missing ID numbers) for a chunk,
         in the shapes of services._lookup (every person here lives in the county)."""
         persons, enrollments, held, missing = {}, {}, [], []
-        index, year, extra, identities = self.index, self.year, self.extra, self.identities
+        index_get, year, extra_get, identities_get = self.index.get, self.year, self.extra.get, self.identities.get
+        pids, villages, borns, students = self.pid, self.village, self.born, self.student
+        eids, statuses, tiers = self.eid, self.status, self.tier
         fromordinal = date.fromordinal
         for id_number in id_numbers:
-            at = index.get(id_number)
+            at = index_get(id_number)
             if at is None:
                 missing.append(id_number)
                 continue
-            pid = self.pid[at]
-            born = self.born[at]
-            persons[id_number] = (pid, bool(self.student[at]), fromordinal(born) if born else None, self.village[at], True)
-            eid = self.eid[at]
+            pid = pids[at]
+            born = borns[at]
+            persons[id_number] = (pid, students[at] == 1, fromordinal(born) if born else None, villages[at], True)
+            eid = eids[at]
             if eid:
-                voucher, due, std, sub, code = extra.get(at, _NOTHING)
-                enrollments[(pid, year)] = (eid, _STATUSES[self.status[at] - 1], self.tier[at], voucher, due, std, sub, code)
-            rows = identities.get(pid)
+                voucher, due, std, sub, code = extra_get(at, _NOTHING)
+                enrollments[(pid, year)] = (eid, _STATUSES[statuses[at] - 1], tiers[at], voucher, due, std, sub, code)
+            rows = identities_get(pid)
             if rows:
                 held.extend(rows)
         return persons, enrollments, {year: held}, missing

@@ -400,18 +400,24 @@ def _copy_field(value) -> str:
 
 def _copy_text(confirmed) -> str:
     """COPY text lines of confirmed rows, by enrollment id (ids, numbers, amounts and dates need
-    no escaping; codes and vouchers are text: vouchers never hold whitespace, see readers)."""
+    no escaping; codes and vouchers are text: vouchers never hold whitespace, see readers).
+    The middle of a line (tier, amounts, code, dates) repeats across a county: formatted once."""
     n = "\\N"
     out = []
+    middles: dict[tuple, str] = {}
     for eid, pid, vid, year, tier, std, sub, due, code, paid_on, confirmed_on, voucher in sorted(confirmed, key=_by_id):
-        if code and not code.isalnum():
-            code = _copy_field(code)
+        key = (year, tier, std, sub, due, code, paid_on, confirmed_on)
+        middle = middles.get(key)
+        if middle is None:
+            if code and not code.isalnum():
+                code = _copy_field(code)
+            middle = middles[key] = (
+                f"{year}\t{tier}\t{n if std is None else std}\t{n if sub is None else sub}\t{n if due is None else due}\t"
+                f"{code}\t{paid_on}\t{confirmed_on}\t"
+            )
         if "\\" in voucher:
             voucher = _copy_field(voucher)
-        out.append(
-            f"{n if eid is None else eid}\t{pid}\t{vid}\t{year}\t{tier}\t{n if std is None else std}\t"
-            f"{n if sub is None else sub}\t{n if due is None else due}\t{code}\t{paid_on}\t{confirmed_on}\t{voucher}\n"
-        )
+        out.append(f"{n if eid is None else eid}\t{pid}\t{vid}\t{middle}{voucher}\n")
     return "".join(out)
 
 

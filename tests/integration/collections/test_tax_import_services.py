@@ -10,7 +10,7 @@ from django.core.exceptions import PermissionDenied
 from django.core.management import call_command
 
 from collections_app.models import RowOutcome, TaxImport, TaxImportRow, TaxImportStatus
-from collections_app.tax_import import matching, readers, services
+from collections_app.tax_import import matching, readers, roster, services
 from collections_app.tax_import.selectors import refund_candidates
 from enrollment import idcard
 from enrollment.choices import EnrollmentStatus, Role
@@ -47,6 +47,29 @@ def policy(regions):
     part = SubsidyCategory.objects.create(policy=p, code="dibao", name="低保对象")
     CategorySubsidy.objects.create(category=part, tier=1, amount=Decimal("360.00"))
     return {"policy": p, "low": low, "part": part}
+
+
+@pytest.fixture(params=["by_chunk", "county_roster"])
+def reads(request, monkeypatch, settings):
+    """Both ways a filing's persons are read: chunk by chunk, and from the whole county roster
+    read while the sheet loads (PostgreSQL, a filing as large as the county: forced here)."""
+    if request.param == "by_chunk":
+        yield None
+        return
+    if not settings.IS_POSTGRES:
+        pytest.skip("the county roster is read on PostgreSQL only")
+    monkeypatch.setattr(roster, "MIN_ROWS", 0)
+    monkeypatch.setattr(roster, "SHARE_OF_COUNTY", 0)
+    taken = []
+    real_take = roster.CountyRoster.take
+
+    def take(self, id_numbers):
+        taken.append(len(id_numbers))
+        return real_take(self, id_numbers)
+
+    monkeypatch.setattr(roster.CountyRoster, "take", take)
+    yield taken
+    assert taken, "the county roster was not used"
 
 
 def person_in(village, **kw):
@@ -114,7 +137,7 @@ def snapshot():
     return sorted(Enrollment.objects.values_list("person_id", "year", "status", "tax_voucher", "confirmed_on", "amount_due"))
 
 
-def test_preview_counts_and_changes_nothing(users, regions, world):
+def test_preview_counts_and_changes_nothing(users, regions, world, reads):
     before = snapshot()
     ti = upload(users, regions, workbook_bytes(filing_rows(world)))
     summary = services.tax_import_preview(tax_import=ti)
@@ -126,7 +149,7 @@ def test_preview_counts_and_changes_nothing(users, regions, world):
     assert ti.rows.count() == 9  # every problem row with its reason
 
 
-def test_apply_outcomes_row_by_row(users, regions, world):
+def test_apply_outcomes_row_by_row(users, regions, world, reads):
     w = world
     ti = upload(users, regions, workbook_bytes(filing_rows(w)))
     services.tax_import_preview(tax_import=ti)
@@ -185,7 +208,7 @@ def test_apply_outcomes_row_by_row(users, regions, world):
     )
 
 
-def test_same_file_twice_changes_nothing(users, regions, world):
+def test_same_file_twice_changes_nothing(users, regions, world, reads):
     data = workbook_bytes(filing_rows(world))
     first = upload(users, regions, data)
     services.tax_import_apply(actor=users["tax"], tax_import=first, require_preview=False)
@@ -228,7 +251,7 @@ def test_failure_midway_leaves_nothing_half_applied(users, regions, world, monke
     assert summary["confirmed"] == 6
 
 
-def test_chunks_give_the_same_answer(users, regions, world, monkeypatch):
+def test_chunks_give_the_same_answer(users, regions, world, monkeypatch, reads):
     monkeypatch.setattr(services.run_filing, "__kwdefaults__", {**services.run_filing.__kwdefaults__, "chunk_size": 2})
     ti = upload(users, regions, workbook_bytes(filing_rows(world)))
     summary = services.tax_import_apply(actor=users["tax"], tax_import=ti, require_preview=False)
@@ -313,7 +336,7 @@ def apply_rows(users, regions, rows, *, chunk_size=None, monkeypatch=None):
 
 
 @pytest.mark.parametrize("chunk_size", [None, 1])  # the duplicate in the same chunk, and in a later one
-def test_paid_twice_without_an_earlier_enrollment_is_a_refund_candidate(users, regions, policy, monkeypatch, chunk_size):
+def test_paid_twice_without_an_earlier_enrollment_is_a_refund_candidate(users, regions, policy, monkeypatch, chunk_size, reads):
     from collections_app.models import Refund
 
     person = person_in(regions["v1"])  # paid online by themselves: no enrollment before the import
@@ -336,7 +359,7 @@ def test_paid_twice_without_an_earlier_enrollment_is_a_refund_candidate(users, r
 
 
 @pytest.mark.parametrize("chunk_size", [None, 1])
-def test_a_problem_row_first_does_not_hide_the_genuine_payment(users, regions, world, monkeypatch, chunk_size):
+def test_a_problem_row_first_does_not_hide_the_genuine_payment(users, regions, world, monkeypatch, chunk_size, reads):
     from collections_app.models import Refund
 
     wrong, cash = world["wrong"], world["cash"]
@@ -357,6 +380,39 @@ def test_a_problem_row_first_does_not_hide_the_genuine_payment(users, regions, w
     assert (wrong.status, wrong.tax_voucher) == (EnrollmentStatus.CONFIRMED, "X002")
     assert (cash.status, cash.tax_voucher) == (EnrollmentStatus.CONFIRMED, "X004")
     assert list(Refund.objects.values_list("enrollment_id", flat=True)) == [cash.pk]  # the online payment
+
+
+def test_county_roster_falls_back_for_other_years_and_new_persons(users, regions, policy, reads, monkeypatch):
+    """Rows of another benefit year, and persons entered after the roster was read, are looked
+    up in the database (the roster holds one year, read once)."""
+    later = PolicyYear.objects.create(county=regions["county"], year=2026, window_start=date(2025, 9, 1), window_end=date(2025, 12, 31))
+    Tier.objects.create(policy=later, number=1, name="一档", standard=Decimal("420.00"))
+    known, entered_since = person_in(regions["v1"]), person_in(regions["v2"])
+    if reads is not None:  # the roster misses a person, as if entered after it was read
+        real_take = roster.CountyRoster.take
+
+        def take(self, id_numbers):
+            self.index.pop(entered_since.id_number, None)
+            return real_take(self, id_numbers)
+
+        monkeypatch.setattr(roster.CountyRoster, "take", take)
+    header = ["序号", "姓名", "公民身份号码", "缴费档次", "缴费金额", "缴费日期", "电子税票号", "缴费渠道", "待遇年度"]
+
+    def apply(rows):
+        ti = services.tax_import_create(
+            actor=users["tax"], county=regions["county"], name="f.xlsx", year=2025, upload=io.BytesIO(workbook_bytes(rows, header=header))
+        )
+        return services.tax_import_apply(actor=users["tax"], tax_import=ti, require_preview=False)
+
+    summary = apply([
+        [1, "甲", known.id_number, 1, 400, "2024-10-05", "Y001", "微信", 2025],
+        [2, "乙", entered_since.id_number, 1, 400, "2024-10-05", "Y002", "微信", 2025],
+    ])
+    assert (summary["confirmed"], summary["unknown_person"]) == (2, 0)
+    assert Enrollment.objects.get(person=entered_since, year=2025).tax_voucher == "Y002"
+    summary = apply([[1, "甲", known.id_number, 1, 420, "2025-10-05", "Y003", "微信", 2026]])
+    assert summary["confirmed"] == 1
+    assert Enrollment.objects.get(person=known, year=2026).amount_due == Decimal("420.00")
 
 
 # --- What is owed: the importer and subsidies.selectors.owed_by agree ----------------------------
@@ -403,7 +459,7 @@ def test_owed_book_agrees_with_owed_by(regions, owed_cases):
     assert owed_cases["newborn"][2].self_pay == Decimal("400.00")
 
 
-def test_importer_confirms_what_owed_by_says(users, regions, owed_cases):
+def test_importer_confirms_what_owed_by_says(users, regions, owed_cases, reads):
     rows = [
         [n, person.name, person.id_number, 2 if key == "tier2" else 1, str(owed.self_pay), paid_on.isoformat(), f"O{n}", "微信", ""]
         for n, (key, (person, paid_on, owed)) in enumerate(owed_cases.items(), start=1)
