@@ -63,6 +63,7 @@ STUCK_AFTER_MINUTES = 15
 AUDIT_ACTION = "tax_import"
 
 CHUNK = 5000
+MAX_QUEUED_WRITES = 3  # batches waiting for the database thread (PostgreSQL)
 COUNT_KEYS = [o.value for o in RowOutcome]
 
 
@@ -97,6 +98,7 @@ PROBLEM_COLUMNS = (
 _ENROLLMENT_AT = PROBLEM_COLUMNS.index("enrollment_id")
 _HISTORY_SPECIAL = {"history_id", "history_date", "history_change_reason", "history_type", "history_user_id"}
 PG_TABLE = "canbao_taximport_confirmed"
+PG_VALUES = "canbao_taximport_values"
 
 
 class _Batch:
@@ -134,6 +136,7 @@ class _Writer:
         self.write_enrollments = write_enrollments
         self.created: dict[tuple[int, int], int] = {}  # (person id, year) → enrollment created here
         self.pg = connection.vendor == "postgresql"
+        self._keys: dict[tuple, int] = {}  # (year, tier, amounts, code, dates) → k in PG_VALUES
         self._writes: list = []
         self._pool = None
         self._raw = None
@@ -165,8 +168,10 @@ class _Writer:
             self._write_generic(batch)
             return
         # Formatted here: the server need not wait for it (this thread often waits for the server).
-        text = _copy_text(batch.confirmed) if batch.confirmed and self.write_enrollments else ""
-        self._writes.append(self._pool.submit(self._write_pg, batch, text))
+        texts = _copy_texts(batch.confirmed, self._keys) if batch.confirmed and self.write_enrollments else ("", "")
+        if len(self._writes) >= MAX_QUEUED_WRITES:  # matching is ahead of the server: bound the memory
+            self._writes[0].result()
+        self._writes.append(self._pool.submit(self._write_pg, batch, texts))
 
     def wait(self, *, raise_errors: bool = True) -> None:
         """Until every submitted write is done; re-raises the first that failed."""
@@ -210,17 +215,24 @@ class _Writer:
         )
         if not self.write_enrollments:  # a dry run writes problem rows only
             return
+        # One row per confirmed row (c), naming one of the few distinct (year, tier, amounts,
+        # code, dates) of the filing (u, each copied once): COPY parses 5 columns a row, not 12.
         with connection.cursor() as cur:
             cur.execute(
-                f"CREATE TEMP TABLE IF NOT EXISTS {PG_TABLE} (id bigint, person_id bigint, village_id bigint, year integer, "
-                "tier smallint, standard numeric(12,2), subsidy numeric(12,2), amount_due numeric(12,2), code text, "
-                "paid_on date, confirmed_on date, voucher text) ON COMMIT DROP"
+                f"CREATE TEMP TABLE IF NOT EXISTS {PG_TABLE} (id bigint, person_id bigint, village_id bigint, k integer, "
+                "voucher text) ON COMMIT DROP"
             )
+            cur.execute(
+                f"CREATE TEMP TABLE IF NOT EXISTS {PG_VALUES} (k integer PRIMARY KEY, year integer, tier smallint, "
+                "standard numeric(12,2), subsidy numeric(12,2), amount_due numeric(12,2), code text, paid_on date, "
+                "confirmed_on date) ON COMMIT DROP"
+            )
+            cur.execute(f"TRUNCATE {PG_VALUES}")  # left by an earlier import in the same transaction
         given = {
-            "person_id": "u.person_id", "year": "u.year", "village_id": "u.village_id", "tier": "u.tier",
+            "person_id": "c.person_id", "year": "u.year", "village_id": "c.village_id", "tier": "u.tier",
             "status": "%(status)s", "standard": "u.standard", "subsidy": "u.subsidy", "amount_due": "u.amount_due",
             "subsidy_category_code": "u.code", "paid_on": "u.paid_on", "confirmed_on": "u.confirmed_on",
-            "tax_voucher": "u.voucher", "created_at": "%(now)s", "updated_at": "%(now)s",
+            "tax_voucher": "c.voucher", "created_at": "%(now)s", "updated_at": "%(now)s",
         }
         params = {"status": EnrollmentStatus.CONFIRMED.value, "now": self._now, "reason": self.reason, "user": self.actor_id}
         columns, values = [], []
@@ -238,10 +250,11 @@ class _Writer:
         self._pg_sql = (
             f"WITH upd AS (UPDATE {qn(table.db_table)} AS e SET status = %(status)s, tier = u.tier, standard = u.standard, "
             "subsidy = u.subsidy, amount_due = u.amount_due, subsidy_category_code = u.code, "
-            "paid_on = COALESCE(e.paid_on, u.paid_on), confirmed_on = u.confirmed_on, tax_voucher = u.voucher, "
-            f"updated_at = %(now)s FROM {PG_TABLE} AS u WHERE u.id IS NOT NULL AND e.id = u.id RETURNING e.*), "
+            "paid_on = COALESCE(e.paid_on, u.paid_on), confirmed_on = u.confirmed_on, tax_voucher = c.voucher, "
+            f"updated_at = %(now)s FROM {PG_TABLE} AS c JOIN {PG_VALUES} AS u ON u.k = c.k "
+            "WHERE c.id IS NOT NULL AND e.id = c.id RETURNING e.*), "
             f"ins AS (INSERT INTO {qn(table.db_table)} ({', '.join(columns)}) SELECT {', '.join(values)} "
-            f"FROM {PG_TABLE} AS u WHERE u.id IS NULL RETURNING *), "
+            f"FROM {PG_TABLE} AS c JOIN {PG_VALUES} AS u ON u.k = c.k WHERE c.id IS NULL RETURNING *), "
             f"hist AS (INSERT INTO {qn(hist.db_table)} ({hcols}, history_date, history_change_reason, history_type, "
             f"history_user_id) SELECT {hcols}, {stamp.format(kind='~')} FROM upd "
             f"UNION ALL SELECT {hcols}, {stamp.format(kind='+')} FROM ins) "
@@ -249,8 +262,12 @@ class _Writer:
         )
         self._pg_params = params
 
-    def _write_pg(self, batch: _Batch, text: str) -> None:
+    def _write_pg(self, batch: _Batch, texts: tuple[str, str]) -> None:
+        new_values, text = texts
         with self._raw.cursor() as cur:
+            if new_values:
+                with cur.copy(f"COPY {PG_VALUES} FROM STDIN") as copy:
+                    copy.write(new_values)
             if text:
                 cur.execute(f"TRUNCATE {PG_TABLE}")
                 with cur.copy(f"COPY {PG_TABLE} FROM STDIN") as copy:
@@ -398,27 +415,28 @@ def _copy_field(value) -> str:
     return value
 
 
-def _copy_text(confirmed) -> str:
-    """COPY text lines of confirmed rows, by enrollment id (ids, numbers, amounts and dates need
-    no escaping; codes and vouchers are text: vouchers never hold whitespace, see readers).
-    The middle of a line (tier, amounts, code, dates) repeats across a county: formatted once."""
+def _copy_texts(confirmed, keys: dict) -> tuple[str, str]:
+    """COPY text of confirmed rows, by enrollment id: (lines for PG_VALUES of the (year, tier,
+    amounts, code, dates) not seen before — ``keys`` remembers them across batches —, lines for
+    PG_TABLE). Ids, numbers, amounts and dates need no escaping; codes and vouchers are text
+    (vouchers never hold whitespace, see readers)."""
     n = "\\N"
-    out = []
-    middles: dict[tuple, str] = {}
+    new, out = [], []
     for eid, pid, vid, year, tier, std, sub, due, code, paid_on, confirmed_on, voucher in sorted(confirmed, key=_by_id):
         key = (year, tier, std, sub, due, code, paid_on, confirmed_on)
-        middle = middles.get(key)
-        if middle is None:
+        k = keys.get(key)
+        if k is None:
+            k = keys[key] = len(keys) + 1
             if code and not code.isalnum():
                 code = _copy_field(code)
-            middle = middles[key] = (
-                f"{year}\t{tier}\t{n if std is None else std}\t{n if sub is None else sub}\t{n if due is None else due}\t"
-                f"{code}\t{paid_on}\t{confirmed_on}\t"
+            new.append(
+                f"{k}\t{year}\t{tier}\t{n if std is None else std}\t{n if sub is None else sub}\t"
+                f"{n if due is None else due}\t{code}\t{paid_on}\t{confirmed_on}\n"
             )
         if "\\" in voucher:
             voucher = _copy_field(voucher)
-        out.append(f"{n if eid is None else eid}\t{pid}\t{vid}\t{middle}{voucher}\n")
-    return "".join(out)
+        out.append(f"{n if eid is None else eid}\t{pid}\t{vid}\t{k}\t{voucher}\n")
+    return "".join(new), "".join(out)
 
 
 def _by_id(confirmed) -> int:
@@ -665,12 +683,11 @@ def run_filing(
             yield chunk
 
     # The order of the work (PostgreSQL: the database thread runs the reads and writes in the
-    # order queued): read chunk 1; then for each chunk N: wait for its reads, queue the writes of
-    # batch N−1, parse chunk N+1 and queue its reads, match chunk N (Python matches while the
-    # server writes). So chunk N is read before batch N−1 is written (it sees batches up to N−2),
-    # which ``seen`` makes irrelevant (see the docstring).
+    # order queued): read chunk 1; then for each chunk N: wait for its reads, parse chunk N+1 and
+    # queue its reads, match chunk N and queue its writes at once (the server always has the next
+    # job while Python matches). So chunk N+1 is read before batch N is written, which ``seen``
+    # makes irrelevant (see the docstring).
     writer.start()
-    pending = None
     switch = sys.getswitchinterval()
     if writer.pg:  # hand the GIL back sooner to the database thread when the server answers
         sys.setswitchinterval(min(switch, 0.0005))
@@ -695,17 +712,13 @@ def run_filing(
                 book.set_identities(identities)
             else:
                 book.load_identities([p[0] for p in persons.values() if p[4]], years)
-            if pending is not None:
-                writer.submit(pending)
             following = next(it, None)
             reading = lookup(following) if following is not None else None
-            pending = decide_chunk(chunk, persons, enrollments)
+            writer.submit(decide_chunk(chunk, persons, enrollments))
             done += len(chunk)
             if progress:
                 progress(min(99, int(done * 100 / total)), f"已处理 {done} / 约 {filing.total_rows} 行")
             chunk = following
-        if pending is not None:
-            writer.submit(pending)
         writer.wait()
     finally:
         writer.close()
