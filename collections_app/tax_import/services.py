@@ -1,13 +1,13 @@
 """Tax filing import: upload → preview (a dry run of the same code path) → apply (one transaction).
 
 Speed: rows are streamed and matched by chunks of ID numbers (one query for persons with their
-enrollments, one for their subsidy identities) and written per chunk. On PostgreSQL a database
-thread on the same connection runs those reads and the writes — COPY into a temporary table and
-ONE statement that updates existing enrollments, inserts new ones and writes the history rows of
-both, then COPY of the problem rows — while Python matches the next chunk (elsewhere: executemany
-and bulk_create in this thread). All inside ONE ``transaction.atomic``, so a failure (or a killed
-worker) leaves nothing half-applied.
-"""
+enrollments, one for their subsidy identities — or, for a filing as large as the county, the
+county's roster read once while the sheet loads: see tax_import/roster.py) and written per chunk.
+On PostgreSQL a database thread on the same connection runs those reads and the writes — COPY
+into temporary tables and ONE statement that updates existing enrollments, inserts new ones and
+writes the history rows of both, then COPY of the problem rows — while Python matches the next
+chunk (elsewhere: executemany and bulk_create in this thread). All inside ONE
+``transaction.atomic``, so a failure (or a killed worker) leaves nothing half-applied."""
 
 from __future__ import annotations
 
@@ -125,8 +125,9 @@ class _Writer:
     their enrollments, their identities) and the writes of each batch: COPY of the confirmed rows
     into a temporary table and ONE statement — UPDATE … FROM for enrollments that exist, INSERT …
     SELECT for new ones, and the history rows of both from their RETURNING — then COPY of the
-    problem rows. While the server reads chunk N+1 and writes batch N−1, Python parses and matches
-    chunk N. Elsewhere (SQLite) everything runs in the caller's thread, in the same order.
+    problem rows. While the server writes batch N, Python parses chunk N+2 and matches chunk N+1
+    (at most MAX_QUEUED_WRITES batches wait). Elsewhere (SQLite) everything runs in the
+    caller's thread, in the same order.
     """
 
     def __init__(self, *, actor, tax_import, reason: str, write_enrollments: bool):

@@ -167,6 +167,19 @@ def test_year_column_overrides_default():
     assert [r.year for r in rows] == [2024, 2025]
 
 
+def test_a_true_cell_is_not_mistaken_for_one():
+    """Normalised cells are memoised per filing; TRUE == 1 as a dict key, so booleans never are."""
+    data = workbook_bytes([
+        [1, "张三", ID1, True, 1, "2024-10-05", "V1", "微信", "甲一村"],
+        [2, "李四", ID2, 1, True, "2024-10-05", "V2", "微信", "甲一村"],
+        [3, "王五", ID1, True, 1, "2024-10-05", "V3", "微信", "甲一村"],
+    ])
+    _, rows = _read(data)
+    assert [(r.tier, r.amount) for r in rows] == [(None, Decimal("1.00")), (1, None), (None, Decimal("1.00"))]
+    assert rows[0].error == rows[2].error == readers.ERR_TIER.format(value="True")
+    assert rows[1].error == readers.ERR_AMOUNT.format(value="True")
+
+
 def test_openpyxl_engine_reads_the_same_rows():
     data = workbook_bytes([[1, "张三", ID1, 1, "400", "2024-10-05", "V1", "微信", "甲一村"]])
     _, rows_c = _read(data)
