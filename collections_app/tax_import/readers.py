@@ -481,15 +481,17 @@ class RowParser:
             row.id_number = normalise_id(raw_id)
         except idcard.IdNumberError as exc:
             errors.append(exc.message)
-        row.amount, err = self.amount(amount_cell)
+        # The memos by subscription (their __missing__ computes), booleans through their call.
+        amounts, dates = self.amount, self.date
+        row.amount, err = amounts[amount_cell] if type(amount_cell) is not bool else amounts(amount_cell)
         if err:
             errors.append(err)
         if paid_cell is not None:
-            row.paid_on, err = self.date(paid_cell)
+            row.paid_on, err = dates[paid_cell] if type(paid_cell) is not bool else dates(paid_cell)
             if err:
                 errors.append(err)
         if treasury_cell is not None:
-            row.treasury_on, err = self.date(treasury_cell)
+            row.treasury_on, err = dates[treasury_cell] if type(treasury_cell) is not bool else dates(treasury_cell)
             if err:
                 errors.append(err)
         i = self.i_tier

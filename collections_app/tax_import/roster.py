@@ -6,15 +6,14 @@ sheet (seconds, for 600,000 rows) with other Python threads allowed to run, so o
 importer's database thread reads every person of the county with their enrollment of the year,
 and their subsidy identities, in that time instead; chunks then take their persons from memory.
 
-Kept compact (a county is ~600,000 persons): a dict of ID number → position and one array per
-column, plus the few enrollments that already hold a voucher or amounts. An ID number that is not
+Kept compact (a county is ~600,000 persons, ~200 bytes each): a dict of ID number → position and
+one tuple per person, sharing the values that repeat (dates, villages, statuses). An ID number that is not
 here (a person of another county, an unknown one, someone entered since the roster was read) is
 looked up in the database as before (``missing`` of ``take``).
 """
 
 from __future__ import annotations
 
-from array import array
 from datetime import date
 
 from enrollment.choices import EnrollmentStatus
@@ -27,7 +26,6 @@ MIN_ROWS = 20_000
 BYTES_PER_ROW = 100  # on the low side of real exports: never read the roster for a small file
 
 _STATUSES = list(EnrollmentStatus.values)
-_STATUS_CODE = {s: i + 1 for i, s in enumerate(_STATUSES)}  # 0: no enrollment
 
 
 def worth_reading(*, size: int, county_persons) -> bool:
@@ -41,14 +39,10 @@ class CountyRoster:
     def __init__(self, year: int):
         self.year = year
         self.index: dict[str, int] = {}
-        self.pid = array("q")
-        self.village = array("q")
-        self.born = array("l")  # date ordinal, 0: unknown
-        self.student = bytearray()
-        self.eid = array("q")  # 0: no enrollment of the year
-        self.status = bytearray()
-        self.tier = bytearray()
-        self.extra: dict[int, tuple] = {}  # position → (voucher, due, standard, subsidy, code) when any is set
+        # One tuple per person, built on the database thread while the sheet loads (so matching
+        # only looks it up): (person id, student, birth date, village id, True — lives in the
+        # county —, enrollment id or None, status, tier, voucher, due, standard, subsidy, code).
+        self.people: list[tuple] = []
         self.identities: dict[int, list] = {}  # person id → identity rows, in the query's order
 
     # -- on the database thread --
@@ -63,28 +57,30 @@ class CountyRoster:
             f"LEFT JOIN {qn(Enrollment)} e ON e.person_id = p.id AND e.year = %s "
             "WHERE h.village_id = ANY(%s)"
         )
-        index, extra = self.index, self.extra
-        add_pid, add_village, add_born = self.pid.append, self.village.append, self.born.append
-        add_student, add_eid, add_status, add_tier = self.student.append, self.eid.append, self.status.append, self.tier.append
-        codes = _STATUS_CODE
+        index, people = self.index, self.people
+        add = people.append
+        # Values repeated across a county are shared, not held once per person.
+        dates: dict[int, date] = {}
+        villages = {v: v for v in village_ids}
+        statuses = {s: s for s in _STATUSES}
+        fromordinal = date.fromordinal
         for id_number, pid, student, born, village_id, eid, status, tier, voucher, due, std, sub, code in db.stream(
             sql, [self.year, list(village_ids)]
         ):
-            at = len(index)
-            index[id_number] = at
-            add_pid(pid)
-            add_village(village_id)
-            add_born(born or 0)
-            add_student(1 if student else 0)
-            add_eid(eid or 0)
-            add_status(codes[status] if eid else 0)
-            add_tier(tier or 0)
-            if voucher or code or due is not None or std is not None or sub is not None:
-                extra[at] = (voucher or "", due, std, sub, code or "")
-        if identity_query is not None and self.pid:
+            birth = None
+            if born:
+                birth = dates.get(born)
+                if birth is None:
+                    birth = dates[born] = fromordinal(born)
+            index[id_number] = len(people)
+            add((
+                pid, bool(student), birth, villages.get(village_id, village_id), True,
+                eid, statuses.get(status, status), tier, voucher or "", due, std, sub, code or "",
+            ))
+        if identity_query is not None and people:
             sql, params, at = identity_query
             params = list(params)
-            params[at] = list(self.pid)
+            params[at] = [person[0] for person in people]
             for row in db.stream(sql, params):
                 self.identities.setdefault(row[0], []).append(row)
         return self
@@ -94,29 +90,20 @@ class CountyRoster:
         """(persons, enrollments, identity rows {year: rows}, missing ID numbers) for a chunk,
         in the shapes of services._lookup (every person here lives in the county)."""
         persons, enrollments, held, missing = {}, {}, [], []
-        index_get, year, extra_get, identities_get = self.index.get, self.year, self.extra.get, self.identities.get
-        pids, villages, borns, students = self.pid, self.village, self.born, self.student
-        eids, statuses, tiers = self.eid, self.status, self.tier
-        fromordinal = date.fromordinal
+        index_get, people, year, identities_get = self.index.get, self.people, self.year, self.identities.get
         for id_number in id_numbers:
             at = index_get(id_number)
             if at is None:
                 missing.append(id_number)
                 continue
-            pid = pids[at]
-            born = borns[at]
-            persons[id_number] = (pid, students[at] == 1, fromordinal(born) if born else None, villages[at], True)
-            eid = eids[at]
-            if eid:
-                voucher, due, std, sub, code = extra_get(at, _NOTHING)
-                enrollments[(pid, year)] = (eid, _STATUSES[statuses[at] - 1], tiers[at], voucher, due, std, sub, code)
+            person = persons[id_number] = people[at]
+            pid = person[0]
+            if person[5] is not None:
+                enrollments[(pid, year)] = person[5:]
             rows = identities_get(pid)
             if rows:
                 held.extend(rows)
         return persons, enrollments, {year: held}, missing
-
-
-_NOTHING = ("", None, None, None, "")
 
 
 def _quote(model) -> str:

@@ -64,6 +64,7 @@ AUDIT_ACTION = "tax_import"
 
 CHUNK = 5000
 MAX_QUEUED_WRITES = 3  # batches waiting for the database thread (PostgreSQL)
+DEFER_MAX = 50_000  # rows of persons the county roster lacks kept for the end (then: read per chunk)
 COUNT_KEYS = [o.value for o in RowOutcome]
 
 
@@ -372,13 +373,14 @@ class _Db:
 
 class _Taken:
     """A chunk's reads taken from the county roster, with a database read of the ID numbers the
-    roster does not hold (None when there are none); ``result()`` as a future's."""
+    roster does not hold (None when there are none or they wait for the end); ``result()`` as a
+    future's."""
 
     def __init__(self, taken, rest):
         self.taken, self.rest = taken, rest
 
     def result(self):
-        persons, enrollments, identities, _missing = self.taken
+        persons, enrollments, identities = self.taken
         if self.rest is not None:
             more_persons, more_enrollments, more_identities = self.rest.result()
             persons.update(more_persons)
@@ -566,6 +568,7 @@ def run_filing(
     hints: dict[tuple[str, str], int | None] = {}
     today = timezone.localdate()
     county_roster = None  # the county's roster when the filing is large (see _read_roster)
+    later: list = []  # rows of persons the roster lacks (see lookup)
     done = 0
     sqlite_dates = connection.vendor != "postgresql"
 
@@ -592,8 +595,9 @@ def run_filing(
             ]
         )
 
-    def lookup(chunk):
-        """Queue the reads of a chunk (see _Writer.read); the future gives (persons, enrollments, identities)."""
+    def lookup(chunk, *, from_roster=True):
+        """Queue the reads of a chunk (see _Writer.read): (a future giving (persons, enrollments,
+        identities), the rows of the chunk to match now)."""
         valid = [r for r in chunk if r.errors is None]
         ids = {r.id_number for r in valid}
         years = {r.year for r in valid}
@@ -602,12 +606,19 @@ def run_filing(
         queries = None
         if writer.pg:
             queries = {y: q for y in years if (q := book.identity_query(y)) is not None}
-        if county_roster is not None and years == {county_roster.year}:
-            taken = county_roster.take(ids)
-            missing = taken[3]
-            rest = writer.read(_lookup, missing, years, villages, queries, sqlite_dates) if missing else None
-            return _Taken(taken, rest), years
-        return writer.read(_lookup, ids, years, villages, queries, sqlite_dates), years
+        if from_roster and county_roster is not None and years == {county_roster.year}:
+            persons, enrollments, identities, missing = county_roster.take(ids)
+            rest = None
+            if missing and len(later) < DEFER_MAX:
+                # Not in the roster (another county, not registered, entered since): their rows
+                # are matched after all others (see chunks), so that no chunk waits for a read.
+                missing = set(missing)
+                later.extend(r for r in chunk if r.errors is None and r.id_number in missing)
+                chunk = [r for r in chunk if r.errors is not None or r.id_number not in missing]
+            elif missing:
+                rest = writer.read(_lookup, missing, years, villages, queries, sqlite_dates)
+            return _Taken((persons, enrollments, identities), rest), chunk
+        return writer.read(_lookup, ids, years, villages, queries, sqlite_dates), chunk
 
     def decide_chunk(chunk, persons, enrollments) -> _Batch:
         nonlocal refund_candidates, created
@@ -624,7 +635,7 @@ def run_filing(
                 counts[decision.outcome] += 1
                 problem(batch, row, decision.outcome, decision.message, township_id=township_hint(row))
                 continue
-            pid, student, birth, village_id, _local = p
+            pid, student, birth, village_id = p[:4]  # a roster person also holds the enrollment
             key = (pid, row.year)
             earlier = seen.get(key)
             e = enrollments.get(key)
@@ -674,14 +685,19 @@ def run_filing(
         return batch
 
     def chunks():
+        """(rows, whether to take their persons from the county roster), in file order; then the
+        rows whose persons the roster lacked (``later``, complete once the last chunk is looked
+        up), in file order too: a person's rows stay in order, so ``seen`` decides them alike."""
         chunk = []
         for row in rows:
             chunk.append(row)
             if len(chunk) >= chunk_size:
-                yield chunk
+                yield chunk, True
                 chunk = []
         if chunk:
-            yield chunk
+            yield chunk, True
+        for start in range(0, len(later), chunk_size):
+            yield later[start : start + chunk_size], False
 
     # The order of the work (PostgreSQL: the database thread runs the reads and writes in the
     # order queued): read chunk 1; then for each chunk N: wait for its reads, parse chunk N+1 and
@@ -700,10 +716,11 @@ def run_filing(
         if reading_roster is not None:
             county_roster = reading_roster.result()
         it = chunks()
-        chunk = next(it, None)
-        reading = lookup(chunk) if chunk is not None else None
-        while chunk is not None:
-            future, years = reading
+        following = next(it, None)
+        reading = lookup(following[0], from_roster=following[1]) if following is not None else None
+        while reading is not None:
+            future, chunk = reading
+            years = {r.year for r in chunk if r.errors is None}
             try:
                 persons, enrollments, identities = future.result()
             except Exception:
@@ -714,12 +731,11 @@ def run_filing(
             else:
                 book.load_identities([p[0] for p in persons.values() if p[4]], years)
             following = next(it, None)
-            reading = lookup(following) if following is not None else None
+            reading = lookup(following[0], from_roster=following[1]) if following is not None else None
             writer.submit(decide_chunk(chunk, persons, enrollments))
             done += len(chunk)
             if progress:
                 progress(min(99, int(done * 100 / total)), f"已处理 {done} / 约 {filing.total_rows} 行")
-            chunk = following
         writer.wait()
     finally:
         writer.close()

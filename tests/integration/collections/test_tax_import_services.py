@@ -49,10 +49,11 @@ def policy(regions):
     return {"policy": p, "low": low, "part": part}
 
 
-@pytest.fixture(params=["by_chunk", "county_roster"])
+@pytest.fixture(params=["by_chunk", "county_roster", "county_roster_no_deferring"])
 def reads(request, monkeypatch, settings):
-    """Both ways a filing's persons are read: chunk by chunk, and from the whole county roster
-    read while the sheet loads (PostgreSQL, a filing as large as the county: forced here)."""
+    """The ways a filing's persons are read: chunk by chunk, and from the whole county roster
+    read while the sheet loads (PostgreSQL, a filing as large as the county: forced here), the
+    rows of persons it lacks matched at the end or, past DEFER_MAX of them, read per chunk."""
     if request.param == "by_chunk":
         yield None
         return
@@ -60,6 +61,8 @@ def reads(request, monkeypatch, settings):
         pytest.skip("the county roster is read on PostgreSQL only")
     monkeypatch.setattr(roster, "MIN_ROWS", 0)
     monkeypatch.setattr(roster, "SHARE_OF_COUNTY", 0)
+    if request.param == "county_roster_no_deferring":
+        monkeypatch.setattr(services, "DEFER_MAX", 0)
     taken = []
     real_take = roster.CountyRoster.take
 
