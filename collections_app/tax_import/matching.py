@@ -16,7 +16,7 @@ from django.db.models.expressions import RawSQL
 
 from enrollment.choices import EnrollmentStatus
 from subsidies import benefit, calc, selectors
-from subsidies.models import PersonIdentity, PolicyYear, SubsidyCategory
+from subsidies.models import PolicyYear, SubsidyCategory
 
 from ..models.tax_imports import RowOutcome
 
@@ -36,6 +36,21 @@ class Decision:
     outcome: str
     message: str = ""
     refund_candidate: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class HeldIdentity:
+    """What matching reads of a subsidy identity (``TierOffers.offers``), without building a
+    PersonIdentity model instance for each of a county's thousands."""
+
+    person_id: int
+    category: SubsidyCategory
+    year: int
+    certified_on: date | None
+
+    @property
+    def category_id(self) -> int:
+        return self.category.id
 
 
 CONFIRM = Decision(RowOutcome.CONFIRMED)
@@ -161,7 +176,7 @@ class OwedBook:
         for year, rows in rows_by_year.items():
             cats = self._policies[year]["identity_categories"]
             for pid, ident_year, cat_id, certified_on in rows:
-                ident = PersonIdentity(person_id=pid, category=cats[cat_id], year=ident_year, certified_on=certified_on)
+                ident = HeldIdentity(pid, cats[cat_id], ident_year, certified_on)
                 self._held.setdefault((pid, year), []).append(ident)
 
     def owed(

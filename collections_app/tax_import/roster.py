@@ -28,11 +28,26 @@ BYTES_PER_ROW = 100  # on the low side of real exports: never read the roster fo
 _STATUSES = list(EnrollmentStatus.values)
 
 
-def worth_reading(*, size: int, county_persons) -> bool:
-    """Whether a filing of ``size`` bytes should read the whole roster (``county_persons``: a
-    callable giving the county's person count, asked only for a large file)."""
-    rows = size / BYTES_PER_ROW
-    return rows >= MIN_ROWS and rows >= SHARE_OF_COUNTY * county_persons()
+def large_enough(size: int) -> bool:
+    """Whether a filing of ``size`` bytes may be worth reading the whole roster for."""
+    return size / BYTES_PER_ROW >= MIN_ROWS
+
+
+def worth_reading(*, size: int, county_persons: int) -> bool:
+    """Whether a filing of ``size`` bytes should read the whole roster of ``county_persons``."""
+    return large_enough(size) and size / BYTES_PER_ROW >= SHARE_OF_COUNTY * county_persons
+
+
+def read_if_worth(db, *, year: int, size: int, village_ids, identity_query) -> CountyRoster | None:
+    """On the database thread: count the county's persons, then read its roster if the filing
+    is large enough for it (None otherwise)."""
+    sql = (
+        f"SELECT count(*) FROM {_quote(Person)} p JOIN {_quote(Household)} h ON h.id = p.household_id "
+        "WHERE h.village_id = ANY(%s)"
+    )
+    if not worth_reading(size=size, county_persons=db(sql, [list(village_ids)])[0][0]):
+        return None
+    return CountyRoster(year).load(db, village_ids=village_ids, identity_query=identity_query)
 
 
 class CountyRoster:

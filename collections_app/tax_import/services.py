@@ -391,18 +391,15 @@ class _Taken:
 
 
 def _read_roster(writer, *, sheet, villages, book, year):
-    """Queue the read of the county's whole roster (see tax_import.roster) when the filing is
-    large; it runs on the database thread while the sheet loads. A future, or None."""
-    if not writer.pg or year is None or book.policy(year) is None:
-        return None
-
-    def county_persons():
-        return Person.objects.filter(household__village_id__in=list(villages)).count()
-
-    if not roster.worth_reading(size=sheet.size, county_persons=county_persons):
+    """Queue the read of the county's whole roster (see tax_import.roster) when the filing may be
+    large enough; it runs on the database thread while the sheet loads. A future (of a roster or
+    None), or None."""
+    if not writer.pg or year is None or book.policy(year) is None or not roster.large_enough(sheet.size):
         return None
     query = book.identity_query(year)
-    return writer.read(lambda db: roster.CountyRoster(year).load(db, village_ids=villages, identity_query=query))
+    return writer.read(
+        lambda db: roster.read_if_worth(db, year=year, size=sheet.size, village_ids=villages, identity_query=query)
+    )
 
 
 def _django_execute(sql, params):
