@@ -6,10 +6,11 @@ sheet (seconds, for 600,000 rows) with other Python threads allowed to run, so o
 importer's database thread reads every person of the county with their enrollment of the year,
 and their subsidy identities, in that time instead; chunks then take their persons from memory.
 
-Kept compact (a county is ~600,000 persons, ~200 bytes each): a dict of ID number → position and
-one tuple per person, sharing the values that repeat (dates, villages, statuses). An ID number that is not
-here (a person of another county, an unknown one, someone entered since the roster was read) is
-looked up in the database as before (``missing`` of ``take``).
+Kept compact (a county is ~600,000 persons, ~200 bytes each): a dict of ID number → position
+and one tuple per person, sharing the values that repeat (dates, villages, statuses). An ID
+number that is not here (a person of another county, an unknown one, someone entered since the
+roster was read) is looked up in the database (``missing`` of ``take``; services.run_filing
+matches those rows last).
 """
 
 from __future__ import annotations
@@ -19,8 +20,8 @@ from datetime import date
 from enrollment.choices import EnrollmentStatus
 from enrollment.models import Enrollment, Household, Person
 
-# Read the whole roster when the filing looks as large as this part of the county (estimated
-# from the file's size: ~60 bytes per row in an xlsx, more in a csv), and at least this large.
+# Read the whole roster when the filing looks as large as this share of the county (its rows
+# estimated from the file's size: ~60 bytes a row in an xlsx, more in a csv), and this large.
 SHARE_OF_COUNTY = 0.25
 MIN_ROWS = 20_000
 BYTES_PER_ROW = 100  # on the low side of real exports: never read the roster for a small file
@@ -54,7 +55,7 @@ class CountyRoster:
     def __init__(self, year: int):
         self.year = year
         self.index: dict[str, int] = {}
-        # One tuple per person, built on the database thread while the sheet loads (so matching
+        # One tuple per person, built on the database thread while the sheet loads (matching
         # only looks it up): (person id, student, birth date, village id, True — lives in the
         # county —, enrollment id or None, status, tier, voucher, due, standard, subsidy, code).
         self.people: list[tuple] = []
@@ -95,7 +96,7 @@ class CountyRoster:
         if identity_query is not None and people:
             sql, params, at = identity_query
             params = list(params)
-            params[at] = [person[0] for person in people]
+            params[at] = "{" + ",".join([str(person[0]) for person in people]) + "}"  # as text: a list is dumped value by value
             for row in db.stream(sql, params):
                 self.identities.setdefault(row[0], []).append(row)
         return self
