@@ -412,7 +412,7 @@ class RowParser:
     """Normalises data rows of one filing. Problems are collected in ``errors`` (never raised).
 
     Hot: called for each of up to a county's 600,000 rows, so the column positions are plain
-    attributes and short text cells skip ``text`` (same result: stripped, no NUL, not too long)."""
+    attributes, channels are memoised by cell and the memos are read by subscription."""
 
     def __init__(self, columns: dict[str, int], *, default_year: int | None):
         self.columns = columns
@@ -437,11 +437,7 @@ class RowParser:
         raw_id = cells[self.i_id]
         row.raw_id = raw_id
         i = self.i_name
-        if i is None:
-            row.name = ""
-        else:
-            v = cells[i]
-            row.name = v.strip() if type(v) is str and len(v) <= 50 and "\x00" not in v else text(v, 50)
+        row.name = text(cells[i], 50) if i is not None else ""
         amount_cell = cells[self.i_amount]
         row.raw_amount = amount_cell
         i = self.i_voucher
@@ -466,11 +462,7 @@ class RowParser:
                     self.channels[v] = known
             row.channel, row.online = known
         i = self.i_place
-        if i is None:
-            row.place = ""
-        else:
-            v = cells[i]
-            row.place = v.strip() if type(v) is str and len(v) <= 100 and "\x00" not in v else text(v, 100)
+        row.place = text(cells[i], 100) if i is not None else ""
         i = self.i_township
         row.township = text(cells[i], 50) if i is not None else ""
         i, j = self.i_paid, self.i_treasury
