@@ -770,6 +770,7 @@ def refund_flag_duplicate(*, enrollment: Enrollment, amount, source: str, note: 
     return Refund.objects.filter(enrollment=enrollment, reason=RefundReason.DUPLICATE).order_by("-id").first()
 
 
+@transaction.atomic
 def refund_flag_duplicates(candidates) -> int:
     """Many duplicate payments at once (a tax filing of a county): ``candidates`` are
     (enrollment id, amount, source, note); the first of each enrollment counts, an enrollment
