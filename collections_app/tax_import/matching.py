@@ -120,6 +120,7 @@ class OwedBook:
         self._policies: dict[int, dict | None] = {}
         self._tier_offers: dict[tuple[int, int], selectors.TierOffers] = {}
         self._held: dict[tuple[int, int], list] = {}
+        self._base: dict[tuple[int, int], list] = {}  # held for the whole import (hold_identities)
         self._memo: dict[tuple, calc.Owed] = {}
 
     def policy(self, year: int) -> dict | None:
@@ -135,7 +136,7 @@ class OwedBook:
 
     def load_identities(self, person_ids, years) -> None:
         """One query per benefit year of the chunk (normally one) for the identities of its persons."""
-        self._held = {}
+        self._held = dict(self._base)
         person_ids = list(person_ids)
         if not person_ids:
             return
@@ -171,13 +172,23 @@ class OwedBook:
 
     def set_identities(self, rows_by_year: dict) -> None:
         """The identities of a chunk from ``identity_query`` rows: {year: [(person id, year,
-        category id, certified on), …]} in the query's order."""
-        self._held = {}
+        category id, certified on), …]} in the query's order (with those of ``hold_identities``)."""
+        self._held = dict(self._base)
+        self._held.update(self._identities(rows_by_year))
+
+    def hold_identities(self, rows_by_year: dict) -> None:
+        """Like ``set_identities``, for every chunk after it: the county roster's identities
+        (tax_import.roster), which later chunks of persons outside the roster only add to."""
+        self._base = self._identities(rows_by_year)
+        self._held = dict(self._base)
+
+    def _identities(self, rows_by_year: dict) -> dict:
+        held: dict[tuple[int, int], list] = {}
         for year, rows in rows_by_year.items():
             cats = self._policies[year]["identity_categories"]
             for pid, ident_year, cat_id, certified_on in rows:
-                ident = HeldIdentity(pid, cats[cat_id], ident_year, certified_on)
-                self._held.setdefault((pid, year), []).append(ident)
+                held.setdefault((pid, year), []).append(HeldIdentity(pid, cats[cat_id], ident_year, certified_on))
+        return held
 
     def owed(
         self, *, person_id: int, year: int, tier: int, student: bool = False, birth_date=None, paid_on=None,

@@ -6,11 +6,11 @@ sheet (seconds, for 600,000 rows) with other Python threads allowed to run, so o
 importer's database thread reads every person of the county with their enrollment of the year,
 and their subsidy identities, in that time instead; chunks then take their persons from memory.
 
-Kept compact (a county is ~600,000 persons, ~200 bytes each): a dict of ID number → position
-and one tuple per person, sharing the values that repeat (dates, villages, statuses). An ID
-number that is not here (a person of another county, an unknown one, someone entered since the
-roster was read) is looked up in the database (``missing`` of ``take``; services.run_filing
-matches those rows last).
+Kept compact (a county is ~600,000 persons, ~250 bytes each): a dict of ID number → one
+tuple per person, sharing the values that repeat (dates, villages, statuses), that matching
+reads directly. An ID number that is not here (a person of another county, an unknown one,
+someone entered since the roster was read) is looked up in the database (``lacks``;
+services.run_filing matches those rows last).
 """
 
 from __future__ import annotations
@@ -54,12 +54,13 @@ def read_if_worth(db, *, year: int, size: int, village_ids, identity_query) -> C
 class CountyRoster:
     def __init__(self, year: int):
         self.year = year
-        self.index: dict[str, int] = {}
-        # One tuple per person, built on the database thread while the sheet loads (matching
-        # only looks it up): (person id, student, birth date, village id, True — lives in the
-        # county —, enrollment id or None, status, tier, voucher, due, standard, subsidy, code).
-        self.people: list[tuple] = []
-        self.identities: dict[int, list] = {}  # person id → identity rows, in the query's order
+        # ID number → the person as services._lookup gives one — (person id, student, birth date,
+        # village id, True: lives in the county) — with a sixth item, the enrollment of ``year``
+        # as _lookup gives enrollments (id, status, tier, voucher, due, standard, subsidy, code)
+        # or None. Built on the database thread while the sheet loads; matching reads it as is
+        # (a chunk copies nothing out of it).
+        self.persons: dict[str, tuple] = {}
+        self.identity_rows: list = []  # the roster's identity rows, in the query's order
 
     # -- on the database thread --
     def load(self, db, *, village_ids, identity_query) -> CountyRoster:
@@ -73,8 +74,7 @@ class CountyRoster:
             f"LEFT JOIN {qn(Enrollment)} e ON e.person_id = p.id AND e.year = %s "
             "WHERE h.village_id = ANY(%s)"
         )
-        index, people = self.index, self.people
-        add = people.append
+        persons = self.persons
         # Values repeated across a county are shared, not held once per person.
         dates: dict[int, date] = {}
         villages = {v: v for v in village_ids}
@@ -88,38 +88,21 @@ class CountyRoster:
                 birth = dates.get(born)
                 if birth is None:
                     birth = dates[born] = fromordinal(born)
-            index[id_number] = len(people)
-            add((
-                pid, bool(student), birth, villages.get(village_id, village_id), True,
-                eid, statuses.get(status, status), tier, voucher or "", due, std, sub, code or "",
-            ))
-        if identity_query is not None and people:
+            enrollment = None
+            if eid is not None:
+                enrollment = (eid, statuses.get(status, status), tier, voucher or "", due, std, sub, code or "")
+            persons[id_number] = (pid, bool(student), birth, villages.get(village_id, village_id), True, enrollment)
+        if identity_query is not None and persons:
             sql, params, at = identity_query
             params = list(params)
-            params[at] = "{" + ",".join([str(person[0]) for person in people]) + "}"  # as text: a list is dumped value by value
-            for row in db.stream(sql, params):
-                self.identities.setdefault(row[0], []).append(row)
+            params[at] = "{" + ",".join([str(p[0]) for p in persons.values()]) + "}"  # as text: a list is dumped value by value
+            self.identity_rows = list(db.stream(sql, params))
         return self
 
     # -- on the importer's thread --
-    def take(self, id_numbers):
-        """(persons, enrollments, identity rows {year: rows}, missing ID numbers) for a chunk,
-        in the shapes of services._lookup (every person here lives in the county)."""
-        persons, enrollments, held, missing = {}, {}, [], []
-        index_get, people, year, identities_get = self.index.get, self.people, self.year, self.identities.get
-        for id_number in id_numbers:
-            at = index_get(id_number)
-            if at is None:
-                missing.append(id_number)
-                continue
-            person = persons[id_number] = people[at]
-            pid = person[0]
-            if person[5] is not None:
-                enrollments[(pid, year)] = person[5:]
-            rows = identities_get(pid)
-            if rows:
-                held.extend(rows)
-        return persons, enrollments, {year: held}, missing
+    def lacks(self, id_numbers: set) -> set:
+        """The ID numbers of a chunk that are not here (C speed: a set against the dict)."""
+        return id_numbers.difference(self.persons)
 
 
 def _quote(model) -> str:

@@ -215,6 +215,11 @@ class _Writer:
         self._problem_copy = (
             f"COPY {qn(TaxImportRow._meta.db_table)} ({', '.join(qn(c) for c in PROBLEM_COLUMNS)}) FROM STDIN"
         )
+        with connection.cursor() as cur:
+            # No parallel workers for the rest of this transaction: the roster read (roster.py)
+            # would take three processes for what one does as fast, while python-calamine and
+            # this process's Python need the machine's other cores.
+            cur.execute("SET LOCAL max_parallel_workers_per_gather = 0")
         if not self.write_enrollments:  # a dry run writes problem rows only
             return
         # One row per confirmed row (c), naming one of the few distinct (year, tier, amounts,
@@ -371,23 +376,8 @@ class _Db:
         yield from self.cur.stream(sql, params, size=5000)
 
 
-class _Taken:
-    """A chunk's reads taken from the county roster, with a database read of the ID numbers the
-    roster does not hold (None when there are none or they wait for the end); ``result()`` as a
-    future's."""
-
-    def __init__(self, taken, rest):
-        self.taken, self.rest = taken, rest
-
-    def result(self):
-        persons, enrollments, identities = self.taken
-        if self.rest is not None:
-            more_persons, more_enrollments, more_identities = self.rest.result()
-            persons.update(more_persons)
-            enrollments.update(more_enrollments)
-            for year, rows in (more_identities or {}).items():
-                identities.setdefault(year, []).extend(rows)
-        return persons, enrollments, identities
+_FROM_ROSTER = Future()  # a chunk's reads when the county roster holds all its persons (see lookup)
+_FROM_ROSTER.set_result(None)
 
 
 def _read_roster(writer, *, sheet, villages, book, year):
@@ -594,7 +584,7 @@ def run_filing(
 
     def lookup(chunk, *, from_roster=True):
         """Queue the reads of a chunk (see _Writer.read): (a future giving (persons, enrollments,
-        identities), the rows of the chunk to match now)."""
+        identities), or _FROM_ROSTER; the rows of the chunk to match now)."""
         valid = [r for r in chunk if r.errors is None]
         ids = {r.id_number for r in valid}
         years = {r.year for r in valid}
@@ -604,20 +594,20 @@ def run_filing(
         if writer.pg:
             queries = {y: q for y in years if (q := book.identity_query(y)) is not None}
         if from_roster and county_roster is not None and years == {county_roster.year}:
-            persons, enrollments, identities, missing = county_roster.take(ids)
-            rest = None
-            if missing and len(later) < DEFER_MAX:
+            missing = county_roster.lacks(ids)
+            if not missing:
+                return _FROM_ROSTER, chunk
+            if len(later) < DEFER_MAX:
                 # Not in the roster (another county, not registered, entered since): their rows
                 # are matched after all others (see chunks), so that no chunk waits for a read.
-                missing = set(missing)
-                later.extend(r for r in chunk if r.errors is None and r.id_number in missing)
-                chunk = [r for r in chunk if r.errors is not None or r.id_number not in missing]
-            elif missing:
-                rest = writer.read(_lookup, missing, years, villages, queries, sqlite_dates)
-            return _Taken((persons, enrollments, identities), rest), chunk
+                later.extend(r for r in valid if r.id_number in missing)
+                return _FROM_ROSTER, [r for r in chunk if r.errors is not None or r.id_number not in missing]
+            # Past DEFER_MAX such rows, the chunk is read from the database like any other.
         return writer.read(_lookup, ids, years, villages, queries, sqlite_dates), chunk
 
     def decide_chunk(chunk, persons, enrollments) -> _Batch:
+        """The chunk's outcomes and changes; ``enrollments`` None: the persons are the county
+        roster's, each holding its enrollment of the roster's year (the chunk's only year)."""
         nonlocal refund_candidates, created
         batch = _Batch()
         confirmed = batch.confirmed
@@ -635,7 +625,7 @@ def run_filing(
             pid, student, birth, village_id = p[:4]  # a roster person also holds the enrollment
             key = (pid, row.year)
             earlier = seen.get(key)
-            e = enrollments.get(key)
+            e = enrollments.get(key) if enrollments is not None else p[5]
             tier = row.tier or (e[2] if e else 1)
             owed_value, owed_detail, owed_error = None, None, ""
             status = e[1] if e else None
@@ -712,21 +702,26 @@ def run_filing(
         total = max(filing.total_rows, 1)
         if reading_roster is not None:
             county_roster = reading_roster.result()
+            if county_roster is not None:
+                book.hold_identities({county_roster.year: county_roster.identity_rows})
         it = chunks()
         following = next(it, None)
         reading = lookup(following[0], from_roster=following[1]) if following is not None else None
         while reading is not None:
             future, chunk = reading
-            years = {r.year for r in chunk if r.errors is None}
-            try:
-                persons, enrollments, identities = future.result()
-            except Exception:
-                writer.wait()  # a failed write makes the reads after it fail: report the write
-                raise
-            if identities is not None:
-                book.set_identities(identities)
+            if future is _FROM_ROSTER:
+                persons, enrollments = county_roster.persons, None  # identities: held since it was read
             else:
-                book.load_identities([p[0] for p in persons.values() if p[4]], years)
+                try:
+                    persons, enrollments, identities = future.result()
+                except Exception:
+                    writer.wait()  # a failed write makes the reads after it fail: report the write
+                    raise
+                if identities is not None:
+                    book.set_identities(identities)
+                else:
+                    years = {r.year for r in chunk if r.errors is None}
+                    book.load_identities([p[0] for p in persons.values() if p[4]], years)
             following = next(it, None)
             reading = lookup(following[0], from_roster=following[1]) if following is not None else None
             writer.submit(decide_chunk(chunk, persons, enrollments))

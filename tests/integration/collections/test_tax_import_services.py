@@ -63,16 +63,16 @@ def reads(request, monkeypatch, settings):
     monkeypatch.setattr(roster, "SHARE_OF_COUNTY", 0)
     if request.param == "county_roster_no_deferring":
         monkeypatch.setattr(services, "DEFER_MAX", 0)
-    taken = []
-    real_take = roster.CountyRoster.take
+    asked = []
+    real_lacks = roster.CountyRoster.lacks
 
-    def take(self, id_numbers):
-        taken.append(len(id_numbers))
-        return real_take(self, id_numbers)
+    def lacks(self, id_numbers):
+        asked.append(len(id_numbers))
+        return real_lacks(self, id_numbers)
 
-    monkeypatch.setattr(roster.CountyRoster, "take", take)
-    yield taken
-    assert taken, "the county roster was not used"
+    monkeypatch.setattr(roster.CountyRoster, "lacks", lacks)
+    yield asked
+    assert asked, "the county roster was not used"
 
 
 def person_in(village, **kw):
@@ -392,13 +392,13 @@ def test_county_roster_falls_back_for_other_years_and_new_persons(users, regions
     Tier.objects.create(policy=later, number=1, name="一档", standard=Decimal("420.00"))
     known, entered_since = person_in(regions["v1"]), person_in(regions["v2"])
     if reads is not None:  # the roster misses a person, as if entered after it was read
-        real_take = roster.CountyRoster.take
+        real_lacks = roster.CountyRoster.lacks
 
-        def take(self, id_numbers):
-            self.index.pop(entered_since.id_number, None)
-            return real_take(self, id_numbers)
+        def lacks(self, id_numbers):
+            self.persons.pop(entered_since.id_number, None)
+            return real_lacks(self, id_numbers)
 
-        monkeypatch.setattr(roster.CountyRoster, "take", take)
+        monkeypatch.setattr(roster.CountyRoster, "lacks", lacks)
     header = ["序号", "姓名", "公民身份号码", "缴费档次", "缴费金额", "缴费日期", "电子税票号", "缴费渠道", "待遇年度"]
 
     def apply(rows):
