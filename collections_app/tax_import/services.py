@@ -187,6 +187,14 @@ class _Writer:
         if error is not None and raise_errors:
             raise error
 
+    def finish(self) -> None:
+        """After the last write: foreign keys deferred to commit again, as Django declares them
+        (every deferrable constraint of the schema is initially deferred)."""
+        self.wait()
+        if self.pg and self._pool is not None:
+            with connection.cursor() as cur:
+                cur.execute("SET CONSTRAINTS ALL DEFERRED")
+
     def close(self) -> None:
         """Never leave a read or a write running when the transaction ends."""
         self.wait(raise_errors=False)
@@ -220,6 +228,9 @@ class _Writer:
             # would take three processes for what one does as fast, while python-calamine and
             # this process's Python need the machine's other cores.
             cur.execute("SET LOCAL max_parallel_workers_per_gather = 0")
+            # Foreign keys checked as each batch is written, not all at commit: the checks then
+            # run while Python matches the next chunk instead of after the last (``finish``).
+            cur.execute("SET CONSTRAINTS ALL IMMEDIATE")
         if not self.write_enrollments:  # a dry run writes problem rows only
             return
         # One row per confirmed row (c), naming one of the few distinct (year, tier, amounts,
@@ -728,7 +739,7 @@ def run_filing(
             done += len(chunk)
             if progress:
                 progress(min(99, int(done * 100 / total)), f"已处理 {done} / 约 {filing.total_rows} 行")
-        writer.wait()
+        writer.finish()
     finally:
         writer.close()
         sys.setswitchinterval(switch)

@@ -159,7 +159,10 @@ class Enrollment(models.Model):
     # Who changed it is kept, without a foreign-key constraint on the user: a tax filing writes
     # ~600,000 history rows in one transaction and each would queue a deferred check at commit.
     # Deleting a user still empties the column (SET_NULL is applied by Django, not the database).
-    history = HistoricalRecords(user_db_constraint=False)
+    # The history's village has no index: no page looks history up by village (the audit list
+    # is the bureau's, a whole county, read in date order), and each index is one more insert
+    # for every enrollment a county filing confirms.
+    history = HistoricalRecords(user_db_constraint=False, no_db_index=["village"])
 
     objects = ScopedManager()
     scope_path = "village"
