@@ -191,10 +191,11 @@ class OwedBook:
         return held
 
     def owed(
-        self, *, person_id: int, year: int, tier: int, student: bool = False, birth_date=None, paid_on=None,
+        self, person_id: int, year: int, tier: int, student: bool = False, birth_date=None, paid_on=None,
     ) -> tuple[Decimal | None, calc.Owed | None, str]:
-        """(self-pay, Owed, error message) for a person of the last loaded chunk, paying on ``paid_on``."""
-        data = self.policy(year)
+        """(self-pay, Owed, error message) for a person of the last loaded chunk, paying on ``paid_on``.
+        Called for each row of a filing: the arguments may be given by position."""
+        data = self._policies.get(year) or self.policy(year)
         if data is None:
             return None, None, MSG_NO_POLICY.format(year=year)
         if tier not in data["tiers"]:

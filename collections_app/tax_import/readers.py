@@ -285,6 +285,7 @@ def normalise_id(value) -> str:
 
 _TODAY = date.today()
 _W_AREA, _W_BIRTH, _W_SEQ = idcard.WEIGHTS[:6], idcard.WEIGHTS[6:14], idcard.WEIGHTS[14:17]
+_SEQ_SUM = {f"{n:03d}": sum(map(mul, map(int, f"{n:03d}"), _W_SEQ)) for n in range(1000)}
 _AREA_SUM: dict[str, int | None] = {}
 _BIRTH_SUM: dict[str, int | None] = {}
 
@@ -315,9 +316,7 @@ def _fast_valid(number: str) -> bool:
             _BIRTH_SUM[birth] = b
     if b is None:
         return False
-    seq = number[14:17]
-    total = a + b + int(seq[0]) * _W_SEQ[0] + int(seq[1]) * _W_SEQ[1] + int(seq[2]) * _W_SEQ[2]
-    return idcard.CHECK_CHARS[total % 11] == last
+    return idcard.CHECK_CHARS[(a + b + _SEQ_SUM[number[14:17]]) % 11] == last
 
 
 _VOUCHER_NOISE = re.compile(r"[\s\x00]+")
@@ -349,15 +348,20 @@ def voucher_text(value) -> str:
 
 # --- One parsed row -----------------------------------------------------------------------------
 class FilingRow:
-    """One data row, normalised. ``raw_*`` keep the original cells for messages (see ``shown``)."""
+    """One data row, normalised. ``raw_*`` keep the original cells for messages (see ``shown``).
+
+    Name, place, township and the raw date are only ever shown (problem rows, township hints),
+    so they are read from the row's cells when asked for, not for each of a county's rows."""
 
     __slots__ = (
-        "row_number", "id_number", "name", "amount", "tier", "paid_on", "treasury_on", "voucher", "channel",
-        "online", "year", "place", "township", "raw_id", "raw_amount", "raw_date", "errors",
+        "row_number", "id_number", "amount", "tier", "paid_on", "treasury_on", "voucher", "channel",
+        "online", "year", "raw_id", "raw_amount", "errors", "_cells", "_parser",
     )
 
-    def __init__(self, row_number: int):
+    def __init__(self, row_number: int, cells=(), parser=None):
         self.row_number = row_number
+        self._cells = cells
+        self._parser = parser
         self.id_number = ""
         self.amount = None
         self.tier = None
@@ -365,6 +369,28 @@ class FilingRow:
         self.treasury_on = None
         self.year = None
         self.errors = None
+
+    def _text(self, index, limit: int) -> str:
+        return text(self._cells[index], limit) if index is not None else ""
+
+    @property
+    def name(self) -> str:
+        return self._text(self._parser.i_name, 50)
+
+    @property
+    def place(self) -> str:
+        return self._text(self._parser.i_place, 100)
+
+    @property
+    def township(self) -> str:
+        return self._text(self._parser.i_township, 50)
+
+    @property
+    def raw_date(self):
+        i, j = self._parser.i_paid, self._parser.i_treasury
+        paid = self._cells[i] if i is not None else None
+        treasury = self._cells[j] if j is not None else None
+        return paid if not is_blank(paid) else treasury
 
     @property
     def error(self) -> str:
@@ -432,12 +458,10 @@ class RowParser:
     def __call__(self, row_number: int, cells) -> FilingRow:
         if len(cells) < self.width:
             cells = list(cells) + [None] * (self.width - len(cells))
-        row = FilingRow(row_number)
+        row = FilingRow(row_number, cells, self)
         errors = []
         raw_id = cells[self.i_id]
         row.raw_id = raw_id
-        i = self.i_name
-        row.name = text(cells[i], 50) if i is not None else ""
         amount_cell = cells[self.i_amount]
         row.raw_amount = amount_cell
         i = self.i_voucher
@@ -461,14 +485,9 @@ class RowParser:
                 if type(v) is str and len(self.channels) < 1000:
                     self.channels[v] = known
             row.channel, row.online = known
-        i = self.i_place
-        row.place = text(cells[i], 100) if i is not None else ""
-        i = self.i_township
-        row.township = text(cells[i], 50) if i is not None else ""
         i, j = self.i_paid, self.i_treasury
         paid_cell = cells[i] if i is not None else None
         treasury_cell = cells[j] if j is not None else None
-        row.raw_date = paid_cell if not is_blank(paid_cell) else treasury_cell
         try:
             row.id_number = normalise_id(raw_id)
         except idcard.IdNumberError as exc:

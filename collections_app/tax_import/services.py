@@ -621,22 +621,25 @@ def run_filing(
         roster's, each holding its enrollment of the roster's year (the chunk's only year)."""
         nonlocal refund_candidates, created
         batch = _Batch()
-        confirmed = batch.confirmed
+        confirm = batch.confirmed.append
+        # Hot: run for each of a county's rows, so what each row reads is held in locals.
+        persons_get, seen_get, owed, roster_held = persons.get, seen.get, book.owed, enrollments is None
         for row in chunk:
             if row.errors is not None:
                 counts[RowOutcome.INVALID] += 1
                 problem(batch, row, RowOutcome.INVALID, row.error, township_id=township_hint(row))
                 continue
-            p = persons.get(row.id_number)
+            p = persons_get(row.id_number)
             if p is None or not p[4]:
                 decision = decide(year=row.year, amount=row.amount, voucher=row.voucher, online=row.online, known=False, other_county=p is not None)
                 counts[decision.outcome] += 1
                 problem(batch, row, decision.outcome, decision.message, township_id=township_hint(row))
                 continue
-            pid, student, birth, village_id = p[:4]  # a roster person also holds the enrollment
-            key = (pid, row.year)
-            earlier = seen.get(key)
-            e = enrollments.get(key) if enrollments is not None else p[5]
+            pid, student, birth, village_id = p[0], p[1], p[2], p[3]  # a roster person also holds the enrollment
+            year = row.year
+            key = (pid, year)
+            earlier = seen_get(key)
+            e = p[5] if roster_held else enrollments.get(key)
             tier = row.tier or (e[2] if e else 1)
             owed_value, owed_detail, owed_error = None, None, ""
             status = e[1] if e else None
@@ -646,11 +649,9 @@ def run_filing(
             elif e is not None and e[4] is not None and e[2] == tier and status in _TAKEN:
                 owed_value = e[4]  # what was owed when the money was taken
             else:
-                owed_value, owed_detail, owed_error = book.owed(
-                    person_id=pid, year=row.year, tier=tier, student=student, birth_date=birth, paid_on=paid_on,
-                )
+                owed_value, owed_detail, owed_error = owed(pid, year, tier, student, birth, paid_on)
             decision = decide(
-                year=row.year, amount=row.amount, voucher=row.voucher, online=row.online, known=True,
+                year=year, amount=row.amount, voucher=row.voucher, online=row.online, known=True,
                 earlier_in_file=earlier, status=status, enrolled_voucher=e[3] if e else "",
                 owed=owed_value, owed_error=owed_error, tier=tier,
             )
@@ -670,7 +671,7 @@ def run_filing(
                     std, sub, due, code = e[5], e[6], e[4], e[7]
                 if e is None:
                     created += 1
-                confirmed.append((e[0] if e else None, pid, village_id, row.year, tier, std, sub, due, code, paid_on, confirmed_on, row.voucher))
+                confirm((e[0] if e else None, pid, village_id, year, tier, std, sub, due, code, paid_on, confirmed_on, row.voucher))
                 continue
             refund_candidates += decision.refund_candidate
             if e is None and decision.refund_candidate and tax_import is not None:
