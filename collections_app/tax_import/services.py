@@ -11,6 +11,7 @@ chunk (elsewhere: executemany and bulk_create in this thread). All inside ONE
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import logging
 import os
@@ -18,6 +19,7 @@ import sys
 import time
 from collections import Counter
 from concurrent.futures import Future
+from contextlib import contextmanager
 from datetime import date
 
 from django.conf import settings
@@ -547,6 +549,29 @@ def run_filing(
                 sheet=sheet, county=county, default_year=default_year, actor=actor, dry_run=dry_run,
                 tax_import=tax_import, progress=progress, chunk_size=chunk_size,
             )
+    with _cyclic_gc_paused():
+        return _run_filing(
+            sheet=sheet, county=county, default_year=default_year, actor=actor, dry_run=dry_run,
+            tax_import=tax_import, progress=progress, chunk_size=chunk_size,
+        )
+
+
+@contextmanager
+def _cyclic_gc_paused():
+    """No cyclic garbage collection while a filing is matched: a county's rows, roster and
+    ``seen`` are millions of objects alive to the end, and each full collection walks them all
+    (measured: ~4.5 s of a 25 s import of 600,000 rows). Matching makes no reference cycles;
+    they are freed by reference counting when ``_run_filing`` returns, before collection is back."""
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if collecting:
+            gc.enable()
+
+
+def _run_filing(*, sheet, county, default_year, actor, dry_run, tax_import, progress, chunk_size) -> dict:
     counts: Counter = Counter({k: 0 for k in COUNT_KEYS})
     refund_candidates = 0
     created = 0
