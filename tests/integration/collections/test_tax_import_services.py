@@ -254,6 +254,27 @@ def test_failure_midway_leaves_nothing_half_applied(users, regions, world, monke
     assert summary["confirmed"] == 6
 
 
+def test_garbage_collection_paused_while_matching_and_back_after_a_failure(users, regions, world, monkeypatch):
+    import gc
+
+    ti = upload(users, regions, workbook_bytes(filing_rows(world)))
+    during = []
+    real_submit = services._Writer.submit
+
+    def failing(self, batch):
+        during.append(gc.isenabled())
+        raise RuntimeError("worker killed")
+
+    monkeypatch.setattr(services._Writer, "submit", failing)
+    assert gc.isenabled()
+    with pytest.raises(RuntimeError):
+        services.tax_import_apply(actor=users["tax"], tax_import=ti, require_preview=False)
+    assert during == [False] and gc.isenabled()
+    monkeypatch.setattr(services._Writer, "submit", real_submit)
+    services.tax_import_apply(actor=users["tax"], tax_import=ti, require_preview=False)
+    assert gc.isenabled()
+
+
 def test_chunks_give_the_same_answer(users, regions, world, monkeypatch, reads):
     monkeypatch.setattr(services.run_filing, "__kwdefaults__", {**services.run_filing.__kwdefaults__, "chunk_size": 2})
     ti = upload(users, regions, workbook_bytes(filing_rows(world)))
