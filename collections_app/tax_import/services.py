@@ -389,8 +389,7 @@ class _Db:
         yield from self.cur.stream(sql, params, size=5000)
 
 
-_FROM_ROSTER = Future()  # a chunk's reads when the county roster holds all its persons (see lookup)
-_FROM_ROSTER.set_result(None)
+_FROM_ROSTER = object()  # in place of a chunk's reads: the county roster holds all its persons (see lookup)
 
 
 def _read_roster(writer, *, sheet, villages, book, year):
