@@ -358,7 +358,7 @@ class FilingRow:
         "online", "year", "raw_id", "raw_amount", "errors", "_cells", "_parser",
     )
 
-    def __init__(self, row_number: int, cells=(), parser=None):
+    def __init__(self, row_number: int, cells, parser: RowParser):
         self.row_number = row_number
         self._cells = cells
         self._parser = parser

@@ -1,5 +1,6 @@
 """Matching, atomic apply, outcomes and idempotence of the tax filing import."""
 
+import gc
 import io
 import json
 from datetime import date
@@ -255,8 +256,6 @@ def test_failure_midway_leaves_nothing_half_applied(users, regions, world, monke
 
 
 def test_garbage_collection_paused_while_matching_and_back_after_a_failure(users, regions, world, monkeypatch):
-    import gc
-
     ti = upload(users, regions, workbook_bytes(filing_rows(world)))
     during = []
     real_submit = services._Writer.submit
