@@ -200,7 +200,7 @@ def household_save(
             raise PermissionDenied(ERR_OUT_OF_SCOPE)
 
     hh_errors: dict[str, list[str]] = {}
-    number = (number or "").strip()
+    number = rules.household_number(number or "")
     if not number:
         hh_errors["number"] = [ERR_NUMBER_REQUIRED]
     else:

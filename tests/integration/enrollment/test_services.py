@@ -213,3 +213,12 @@ def test_carry_over_follows_where_people_live_now(users, regions):
     assert report.created == 1
     assert Enrollment.objects.get(year=YEAR).person == moved_in
     assert Enrollment.objects.get(year=YEAR).village == regions["v1"]
+
+
+def test_household_number_is_kept_as_the_import_keeps_it(users, regions):
+    """Full-width digits and spaces are the same household number on the form, the API and the import."""
+    household = save(users["collector"], regions["v1"], five_members(), number="\u3000００１２ ")
+    assert household.number == "0012"
+    with pytest.raises(services.RosterInvalid) as exc:
+        save(users["collector"], regions["v1"], [five_members()[0]], number="0012")
+    assert exc.value.household["number"] == [services.ERR_NUMBER_TAKEN.format(number="0012")]
