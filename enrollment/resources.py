@@ -2,10 +2,14 @@
 
 Columns (Chinese headers, as clerks keep them): 户号, 住址, 姓名, 身份证号码, 与户主关系, 联系电话,
 户籍地, 在校大学生, 本年度参保, 原因说明, 档次. Each row is checked with the same rules as the
-household form; errors come back per row, in Chinese.
+household form; errors come back per row, in Chinese. A household number is text: a numeric
+户号 cell is that row's error. A person already registered in another household of the village
+is moved only as a listed ``Move`` the preview showed; the confirm refuses any other.
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
 from django.db.models import Count, Q
@@ -33,6 +37,15 @@ ERR_TIER = "档次应为1或2。"
 ERR_DUP_IN_FILE = "文件中第{row}行已有这个身份证号码。"
 ERR_HEADS = "户号 {number}：每户必须有且只有一名户主（导入后有{count}名），请检查“与户主关系”一列。"
 ERR_PAID_EXCLUDED = "{name}本年度已缴费（{status}），不能改为“{reason}”；如需退费请走退费申请。"
+MSG_MOVE = "{name}（{masked}）将从户号 {old} 移到户号 {new}。"
+ERR_MOVE_NOT_PREVIEWED = (
+    "{name}（{masked}）现在登记在户号 {old}，导入会把此人移到户号 {new}，但预览中没有这一项（预览后花名册有了变动）。"
+    "没有写入任何数据，请重新上传文件，核对预览后再确认。"
+)
+ERR_MOVE_GONE = (
+    "预览中{name}（{masked}）要从户号 {old} 移到户号 {new}，但此人现在已不在户号 {old}（预览后花名册有了变动）。"
+    "没有写入任何数据，请重新上传文件，核对预览后再确认。"
+)
 
 RELATION_BY_LABEL = {str(c.label): c.value for c in Relation} | {c.value: c.value for c in Relation}
 RELATION_BY_LABEL |= {"本人": Relation.HEAD, "妻": Relation.SPOUSE, "夫": Relation.SPOUSE, "子": Relation.CHILD,
@@ -44,6 +57,30 @@ REASON_BY_LABEL |= {"职工医保": ExclusionReason.EMPLOYEE_INSURANCE, "外地�
                     "其他": ExclusionReason.OTHER, "服刑": ExclusionReason.PRISON, "参军": ExclusionReason.MILITARY}
 ENROL_WORDS = {"参保", "是", "缴费", "待缴费", rules.ENROL}
 YES_WORDS = {"是", "Y", "y", "1", "TRUE", "True", "true", "√"}
+
+
+@dataclass(frozen=True)
+class Move:
+    """A person of the village whose row files them under another household number."""
+
+    row: int  # spreadsheet row (header is row 1)
+    id_number: str
+    name: str
+    from_household: int
+    from_number: str
+    to_number: str
+
+    @property
+    def key(self) -> tuple[str, int, str]:
+        """What the confirm must find again, exactly (kept in the session between the two steps)."""
+        return (self.id_number, self.from_household, self.to_number)
+
+    def _fields(self) -> dict:
+        return {"name": self.name, "masked": idcard.mask(self.id_number), "old": self.from_number, "new": self.to_number}
+
+    @property
+    def message(self) -> str:
+        return MSG_MOVE.format(**self._fields())
 
 
 def _text(value) -> str:
@@ -68,9 +105,12 @@ class RosterResource(resources.ModelResource):
         skip_diff = True
         use_transactions = True
 
-    def __init__(self, *, actor, village, year: int):
+    def __init__(self, *, actor, village, year: int, previewed_moves: list[Move] | None = None):
+        """``previewed_moves``: on confirm, the moves the preview showed; any other move refuses the file."""
         super().__init__()
         self.actor, self.village, self.year = actor, village, year
+        self.previewed_moves = {m.key: m for m in previewed_moves} if previewed_moves is not None else None
+        self.moves: list[Move] = []
         self._seen: dict[str, int] = {}
         self._parsed: dict[int, dict] = {}
 
@@ -97,8 +137,13 @@ class RosterResource(resources.ModelResource):
             first = self._seen.setdefault(row[COL_ID], number)
             if first != number:
                 errors[COL_ID] = [ERR_DUP_IN_FILE.format(row=first + 1)]
-        if not _text(row.get(COL_NUMBER)):
-            errors[COL_NUMBER] = [ERR_NUMBER]
+        try:
+            household_number = rules.household_number(row.get(COL_NUMBER))
+        except rules.HouseholdNumberError as exc:
+            errors[COL_NUMBER] = [exc.message]
+        else:
+            if not household_number:
+                errors[COL_NUMBER] = [ERR_NUMBER]
         row[COL_NAME] = _text(row.get(COL_NAME))
         if not row[COL_NAME]:
             errors[COL_NAME] = [ERR_NAME]
@@ -128,7 +173,7 @@ class RosterResource(resources.ModelResource):
         if errors:
             raise ValidationError(errors)
         self._parsed[number] = {
-            "number": _text(row.get(COL_NUMBER)), "address": _text(row.get(COL_ADDRESS)), "relation": relation,
+            "number": household_number, "address": _text(row.get(COL_ADDRESS)), "relation": relation,
             "participation": participation, "note": note, "tier": tier,
             "student": _text(row.get(COL_STUDENT)) in YES_WORDS,
         }
@@ -138,6 +183,13 @@ class RosterResource(resources.ModelResource):
         if instance.pk is not None and instance.household.village_id != self.village.pk:
             holder = instance.household.village.full_name
             raise ValidationError({COL_ID: [ERR_DUPLICATE_ID.format(place=holder, masked=idcard.mask(instance.id_number))]})
+        if instance.pk is not None and instance.household.number != parsed["number"]:
+            move = Move(row=kwargs["row_number"] + 1, id_number=instance.id_number, name=instance.name,
+                        from_household=instance.household_id, from_number=instance.household.number,
+                        to_number=parsed["number"])
+            self.moves.append(move)
+            if self.previewed_moves is not None and move.key not in self.previewed_moves:
+                raise ValidationError({COL_NUMBER: [ERR_MOVE_NOT_PREVIEWED.format(**move._fields())]})
         super().import_instance(instance, row, **kwargs)
         household, created = Household.objects.get_or_create(
             village=self.village, number=parsed["number"], defaults={"address": parsed["address"]}
@@ -167,16 +219,23 @@ class RosterResource(resources.ModelResource):
 
 
     def after_import(self, dataset, result, **kwargs):
-        """Every household the file touched has exactly one head, as the household form requires
-        (checked on the rows as written, inside the import's transaction)."""
+        """Every household the file touched, moved into or out of, has exactly one head, as the household
+        form requires (checked on the rows as written, inside the import's transaction); on confirm,
+        every move the preview showed happened."""
+        errors = []
+        if self.previewed_moves is not None:
+            made = {m.key for m in self.moves}
+            errors += [ERR_MOVE_GONE.format(**m._fields()) for key, m in self.previewed_moves.items() if key not in made]
         numbers = {p["number"] for p in self._parsed.values()}
+        left = {m.from_household for m in self.moves}
         wrong = (
-            Household.objects.filter(village=self.village, number__in=numbers)
+            Household.objects.filter(village=self.village)
+            .filter(Q(number__in=numbers) | Q(pk__in=left))
             .annotate(heads=Count("members", filter=Q(members__relation=Relation.HEAD)))
             .exclude(heads=1)
             .order_by("number")
         )
-        errors = [ERR_HEADS.format(number=h.number, count=h.heads) for h in wrong]
+        errors += [ERR_HEADS.format(number=h.number, count=h.heads) for h in wrong]
         if errors:
             raise ValidationError(errors)
 

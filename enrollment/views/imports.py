@@ -1,6 +1,7 @@
 """Roster import: upload → preview (nothing written) → confirm → all rows or none."""
 
 import uuid
+from dataclasses import asdict
 from pathlib import Path
 
 import tablib
@@ -14,14 +15,14 @@ from openpyxl import Workbook
 from .. import audit, selectors
 from ..choices import RegionLevel
 from ..forms import ImportForm
-from ..resources import TEMPLATE_COLUMNS, RosterResource, row_messages
+from ..resources import TEMPLATE_COLUMNS, Move, RosterResource, row_messages
 from ..scoping import region_in_scope
 from ..spreadsheets import UploadError, check_upload, write_rows, xlsx_response
 from .common import needs, page_year, picked_regions
 
 SESSION_KEY = "roster_import"
-MSG_PREVIEW_OK = "预览通过：新增{new}人，更新{update}人。确认后才会写入。"
-MSG_IMPORTED = "导入完成：新增{new}人，更新{update}人。"
+MSG_PREVIEW_OK = "预览通过：新增{new}人，更新{update}人，换户{moved}人。确认后才会写入。"
+MSG_IMPORTED = "导入完成：新增{new}人，更新{update}人，换户{moved}人。"
 MSG_NOTHING_WRITTEN = "有错误，没有写入任何数据。请按行改正后重新上传。"
 ERR_EXPIRED = "预览已过期，请重新上传文件。"
 ERR_TOO_MANY_ROWS = "文件有{rows}行，超过上限{limit}行，请拆分后分批导入。"
@@ -38,15 +39,20 @@ def _load(data: bytes) -> tablib.Dataset:
     return tablib.Dataset().load(data, format="xlsx")
 
 
-def _run(user, village, year, data: bytes, *, dry_run: bool):
+def _run(user, village, year, data: bytes, *, dry_run: bool, previewed_moves: list[Move] | None = None):
     dataset = _load(data)
     if len(dataset) > settings.CANBAO_MAX_IMPORT_ROWS:
         raise UploadError(ERR_TOO_MANY_ROWS.format(rows=len(dataset), limit=settings.CANBAO_MAX_IMPORT_ROWS))
-    resource = RosterResource(actor=user, village=village, year=year)
+    resource = RosterResource(actor=user, village=village, year=year, previewed_moves=previewed_moves)
     result = resource.import_data(
         dataset, dry_run=dry_run, use_transactions=True, rollback_on_validation_errors=True, raise_errors=False
     )
-    return result, row_messages(result)
+    return result, row_messages(result), resource.moves
+
+
+def _counts(result, moves: list[Move]) -> dict[str, int]:
+    """The summary the preview and the confirm report: a move is not counted as a plain update."""
+    return {"new": result.totals["new"], "update": result.totals["update"] - len(moves), "moved": len(moves)}
 
 
 @needs("roster.import")
@@ -59,7 +65,7 @@ def roster_import(request):
     villages = selectors.villages_for(user, township=township if not (user.region and user.region.level == RegionLevel.VILLAGE) else None)
     if request.GET.get("template") == "1":
         wb = Workbook()
-        write_rows(wb.active, TEMPLATE_COLUMNS, [["0001", "示例村1组", "张三", "", "户主", "", "", "否", "参保", "", 1]], id_columns=(4,))
+        write_rows(wb.active, TEMPLATE_COLUMNS, [["0001", "示例村1组", "张三", "", "户主", "", "", "否", "参保", "", 1]], id_columns=(1, 4))
         return xlsx_response(wb, "花名册导入模板.xlsx")
     ctx = {"year": year, "village": village}
     step = request.POST.get("step")
@@ -72,18 +78,19 @@ def roster_import(request):
         target = selectors.visible_region(user, pending["village"], RegionLevel.VILLAGE)
         if target is None or not region_in_scope(user, target):
             raise PermissionDenied
-        result, problems = _run(user, target, pending["year"], path.read_bytes(), dry_run=False)
+        previewed = [Move(**m) for m in pending.get("moves", [])]
+        result, problems, moves = _run(user, target, pending["year"], path.read_bytes(), dry_run=False,
+                                       previewed_moves=previewed)
         if problems or result.has_errors() or result.has_validation_errors():
             messages.error(request, MSG_NOTHING_WRITTEN)
             ctx.update(problems=problems, form=ImportForm(villages=villages, initial={"village": target}))
             return render(request, "enrollment/import.html", ctx)
         path.unlink(missing_ok=True)
         request.session.pop(SESSION_KEY, None)
-        totals = result.totals
+        counts = _counts(result, moves)
         audit.record(actor=user, action=audit.ACTION_IMPORT, obj=target,
-                     detail={"what": "roster", "year": pending["year"], "new": totals["new"], "update": totals["update"],
-                             "file": pending.get("name", "")})
-        messages.success(request, MSG_IMPORTED.format(new=totals["new"], update=totals["update"]))
+                     detail={"what": "roster", "year": pending["year"], **counts, "file": pending.get("name", "")})
+        messages.success(request, MSG_IMPORTED.format(**counts))
         return redirect(f"{reverse('enrollment:roster')}?village={target.pk}&year={pending['year']}")
 
     form = ImportForm(request.POST or None, request.FILES or None, villages=villages, initial={"village": village})
@@ -95,19 +102,21 @@ def roster_import(request):
             if kind != "xlsx":
                 raise UploadError(ERR_CSV)
             data = upload.read()
-            result, problems = _run(user, target, year, data, dry_run=True)
+            result, problems, moves = _run(user, target, year, data, dry_run=True)
         except UploadError as exc:
             form.add_error("file", exc.message)
         except Exception as exc:  # a file openpyxl cannot read is the user's problem, said plainly
             form.add_error("file", f"无法读取文件：{exc.__class__.__name__}")
         else:
-            ctx.update(problems=problems, totals=result.totals, total_rows=result.total_rows, target=target)
+            counts = _counts(result, moves)
+            ctx.update(problems=problems, counts=counts, moves=moves, total_rows=result.total_rows, target=target)
             if not problems:
                 token = uuid.uuid4().hex
                 (_import_dir() / f"{token}.xlsx").write_bytes(data)
-                request.session[SESSION_KEY] = {"token": token, "village": target.pk, "year": year, "name": upload.name}
+                request.session[SESSION_KEY] = {"token": token, "village": target.pk, "year": year, "name": upload.name,
+                                                "moves": [asdict(m) for m in moves]}
                 ctx["token"] = token
-                messages.info(request, MSG_PREVIEW_OK.format(new=result.totals["new"], update=result.totals["update"]))
+                messages.info(request, MSG_PREVIEW_OK.format(**counts))
             else:
                 messages.error(request, MSG_NOTHING_WRITTEN)
     ctx["form"] = form
