@@ -75,12 +75,13 @@ class Move:
         """What the confirm must find again, exactly (kept in the session between the two steps)."""
         return (self.id_number, self.from_household, self.to_number)
 
-    def _fields(self) -> dict:
+    def message_fields(self) -> dict:
+        """The placeholders of MSG_MOVE and the confirm's refusals (the ID masked, as on every page)."""
         return {"name": self.name, "masked": idcard.mask(self.id_number), "old": self.from_number, "new": self.to_number}
 
     @property
     def message(self) -> str:
-        return MSG_MOVE.format(**self._fields())
+        return MSG_MOVE.format(**self.message_fields())
 
 
 def _text(value) -> str:
@@ -189,7 +190,7 @@ class RosterResource(resources.ModelResource):
                         to_number=parsed["number"])
             self.moves.append(move)
             if self.previewed_moves is not None and move.key not in self.previewed_moves:
-                raise ValidationError({COL_NUMBER: [ERR_MOVE_NOT_PREVIEWED.format(**move._fields())]})
+                raise ValidationError({COL_NUMBER: [ERR_MOVE_NOT_PREVIEWED.format(**move.message_fields())]})
         super().import_instance(instance, row, **kwargs)
         household, created = Household.objects.get_or_create(
             village=self.village, number=parsed["number"], defaults={"address": parsed["address"]}
@@ -225,7 +226,7 @@ class RosterResource(resources.ModelResource):
         errors = []
         if self.previewed_moves is not None:
             made = {m.key for m in self.moves}
-            errors += [ERR_MOVE_GONE.format(**m._fields()) for key, m in self.previewed_moves.items() if key not in made]
+            errors += [ERR_MOVE_GONE.format(**m.message_fields()) for key, m in self.previewed_moves.items() if key not in made]
         numbers = {p["number"] for p in self._parsed.values()}
         left = {m.from_household for m in self.moves}
         wrong = (
