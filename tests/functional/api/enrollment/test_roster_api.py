@@ -177,3 +177,15 @@ def test_transfer_request_through_the_api(api, users, regions):
     assert resp.json()["status"] == "pending" and resp.json()["from_place"].endswith("乙一村")
     assert TransferRequest.objects.get().person == elsewhere
     assert api(users["collector3"]).post(url, {"id_number": elsewhere.id_number}, format="json").status_code == 404
+
+
+@pytest.mark.parametrize("role, full", [("leader", False), ("bureau", True), ("collector", True)])
+def test_persons_and_member_rows_give_the_birth_date_only_with_the_full_id_right(api, users, regions, role, full):
+    """The mask hides exactly the birth date: a role that may not see full IDs gets the year."""
+    person = PersonFactory(household__village=regions["v1"], id_number=make_id(born=date(1980, 5, 17), sex="M"))
+    c = api(users[role])
+    shown = [c.get(f"/api/persons/{person.pk}/").json(), c.get("/api/persons/").json()["results"][0]]
+    shown += c.get(f"/api/households/{person.household_id}/?year={YEAR}").json()["member_rows"]
+    for row in shown:
+        assert row["id_number"] == person.masked_id and row["birth_year"] == 1980
+        assert row["birth_date"] == ("1980-05-17" if full else None)
