@@ -9,6 +9,7 @@ from openpyxl import Workbook, load_workbook
 from rest_framework.test import APIClient
 
 from collections_app.models import Receipt
+from enrollment import idcard
 from enrollment.choices import EnrollmentStatus
 from enrollment.models import Enrollment
 from tests.factories.collections import household_with, make_policy, pay
@@ -202,3 +203,22 @@ def test_reconciliation_api_lists_the_remittance_gap(api, users, regions, policy
     assert row["remitted"] == "300.00" and row["cash"] == "400.00" and not row["agrees"]
     assert [(d["kind"], d["amount"]) for d in rec["differences"] if d["kind"] == "报解"] == [("报解", "-100.00")]
     assert rec["collectors"][0]["gap"] == "-100.00"
+
+
+@pytest.mark.parametrize(
+    "role, full",
+    [("clerk", True), ("tax", True), ("bureau", False), ("leader", False)],
+)
+def test_declaration_ids_in_json_and_both_xlsx_follow_one_rule(api, client, users, regions, policy, role, full):
+    """Full ID numbers on the declaration form for the township and the tax office only — the
+    same in its JSON lines, the API's xlsx and the page's xlsx."""
+    hh, m = household_with(regions["v1"], 1)
+    pay(users["collector"], hh, m)
+    d = api(users["clerk"]).post("/api/declarations/", {"region": regions["v1"].pk, "year": policy.year}, format="json").json()
+    expected = m[0].id_number if full else idcard.mask(m[0].id_number)
+    c = api(users[role])
+    assert c.get(f"/api/declarations/{d['id']}/").json()["lines"][0]["id_number"] == expected
+    client.force_login(users[role])
+    for resp in (c.get(f"/api/declarations/{d['id']}/export/"), client.get(f"/declarations/{d['id']}/export.xlsx")):
+        assert resp.status_code == 200
+        assert load_workbook(io.BytesIO(resp.content))["缴费清册"].cell(row=2, column=4).value == expected
