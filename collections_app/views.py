@@ -95,7 +95,7 @@ def _show_id(user, number):
 @capability("roster.view")
 def receipt_list(request):
     qs = Receipt.objects.visible_to(request.user).select_related("village", "collector", "household")
-    f = ReceiptFilter(request.GET, queryset=qs)
+    f = ReceiptFilter(request.GET, queryset=qs, request=request)
     f.form.fields["village"].queryset = Region.objects.visible_to(request.user).villages()
     f.form.fields["collector"].queryset = selectors.collectors_for(request.user)
     page = _page(request, f.qs.order_by("-issued_at", "-id"))

@@ -19,6 +19,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
+from django.db.models import Q
+
 from . import idcard
 
 ID_FULL = "id.full"
@@ -72,3 +74,16 @@ def for_viewer(user, *, full_ids: str | None = ID_FULL) -> Disclosure:
 def birth_year(born: date | None) -> int | None:
     """The birth year: shown to everyone who may see the person."""
     return born.year if born is not None else None
+
+
+def id_lookup(field: str, number: str, shown: Disclosure, *, prefix: bool = False) -> Q:
+    """Rows whose ID number (in ``field``) matches a searched ``number`` as far as the viewer may
+    see it: exactly (or by ``prefix``) for a viewer of full numbers; otherwise by the parts the
+    mask shows — area code and last four — so no search confirms a guess at the hidden birth date."""
+    if shown.full_ids:
+        return Q(**{f"{field}__startswith" if prefix else field: number})
+    if prefix:
+        return Q(**{f"{field}__startswith": number[:6]})
+    if len(number) == 18:
+        return Q(**{f"{field}__startswith": number[:6], f"{field}__endswith": number[-4:]})
+    return Q(**{field: number})

@@ -263,11 +263,12 @@ def household_history(household: Household, *, viewer, limit: int = 80) -> list[
     return history_entries(records, label=label, limit=limit, shown=disclosure.for_viewer(viewer, full_ids=None))
 
 
-def roster_search(qs, q: str):
+def roster_search(qs, q: str, *, viewer=None):
     """Name, ID number (full, or its last digits) or household number.
 
     Each kind of term gets the condition its index can answer: a full ID the unique index,
-    digits the household number (and the ID's tail), anything else the name.
+    digits the household number (and the ID's tail), anything else the name. An ID is matched
+    only as far as ``viewer`` may see it (``disclosure.id_lookup``).
     """
     from . import idcard
 
@@ -278,13 +279,14 @@ def roster_search(qs, q: str):
         norm = idcard.normalize(q)
     except idcard.IdNumberError:
         norm = q
+    shown = disclosure.for_viewer(viewer)
     if len(norm) == 18 and norm[:17].isdigit():
-        return qs.filter(id_number=norm)
+        return qs.filter(disclosure.id_lookup("id_number", norm, shown))
     if norm[:-1].isdigit() and (norm[-1].isdigit() or norm[-1] == "X"):
         cond = Q(household__number=q)
         if 4 <= len(norm) <= 6:
             cond |= Q(id_number__endswith=norm)
         elif len(norm) > 6:
-            cond |= Q(id_number__startswith=norm)
+            cond |= disclosure.id_lookup("id_number", norm, shown, prefix=True)
         return qs.filter(cond)
     return qs.filter(Q(name__contains=q) | Q(household__number=q))

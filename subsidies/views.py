@@ -251,7 +251,7 @@ def _can_see_identities(user) -> bool:
 def identity_list(request):
     _require(request.user, _can_see_identities(request.user))
     qs = selectors.identities_visible_to(request.user)
-    f = IdentityFilter(request.GET or None, queryset=qs)
+    f = IdentityFilter(request.GET or None, queryset=qs, request=request)
     f.form.fields["category"].widget.attrs["data-autosubmit"] = ""
     page = Paginator(f.qs, 50).get_page(request.GET.get("page"))
     categories = selectors.categories_visible_to(request.user).order_by("-policy__year", "sort_order")

@@ -4,6 +4,7 @@ from datetime import date
 
 import pytest
 from django.contrib.auth.models import AnonymousUser
+from django.db.models import Q
 
 from enrollment import disclosure, idcard
 from enrollment.choices import Role
@@ -66,3 +67,12 @@ def test_a_masked_viewer_never_gets_an_entered_number_as_typed():
 
 def test_the_birth_year_is_for_everyone():
     assert disclosure.birth_year(BORN) == 1980 and disclosure.birth_year(None) is None
+
+
+def test_a_search_by_id_matches_only_what_the_viewer_may_see():
+    full = disclosure.for_viewer(viewer(Role.TOWNSHIP))
+    assert disclosure.id_lookup("id_number", NUMBER, full) == Q(id_number=NUMBER)
+    assert disclosure.id_lookup("id_number", NUMBER[:10], full, prefix=True) == Q(id_number__startswith=NUMBER[:10])
+    masked = disclosure.for_viewer(viewer(Role.LEADERSHIP))
+    assert disclosure.id_lookup("id_number", NUMBER, masked) == Q(id_number__startswith=NUMBER[:6], id_number__endswith=NUMBER[-4:])
+    assert disclosure.id_lookup("id_number", NUMBER[:10], masked, prefix=True) == Q(id_number__startswith=NUMBER[:6])

@@ -1,6 +1,7 @@
 """The cash trail through the API: same rules and scoping as the pages."""
 
 import io
+from datetime import date, timedelta
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -222,3 +223,19 @@ def test_declaration_ids_in_json_and_both_xlsx_follow_one_rule(api, client, user
     for resp in (c.get(f"/api/declarations/{d['id']}/export/"), client.get(f"/declarations/{d['id']}/export.xlsx")):
         assert resp.status_code == 200
         assert load_workbook(io.BytesIO(resp.content))["缴费清册"].cell(row=2, column=4).value == expected
+
+
+def test_a_receipt_search_by_id_confirms_no_guess_without_the_full_id_right(api, users, regions, policy):
+    hh, m = household_with(regions["v1"], 1)
+    pay(users["collector"], hh, m)
+    right = m[0].id_number
+    wrong = next(
+        n for n in (idcard.make(right[:6], date(1970, 1, 1) + timedelta(days=i), int(right[14:17])) for i in range(3000))
+        if n[-4:] == right[-4:] and n != right
+    )
+    results = {
+        role: {q: len(api(users[role]).get("/api/receipts/", {"q": q}).json()["results"]) for q in (right, wrong)}
+        for role in ("leader", "collector")
+    }
+    assert results["leader"] == {right: 1, wrong: 1}  # matched on the mask: the guess is not confirmed
+    assert results["collector"] == {right: 1, wrong: 0}
