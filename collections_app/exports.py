@@ -4,13 +4,29 @@ from decimal import Decimal
 
 from openpyxl import Workbook
 
+from enrollment import audit, disclosure
 from enrollment.spreadsheets import write_rows
 
 DECLARATION_HEADER = ["序号", "村/社区", "姓名", "公民身份号码", "缴费档次", "个人缴费金额", "资助类别", "备注"]
 ZERO_NOTE = "零申报（全额资助）"
 
 
-def declaration_workbook(declaration) -> Workbook:
+def declaration_workbook_for(*, actor, declaration) -> Workbook:
+    """The declaration form as ``actor`` may have it: full ID numbers for the township that
+    declares it and the tax office that imports it (``declaration.id_full``), masked for everyone
+    else — the same rule as the form's lines in JSON. Every export is recorded; one with full
+    numbers also as a view of full IDs."""
+    shown = disclosure.for_viewer(actor, full_ids=disclosure.DECLARATION_ID_FULL)
+    wb = declaration_workbook(declaration, shown=shown)
+    audit.record_export(
+        actor=actor, obj=declaration, full_ids=shown.full_ids,
+        detail={"kind": "declaration", "rows": declaration.person_count},
+    )
+    return wb
+
+
+def declaration_workbook(declaration, *, shown: disclosure.Disclosure = disclosure.MASKED) -> Workbook:
+    """The form's two sheets, ID numbers as ``shown`` allows (masked unless told otherwise)."""
     lines = list(declaration.lines.select_related("village").order_by("village__code", "id"))
     rows = []
     for i, ln in enumerate(lines, 1):
@@ -19,7 +35,7 @@ def declaration_workbook(declaration) -> Workbook:
                 i,
                 ln.village.name,
                 ln.name,
-                ln.id_number,
+                shown.id_number(ln.id_number),
                 ln.tier,
                 ln.amount,
                 ln.subsidy_category_code,

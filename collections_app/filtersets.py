@@ -3,6 +3,7 @@
 import django_filters
 from django.db.models import Q
 
+from enrollment import disclosure
 from enrollment.models import Region, User
 
 from .choices import RECEIPT_CHANNELS, DeclarationStatus, ReceiptStatus, RefundReason, RefundStatus
@@ -29,7 +30,8 @@ class ReceiptFilter(django_filters.FilterSet):
             return qs
         return qs.filter(
             Q(number__icontains=value) | Q(payer_name__contains=value) | Q(household__number=value)
-            | Q(lines__name__contains=value) | Q(lines__id_number=value.upper())
+            | Q(lines__name__contains=value)
+            | disclosure.id_lookup("lines__id_number", value.upper(), disclosure.for_viewer(getattr(self.request, "user", None)))
         ).distinct()
 
     def filter_unremitted(self, qs, name, value):

@@ -18,7 +18,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_date
 from django.views.decorators.http import require_POST
 
-from enrollment import audit, idcard
+from enrollment import audit, disclosure
 from enrollment.choices import PAID_STATUSES, EnrollmentStatus, RegionLevel
 from enrollment.models import Enrollment, Household, Region
 from enrollment.spreadsheets import xlsx_response
@@ -28,7 +28,7 @@ from subsidies.selectors import PolicyMissing, owed_by, policy_for
 from . import selectors, services
 from .capitals import amount_in_words
 from .choices import LEAVING_REASONS, ReceiptStatus, RefundStatus
-from .exports import declaration_workbook
+from .exports import declaration_workbook_for
 from .filtersets import DeclarationFilter, ReceiptFilter, RefundFilter
 from .forms import (
     AnswerForm,
@@ -86,7 +86,7 @@ def _page(request, qs):
 
 
 def _show_id(user, number):
-    return number if user.can("id.full") else idcard.mask(number)
+    return disclosure.for_viewer(user).id_number(number)
 
 
 # --- Receipts ---------------------------------------------------------------------------------
@@ -95,7 +95,7 @@ def _show_id(user, number):
 @capability("roster.view")
 def receipt_list(request):
     qs = Receipt.objects.visible_to(request.user).select_related("village", "collector", "household")
-    f = ReceiptFilter(request.GET, queryset=qs)
+    f = ReceiptFilter(request.GET, queryset=qs, request=request)
     f.form.fields["village"].queryset = Region.objects.visible_to(request.user).villages()
     f.form.fields["collector"].queryset = selectors.collectors_for(request.user)
     page = _page(request, f.qs.order_by("-issued_at", "-id"))
@@ -224,7 +224,7 @@ def receipt_print(request, pk):
     receipt = _receipt(request, pk)
     lines = list(receipt.lines.all())
     for ln in lines:
-        ln.masked = idcard.mask(ln.id_number)
+        ln.masked = disclosure.MASKED.id_number(ln.id_number)
         ln.words = amount_in_words(ln.amount)
     size = "A5" if request.GET.get("size", "").upper() == "A5" else "A4"
     parts = [("第一联", "缴费人留存"), ("第二联", "经办人留存（乡镇社保中心存档2年）")]
@@ -396,8 +396,10 @@ def declaration_detail(request, pk):
     category_names = dict(
         SubsidyCategory.objects.filter(policy__county_id=d.township.parent_id, policy__year=d.year).values_list("code", "name")
     )
+    # The form's full numbers are for the township that declares and the tax office only.
+    shown = disclosure.for_viewer(request.user, full_ids=disclosure.DECLARATION_ID_FULL)
     for ln in lines:
-        ln.id_shown = _show_id(request.user, ln.id_number)
+        ln.id_shown = shown.id_number(ln.id_number)
         ln.category_name = category_names.get(ln.subsidy_category_code, ln.subsidy_category_code)
     form = AnswerForm()
     result = None
@@ -433,8 +435,7 @@ def declaration_export(request, pk):
     if not (request.user.can("declaration.manage") or request.user.can("report.view")):
         raise PermissionDenied
     d = _declaration(request, pk)
-    audit.record(actor=request.user, action=audit.ACTION_EXPORT, obj=d, detail={"kind": "declaration", "rows": d.person_count})
-    return xlsx_response(declaration_workbook(d), f"缴费清册_{d.unit_name}_{d.year}_{d.pk}.xlsx")
+    return xlsx_response(declaration_workbook_for(actor=request.user, declaration=d), f"缴费清册_{d.unit_name}_{d.year}_{d.pk}.xlsx")
 
 
 @login_required

@@ -36,3 +36,11 @@ def record(*, actor, action: str, obj=None, detail: dict | None = None) -> Audit
         region=region,
         detail=detail or {},
     )
+
+
+def record_export(*, actor, obj=None, detail: dict, full_ids: bool) -> None:
+    """An export; one that wrote full ID numbers is recorded as a view of full IDs as well."""
+    detail = {**detail, "full_id": full_ids}
+    record(actor=actor, action=ACTION_EXPORT, obj=obj, detail=detail)
+    if full_ids:
+        record(actor=actor, action=ACTION_VIEW_FULL_ID, obj=obj, detail={**detail, "page": "export"})

@@ -40,7 +40,7 @@ class PersonFilterSet(django_filters.FilterSet):
         fields = ["q", "village", "township", "household", "status", "deceased"]
 
     def filter_q(self, queryset, name, value):
-        return selectors.roster_search(queryset, value)
+        return selectors.roster_search(queryset, value, viewer=getattr(self.request, "user", None))
 
     def filter_status(self, queryset, name, value):
         if value == GAP:

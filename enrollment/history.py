@@ -6,19 +6,19 @@ nothing here writes. Scoping: a change is listed when the region its history row
 user's region, or when the object is visible to the user today (``visible_to``); unscoped rows
 (tiers, category amounts…) go through their parent (policy…). Deleted objects thus keep their
 history for the bureau that covered them, and nobody else sees it. ID numbers in before/after
-values are masked unless the user may see full IDs.
+values and birth dates are shown as the disclosure rule says (``enrollment.disclosure``).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 
 from django.apps import apps
 from django.core.exceptions import ObjectDoesNotExist
 from django.db.models import Q
 
-from . import idcard
+from . import disclosure
 from .scoping import scope_q
 
 KIND_LABELS = {"+": "新建", "~": "修改", "-": "删除"}
@@ -39,6 +39,7 @@ TRACKED_MODELS = (
     "collections_app.Declaration",
 )
 ID_FIELDS = {"id_number"}
+BIRTH_FIELDS = {"birth_date"}
 HIDDEN_FIELDS = {"password", "last_login", "updated_at", "created_at"}
 
 
@@ -147,13 +148,15 @@ def _visible_history_q(model, user) -> Q:
     )
 
 
-def _shown(value, field_name, full_ids: bool):
-    if field_name in ID_FIELDS and isinstance(value, str) and not full_ids:
-        return idcard.mask(value)
+def _shown(value, field_name, shown: disclosure.Disclosure):
+    if field_name in ID_FIELDS and isinstance(value, str):
+        return shown.id_number(value)
+    if field_name in BIRTH_FIELDS and isinstance(value, date) and shown.birth_date(value) is None:
+        return shown.birth_text(value)
     return value
 
 
-def _diff(record, full_ids: bool) -> list[FieldChange]:
+def _diff(record, shown: disclosure.Disclosure) -> list[FieldChange]:
     prev = record.prev_record
     model = record.instance_type
     out = []
@@ -167,7 +170,7 @@ def _diff(record, full_ids: bool) -> list[FieldChange]:
             label = str(model._meta.get_field(c.field).verbose_name)
         except Exception:
             label = c.field
-        out.append(FieldChange(c.field, label, _shown(c.old, c.field, full_ids), _shown(c.new, c.field, full_ids)))
+        out.append(FieldChange(c.field, label, _shown(c.old, c.field, shown), _shown(c.new, c.field, shown)))
     return out
 
 
@@ -180,7 +183,7 @@ def _object_repr(record) -> str:
         return f"#{record.id}"
 
 
-def _to_change(record, model, full_ids: bool) -> Change:
+def _to_change(record, model, shown: disclosure.Disclosure) -> Change:
     who = record.history_user.display_name if getattr(record, "history_user", None) else "系统"
     return Change(
         at=record.history_date,
@@ -191,7 +194,7 @@ def _to_change(record, model, full_ids: bool) -> Change:
         object_id=record.id,
         object_repr=_object_repr(record),
         reason=getattr(record, "history_change_reason", "") or "",
-        changes=_diff(record, full_ids) if record.history_type == "~" else [],
+        changes=_diff(record, shown) if record.history_type == "~" else [],
     )
 
 
@@ -202,17 +205,17 @@ def object_history(obj, *, user, limit: int = 100) -> list[Change]:
         return []
     records = model.history.model.objects.filter(id=obj.pk).filter(_visible_history_q(model, user))
     records = records.select_related("history_user").order_by("-history_date", "-history_id")[:limit]
-    full_ids = user.can("id.full")
-    return [_to_change(r, model, full_ids) for r in records]
+    shown = disclosure.for_viewer(user)
+    return [_to_change(r, model, shown) for r in records]
 
 
 class ChangeLog:
     """The tracked models' changes merged newest first, read lazily: ``len()`` counts and a slice
     loads only that window, so a ``Paginator`` pages it like a queryset."""
 
-    def __init__(self, sources, *, full_ids: bool):
+    def __init__(self, sources, *, shown: disclosure.Disclosure):
         self._sources = [(qs.order_by("-history_date", "-history_id"), model) for qs, model in sources]
-        self._full_ids = full_ids
+        self._shown = shown
 
     def count(self) -> int:
         return sum(qs.count() for qs, _ in self._sources)
@@ -241,7 +244,7 @@ class ChangeLog:
         for i, ids in wanted.items():
             historical = self._sources[i][1].history.model  # ids already scoped above
             rows.update(((i, r.history_id), r) for r in historical.objects.filter(history_id__in=ids).select_related("history_user"))
-        return [_to_change(rows[(i, hid)], self._sources[i][1], self._full_ids) for _, _, hid, i in window]
+        return [_to_change(rows[(i, hid)], self._sources[i][1], self._shown) for _, _, hid, i in window]
 
 
 def change_log(*, user, labels=None, since=None, actor=None) -> ChangeLog:
@@ -249,7 +252,7 @@ def change_log(*, user, labels=None, since=None, actor=None) -> ChangeLog:
     included. Needs the ``audit.view`` capability (the bureau); anyone else gets an empty log.
     ``labels``: "app_label.ModelName" to keep; ``since``: an aware datetime; ``actor``: a user."""
     if not user.is_authenticated or not user.can("audit.view"):
-        return ChangeLog([], full_ids=False)
+        return ChangeLog([], shown=disclosure.MASKED)
     sources = []
     for model in tracked_models():
         if labels and model._meta.label not in labels:
@@ -262,7 +265,7 @@ def change_log(*, user, labels=None, since=None, actor=None) -> ChangeLog:
         sources.append((qs, model))
     # A list of many people's changes always masks ID numbers: a full ID is seen one person at a
     # time, on the person's page, where revealing it is logged.
-    return ChangeLog(sources, full_ids=False)
+    return ChangeLog(sources, shown=disclosure.for_viewer(user, full_ids=None))
 
 
 def recent_changes(*, user, limit: int = 100, labels=None, since=None, actor=None) -> list[Change]:

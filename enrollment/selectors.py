@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 from decimal import Decimal
 
 from django.db.models import Count, OuterRef, Prefetch, Q, Subquery
 
-from . import rules
+from . import disclosure, rules
 from .choices import RegionLevel
 from .models import Enrollment, Household, HouseholdNotice, Person, Region
 
@@ -159,7 +160,7 @@ def _field_label(model, name):
         return name
 
 
-def _display(model, name, value):
+def _display(model, name, value, shown: disclosure.Disclosure = disclosure.MASKED):
     if value in (None, ""):
         return "（空）"
     try:
@@ -169,16 +170,19 @@ def _display(model, name, value):
     if f.choices:
         return str(dict(f.flatchoices).get(value, value))
     if name == "id_number":
-        from .idcard import mask
-
-        return mask(value)
+        return shown.id_number(value)
+    if name == "birth_date" and isinstance(value, date):
+        return shown.birth_cell(value)
     if isinstance(value, bool):
         return "是" if value else "否"
     return str(value)
 
 
-def history_entries(records, *, label=lambda r: "", limit: int = 50) -> list[HistoryEntry]:
-    """Who changed what and when, newest first, from simple_history records (any models)."""
+def history_entries(
+    records, *, label=lambda r: "", limit: int = 50, shown: disclosure.Disclosure = disclosure.MASKED
+) -> list[HistoryEntry]:
+    """Who changed what and when, newest first, from simple_history records (any models); ID
+    numbers and birth dates as ``shown`` allows (masked, the birth year only, unless told)."""
     records = list(records)
     # Each record's predecessor, from the records at hand (no query per record).
     previous = {}
@@ -200,7 +204,7 @@ def history_entries(records, *, label=lambda r: "", limit: int = 50) -> list[His
                 if c.field in HIDDEN_FIELDS:
                     continue
                 changes.append(
-                    f"{_field_label(model, c.field)}：{_display(model, c.field, c.old)} → {_display(model, c.field, c.new)}"
+                    f"{_field_label(model, c.field)}：{_display(model, c.field, c.old, shown)} → {_display(model, c.field, c.new, shown)}"
                 )
         user = r.history_user
         entries.append(
@@ -215,7 +219,9 @@ def history_entries(records, *, label=lambda r: "", limit: int = 50) -> list[His
     return entries
 
 
-def person_history(person: Person, *, limit: int = 50) -> list[HistoryEntry]:
+def person_history(person: Person, *, viewer, limit: int = 50) -> list[HistoryEntry]:
+    """A person's changes and their enrollments', newest first; ID numbers masked for everyone (a
+    full number is revealed on its own, audited), birth dates as ``viewer`` may see them."""
     records = list(person.history.select_related("history_user").order_by("-history_date")[:limit])
     records += list(
         Enrollment.history.filter(person_id=person.pk).select_related("history_user").order_by("-history_date")[:limit]
@@ -227,10 +233,10 @@ def person_history(person: Person, *, limit: int = 50) -> list[HistoryEntry]:
             return f"{r.year}年度参保：{_display(Enrollment, 'status', r.status)}"
         return "个人信息"
 
-    return history_entries(records, label=label, limit=limit)
+    return history_entries(records, label=label, limit=limit, shown=disclosure.for_viewer(viewer, full_ids=None))
 
 
-def household_history(household: Household, *, limit: int = 80) -> list[HistoryEntry]:
+def household_history(household: Household, *, viewer, limit: int = 80) -> list[HistoryEntry]:
     member_ids = set(Person.history.filter(household_id=household.pk).values_list("id", flat=True))
     records = list(household.history.select_related("history_user").order_by("-history_date")[:limit])
     records += list(
@@ -254,14 +260,15 @@ def household_history(household: Household, *, limit: int = 80) -> list[HistoryE
             return f"{r.year}年度参保（{_display(Enrollment, 'status', r.status)}）"
         return f"{r.year}年度告知书/承诺书"
 
-    return history_entries(records, label=label, limit=limit)
+    return history_entries(records, label=label, limit=limit, shown=disclosure.for_viewer(viewer, full_ids=None))
 
 
-def roster_search(qs, q: str):
+def roster_search(qs, q: str, *, viewer=None):
     """Name, ID number (full, or its last digits) or household number.
 
     Each kind of term gets the condition its index can answer: a full ID the unique index,
-    digits the household number (and the ID's tail), anything else the name.
+    digits the household number (and the ID's tail), anything else the name. An ID is matched
+    only as far as ``viewer`` may see it (``disclosure.id_lookup``).
     """
     from . import idcard
 
@@ -272,13 +279,14 @@ def roster_search(qs, q: str):
         norm = idcard.normalize(q)
     except idcard.IdNumberError:
         norm = q
+    shown = disclosure.for_viewer(viewer)
     if len(norm) == 18 and norm[:17].isdigit():
-        return qs.filter(id_number=norm)
+        return qs.filter(disclosure.id_lookup("id_number", norm, shown))
     if norm[:-1].isdigit() and (norm[-1].isdigit() or norm[-1] == "X"):
         cond = Q(household__number=q)
         if 4 <= len(norm) <= 6:
             cond |= Q(id_number__endswith=norm)
         elif len(norm) > 6:
-            cond |= Q(id_number__startswith=norm)
+            cond |= disclosure.id_lookup("id_number", norm, shown, prefix=True)
         return qs.filter(cond)
     return qs.filter(Q(name__contains=q) | Q(household__number=q))

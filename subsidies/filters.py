@@ -2,6 +2,7 @@
 
 import django_filters
 
+from enrollment import disclosure
 from enrollment.choices import Department
 
 from .models import PersonIdentity, PolicyYear, SubsidyCategory
@@ -41,5 +42,6 @@ class IdentityFilter(django_filters.FilterSet):
         if not value:
             return queryset
         if any(ch.isdigit() for ch in value):
-            return queryset.filter(person__id_number=value.upper())
+            shown = disclosure.for_viewer(getattr(self.request, "user", None))
+            return queryset.filter(disclosure.id_lookup("person__id_number", value.upper(), shown))
         return queryset.filter(person__name__contains=value)

@@ -12,7 +12,7 @@ from django.db.models import Count, Prefetch
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
-from enrollment import audit, idcard
+from enrollment import audit, disclosure
 from enrollment.spreadsheets import UploadError
 
 from . import imports, selectors, services
@@ -251,7 +251,7 @@ def _can_see_identities(user) -> bool:
 def identity_list(request):
     _require(request.user, _can_see_identities(request.user))
     qs = selectors.identities_visible_to(request.user)
-    f = IdentityFilter(request.GET or None, queryset=qs)
+    f = IdentityFilter(request.GET or None, queryset=qs, request=request)
     f.form.fields["category"].widget.attrs["data-autosubmit"] = ""
     page = Paginator(f.qs, 50).get_page(request.GET.get("page"))
     categories = selectors.categories_visible_to(request.user).order_by("-policy__year", "sort_order")
@@ -305,7 +305,7 @@ def identity_import_preview(request):
         messages.success(request, imports_message(result))
         return redirect("subsidies:identity_list")
     for r in checked:
-        r.masked_id = idcard.mask(r.id_number) if idcard.is_valid(r.id_number) else r.id_number[:4] + "…"
+        r.masked_id = disclosure.MASKED.id_number(r.id_number)
     counts = {"ok": sum(1 for r in checked if not r.errors), "errors": sum(1 for r in checked if r.errors)}
     for key in (imports.STATUS_NEW, imports.STATUS_SAME, imports.STATUS_CHANGED):
         counts[key] = sum(1 for r in checked if r.status == key)

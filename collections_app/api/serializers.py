@@ -1,24 +1,15 @@
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from enrollment import idcard
+from enrollment import disclosure
+from enrollment.api.fields import DisclosedIdField
 
 from ..choices import RECEIPT_CHANNELS, RefundReason
 from ..models import DailyLedger, Declaration, DeclarationLine, Receipt, ReceiptLine, Refund, Remittance
 
 
-class MaskedIdField(serializers.CharField):
-    """Full ID only for roles allowed to see it (``id.full``); masked otherwise."""
-
-    def to_representation(self, value):
-        request = self.context.get("request")
-        if request is not None and request.user.can("id.full"):
-            return value
-        return idcard.mask(value)
-
-
 class ReceiptLineSerializer(serializers.ModelSerializer):
-    id_number = MaskedIdField(read_only=True)
+    id_number = DisclosedIdField(read_only=True)
 
     class Meta:
         model = ReceiptLine
@@ -117,7 +108,7 @@ class RemittanceCreateSerializer(serializers.Serializer):
 
 
 class DeclarationLineSerializer(serializers.ModelSerializer):
-    id_number = MaskedIdField(read_only=True)
+    id_number = DisclosedIdField(full_ids=disclosure.DECLARATION_ID_FULL, read_only=True)
 
     class Meta:
         model = DeclarationLine

@@ -17,7 +17,7 @@ from enrollment.spreadsheets import xlsx_response
 from enrollment.years import current_benefit_year
 
 from .. import selectors, services
-from ..exports import declaration_workbook
+from ..exports import declaration_workbook_for
 from ..filtersets import DeclarationFilter, ReceiptFilter, RefundFilter, RemittanceFilter
 from ..models import DailyLedger, Declaration, Receipt, Refund
 from . import serializers as s
@@ -190,8 +190,7 @@ class DeclarationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Scope
     @action(detail=True, methods=["get"])
     def export(self, request, pk=None):
         d = self.get_object()
-        audit.record(actor=request.user, action=audit.ACTION_EXPORT, obj=d, detail={"kind": "declaration", "rows": d.person_count})
-        return xlsx_response(declaration_workbook(d), f"declaration_{d.pk}.xlsx")
+        return xlsx_response(declaration_workbook_for(actor=request.user, declaration=d), f"declaration_{d.pk}.xlsx")
 
     @extend_schema(parameters=[s.ReconciliationQuerySerializer], responses={200: s.ReconciliationSerializer})
     @action(detail=False, methods=["get"])

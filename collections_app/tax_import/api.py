@@ -11,7 +11,7 @@ from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.routers import SimpleRouter
 
-from enrollment import idcard
+from enrollment.api.fields import DisclosedIdField
 
 from ..models.tax_imports import RowOutcome, TaxImport, TaxImportRow, TaxImportStatus
 from . import selectors, services
@@ -51,7 +51,7 @@ class TaxImportUploadSerializer(serializers.Serializer):
 
 class TaxImportRowSerializer(serializers.ModelSerializer):
     outcome_display = serializers.CharField(source="get_outcome_display", read_only=True)
-    id_number = serializers.SerializerMethodField()
+    id_number = DisclosedIdField(read_only=True)
     owed = serializers.DecimalField(max_digits=12, decimal_places=2, read_only=True, allow_null=True)
 
     class Meta:
@@ -61,12 +61,6 @@ class TaxImportRowSerializer(serializers.ModelSerializer):
             "voucher", "channel", "place", "township", "year", "refund_candidate",
         ]
         read_only_fields = fields
-
-    def get_id_number(self, obj) -> str:
-        user = self.context["request"].user
-        if user.can("id.full") or not idcard.is_valid(obj.id_number):
-            return obj.id_number
-        return idcard.mask(obj.id_number)
 
 
 PROGRESS = inline_serializer(

@@ -14,7 +14,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from enrollment import audit, idcard
+from enrollment import audit, disclosure
 from enrollment.choices import RegionLevel
 from enrollment.spreadsheets import write_rows, xlsx_response
 
@@ -104,12 +104,12 @@ def taximport_detail(request, pk):
         outcome = None
     rows = selectors.tax_import_rows(user=request.user, tax_import=ti, outcome=outcome)
     page = Paginator(rows, PAGE_ROWS).get_page(request.GET.get("page"))
-    full_ids = request.user.can("id.full")
+    disclosed = disclosure.for_viewer(request.user)
     shown = []
     for r in page:
-        r.shown_id = r.id_number if full_ids or not idcard.is_valid(r.id_number) else idcard.mask(r.id_number)
+        r.shown_id = disclosed.id_number(r.id_number)
         shown.append(r)
-    if full_ids and shown:
+    if disclosed.full_ids and shown:
         audit.record(actor=request.user, action=audit.ACTION_VIEW_FULL_ID, obj=ti, detail={"page": "tax_import_problems", "rows": len(shown)})
     stuck = services.tax_import_is_stuck(ti)
     summary = ti.summary
@@ -195,7 +195,7 @@ PROBLEM_HEADER = ["行号", "结果", "原因", "姓名", "身份证号码", "�
 
 def _problems_workbook(user, rows, *, with_import: bool = False):
     """The problem rows as an xlsx sheet (``with_import``: a first column names each row's import)."""
-    full_ids = user.can("id.full")
+    disclosed = disclosure.for_viewer(user)
     lead = 1 if with_import else 0
     wb = openpyxl.Workbook()
     ws = wb.active
@@ -207,7 +207,7 @@ def _problems_workbook(user, rows, *, with_import: bool = False):
             [f"#{r.tax_import_id}"] * lead
             + [
                 r.row_number, r.get_outcome_display(), r.message, r.name,
-                r.id_number if full_ids or not idcard.is_valid(r.id_number) else idcard.mask(r.id_number),
+                disclosed.id_number(r.id_number),
                 r.amount, r.owed, r.paid_on, r.voucher, r.channel, r.place, r.township.name if r.township else "",
                 r.year, "是" if r.refund_candidate else "",
             ]
@@ -224,7 +224,10 @@ def taximport_problems(request, pk):
     """The problem rows with their reasons, for the township to fix."""
     ti = _get(request, pk)
     wb = _problems_workbook(request.user, selectors.tax_import_rows(user=request.user, tax_import=ti))
-    audit.record(actor=request.user, action=audit.ACTION_EXPORT, obj=ti, detail={"export": "tax_import_problems"})
+    audit.record_export(
+        actor=request.user, obj=ti, full_ids=disclosure.for_viewer(request.user).full_ids,
+        detail={"export": "tax_import_problems"},
+    )
     return xlsx_response(wb, f"税务导入问题行_{ti.pk}.xlsx")
 
 
@@ -251,10 +254,10 @@ def taximport_township(request):
     rows = selectors.township_problem_rows(user=request.user, tax_import_id=import_id, outcome=outcome)
     page = Paginator(rows, PAGE_ROWS).get_page(request.GET.get("page"))
     shown = list(page)
-    full_ids = request.user.can("id.full")  # township clerks: they fix the rows against the ID card
+    disclosed = disclosure.for_viewer(request.user)  # township clerks: they fix the rows against the ID card
     for r in shown:
-        r.shown_id = r.id_number if full_ids or not idcard.is_valid(r.id_number) else idcard.mask(r.id_number)
-    if full_ids and shown:
+        r.shown_id = disclosed.id_number(r.id_number)
+    if disclosed.full_ids and shown:
         audit.record(
             actor=request.user, action=audit.ACTION_VIEW_FULL_ID, obj=None,
             detail={"page": "tax_import_township_problems", "rows": len(shown)},
@@ -277,8 +280,8 @@ def taximport_township_problems(request):
     import_id, outcome = _township_filters(request)
     rows = selectors.township_problem_rows(user=request.user, tax_import_id=import_id, outcome=outcome)
     wb = _problems_workbook(request.user, rows, with_import=True)
-    audit.record(
-        actor=request.user, action=audit.ACTION_EXPORT, obj=None,
+    audit.record_export(
+        actor=request.user, obj=None, full_ids=disclosure.for_viewer(request.user).full_ids,
         detail={"export": "tax_import_township_problems", "import": import_id, "outcome": outcome or ""},
     )
     return xlsx_response(wb, f"税务导入问题行_{request.user.region.name}.xlsx")

@@ -3,10 +3,10 @@
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from .. import idcard
 from ..choices import EnrollmentStatus, ExclusionReason, Relation, Sex
 from ..models import Enrollment, Household, Person, Region
 from ..services import ALLOWED_TIERS, PARTICIPATION_CHOICES, MemberInput
+from .fields import BirthYearField, DisclosedBirthDateField, DisclosedIdField
 
 PARTICIPATION_HELP = "参保：enrol；不参保：原因代码（" + "、".join(f"{c.value}={c.label}" for c in ExclusionReason) + "）；空：未确定"
 
@@ -43,9 +43,10 @@ class MemberWriteSerializer(serializers.Serializer):
 class MemberReadSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     name = serializers.CharField()
-    id_number = serializers.CharField(help_text="脱敏；完整号码用 POST /api/persons/{id}/reveal/")
+    id_number = DisclosedIdField(full_ids=None, help_text="脱敏；完整号码用 POST /api/persons/{id}/reveal/")
     sex = serializers.ChoiceField(choices=Sex.choices)
-    birth_date = serializers.DateField()
+    birth_date = DisclosedBirthDateField()
+    birth_year = BirthYearField(source="birth_date")
     relation = serializers.ChoiceField(choices=Relation.choices)
     phone = serializers.CharField()
     is_student = serializers.BooleanField()
@@ -63,7 +64,7 @@ def member_read(row) -> dict:
         o = row.owed
         owed = {"standard": o.standard, "subsidy": o.subsidy, "self_pay": o.self_pay, "category": o.category, "missing": o.missing}
     return {
-        "id": p.pk, "name": p.name, "id_number": idcard.mask(p.id_number), "sex": p.sex, "birth_date": p.birth_date,
+        "id": p.pk, "name": p.name, "id_number": p.id_number, "sex": p.sex, "birth_date": p.birth_date,
         "relation": p.relation, "phone": p.phone, "is_student": p.is_student, "is_deceased": p.is_deceased,
         "status": e.status if e else None, "exclusion_reason": e.exclusion_reason if e else "",
         "tier": e.tier if e else None, "owed": owed,
@@ -131,7 +132,7 @@ class HouseholdDetailSerializer(HouseholdSerializer):
 
     @extend_schema_field(MemberReadSerializer(many=True))
     def get_member_rows(self, obj):
-        return MemberReadSerializer([member_read(r) for r in self._rows(obj)], many=True).data
+        return MemberReadSerializer([member_read(r) for r in self._rows(obj)], many=True, context=self.context).data
 
     def _rows(self, obj):
         from ..selectors import household_members
@@ -143,7 +144,9 @@ class HouseholdDetailSerializer(HouseholdSerializer):
 
 
 class PersonSerializer(serializers.ModelSerializer):
-    id_number = serializers.CharField(max_length=40, help_text="读取时脱敏；修改时填写完整的18位号码")
+    id_number = DisclosedIdField(full_ids=None, max_length=40, help_text="读取时脱敏；修改时填写完整的18位号码")
+    birth_date = DisclosedBirthDateField()
+    birth_year = BirthYearField(source="birth_date")
     household_number = serializers.CharField(source="household.number", read_only=True)
     village = serializers.IntegerField(source="household.village_id", read_only=True)
     status = serializers.SerializerMethodField(help_text="本年度状态；空=缺口")
@@ -151,17 +154,12 @@ class PersonSerializer(serializers.ModelSerializer):
     class Meta:
         model = Person
         fields = [
-            "id", "household", "household_number", "village", "name", "id_number", "sex", "birth_date", "relation",
+            "id", "household", "household_number", "village", "name", "id_number", "sex", "birth_date", "birth_year", "relation",
             "phone", "hukou_place", "is_student", "is_deceased", "deceased_on", "deceased_source", "status",
         ]
-        read_only_fields = ["household", "sex", "birth_date"]
+        read_only_fields = ["household", "sex"]
         validators = []
         extra_kwargs = {"id_number": {"validators": []}}
-
-    def to_representation(self, instance):
-        data = super().to_representation(instance)
-        data["id_number"] = idcard.mask(instance.id_number)
-        return data
 
     def get_status(self, obj) -> str | None:
         return getattr(obj, "year_status", None)

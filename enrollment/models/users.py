@@ -11,6 +11,8 @@ CAPABILITIES: dict[str, set[str]] = {
     "roster.edit": {Role.TOWNSHIP, Role.COLLECTOR},
     "roster.import": {Role.TOWNSHIP, Role.COLLECTOR},
     "id.full": {Role.BUREAU, Role.TAX, Role.TOWNSHIP, Role.COLLECTOR},
+    # Full ID numbers on the declaration form: the township declares it, the tax office imports it.
+    "declaration.id_full": {Role.TAX, Role.TOWNSHIP},
     "payment.take": {Role.COLLECTOR, Role.TOWNSHIP},
     "receipt.void": {Role.TOWNSHIP},
     "remittance.record": {Role.COLLECTOR, Role.TOWNSHIP},

@@ -1,14 +1,21 @@
 from django import template
 
-from .. import idcard
+from .. import disclosure
 
 register = template.Library()
 
 
 @register.filter
 def masked(number):
-    """411325********1234"""
-    return idcard.mask(number)
+    """411325********1234: a list or page that shows full numbers to no one."""
+    return disclosure.MASKED.id_number(number)
+
+
+@register.filter
+def birth_for(born, user):
+    """``{{ born|birth_for:user }}``: 1980年5月17日 for roles that may see full ID numbers,
+    1980年 for everyone else (the mask hides exactly the birth date)."""
+    return disclosure.for_viewer(user).birth_text(born)
 
 
 @register.filter

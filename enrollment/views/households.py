@@ -140,7 +140,7 @@ def _household_page(request, household):
             "pledge_letter": notice.pledge_letter if notice else False, "note": notice.note if notice else "",
         })
         ctx["transfer_form"] = TransferForm(prefix="t")
-        ctx["history"] = selectors.household_history(household)
+        ctx["history"] = selectors.household_history(household, viewer=request.user)
     return render(request, "enrollment/household_form.html", ctx)
 
 

@@ -24,7 +24,7 @@ def person_detail(request, pk):
     year = page_year(request, person.household.village)
     enrollments = list(person.enrollments.select_related("village").order_by("-year"))
     ctx = {
-        "person": person, "year": year, "enrollments": enrollments, "history": selectors.person_history(person),
+        "person": person, "year": year, "enrollments": enrollments, "history": selectors.person_history(person, viewer=request.user),
         "full_id": None, "can_reveal": request.user.can("id.full"),
         "transfers": person.transfer_requests.select_related("to_household__village", "from_household__village")[:10],
     }

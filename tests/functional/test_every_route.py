@@ -35,6 +35,7 @@ import uuid
 import zipfile
 from datetime import date, time, timedelta
 from decimal import Decimal
+from urllib.parse import unquote
 
 import pytest
 from django.apps import apps
@@ -43,10 +44,11 @@ from django.http import QueryDict
 from django.test import Client
 from django.urls import NoReverseMatch, URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
+from openpyxl import load_workbook
 
 from enrollment import idcard
 from enrollment.choices import RegionLevel, Role
-from enrollment.models import Region, User
+from enrollment.models import Person, Region, User
 
 PROJECT_APPS = ("enrollment", "subsidies", "collections_app", "reporting")
 FOREIGN_PK = 970001  # every model's row in ANOTHER county has this pk
@@ -293,6 +295,20 @@ class Planter:
         township_entry.save(force_insert=True)
         return self
 
+    def correct_person(self):
+        """The planted resident's ID number corrected against the ID card (birth date and all), so
+        history pages have a before/after of both, and a second birth date to give away."""
+        person = self.rows.get(Person)
+        if person is None:
+            return self
+        born = date(1975, 3, 9)
+        person.id_number = idcard.make(person.id_number[:6], born, (self.pk % 500) * 2 + 1)
+        person.birth_date = born
+        with transaction.atomic():
+            person.save()
+        self.id_numbers.append(person.id_number)
+        return self
+
     def media_file(self) -> str:
         """A real (1×1 PNG) file under MEDIA_ROOT, so views serving uploads find it."""
         from django.core.files.storage import default_storage
@@ -393,14 +409,14 @@ def world(users, regions, settings, tmp_path):
     foreign = Planter(
         pk=FOREIGN_PK, county=other_county, township=other_town, village=other_village,
         below_mark=MARK_FOREIGN, county_mark=MARK_FOREIGN_COUNTY, own_county_rows=False,
-    ).plant_all().rank_by_level()
+    ).plant_all().rank_by_level().correct_person()
     sibling_village = Region.objects.create(
         pk=SIBLING_PK, level=RegionLevel.VILLAGE, code=regions["t2"].code + "901", name=f"{MARK_SIBLING}二村", parent=regions["t2"]
     )
     sibling = Planter(
         pk=SIBLING_PK, county=regions["county"], township=regions["t2"], village=sibling_village,
         below_mark=MARK_SIBLING, county_mark="", own_county_rows=True,
-    ).plant_all().rank_by_level()
+    ).plant_all().rank_by_level().correct_person()
     from rest_framework.authtoken.models import Token
 
     tokens = [Token.objects.create(user=foreign.rows[User]).key, Token.objects.create(user=sibling.rows[User]).key]
@@ -441,6 +457,65 @@ def forbidden_for(world, *, township_level: bool, public: bool):
     if township_level:
         strings += [MARK_SIBLING, *s.id_numbers, *s.names]
     return strings
+
+
+# --- What a viewer without the full-ID right must not be able to rebuild ------------------------
+# An 18-character ID standing alone (not inside a longer run of letters and digits, as in a token).
+ID_PATTERN = re.compile(r"(?<![0-9A-Za-z])[0-9]{17}[0-9Xx](?![0-9A-Za-z])")
+
+
+def birth_date_forms(born: date) -> set[str]:
+    """Every way a page, an API or a spreadsheet writes a full birth date (month and day)."""
+    y, m, d = born.year, born.month, born.day
+    return {
+        f"{y}-{m:02d}-{d:02d}", f"{y}-{m}-{d}", f"{y}/{m}/{d}", f"{y}/{m:02d}/{d:02d}",
+        f"{y}年{m}月{d}日", f"{y}年{m:02d}月{d:02d}日", f"{y}{m:02d}{d:02d}", f"{y}.{m}.{d}", f"{y}.{m:02d}.{d:02d}",
+    }
+
+
+def disclosed_text(resp) -> str:
+    """What a response discloses: its body (every cell of an xlsx workbook, dates written out as
+    text; csv and JSON decoded) and the name it is downloaded under."""
+    text = body_text(resp)
+    content = b"".join(resp.streaming_content) if getattr(resp, "streaming", False) else resp.content
+    if content[:4] == b"PK\x03\x04":
+        try:
+            wb = load_workbook(io.BytesIO(content), read_only=True)
+        except Exception:  # not a workbook: the zip members were read by body_text
+            pass
+        else:
+            cells = []
+            for ws in wb.worksheets:
+                cells.append(ws.title)
+                for row in ws.iter_rows(values_only=True):
+                    cells += [v.isoformat() if hasattr(v, "isoformat") else str(v) for v in row if v is not None]
+            wb.close()
+            text += "\n" + "\n".join(cells)
+    return text + "\n" + unquote(resp.get("Content-Disposition", ""))
+
+
+def disclosure_problems(resp, persons) -> list[str]:
+    """For a viewer without the full-ID right: every valid ID number in the response, and every
+    masked ID shown together with its person's full birth date (the mask hides exactly the birth
+    date, so the two together are the full number). ``persons``: (ID number, birth date) pairs."""
+    text = disclosed_text(resp)
+    found = []
+    for number in sorted({m.upper() for m in ID_PATTERN.findall(text) if idcard.is_valid(m)}):
+        at = text.upper().find(number)
+        context = re.sub(r"\s+", " ", text[max(0, at - 80) : at + 40])
+        found.append(f"full ID {number} in …{context}…")
+    for number, born in persons:
+        masked = idcard.mask(number)
+        if masked in text:
+            dates = sorted(f for f in birth_date_forms(born) if f in text)
+            if dates:
+                found.append(f"masked ID {masked} shown with its birth date {dates}")
+    return found
+
+
+def id_holders() -> set[tuple[str, date]]:
+    """(ID number, birth date) of every resident in the database, as they are and as they were."""
+    return {*Person.objects.values_list("id_number", "birth_date"), *Person.history.values_list("id_number", "birth_date")}
 
 
 ROLES = {
@@ -594,6 +669,8 @@ def test_get_every_route_shows_nothing_of_another_region(role, users, world, que
     client.force_login(user)
     places = places_not_visible(world, township_level=township_level)
     problems, code_readers = [], set()
+    # A role without the full-ID right must be able to rebuild no resident's ID from anything.
+    persons = None if user.can("id.full") else id_holders()
     walked = probed = 0
 
     def get(url, name, forbidden, *, probe=False) -> tuple[int, set[str]]:
@@ -615,6 +692,8 @@ def test_get_every_route_shows_nothing_of_another_region(role, users, world, que
                 at = text.find(leaked[0])
                 context = re.sub(r"\s+", " ", text[max(0, at - 120) : at + 60])
                 problems.append(f"GET {url} [{name}] → {resp.status_code} shows {leaked[:3]} in …{context}…")
+            if persons is not None:
+                problems.extend(f"GET {url} [{name}] → {resp.status_code} shows {p}" for p in disclosure_problems(resp, persons))
         return resp.status_code, read
 
     for route, name, pattern in walked_routes():

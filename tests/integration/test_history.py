@@ -165,3 +165,31 @@ def test_the_change_log_pages_and_filters(users, regions):
     assert len(by_clerk) == 7 and all(c.who == users["clerk"].display_name and c.kind == "~" for c in by_clerk[0:100])
     assert len(change_log(user=users["bureau"], since=timezone.now() + timedelta(minutes=1))) == 0
     assert len(change_log(user=users["clerk"])) == 0 and change_log(user=users["clerk"])[0:10] == []
+
+
+@pytest.fixture
+def corrected_person(users, regions):
+    """A resident whose ID number was corrected against the ID card: birth date with it."""
+    from enrollment import idcard
+
+    p = PersonFactory(household=HouseholdFactory(village=regions["v1"]), id_number=idcard.make("411325", date(1980, 5, 17), 11))
+    p._history_user = users["clerk"]
+    p.id_number = idcard.make("411325", date(1975, 3, 9), 11)
+    p.fill_from_id()
+    p.save()
+    return p
+
+
+def test_a_birth_date_change_shows_the_year_only_without_the_full_id_right(users, corrected_person):
+    from enrollment.selectors import person_history
+
+    leader = {c.field: c for c in object_history(corrected_person, user=users["leader"])[0].changes}["birth_date"]
+    assert (leader.old, leader.new) == ("1980年", "1975年")
+    bureau = {c.field: c for c in object_history(corrected_person, user=users["bureau"])[0].changes}["birth_date"]
+    assert (bureau.old, bureau.new) == (date(1980, 5, 17), date(1975, 3, 9))
+    listed = [f for c in recent_changes(user=users["bureau"]) for f in c.changes if f.field == "birth_date"]
+    assert listed and listed[0].old == date(1980, 5, 17)  # the bureau may see it; the IDs stay masked
+    (edit,) = [e for e in person_history(corrected_person, viewer=users["leader"]) if e.kind == "修改"]
+    assert any("1980 → 1975" in line for line in edit.changes) and not any("05-17" in line for line in edit.changes)
+    (edit,) = [e for e in person_history(corrected_person, viewer=users["bureau"]) if e.kind == "修改"]
+    assert any("1980-05-17 → 1975-03-09" in line for line in edit.changes)

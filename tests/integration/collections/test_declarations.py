@@ -12,10 +12,11 @@ from openpyxl import Workbook, load_workbook
 
 from collections_app import selectors, services
 from collections_app.choices import LineResult, RefundReason, RefundStatus
-from collections_app.exports import declaration_workbook
+from collections_app.exports import declaration_workbook, declaration_workbook_for
 from collections_app.models import Refund
+from enrollment import audit, idcard
 from enrollment.choices import EnrollmentStatus
-from enrollment.models import Enrollment
+from enrollment.models import AuditEvent, Enrollment
 from tests.factories.collections import certify, household_with, make_category, make_policy, pay
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
@@ -62,7 +63,7 @@ def test_declaration_includes_paid_and_zero_rows(users, regions, policy, village
     assert zero.amount_due == Decimal("0.00") and zero.subsidy == Decimal("400.00") and zero.declared_on
     with pytest.raises(ValidationError, match="没有待申报"):
         services.declaration_create(actor=users["clerk"], region=regions["v1"], year=policy.year)
-    wb = load_workbook(io.BytesIO(_save(declaration_workbook(d))))
+    wb = load_workbook(io.BytesIO(_save(declaration_workbook_for(actor=users["clerk"], declaration=d))))
     ws = wb["缴费清册"]
     rows = list(ws.iter_rows(values_only=True))
     assert rows[0][:6] == ("序号", "村/社区", "姓名", "公民身份号码", "缴费档次", "个人缴费金额")
@@ -86,6 +87,34 @@ def test_declaration_xlsx_writes_formula_like_names_as_text(users, regions, poli
     for cell in names:
         assert cell.data_type == "s" and not str(cell.value).startswith(("=", "@"))
     assert {str(c.value).lstrip("'") for c in names} == {"=1+1", "@SUM(A1)"}
+
+
+@pytest.mark.parametrize(
+    "role, full",
+    [("clerk", True), ("tax", True), ("bureau", False), ("collector", False), ("leader", False)],
+)
+def test_declaration_form_full_ids_only_for_the_township_and_the_tax_office(users, regions, policy, role, full):
+    """The township declares and the tax office imports the form: they get full numbers. The
+    bureau and collectors (who may see full IDs elsewhere) and leadership get masked ones; a form
+    with full numbers is recorded as a view of full IDs."""
+    hh, m = household_with(regions["v1"], 2)
+    pay(users["collector"], hh, m)
+    d = services.declaration_create(actor=users["clerk"], region=regions["v1"], year=policy.year)
+    ws = load_workbook(io.BytesIO(_save(declaration_workbook_for(actor=users[role], declaration=d))))["缴费清册"]
+    ids = {r[3] for r in ws.iter_rows(min_row=2, values_only=True) if r[0] != "合计"}
+    expected = {p.id_number if full else idcard.mask(p.id_number) for p in m}
+    assert ids == expected
+    events = AuditEvent.objects.filter(actor=users[role], object_id=str(d.pk))
+    assert events.filter(action=audit.ACTION_EXPORT, detail__full_id=full).count() == 1
+    assert events.filter(action=audit.ACTION_VIEW_FULL_ID).count() == (1 if full else 0)
+
+
+def test_the_declaration_workbook_alone_masks_ids(users, regions, policy):
+    hh, m = household_with(regions["v1"], 1)
+    pay(users["collector"], hh, m)
+    d = services.declaration_create(actor=users["clerk"], region=regions["v1"], year=policy.year)
+    ws = load_workbook(io.BytesIO(_save(declaration_workbook(d))))["缴费清册"]
+    assert ws.cell(row=2, column=4).value == idcard.mask(m[0].id_number)
 
 
 def _save(wb):

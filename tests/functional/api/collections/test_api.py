@@ -1,6 +1,7 @@
 """The cash trail through the API: same rules and scoping as the pages."""
 
 import io
+from datetime import date, timedelta
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -9,6 +10,7 @@ from openpyxl import Workbook, load_workbook
 from rest_framework.test import APIClient
 
 from collections_app.models import Receipt
+from enrollment import idcard
 from enrollment.choices import EnrollmentStatus
 from enrollment.models import Enrollment
 from tests.factories.collections import household_with, make_policy, pay
@@ -202,3 +204,38 @@ def test_reconciliation_api_lists_the_remittance_gap(api, users, regions, policy
     assert row["remitted"] == "300.00" and row["cash"] == "400.00" and not row["agrees"]
     assert [(d["kind"], d["amount"]) for d in rec["differences"] if d["kind"] == "报解"] == [("报解", "-100.00")]
     assert rec["collectors"][0]["gap"] == "-100.00"
+
+
+@pytest.mark.parametrize(
+    "role, full",
+    [("clerk", True), ("tax", True), ("bureau", False), ("leader", False)],
+)
+def test_declaration_ids_in_json_and_both_xlsx_follow_one_rule(api, client, users, regions, policy, role, full):
+    """Full ID numbers on the declaration form for the township and the tax office only — the
+    same in its JSON lines, the API's xlsx and the page's xlsx."""
+    hh, m = household_with(regions["v1"], 1)
+    pay(users["collector"], hh, m)
+    d = api(users["clerk"]).post("/api/declarations/", {"region": regions["v1"].pk, "year": policy.year}, format="json").json()
+    expected = m[0].id_number if full else idcard.mask(m[0].id_number)
+    c = api(users[role])
+    assert c.get(f"/api/declarations/{d['id']}/").json()["lines"][0]["id_number"] == expected
+    client.force_login(users[role])
+    for resp in (c.get(f"/api/declarations/{d['id']}/export/"), client.get(f"/declarations/{d['id']}/export.xlsx")):
+        assert resp.status_code == 200
+        assert load_workbook(io.BytesIO(resp.content))["缴费清册"].cell(row=2, column=4).value == expected
+
+
+def test_a_receipt_search_by_id_confirms_no_guess_without_the_full_id_right(api, users, regions, policy):
+    hh, m = household_with(regions["v1"], 1)
+    pay(users["collector"], hh, m)
+    right = m[0].id_number
+    wrong = next(
+        n for n in (idcard.make(right[:6], date(1970, 1, 1) + timedelta(days=i), int(right[14:17])) for i in range(3000))
+        if n[-4:] == right[-4:] and n != right
+    )
+    results = {
+        role: {q: len(api(users[role]).get("/api/receipts/", {"q": q}).json()["results"]) for q in (right, wrong)}
+        for role in ("leader", "collector")
+    }
+    assert results["leader"] == {right: 1, wrong: 1}  # matched on the mask: the guess is not confirmed
+    assert results["collector"] == {right: 1, wrong: 0}

@@ -177,3 +177,46 @@ def test_transfer_request_through_the_api(api, users, regions):
     assert resp.json()["status"] == "pending" and resp.json()["from_place"].endswith("乙一村")
     assert TransferRequest.objects.get().person == elsewhere
     assert api(users["collector3"]).post(url, {"id_number": elsewhere.id_number}, format="json").status_code == 404
+
+
+@pytest.mark.parametrize("role, full", [("leader", False), ("bureau", True), ("collector", True)])
+def test_persons_and_member_rows_give_the_birth_date_only_with_the_full_id_right(api, users, regions, role, full):
+    """The mask hides exactly the birth date: a role that may not see full IDs gets the year."""
+    person = PersonFactory(household__village=regions["v1"], id_number=make_id(born=date(1980, 5, 17), sex="M"))
+    c = api(users[role])
+    shown = [c.get(f"/api/persons/{person.pk}/").json(), c.get("/api/persons/").json()["results"][0]]
+    shown += c.get(f"/api/households/{person.household_id}/?year={YEAR}").json()["member_rows"]
+    for row in shown:
+        assert row["id_number"] == person.masked_id and row["birth_year"] == 1980
+        assert row["birth_date"] == ("1980-05-17" if full else None)
+
+
+def _same_mask(n=3):
+    """Valid IDs of people born on different days of 1980 that share one mask (area, last four)."""
+    from datetime import timedelta
+
+    from enrollment import idcard
+
+    days = [date(1980, 1, 1) + timedelta(days=i) for i in range(366)]
+    by_last4 = {}
+    for d in days:
+        number = idcard.make("411325", d, 11)
+        by_last4.setdefault(number[-4:], []).append(number)
+    return next(group[:n] for group in by_last4.values() if len(group) >= n)
+
+
+def test_an_id_search_confirms_no_guess_at_the_hidden_digits_without_the_full_id_right(api, users, regions):
+    """A role that sees masked IDs cannot rebuild one by searching: a full number or a prefix is
+    matched on the parts the mask shows, so a right guess and a wrong one give the same list."""
+    right, other, wrong = _same_mask()
+    for number in (right, other):
+        PersonFactory(household__village=regions["v1"], id_number=number)
+    found = {}
+    for role in ("leader", "bureau"):
+        c = api(users[role])
+        found[role] = {q: sorted(p["id"] for p in c.get("/api/persons/", {"q": q}).json()["results"])
+                       for q in (right, wrong, right[:12], wrong[:12])}
+    leader, bureau = found["leader"], found["bureau"]
+    assert leader[right] == leader[wrong] and len(leader[right]) == 2
+    assert leader[right[:12]] == leader[wrong[:12]] and len(leader[right[:12]]) == 2
+    assert len(bureau[right]) == 1 and bureau[wrong] == [] and len(bureau[right[:12]]) >= 1

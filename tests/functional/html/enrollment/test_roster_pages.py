@@ -1,6 +1,7 @@
 """Roster list, carry-over, export, import, audit and person pages; scoping walked on every route."""
 
 import io
+from datetime import date
 
 import pytest
 from django.urls import reverse
@@ -275,3 +276,17 @@ def test_import_cannot_exclude_a_paid_member(client, users, regions):
 
     assert ERR_PAID_EXCLUDED.format(name="吴一", status="已收款", reason=ExclusionReason.REFUSED.label) in body
     assert Enrollment.objects.get(person=paid, year=YEAR).status == EnrollmentStatus.PAID
+
+
+@pytest.mark.parametrize("role, full", [("leader", False), ("bureau", True)])
+def test_pages_and_the_export_give_the_birth_date_only_with_the_full_id_right(client, users, regions, role, full):
+    person = PersonFactory(household__village=regions["v1"], id_number=make_id(born=date(1980, 5, 17), sex="M"))
+    client.force_login(users[role])
+    for url in (reverse("enrollment:person_detail", args=[person.pk]), f"{reverse('enrollment:roster')}?village={regions['v1'].pk}"):
+        page = client.get(url).content.decode()
+        assert person.masked_id in page and ("1980年5月17日" in page) is full and "1980年" in page
+    resp = client.get(reverse("enrollment:roster_export"), {"village": regions["v1"].pk})
+    ws = load_workbook(io.BytesIO(resp.content)).active
+    header = [c.value for c in ws[1]]
+    (row,) = [[c.value for c in r] for r in ws.iter_rows(min_row=2) if r[2].value == person.name]
+    assert row[header.index("出生日期")] == ("1980-05-17" if full else "1980")
