@@ -114,6 +114,9 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True  # …also when the worker process is k
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TIMEZONE = "Asia/Shanghai"
 CELERY_TASK_DEFAULT_QUEUE = env("CELERY_QUEUE", default="canbao")
+# A queued or running tax import with no heartbeat for this many seconds is interrupted
+# (its worker is gone) and may be resumed. It beats every sixth of it (collections_app/tax_import).
+CANBAO_IMPORT_INTERRUPTED_AFTER = env.int("CANBAO_IMPORT_INTERRUPTED_AFTER", default=120)
 
 # --- Auth -------------------------------------------------------------------------------
 AUTH_USER_MODEL = "enrollment.User"
