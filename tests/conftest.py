@@ -68,9 +68,10 @@ def users(regions):
     }
 
 
-def start_celery_worker(queue: str, **env_extra: str):
-    """A real `celery worker` subprocess (solo pool) on ``queue``, talking to Redis and to this
-    test's database (it sees only committed rows: use transactional_db). Returns the process."""
+def start_celery_worker(queue: str, *, pool: str = "solo", **env_extra: str):
+    """A real `celery worker` subprocess on ``queue`` (``pool``: solo, or prefork with one child),
+    talking to Redis and to this test's database (it sees only committed rows: use
+    transactional_db). Returns the process."""
     import os
     import subprocess
     import sys
@@ -82,7 +83,7 @@ def start_celery_worker(queue: str, **env_extra: str):
     if settings.IS_POSTGRES:
         env["DATABASE_URL"] = f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
     return subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "config", "worker", "-Q", queue, "--pool=solo", "--loglevel=warning", "--without-heartbeat", "--without-gossip", "--without-mingle"],
+        [sys.executable, "-m", "celery", "-A", "config", "worker", "-Q", queue, f"--pool={pool}", "--concurrency=1", "--loglevel=warning", "--without-heartbeat", "--without-gossip", "--without-mingle"],
         env=env,
         cwd=settings.BASE_DIR,
     )

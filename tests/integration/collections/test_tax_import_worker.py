@@ -131,3 +131,60 @@ def test_kill_9_mid_import_shows_interrupted_and_its_user_resumes_it_once(worker
             if proc.poll() is None:
                 stop_celery_worker(proc)
     ti.file.delete(save=False)
+
+
+def children(pid: int) -> list[int]:
+    """The processes whose parent is ``pid`` (the prefork pool's children)."""
+    from pathlib import Path
+
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid:
+            found.append(int(stat.parent.name))
+    return found
+
+
+@pytest.mark.celery_worker
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_an_import_that_kills_its_pool_process_fails_after_one_retry(worker_media, users, regions, world):
+    """The prefork pool's child dies in the middle of the apply, twice (as a hostile file makes it
+    die): the parent requeues the message at once each time (reject on worker lost); the third
+    delivery runs nothing and leaves a failed import saying why — no loop."""
+    import os
+    import signal
+    import uuid
+
+    from tests.conftest import start_celery_worker, stop_celery_worker
+
+    queue = f"test-{uuid.uuid4().hex[:8]}"
+    ti = services.tax_import_create(
+        actor=users["tax"], county=regions["county"], upload=io.BytesIO(big_filing(world, 60_000)), name="f.csv", year=2025
+    )
+    worker = start_celery_worker(queue, pool="prefork")
+    try:
+        run_tax_import.apply_async(args=[ti.pk], kwargs={"run": ti.run}, queue=queue).get(timeout=300)
+        assert services.tax_import_mark_applying(actor=users["tax"], tax_import=ti)
+        result = run_tax_import.apply_async(args=[ti.pk], kwargs={"apply": True, "actor_id": users["tax"].pk, "run": ti.run}, queue=queue)
+        for delivery in (1, 2):
+            wait_for(
+                lambda: TaxImport.objects.get(pk=ti.pk).attempts == delivery
+                and (services.get_progress(ti.pk) or {}).get("message", "").startswith("已处理"),
+                timeout=120,
+            )
+            (child,) = children(worker.pid)
+            services.set_progress(ti.pk, 0, "killed")  # the next delivery's progress is its own
+            os.kill(child, signal.SIGKILL)
+        message = services.ERR_CRASHED.format(crashes=2, id=ti.pk)
+        assert result.get(timeout=120) == {"error": message}
+        ti.refresh_from_db()
+        assert ti.status == TaxImportStatus.FAILED and ti.error == message
+        assert Enrollment.objects.get(pk=world["pending"].pk).status == EnrollmentStatus.PENDING
+        assert worker.poll() is None  # the worker itself lives on
+    finally:
+        stop_celery_worker(worker)
+    ti.file.delete(save=False)
