@@ -927,6 +927,7 @@ def tax_import_create(*, actor, county, upload, name: str = "", year: int | None
     ti.file.save(f"{digest.hexdigest()[:16]}.{ext}", File(upload), save=False)
     ti.full_clean(exclude=["file"])
     ti.save()
+    set_progress(ti.pk, 0, MSG_WAITING_PREVIEW)  # queued: its first beat
     audit.record(actor=actor, action=AUDIT_ACTION, obj=ti, detail={"step": "upload", "file": ti.original_name, "county": county.code})
     return ti
 

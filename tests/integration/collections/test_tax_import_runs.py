@@ -229,6 +229,19 @@ def test_resume_an_interrupted_apply_applies_once(users, regions, world, crashin
     assert not services.tax_import_resume(actor=users["tax"], tax_import=ti)  # applied: nothing to resume
 
 
+def test_confirming_an_interrupted_apply_again_is_a_resume(users, regions, world, crashing):
+    crashing["dying"] = False
+    ti = confirmed(users, previewed(users, regions, world))
+    crashing["dying"] = True
+    with pytest.raises(WorkerDied):
+        deliver(ti, apply=True, actor=users["tax"], task_id="old")
+    assert not services.tax_import_mark_applying(actor=users["tax"], tax_import=ti)  # alive, as far as anyone knows
+    silence(ti, services.interrupted_after() + 1)
+    old_run = ti.run
+    assert services.tax_import_mark_applying(actor=users["tax"], tax_import=ti)
+    assert ti.run != old_run and ti.attempts == 1  # the death still counts
+
+
 def test_a_late_preview_message_does_not_disturb_the_apply(users, regions, world):
     """Resumed preview, confirmed, applying: the first preview's message comes back."""
     ti = upload(users, regions, workbook_bytes(filing_rows(world)))
