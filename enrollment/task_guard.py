@@ -11,8 +11,9 @@ returns, so the message is acknowledged.
 
 A task that returns or raises an ordinary exception has ended: that is not a crash, and its
 count is cleared. Only the death of the process (or a BaseException escaping the task, which is
-a process going down) leaves the count behind. Broker flags (``redelivered``) are not used: on
-Redis they are not set for messages restored after a lost worker.
+a process going down) leaves the count behind. The broker's ``redelivered`` flag is not used:
+it says a message came back once, not how many times, and kombu's Redis transport sets it on
+any restored message, whoever held it.
 """
 
 from __future__ import annotations
