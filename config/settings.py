@@ -114,6 +114,16 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True  # …also when the worker process is k
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TIMEZONE = "Asia/Shanghai"
 CELERY_TASK_DEFAULT_QUEUE = env("CELERY_QUEUE", default="canbao")
+# Redis keeps a message taken by a worker that then died (kill -9, a host lost) for this long
+# before another worker gets it. Kept at an hour: with late acks a message reserved or running
+# longer than this is handed to a second worker while the first still works on it. Nothing
+# waits for it: an interrupted import is shown 中断 after CANBAO_IMPORT_INTERRUPTED_AFTER and
+# resumed as a new run (the old message, when it comes back, is stale and does nothing), and
+# the scheduled jobs are re-run by their own schedule.
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=3600)}
+# A queued or running tax import with no heartbeat for this many seconds is interrupted
+# (its worker is gone) and may be resumed. It beats every sixth of it (collections_app/tax_import).
+CANBAO_IMPORT_INTERRUPTED_AFTER = env.int("CANBAO_IMPORT_INTERRUPTED_AFTER", default=120)
 
 # --- Auth -------------------------------------------------------------------------------
 AUTH_USER_MODEL = "enrollment.User"

@@ -26,7 +26,7 @@ def _fast_password_hashing(settings):
 def _eager_celery(request):
     """Tasks run in-process unless the test drives a real worker: with REDIS_URL set (CI) a
     plain ``.delay().get()`` would otherwise wait for a worker that is not there."""
-    if "celery_worker_process" in request.fixturenames:
+    if "celery_worker_process" in request.fixturenames or request.node.get_closest_marker("celery_worker"):
         yield
         return
     from config.celery import app
@@ -68,37 +68,51 @@ def users(regions):
     }
 
 
-@pytest.fixture
-def celery_worker_process(transactional_db):
-    """A real `celery worker` subprocess on its own queue, talking to Redis and to this test's
-    database (it sees only committed rows, hence transactional_db)."""
+def start_celery_worker(queue: str, *, pool: str = "solo", **env_extra: str):
+    """A real `celery worker` subprocess on ``queue`` (``pool``: solo, or prefork with one child),
+    talking to Redis and to this test's database (it sees only committed rows: use
+    transactional_db). Returns the process."""
     import os
     import subprocess
     import sys
-    import uuid
 
     from django.db import connection
+
+    env = dict(os.environ, CELERY_QUEUE=queue, **env_extra)
+    db = connection.settings_dict
+    if settings.IS_POSTGRES:
+        env["DATABASE_URL"] = f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
+    return subprocess.Popen(
+        [sys.executable, "-m", "celery", "-A", "config", "worker", "-Q", queue, f"--pool={pool}", "--concurrency=1", "--loglevel=warning", "--without-heartbeat", "--without-gossip", "--without-mingle"],
+        env=env,
+        cwd=settings.BASE_DIR,
+    )
+
+
+def stop_celery_worker(proc) -> None:
+    import subprocess
+
+    proc.terminate()
+    try:
+        proc.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
+@pytest.fixture
+def celery_worker_process(transactional_db):
+    """A real worker on its own queue (see start_celery_worker); tasks sent meanwhile go there."""
+    import uuid
 
     from config.celery import app
 
     queue = f"test-{uuid.uuid4().hex[:8]}"
-    env = dict(os.environ, CELERY_QUEUE=queue)
-    db = connection.settings_dict
-    if settings.IS_POSTGRES:
-        env["DATABASE_URL"] = f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "config", "worker", "-Q", queue, "--pool=solo", "--loglevel=warning", "--without-heartbeat", "--without-gossip", "--without-mingle"],
-        env=env,
-        cwd=settings.BASE_DIR,
-    )
+    proc = start_celery_worker(queue)
     old_queue = app.conf.task_default_queue
     app.conf.task_default_queue = queue
     try:
         yield queue
     finally:
         app.conf.task_default_queue = old_queue
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        stop_celery_worker(proc)

@@ -49,6 +49,12 @@ class TaxImport(models.Model):
     preview = models.JSONField("预检结果", default=dict, blank=True)
     result = models.JSONField("导入结果", default=dict, blank=True)
     error = models.TextField("错误", blank=True)
+    # The run queued last (a preview or an apply): a task carrying another run is a late
+    # redelivery of an earlier one and does nothing. ``attempts``: how many times this phase
+    # (preview, or apply) started without ending — a worker killed while running it leaves it
+    # counted (see tax_import/tasks.py).
+    run = models.CharField("运行标识", max_length=32, blank=True)
+    attempts = models.PositiveSmallIntegerField("未完成的运行次数", default=0)
 
     objects = ScopedManager()
     scope_path = "county"

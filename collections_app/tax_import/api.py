@@ -32,16 +32,28 @@ class CanImport(permissions.BasePermission):
 
 class TaxImportSerializer(serializers.ModelSerializer):
     county_code = serializers.CharField(source="county.code", read_only=True)
-    status_display = serializers.CharField(source="get_status_display", read_only=True)
+    status_display = serializers.SerializerMethodField()
+    interrupted = serializers.SerializerMethodField()
+    interrupted_message = serializers.SerializerMethodField()
     summary = serializers.JSONField(read_only=True)
 
     class Meta:
         model = TaxImport
         fields = [
-            "id", "county_code", "year", "original_name", "kind", "status", "status_display", "created_at",
-            "applied_at", "summary", "preview", "result", "error",
+            "id", "county_code", "year", "original_name", "kind", "status", "status_display", "interrupted",
+            "interrupted_message", "created_at", "applied_at", "summary", "preview", "result", "error",
         ]
         read_only_fields = fields
+
+    def get_interrupted(self, obj) -> bool:
+        return services.tax_import_is_interrupted(obj)
+
+    def get_status_display(self, obj) -> str:
+        """中断 for an interrupted import (its status stays 正在预检 or 正在导入: resume it)."""
+        return services.status_label(obj)
+
+    def get_interrupted_message(self, obj) -> str:
+        return services.interrupted_message(obj) if services.tax_import_is_interrupted(obj) else ""
 
 
 class TaxImportUploadSerializer(serializers.Serializer):
@@ -67,7 +79,7 @@ PROGRESS = inline_serializer(
     "TaxImportProgress",
     {
         "percent": serializers.IntegerField(), "message": serializers.CharField(), "done": serializers.BooleanField(),
-        "status": serializers.CharField(), "stuck": serializers.BooleanField(),
+        "status": serializers.CharField(), "interrupted": serializers.BooleanField(),
     },
 )
 
@@ -98,7 +110,7 @@ class TaxImportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
             raise ValidationError({"file": [exc.message]}) from None
         except DjangoPermissionDenied as exc:
             raise PermissionDenied(str(exc)) from None
-        run_tax_import.delay(ti.pk, apply=False, actor_id=request.user.pk)
+        run_tax_import.delay(ti.pk, apply=False, actor_id=request.user.pk, run=ti.run)
         ti.refresh_from_db()
         return Response(TaxImportSerializer(ti).data, status=status.HTTP_201_CREATED)
 
@@ -106,20 +118,33 @@ class TaxImportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
     @action(detail=True, methods=["post"])
     def confirm(self, request, pk=None):
         """Apply a previewed import (atomically). Confirming an applied import again changes nothing;
-        an import stuck at 正在导入 (its worker gone, no progress for a while) may be confirmed again."""
+        an interrupted apply (its worker gone) may be confirmed again, as …/resume/ does."""
         ti = self.get_object()
         if ti.status == TaxImportStatus.APPLIED:
             return Response(TaxImportSerializer(ti).data)
         if not services.tax_import_mark_applying(actor=request.user, tax_import=ti):
             if ti.status == TaxImportStatus.APPLIED:
                 return Response(TaxImportSerializer(ti).data)
-            if ti.status == TaxImportStatus.APPLYING:  # running (not stuck): nothing to queue
+            if ti.status == TaxImportStatus.APPLYING:  # running (not interrupted): nothing to queue
                 return Response(TaxImportSerializer(ti).data, status=status.HTTP_202_ACCEPTED)
             raise ValidationError({"status": [services.ERR_NOT_PREVIEWED]})
-        run_tax_import.delay(ti.pk, apply=True, actor_id=request.user.pk)
+        run_tax_import.delay(ti.pk, apply=True, actor_id=request.user.pk, run=ti.run)
         ti.refresh_from_db()
         code = status.HTTP_200_OK if ti.status == TaxImportStatus.APPLIED else status.HTTP_202_ACCEPTED
         return Response(TaxImportSerializer(ti).data, status=code)
+
+    @extend_schema(request=None, responses={202: TaxImportSerializer, 200: TaxImportSerializer})
+    @action(detail=True, methods=["post"])
+    def resume(self, request, pk=None):
+        """Rerun the preview or the apply of an interrupted import (``interrupted``: its worker is
+        gone). 400 when it is not interrupted (running, or done); of two resumes at once one runs."""
+        ti = self.get_object()
+        if not services.tax_import_resume(actor=request.user, tax_import=ti):
+            raise ValidationError({"status": [services.ERR_NOT_INTERRUPTED]})
+        run_tax_import.delay(ti.pk, apply=ti.status == TaxImportStatus.APPLYING, actor_id=request.user.pk, run=ti.run)
+        ti.refresh_from_db()
+        running = ti.status in services.RUNNING_STATUSES
+        return Response(TaxImportSerializer(ti).data, status=status.HTTP_202_ACCEPTED if running else status.HTTP_200_OK)
 
     @extend_schema(responses=TaxImportRowSerializer(many=True))
     @action(detail=True, methods=["get"], serializer_class=TaxImportRowSerializer, filterset_fields=[])
@@ -137,14 +162,14 @@ class TaxImportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
     @action(detail=True, methods=["get"], filterset_fields=[])
     def progress(self, request, pk=None):
         ti = self.get_object()
-        stuck = services.tax_import_is_stuck(ti)
-        running = ti.status in (TaxImportStatus.UPLOADED, TaxImportStatus.PREVIEWING, TaxImportStatus.APPLYING) and not stuck
+        interrupted = services.tax_import_is_interrupted(ti)
+        running = ti.status in services.RUNNING_STATUSES and not interrupted
         p = services.get_progress(ti.pk) or {}
-        message = services.stuck_message() if stuck else p.get("message") or ti.get_status_display()
+        message = services.interrupted_message(ti) if interrupted else p.get("message") or ti.get_status_display()
         return Response(
             {
                 "percent": p.get("percent", 0) if running else 100, "message": message, "done": not running,
-                "status": ti.status, "stuck": stuck,
+                "status": ti.status, "interrupted": interrupted,
             }
         )
 

@@ -16,7 +16,9 @@ import hashlib
 import logging
 import os
 import sys
+import threading
 import time
+import uuid
 from collections import Counter
 from concurrent.futures import Future
 from contextlib import contextmanager
@@ -27,6 +29,7 @@ from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
 from django.core.files import File
 from django.db import connection, transaction
+from django.db.models import F
 from django.utils import timezone
 
 from enrollment import audit
@@ -55,14 +58,23 @@ ERR_NOT_PREVIEWED = "请先完成预检，再确认导入。"
 ERR_CANCELLED = "该批次已放弃，不能导入。"
 ERR_UNEXPECTED = "导入时发生意外错误，数据库未做任何修改。请联系管理员（批次 {id}）。"
 ERR_RUNNING = "该批次正在导入，请稍候。"
-MSG_STUCK = (
-    "导入已中断：超过{minutes}分钟没有进展（处理导入的进程可能已停止），数据库未做任何修改。请重新点“确认导入”。"
+ERR_NOT_INTERRUPTED = "该批次没有中断，不需要继续：正在处理的请稍候，已处理完的请刷新页面查看结果。"
+ERR_CRASHED = (
+    "这个文件使处理导入的进程中止了{crashes}次，导入已停止，数据库未做任何修改。请确认上传的是税务系统导出的"
+    "原始缴费明细且文件完整，重新导出后再上传；仍然不行请联系管理员（批次 {id}）。"
 )
-# An import shown as 正在导入 with no progress for this long is taken as stopped (a worker killed
-# hard leaves only the status behind: its transaction is rolled back). A running import reports
-# progress every chunk (well under a second) and holds its row locked until it commits.
-STUCK_AFTER_MINUTES = 15
+MSG_INTERRUPTED_PREVIEW = (
+    "预检已中断：处理它的进程已有{minutes}分钟没有响应，可能已停止。数据库未做任何修改，请点“继续”重新预检。"
+)
+MSG_INTERRUPTED_APPLY = (
+    "导入已中断：处理它的进程已有{minutes}分钟没有响应，可能已停止。数据库未做任何修改，请点“继续”重新导入。"
+)
+INTERRUPTED_LABEL = "中断"  # shown in place of the status of an interrupted import
+MSG_WAITING_PREVIEW = "等待预检…"
+MSG_WAITING_APPLY = "等待导入…"
 AUDIT_ACTION = "tax_import"
+# Queued or running (a worker is meant to be on it): the statuses an interruption applies to.
+RUNNING_STATUSES = (TaxImportStatus.UPLOADED, TaxImportStatus.PREVIEWING, TaxImportStatus.APPLYING)
 
 CHUNK = 5000
 MAX_QUEUED_WRITES = 3  # batches waiting for the database thread (PostgreSQL)
@@ -76,18 +88,91 @@ class ImportFailed(ValueError):
         self.message = message
 
 
-# --- Progress (kept in the cache: the apply transaction is invisible to other connections) ---------
+class StaleRun(Exception):
+    """A task of a run that is no longer the import's current one (a late redelivery of a run
+    that was resumed, or of one that finished): it does nothing."""
+
+
+# --- Progress and heartbeat (in the cache: the apply transaction is invisible to other
+# connections, and a killed worker cannot write anything at all) -----------------------------------
+# A running preview or apply beats at every progress report and, from a thread, every
+# ``heartbeat_seconds()`` however long a silent phase lasts (the sheet load, the roster read); an
+# import queued or running whose last beat is older than settings.CANBAO_IMPORT_INTERRUPTED_AFTER
+# seconds is interrupted: its worker is gone (its transaction rolled back with its connection).
+BEAT_TTL = 24 * 3600
+
+
 def progress_key(import_id: int) -> str:
     return f"taximport:{import_id}:progress"
 
 
+def beat_key(import_id: int) -> str:
+    return f"taximport:{import_id}:beat"
+
+
 def set_progress(import_id: int, percent: int, message: str) -> None:
-    """What a running import did last, and when (``at``: seconds since the epoch)."""
-    cache.set(progress_key(import_id), {"percent": int(percent), "message": message, "at": time.time()}, 24 * 3600)
+    """What a running import did last, and when (``at``: seconds since the epoch); also a beat."""
+    now = time.time()
+    cache.set_many(
+        {progress_key(import_id): {"percent": int(percent), "message": message, "at": now}, beat_key(import_id): now}, BEAT_TTL
+    )
 
 
 def get_progress(import_id: int) -> dict | None:
     return cache.get(progress_key(import_id))
+
+
+def beat(import_id: int) -> None:
+    cache.set(beat_key(import_id), time.time(), BEAT_TTL)
+
+
+def interrupted_after() -> float:
+    return float(settings.CANBAO_IMPORT_INTERRUPTED_AFTER)
+
+
+def heartbeat_seconds() -> float:
+    """Six beats per threshold: a few missed beats (a busy machine) do not look like a death."""
+    return max(0.1, interrupted_after() / 6)
+
+
+@contextmanager
+def _heartbeat(import_id: int):
+    """Beat from a thread while the block runs."""
+    stop = threading.Event()
+
+    def run():
+        while not stop.wait(heartbeat_seconds()):
+            beat(import_id)
+
+    thread = threading.Thread(target=run, name=f"taximport-{import_id}-heartbeat", daemon=True)
+    beat(import_id)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join()
+
+
+def tax_import_is_interrupted(tax_import: TaxImport, *, now: float | None = None) -> bool:
+    """Queued or running (正在预检, 正在导入, or uploaded and waiting for its preview), and no beat for
+    ``interrupted_after()`` seconds (none known: since the upload)."""
+    if tax_import.status not in RUNNING_STATUSES:
+        return False
+    last = cache.get(beat_key(tax_import.pk)) or tax_import.created_at.timestamp()
+    return (now if now is not None else time.time()) - last > interrupted_after()
+
+
+def interrupted_message(tax_import: TaxImport) -> str:
+    template = MSG_INTERRUPTED_APPLY if tax_import.status == TaxImportStatus.APPLYING else MSG_INTERRUPTED_PREVIEW
+    return template.format(minutes=max(1, round(interrupted_after() / 60)))
+
+
+def status_label(tax_import: TaxImport, *, interrupted: bool | None = None) -> str:
+    """The status as pages and the API show it: 中断 for an interrupted import."""
+    if interrupted if interrupted is not None else tax_import_is_interrupted(tax_import):
+        return INTERRUPTED_LABEL
+    return tax_import.get_status_display()
 
 
 # --- Writing --------------------------------------------------------------------------------------
@@ -835,10 +920,14 @@ def tax_import_create(*, actor, county, upload, name: str = "", year: int | None
         digest.update(block)
     upload.seek(0)
     ext = "csv" if kind == "csv" else "xlsx"
-    ti = TaxImport(county=county, year=year or default_year_for(county), original_name=name[:200], kind=kind, uploaded_by=actor if actor else None)
+    ti = TaxImport(
+        county=county, year=year or default_year_for(county), original_name=name[:200], kind=kind,
+        uploaded_by=actor if actor else None, run=uuid.uuid4().hex,  # the preview queued after the upload
+    )
     ti.file.save(f"{digest.hexdigest()[:16]}.{ext}", File(upload), save=False)
     ti.full_clean(exclude=["file"])
     ti.save()
+    set_progress(ti.pk, 0, MSG_WAITING_PREVIEW)  # queued: its first beat
     audit.record(actor=actor, action=AUDIT_ACTION, obj=ti, detail={"step": "upload", "file": ti.original_name, "county": county.code})
     return ti
 
@@ -863,50 +952,81 @@ def _execute(ti: TaxImport, *, actor, dry_run: bool) -> dict:
         sheet.close()
 
 
-def _fail(ti: TaxImport, message: str, *, status=TaxImportStatus.FAILED) -> None:
-    TaxImport.objects.filter(pk=ti.pk).update(status=status, error=message)
-    set_progress(ti.pk, 100, message)
+def _of_run(ti: TaxImport, run: str | None):
+    """The import's row, and only while ``run`` is its current run (any run when None: the
+    command line runs the services itself)."""
+    rows = TaxImport.objects.filter(pk=ti.pk)
+    return rows if run is None else rows.filter(run=run)
+
+
+def _fail(ti: TaxImport, message: str, *, status=TaxImportStatus.FAILED, run: str | None = None) -> None:
+    if _of_run(ti, run).update(status=status, error=message):
+        set_progress(ti.pk, 100, message)
     ti.refresh_from_db()
 
 
-def tax_import_preview(*, tax_import: TaxImport) -> dict:
-    """The dry run: the same code path as apply, writing only the problem rows and the preview."""
+def tax_import_preview(*, tax_import: TaxImport, run: str | None = None) -> dict:
+    """The dry run: the same code path as apply, writing only the problem rows and the preview.
+
+    ``run`` (from the task): the run it was queued as; a delivery of another run does nothing
+    (raises StaleRun), and a second delivery of a run that finished leaves its preview. The row
+    stays locked while the preview runs, so a resume sees it alive."""
     ti = tax_import
     if ti.status in (TaxImportStatus.APPLIED, TaxImportStatus.CANCELLED):
         return ti.summary
-    TaxImport.objects.filter(pk=ti.pk).update(status=TaxImportStatus.PREVIEWING, error="")
+    # A run is queued as 已上传 (the upload) or 正在预检 (a resume); in any other status it has ended.
+    startable = [TaxImportStatus.UPLOADED, TaxImportStatus.PREVIEWING]
+    if run is None:
+        startable += [TaxImportStatus.PREVIEWED, TaxImportStatus.FAILED]
+    if not _of_run(ti, run).filter(status__in=startable).update(status=TaxImportStatus.PREVIEWING, error=""):
+        ti.refresh_from_db()
+        if run is not None and ti.run != run:
+            raise StaleRun(run)
+        return ti.summary  # this run has ended: a second delivery changes nothing
     set_progress(ti.pk, 1, "正在预检…")
     try:
-        with transaction.atomic():
-            summary = _execute(ti, actor=None, dry_run=True)
+        with _heartbeat(ti.pk), transaction.atomic():
+            locked = TaxImport.objects.select_for_update().get(pk=ti.pk)
+            if run is not None and locked.run != run:
+                raise StaleRun(run)  # resumed meanwhile: the new run previews
+            summary = _execute(locked, actor=None, dry_run=True)
             TaxImport.objects.filter(pk=ti.pk).update(status=TaxImportStatus.PREVIEWED, preview=summary, error="")
+    except StaleRun:
+        raise
     except (readers.ReaderError, UploadError) as exc:
-        _fail(ti, exc.message)
+        _fail(ti, exc.message, run=run)
         raise ImportFailed(exc.message) from None
     except Exception:
         log.exception("tax import %s preview failed", ti.pk)
-        _fail(ti, ERR_UNEXPECTED.format(id=ti.pk))
+        _fail(ti, ERR_UNEXPECTED.format(id=ti.pk), run=run)
         raise
     set_progress(ti.pk, 100, "预检完成")
     ti.refresh_from_db()
     return summary
 
 
-def tax_import_apply(*, actor, tax_import: TaxImport, require_preview: bool = True) -> dict:
-    """Apply a previewed import atomically. Idempotent: an applied import is left as it is."""
+def tax_import_apply(*, actor, tax_import: TaxImport, require_preview: bool = True, run: str | None = None) -> dict:
+    """Apply a previewed import atomically. Idempotent: an applied import is left as it is.
+
+    ``run`` (from the task): the run it was queued as; a delivery of another run does nothing
+    (raises StaleRun). The row is locked for the whole transaction, so of two deliveries one
+    applies and the other finds it applied, and a resume sees a running apply alive."""
     ti = tax_import
     _check_actor(actor, ti.county)
-    ready = [TaxImportStatus.PREVIEWED, TaxImportStatus.FAILED] + ([] if require_preview else [TaxImportStatus.UPLOADED])
-    TaxImport.objects.filter(pk=ti.pk, status__in=ready).update(
-        status=TaxImportStatus.APPLYING
-    )
+    if run is None:  # the command line; a task's run was queued as 正在导入 (tax_import_mark_applying)
+        ready = [TaxImportStatus.PREVIEWED, TaxImportStatus.FAILED] + ([] if require_preview else [TaxImportStatus.UPLOADED])
+        TaxImport.objects.filter(pk=ti.pk, status__in=ready).update(status=TaxImportStatus.APPLYING)
     try:
-        with transaction.atomic():
+        with _heartbeat(ti.pk), transaction.atomic():
             locked = TaxImport.objects.select_for_update().get(pk=ti.pk)
+            if run is not None and locked.run != run:
+                raise StaleRun(run)
             if locked.status == TaxImportStatus.APPLIED:
                 return locked.result
             if locked.status == TaxImportStatus.CANCELLED:
                 raise ImportFailed(ERR_CANCELLED)
+            if run is not None and locked.status != TaxImportStatus.APPLYING:
+                return locked.summary  # this run has ended (failed): a second delivery changes nothing
             if locked.status == TaxImportStatus.UPLOADED and require_preview:
                 raise ImportFailed(ERR_NOT_PREVIEWED)
             set_progress(ti.pk, 1, "正在导入…")
@@ -919,52 +1039,103 @@ def tax_import_apply(*, actor, tax_import: TaxImport, require_preview: bool = Tr
                 actor=actor, action=AUDIT_ACTION, obj=locked,
                 detail={"step": "apply", "file": locked.original_name, **{k: summary[k] for k in ("rows_read", *COUNT_KEYS)}},
             )
-    except ImportFailed:
+    except (ImportFailed, StaleRun):
         raise
     except (readers.ReaderError, UploadError) as exc:
-        _fail(ti, exc.message)
+        _fail(ti, exc.message, run=run)
         raise ImportFailed(exc.message) from None
     except Exception:
         log.exception("tax import %s apply failed", ti.pk)
-        _fail(ti, ERR_UNEXPECTED.format(id=ti.pk), status=TaxImportStatus.FAILED)
+        _fail(ti, ERR_UNEXPECTED.format(id=ti.pk), status=TaxImportStatus.FAILED, run=run)
         raise
     set_progress(ti.pk, 100, "导入完成")
     ti.refresh_from_db()
     return summary
 
 
-def tax_import_is_stuck(tax_import: TaxImport, *, now: float | None = None) -> bool:
-    """正在导入, but nothing has been reported for ``STUCK_AFTER_MINUTES`` (the last progress, or
-    the upload when no progress is known): the worker that ran it is gone."""
-    if tax_import.status != TaxImportStatus.APPLYING:
-        return False
-    progress = get_progress(tax_import.pk) or {}
-    last = progress.get("at") or tax_import.created_at.timestamp()
-    return (now if now is not None else time.time()) - last > STUCK_AFTER_MINUTES * 60
-
-
-def stuck_message() -> str:
-    return MSG_STUCK.format(minutes=STUCK_AFTER_MINUTES)
+# --- Runs: queuing, resuming, counting the deliveries that died ----------------------------------
+def _queue_run(locked: TaxImport, *, status: str, attempts: int, waiting: str) -> bool:
+    """A new run of ``locked`` (its row locked by the caller): the task to queue carries
+    ``run``, every earlier run's messages become stale. Compare-and-set on the previous run, so
+    two callers at once (even where row locks are no-ops, SQLite) start one run."""
+    started = TaxImport.objects.filter(pk=locked.pk, run=locked.run).update(
+        status=status, run=uuid.uuid4().hex, attempts=attempts, error=""
+    )
+    if started:
+        set_progress(locked.pk, 0, waiting)
+    return bool(started)
 
 
 def tax_import_mark_applying(*, actor, tax_import: TaxImport) -> bool:
     """Before queuing the apply task: show the import as running (so pages poll its progress).
 
-    Allowed for a previewed (or failed) import, and for one stuck at 正在导入 (see
-    ``tax_import_is_stuck``). Atomic: the import's row is locked, skipping it if an apply holds it
-    (that apply is alive), so of two confirms at once one wins. Returns whether to queue the task."""
+    Allowed for a previewed (or failed) import, and for an interrupted apply (a resume, see
+    ``tax_import_resume``). Atomic: the import's row is locked, skipping it if a preview or an
+    apply holds it (that run is alive), so of two confirms at once one wins. Returns whether to
+    queue ``run_tax_import(…, apply=True, run=tax_import.run)``."""
     _check_actor(actor, tax_import.county)
     with transaction.atomic():
         locked = TaxImport.objects.select_for_update(skip_locked=True).filter(pk=tax_import.pk).first()
-        ready = locked is not None and (
-            (locked.status in (TaxImportStatus.PREVIEWED, TaxImportStatus.FAILED) and bool(locked.preview))
-            or (tax_import_is_stuck(locked) and bool(locked.preview))
-        )
-        if ready:
-            TaxImport.objects.filter(pk=tax_import.pk).update(status=TaxImportStatus.APPLYING, error="")
-            set_progress(tax_import.pk, 0, "等待导入…")
+        ready = False
+        if locked is not None and bool(locked.preview):
+            if locked.status in (TaxImportStatus.PREVIEWED, TaxImportStatus.FAILED):
+                ready = _queue_run(locked, status=TaxImportStatus.APPLYING, attempts=0, waiting=MSG_WAITING_APPLY)
+            elif locked.status == TaxImportStatus.APPLYING and tax_import_is_interrupted(locked):
+                ready = _queue_run(locked, status=TaxImportStatus.APPLYING, attempts=locked.attempts, waiting=MSG_WAITING_APPLY)
     tax_import.refresh_from_db()
     return ready
+
+
+def tax_import_resume(*, actor, tax_import: TaxImport) -> bool:
+    """Rerun the preview or the apply of an interrupted import (its worker gone): for its own
+    uploader or anyone who may run imports of its county. Returns whether to queue
+    ``run_tax_import(…, apply=tax_import.status == APPLYING, run=tax_import.run)``.
+
+    Idempotent and safe: a row locked by a running preview or apply is skipped (alive); the new
+    run is compare-and-set on the old one and beats at once, so of two resumes at once one
+    starts a run; the old run's messages, delivered late, do nothing (StaleRun); an applied
+    import is never interrupted. The phase's count of deaths carries on (``attempts``): a file
+    that kills its worker is given up after a retry, however it was restarted."""
+    _check_actor(actor, tax_import.county)
+    with transaction.atomic():
+        locked = TaxImport.objects.select_for_update(skip_locked=True).filter(pk=tax_import.pk).first()
+        ready = locked is not None and tax_import_is_interrupted(locked)
+        if ready:
+            applying = locked.status == TaxImportStatus.APPLYING
+            ready = _queue_run(
+                locked, status=locked.status, attempts=locked.attempts,
+                waiting=MSG_WAITING_APPLY if applying else MSG_WAITING_PREVIEW,
+            )
+    tax_import.refresh_from_db()
+    if ready:
+        audit.record(actor=actor, action=AUDIT_ACTION, obj=tax_import, detail={"step": "resume", "status": tax_import.status})
+    return ready
+
+
+def tax_import_delivery_started(*, import_id: int, run: str) -> int | None:
+    """A task of ``run`` starts: count it on the row. How many deliveries of this phase have
+    started without ending (this one included), or None when ``run`` is not the import's current
+    run or the import is no longer queued or running (nothing to count: the task will find it so)."""
+    if not TaxImport.objects.filter(pk=import_id, run=run, status__in=RUNNING_STATUSES).update(attempts=F("attempts") + 1):
+        return None
+    return TaxImport.objects.filter(pk=import_id).values_list("attempts", flat=True).first()
+
+
+def tax_import_delivery_ended(*, import_id: int, run: str) -> None:
+    """The task of ``run`` returned or raised: no worker died on it."""
+    TaxImport.objects.filter(pk=import_id, run=run, attempts__gt=0).update(attempts=0)
+
+
+def tax_import_give_up(*, import_id: int, run: str, crashes: int) -> dict:
+    """The phase killed its worker ``crashes`` times: a failed import, with a message saying so."""
+    message = ERR_CRASHED.format(crashes=crashes, id=import_id)
+    if TaxImport.objects.filter(pk=import_id, run=run, status__in=RUNNING_STATUSES).update(
+        status=TaxImportStatus.FAILED, error=message
+    ):
+        set_progress(import_id, 100, message)
+        ti = TaxImport.objects.get(pk=import_id)
+        audit.record(actor=None, action=AUDIT_ACTION, obj=ti, detail={"step": "given_up", "crashes": crashes})
+    return {"error": message}
 
 
 def tax_import_cancel(*, actor, tax_import: TaxImport) -> None:

@@ -1,15 +1,19 @@
 """Celery task: thin — receives an id, loads the import and calls the service.
 
-Idempotent (CELERY_TASK_ACKS_LATE with CELERY_TASK_REJECT_ON_WORKER_LOST redelivers the task
-when its worker process dies): an applied import is left alone, and since apply is one
-transaction a crashed worker leaves the database as before. An import whose worker vanished
-without a redelivery stays 正在导入 until ``services.tax_import_is_stuck`` says it has made no
-progress for a while; then it may be confirmed again.
+Each message names the run it was queued as (``run``; see services ``_queue_run``): a late
+redelivery of a run that was resumed or has ended does nothing. Deliveries are counted on the
+import's row (``attempts`` of its current phase), which outlives a killed worker: a preview or
+an apply whose worker died twice is given up on the next delivery or resume — a failed import
+saying the file stopped the import (enrollment/task_guard.py: the rule for every task). Since
+apply is one transaction, a killed worker leaves the database as before; an import whose worker
+vanished is shown 中断 once its heartbeat is older than settings.CANBAO_IMPORT_INTERRUPTED_AFTER,
+and can be resumed (``services.tax_import_resume``).
 """
 
 from celery import shared_task
 
 from enrollment.models import User
+from enrollment.task_guard import CrashGuardedTask
 
 from ..models.tax_imports import TaxImport
 from . import services
@@ -17,13 +21,43 @@ from . import services
 TASK_NAME = "collections_app.tax_import.run_tax_import"
 
 
-@shared_task(name=TASK_NAME)
-def run_tax_import(import_id: int, apply: bool = False, actor_id: int | None = None) -> dict:
+def _import_and_run(args, kwargs) -> tuple[int, str]:
+    import_id = kwargs.get("import_id", args[0] if args else None)
+    return import_id, kwargs.get("run") or (args[3] if len(args) > 3 else "")
+
+
+class TaxImportTask(CrashGuardedTask):
+    """Counts the deliveries of a run on the import's row; messages without a run (queued
+    before runs existed) are counted as every task's are."""
+
+    def delivery_started(self, task_id, args, kwargs):
+        import_id, run = _import_and_run(args, kwargs)
+        if not run:
+            return super().delivery_started(task_id, args, kwargs)
+        return services.tax_import_delivery_started(import_id=import_id, run=run)
+
+    def delivery_ended(self, task_id, args, kwargs):
+        import_id, run = _import_and_run(args, kwargs)
+        if not run:
+            return super().delivery_ended(task_id, args, kwargs)
+        services.tax_import_delivery_ended(import_id=import_id, run=run)
+
+    def give_up(self, task_id, args, kwargs, *, crashes):
+        import_id, run = _import_and_run(args, kwargs)
+        if not run:
+            return super().give_up(task_id, args, kwargs, crashes=crashes)
+        return services.tax_import_give_up(import_id=import_id, run=run, crashes=crashes)
+
+
+@shared_task(name=TASK_NAME, base=TaxImportTask)
+def run_tax_import(import_id: int, apply: bool = False, actor_id: int | None = None, run: str = "") -> dict:
     ti = TaxImport.objects.select_related("county").get(pk=import_id)
     actor = User.objects.filter(pk=actor_id).first() if actor_id else None
     try:
         if apply:
-            return services.tax_import_apply(actor=actor, tax_import=ti)
-        return services.tax_import_preview(tax_import=ti)
+            return services.tax_import_apply(actor=actor, tax_import=ti, run=run or None)
+        return services.tax_import_preview(tax_import=ti, run=run or None)
     except services.ImportFailed as exc:
         return {"error": exc.message}
+    except services.StaleRun:
+        return {"stale": run}

@@ -11,6 +11,7 @@ urlpatterns = [
     path("tax-imports/<int:pk>/", views.taximport_detail, name="taximport_detail"),
     path("tax-imports/<int:pk>/confirm/", views.taximport_confirm, name="taximport_confirm"),
     path("tax-imports/<int:pk>/cancel/", views.taximport_cancel, name="taximport_cancel"),
+    path("tax-imports/<int:pk>/resume/", views.taximport_resume, name="taximport_resume"),
     path("tax-imports/<int:pk>/progress/", views.taximport_progress, name="taximport_progress"),
     path("tax-imports/<int:pk>/problems.xlsx", views.taximport_problems, name="taximport_problems"),
 ]

@@ -30,9 +30,10 @@ MSG_PREVIEWED = "预检完成：请核对各项数量和问题行，确认无误
 MSG_APPLYING = "正在导入，请稍候。"
 MSG_APPLIED = "导入完成：确认入库 {confirmed} 人。问题行可下载后交乡镇核实。"
 MSG_CANCELLED = "已放弃该批次，数据未做修改。"
+MSG_RESUMED = "已重新开始，请稍候。"
 ERR_NO_REGION = "您的账户没有绑定县/区，不能导入。"
 ERR_QUEUE = "任务未能启动，请稍后重试。"
-RUNNING = (TaxImportStatus.UPLOADED, TaxImportStatus.PREVIEWING, TaxImportStatus.APPLYING)
+RUNNING = services.RUNNING_STATUSES
 PAGE_ROWS = 200
 
 
@@ -66,6 +67,9 @@ def taximport_list(request):
                 return redirect("collections:taximport_detail", pk=ti.pk)
     imports = selectors.tax_import_list(user=request.user)
     page = Paginator(imports, 30).get_page(request.GET.get("page"))
+    for ti in page:
+        ti.interrupted = services.tax_import_is_interrupted(ti)
+        ti.status_label = services.status_label(ti, interrupted=ti.interrupted)
     return render(
         request, "collections/taximport_list.html", {"form": form, "page_obj": page, "can_run": request.user.can("taximport.run")}
     )
@@ -73,7 +77,7 @@ def taximport_list(request):
 
 def _start(request, ti, *, apply: bool, revert_to: str | None = None) -> None:
     try:
-        run_tax_import.delay(ti.pk, apply=apply, actor_id=request.user.pk)
+        run_tax_import.delay(ti.pk, apply=apply, actor_id=request.user.pk, run=ti.run)
     except Exception:  # noqa: BLE001 - eager failures are recorded on the import; broker down → say so
         log.exception("tax import %s task", ti.pk)
         back = {"status": revert_to, **({"error": ERR_QUEUE} if revert_to == TaxImportStatus.FAILED else {})}
@@ -111,7 +115,7 @@ def taximport_detail(request, pk):
         shown.append(r)
     if disclosed.full_ids and shown:
         audit.record(actor=request.user, action=audit.ACTION_VIEW_FULL_ID, obj=ti, detail={"page": "tax_import_problems", "rows": len(shown)})
-    stuck = services.tax_import_is_stuck(ti)
+    interrupted = services.tax_import_is_interrupted(ti)
     summary = ti.summary
     counts = [
         (key, label, summary.get(key, 0)) for key, label in RowOutcome.choices
@@ -121,11 +125,12 @@ def taximport_detail(request, pk):
         "collections/taximport_detail.html",
         {
             "ti": ti, "page_obj": page, "rows": shown, "counts": counts, "summary": summary, "outcome": outcome,
-            "running": ti.status in RUNNING and not stuck, "stuck": stuck,
-            "stuck_message": services.stuck_message() if stuck else "",
+            "running": ti.status in RUNNING and not interrupted, "interrupted": interrupted,
+            "interrupted_message": services.interrupted_message(ti) if interrupted else "",
+            "status_label": services.status_label(ti, interrupted=interrupted),
             "problem_outcomes": [(k, RowOutcome(k).label) for k in PROBLEM_OUTCOMES],
             "can_run": request.user.can("taximport.run"),
-            "can_confirm": bool(ti.preview) and (ti.status in (TaxImportStatus.PREVIEWED, TaxImportStatus.FAILED) or stuck),
+            "can_confirm": bool(ti.preview) and ti.status in (TaxImportStatus.PREVIEWED, TaxImportStatus.FAILED),
         },
     )
 
@@ -146,7 +151,7 @@ def taximport_confirm(request, pk):
         else:
             messages.error(request, services.ERR_NOT_PREVIEWED)
         return redirect("collections:taximport_detail", pk=ti.pk)
-    # A stuck import that cannot be queued either is shown as failed (it can be confirmed again).
+    # An interrupted import that cannot be queued either is shown as failed (it can be confirmed again).
     revert_to = previous if previous in (TaxImportStatus.PREVIEWED, TaxImportStatus.FAILED) else TaxImportStatus.FAILED
     _start(request, ti, apply=True, revert_to=revert_to)
     ti.refresh_from_db()
@@ -156,6 +161,29 @@ def taximport_confirm(request, pk):
         messages.error(request, ti.error or ERR_QUEUE)
     else:
         messages.info(request, MSG_APPLYING)
+    return redirect("collections:taximport_detail", pk=ti.pk)
+
+
+@login_required
+@require_POST
+def taximport_resume(request, pk):
+    """Rerun the preview or the apply of an interrupted import."""
+    ti = _get(request, pk)
+    if not request.user.can("taximport.run"):
+        raise PermissionDenied(services.ERR_NO_PERMISSION)
+    if not services.tax_import_resume(actor=request.user, tax_import=ti):
+        messages.error(request, services.ERR_NOT_INTERRUPTED)
+        return redirect("collections:taximport_detail", pk=ti.pk)
+    _start(request, ti, apply=ti.status == TaxImportStatus.APPLYING)
+    ti.refresh_from_db()
+    if ti.status == TaxImportStatus.FAILED:
+        messages.error(request, ti.error or ERR_QUEUE)
+    elif ti.status == TaxImportStatus.APPLIED:
+        messages.success(request, MSG_APPLIED.format(confirmed=ti.result.get("confirmed", 0)))
+    elif ti.status == TaxImportStatus.PREVIEWED:
+        messages.success(request, MSG_PREVIEWED)
+    else:
+        messages.info(request, MSG_RESUMED)
     return redirect("collections:taximport_detail", pk=ti.pk)
 
 
@@ -171,19 +199,19 @@ def taximport_cancel(request, pk):
 @login_required
 def taximport_progress(request, pk):
     ti = _get(request, pk)
-    stuck = services.tax_import_is_stuck(ti)
-    done = ti.status not in RUNNING or stuck
+    interrupted = services.tax_import_is_interrupted(ti)
+    done = ti.status not in RUNNING or interrupted
     progress = services.get_progress(ti.pk) or {}
     percent = 100 if done else progress.get("percent", 0)
-    if stuck:
-        message = services.stuck_message()
+    if interrupted:
+        message = services.interrupted_message(ti)
     elif ti.status == TaxImportStatus.FAILED:
         message = ti.error
     else:
         message = progress.get("message") or ti.get_status_display()
     return JsonResponse(
         {
-            "percent": percent, "message": message, "done": done, "status": ti.status, "stuck": stuck,
+            "percent": percent, "message": message, "done": done, "status": ti.status, "interrupted": interrupted,
             # ?done=1: the page says what happened when a worker (not this request) did the job.
             "redirect": reverse("collections:taximport_detail", args=[ti.pk]) + "?done=1" if done else None,
         }

@@ -66,23 +66,35 @@ def test_scope_and_permissions(users, world):
     assert api(users["nobody"]).get("/api/imports/").status_code == 403
 
 
-def test_confirm_again_an_import_stuck_at_applying(users, world):
+@pytest.mark.parametrize("status, resumed", [("previewing", "previewed"), ("applying", "applied")])
+def test_interrupted_import_is_shown_and_resumed(users, world, status, resumed):
     import time
 
     from django.core.cache import cache
 
-    from collections_app.models import TaxImportStatus
     from collections_app.tax_import import services
 
     c = api(users["tax"])
     body = c.post("/api/imports/", {"file": SimpleUploadedFile("f.xlsx", workbook_bytes(filing_rows(world))), "year": 2025}, format="multipart").json()
-    TaxImport.objects.filter(pk=body["id"]).update(status=TaxImportStatus.APPLYING)  # the worker died
+    TaxImport.objects.filter(pk=body["id"]).update(status=status)  # the worker died
     services.set_progress(body["id"], 30, "…")
-    running = c.post(f"/api/imports/{body['id']}/confirm/")
-    assert running.status_code == 202 and running.json()["status"] == "applying"  # alive: nothing queued again
-    assert c.get(f"/api/imports/{body['id']}/progress/").json()["stuck"] is False
-    cache.set(services.progress_key(body["id"]), {"percent": 30, "message": "…", "at": time.time() - 3600})
+    if status == "applying":
+        running = c.post(f"/api/imports/{body['id']}/confirm/")
+        assert running.status_code == 202 and running.json()["status"] == "applying"  # alive: nothing queued again
+    refused = c.post(f"/api/imports/{body['id']}/resume/")
+    assert refused.status_code == 400 and refused.json() == {"status": [services.ERR_NOT_INTERRUPTED]}
+    assert c.get(f"/api/imports/{body['id']}/progress/").json()["interrupted"] is False
+    cache.set(services.beat_key(body["id"]), time.time() - services.interrupted_after() - 1)
+    message = services.interrupted_message(TaxImport.objects.get(pk=body["id"]))
     progress = c.get(f"/api/imports/{body['id']}/progress/").json()
-    assert progress["stuck"] is True and progress["done"] is True
-    resp = c.post(f"/api/imports/{body['id']}/confirm/")
-    assert resp.status_code == 200 and resp.json()["status"] == "applied" and resp.json()["result"]["confirmed"] == 6
+    assert progress["interrupted"] is True and progress["done"] is True and progress["message"] == message
+    shown = c.get(f"/api/imports/{body['id']}/").json()
+    assert (shown["status"], shown["status_display"], shown["interrupted"], shown["interrupted_message"]) == (
+        status, services.INTERRUPTED_LABEL, True, message
+    )
+    assert c.get("/api/imports/").json()["results"][0]["interrupted"] is True
+    assert api(users["bureau"]).post(f"/api/imports/{body['id']}/resume/").status_code == 403
+    resp = c.post(f"/api/imports/{body['id']}/resume/")
+    assert resp.status_code == 200 and resp.json()["status"] == resumed and resp.json()["interrupted"] is False
+    again = c.post(f"/api/imports/{body['id']}/resume/")
+    assert again.status_code == 400

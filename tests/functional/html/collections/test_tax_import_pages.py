@@ -160,7 +160,8 @@ def test_township_does_not_see_previews(client, users, world):
     assert matching.MSG_UNKNOWN not in client.get(reverse("collections:taximport_township")).content.decode()
 
 
-def test_stuck_import_shows_why_and_can_be_confirmed_again(client, users, world):
+@pytest.mark.parametrize("status, resumed", [(TaxImportStatus.PREVIEWING, TaxImportStatus.PREVIEWED), (TaxImportStatus.APPLYING, TaxImportStatus.APPLIED)])
+def test_interrupted_import_shows_why_and_is_resumed_from_its_page(client, users, world, status, resumed):
     import time
 
     from django.core.cache import cache
@@ -170,12 +171,25 @@ def test_stuck_import_shows_why_and_can_be_confirmed_again(client, users, world)
     client.force_login(users["tax"])
     client.post(reverse("collections:taximport_list"), {"file": xlsx(world), "year": 2025})
     ti = TaxImport.objects.get()
-    TaxImport.objects.filter(pk=ti.pk).update(status=TaxImportStatus.APPLYING)  # its worker was killed
-    cache.set(services.progress_key(ti.pk), {"percent": 30, "message": "…", "at": time.time() - 3600})
-    progress = client.get(reverse("collections:taximport_progress", args=[ti.pk])).json()
-    assert progress["done"] is True and progress["stuck"] is True and progress["message"] == services.stuck_message()
-    page = client.get(reverse("collections:taximport_detail", args=[ti.pk])).content.decode()
-    assert services.stuck_message() in page and "确认导入" in page
-    resp = client.post(reverse("collections:taximport_confirm", args=[ti.pk]), follow=True)
+    TaxImport.objects.filter(pk=ti.pk).update(status=status)  # its worker was killed
     ti.refresh_from_db()
-    assert ti.status == TaxImportStatus.APPLIED and views.MSG_APPLIED.format(confirmed=6) in resp.content.decode()
+    services.set_progress(ti.pk, 32, "已处理 …")
+    assert client.get(reverse("collections:taximport_progress", args=[ti.pk])).json()["interrupted"] is False
+    resume = reverse("collections:taximport_resume", args=[ti.pk])
+    assert services.ERR_NOT_INTERRUPTED in client.post(resume, follow=True).content.decode()  # alive: not resumed
+    cache.set(services.beat_key(ti.pk), time.time() - services.interrupted_after() - 1)
+    message = services.interrupted_message(ti)
+    progress = client.get(reverse("collections:taximport_progress", args=[ti.pk])).json()
+    assert progress["done"] is True and progress["interrupted"] is True and progress["message"] == message
+    page = client.get(reverse("collections:taximport_detail", args=[ti.pk])).content.decode()
+    assert message in page and services.INTERRUPTED_LABEL in page and resume in page
+    assert services.INTERRUPTED_LABEL in client.get(reverse("collections:taximport_list")).content.decode()
+    client.force_login(users["bureau"])  # reads imports, may not run them
+    assert resume not in client.get(reverse("collections:taximport_detail", args=[ti.pk])).content.decode()
+    assert client.post(resume).status_code == 403
+    client.force_login(users["tax"])
+    resp = client.post(resume, follow=True)
+    ti.refresh_from_db()
+    assert ti.status == resumed
+    expected = views.MSG_APPLIED.format(confirmed=6) if resumed == TaxImportStatus.APPLIED else views.MSG_PREVIEWED
+    assert expected in resp.content.decode()
