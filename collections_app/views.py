@@ -250,8 +250,6 @@ def receipt_void(request, pk):
             messages.error(request, m)
     else:
         messages.success(request, f"凭证 {receipt.number} 已作废，相关人员恢复为待缴费。")
-        if receipt.remittance_id:
-            messages.warning(request, services.ERR_VOID_REMITTED)
     return redirect("collections:receipt_detail", pk=pk)
 
 

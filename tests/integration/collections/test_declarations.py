@@ -11,9 +11,9 @@ from django.utils import timezone
 from openpyxl import Workbook, load_workbook
 
 from collections_app import selectors, services
-from collections_app.choices import LineResult, RefundReason, RefundStatus
+from collections_app.choices import LineResult, ReceiptStatus, RefundReason, RefundStatus
 from collections_app.exports import declaration_workbook
-from collections_app.models import Refund
+from collections_app.models import Receipt, Refund
 from enrollment.choices import EnrollmentStatus
 from enrollment.models import Enrollment
 from tests.factories.collections import certify, household_with, make_category, make_policy, pay
@@ -225,14 +225,24 @@ def test_under_remitting_by_100_yuan_is_a_difference(users, regions, policy):
     assert [g["amount"] for g in check["gaps"]] == [Decimal("-100.00")]
 
 
-def test_voiding_a_remitted_receipt_is_a_difference(users, regions, policy):
+def _voided_behind_the_lifecycle(receipt):
+    """A receipt voided after its cash was remitted, as data from before the lifecycle allowed it."""
+    Receipt.objects.filter(pk=receipt.pk).update(status=ReceiptStatus.VOIDED, void_reason="收错人", voided_at=timezone.now())
+    Enrollment.objects.filter(receipt_lines__receipt=receipt).update(status=EnrollmentStatus.PENDING)
+
+
+def test_voiding_a_remitted_receipt_is_refused_and_an_earlier_one_is_a_difference(users, regions, policy):
     c = users["collector"]
     hh, m = household_with(regions["v1"], 2)
     r1, r2 = pay(c, hh, [m[0]]), pay(c, hh, [m[1]])
     services.remittance_record(
         actor=c, collector=c, deposited_on=timezone.localdate(), amount="800", slip_number="S800", receipts=[r1, r2]
     )
-    services.receipt_void(actor=users["clerk"], receipt=r1, reason="收错人")
+    with pytest.raises(ValidationError) as exc:
+        services.receipt_void(actor=users["clerk"], receipt=r1, reason="收错人")
+    assert exc.value.messages == [services.ERR_VOID_REMITTED.format(number=r1.number, slip="S800")]
+    assert Receipt.objects.get(pk=r1.pk).status == ReceiptStatus.VALID
+    _voided_behind_the_lifecycle(r1)
     recon = selectors.reconciliation(user=users["clerk"], region=regions["v1"], year=policy.year)
     row = _row(recon, regions["v1"])
     assert (row["cash"], row["remitted"]) == (Decimal("400.00"), Decimal("800.00"))
