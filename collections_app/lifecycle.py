@@ -225,12 +225,10 @@ def lock(*, county_id: int | None = None, receipts=(), persons=(), enrollments=(
     receipt_ids = sorted({_pk(r) for r in receipts})
     locked_receipts = {}
     if receipt_ids:
+        # No joined rows here: PostgreSQL re-reads a locked row changed meanwhile, not the rows
+        # joined to it (a remittance joined would be the one before the wait).
         locked_receipts = {
-            r.pk: r
-            for r in Receipt.objects.select_for_update(of=("self",))
-            .filter(pk__in=receipt_ids)
-            .select_related("remittance")
-            .order_by("pk")
+            r.pk: r for r in Receipt.objects.select_for_update().filter(pk__in=receipt_ids).order_by("pk")
         }
     person_ids = sorted({_pk(p) for p in persons})
     locked_persons = (

@@ -637,6 +637,11 @@ def declaration_answer_import(*, actor: User, declaration: Declaration, fileobj)
         line.result, line.fail_reason = outcome, reason[:200]
         line.save(update_fields=["result", "fail_reason"])
         e = line.enrollment
+        if outcome == LineResult.ACCEPTED and e.status == EnrollmentStatus.PAID:
+            # A failed answer corrected to accepted: declared again, not left to be declared twice.
+            e.status = EnrollmentStatus.DECLARED
+            e.declared_on = timezone.localdate(declaration.created_at)
+            e.save()
         if outcome == LineResult.FAILED and first_time and e.status == EnrollmentStatus.DECLARED:
             has_receipt = e.receipt_lines.filter(receipt__status=ReceiptStatus.VALID).exists()
             e.status = EnrollmentStatus.PAID if has_receipt else EnrollmentStatus.PENDING

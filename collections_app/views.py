@@ -300,8 +300,8 @@ def remittance_list(request):
     user = request.user
     page = _page(request, selectors.remittance_list(user=user).order_by("-deposited_on", "-id"))
     for r in page:
-        r.live = r.live_covered or Decimal("0.00")
-        r.diff = r.amount - r.live
+        now = selectors.remittance_now(r)
+        r.live, r.diff, r.change = now["valid"], now["difference"], now["change"]
         r.abs_diff = abs(r.diff)
     return render(
         request,

@@ -7,6 +7,7 @@ from decimal import Decimal
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
 from django.utils import timezone
 from openpyxl import Workbook, load_workbook
 
@@ -461,3 +462,57 @@ def test_duplicates_found_by_the_tax_import_become_refund_candidates(users, regi
     refund = Refund.objects.get()
     assert (refund.status, refund.reason, refund.amount) == (RefundStatus.CANDIDATE, RefundReason.DUPLICATE, Decimal("400.00"))
     assert "第7行" in refund.source
+
+
+def test_a_remittance_whose_receipts_changed_is_flagged_where_remittances_are_shown(client, users, regions, policy):
+    """Under-remitted by exactly the receipt voided since: the deposit matches what is left, but the
+    remittance changed after it was recorded — flagged on the list, in the API and in reconciliation."""
+    from rest_framework.test import APIClient
+
+    c = users["collector"]
+    hh, m = household_with(regions["v1"], 2)
+    r1, r2 = pay(c, hh, [m[0]]), pay(c, hh, [m[1]])
+    out = services.remittance_record(
+        actor=c, collector=c, deposited_on=timezone.localdate(), amount="400", slip_number="S400", receipts=[r1, r2]
+    )
+    rem = out.obj
+    expected = selectors.WARN_REMIT_CHANGED.format(
+        covered="800.00", valid="400.00", voided=selectors.WARN_REMIT_CHANGED_VOIDED.format(numbers=r1.number)
+    )
+    before = selectors.reconciliation(user=users["clerk"], region=regions["v1"], year=policy.year)
+    assert [x["text"] for x in before["differences"] if expected in x["text"]] == []
+    _voided_behind_the_lifecycle(r1)
+
+    recon = selectors.reconciliation(user=users["clerk"], region=regions["v1"], year=policy.year)
+    (diff,) = [x for x in recon["differences"] if x["kind"] == "报解"]
+    assert diff["text"] == expected and diff["amount"] == Decimal("-400.00")
+    assert [g["change"] for g in recon["remittances"]] == [expected]
+
+    api = APIClient()
+    api.force_authenticate(users["clerk"])
+    body = api.get(f"/api/remittances/{rem.pk}/").json()
+    assert body["covered"] == "800.00" and body["valid_covered"] == "400.00" and body["difference"] == "0.00"
+    assert body["changed"] is True and body["warnings"] == [expected]
+    (listed,) = api.get("/api/remittances/").json()["results"]
+    assert listed["changed"] is True and listed["warnings"] == [expected]
+
+    client.force_login(users["clerk"])
+    page = client.get(reverse("collections:remittance_list")).content.decode()
+    assert expected in page and "凭证有变动" in page
+
+
+def test_an_unchanged_remittance_is_not_flagged(users, regions, policy):
+    from rest_framework.test import APIClient
+
+    c = users["collector"]
+    hh, m = household_with(regions["v1"], 1)
+    r = pay(c, hh, m)
+    rem = services.remittance_record(
+        actor=c, collector=c, deposited_on=timezone.localdate(), amount="400", slip_number="S", receipts=[r]
+    ).obj
+    api = APIClient()
+    api.force_authenticate(users["clerk"])
+    body = api.get(f"/api/remittances/{rem.pk}/").json()
+    assert body["changed"] is False and body["warnings"] == [] and body["difference"] == "0.00"
+    recon = selectors.reconciliation(user=users["clerk"], region=regions["v1"], year=policy.year)
+    assert [g["change"] for g in recon["remittances"]] == [""]
