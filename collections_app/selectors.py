@@ -476,9 +476,10 @@ def _collector_rows(receipts, gaps, who) -> list[dict]:
         row["deposited"] += g["amount"]
         row["covered"] += g["valid"]
         row["gap"] += g["gap"]
+        row["changed"] = row.get("changed", False) or bool(g["change"])
     for row in out.values():
         row["abs_gap"] = abs(row["gap"])
-        row["agrees"] = not row["gap"] and not row["unremitted"]
+        row["agrees"] = not row["gap"] and not row["unremitted"] and not row.get("changed")
     return sorted(out.values(), key=lambda r: r["collector"])
 
 

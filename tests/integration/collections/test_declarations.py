@@ -487,6 +487,8 @@ def test_a_remittance_whose_receipts_changed_is_flagged_where_remittances_are_sh
     (diff,) = [x for x in recon["differences"] if x["kind"] == "报解"]
     assert diff["text"] == expected and diff["amount"] == Decimal("-400.00")
     assert [g["change"] for g in recon["remittances"]] == [expected]
+    (collector,) = recon["collectors"]
+    assert collector["gap"] == 0 and collector["changed"] and not collector["agrees"]
 
     api = APIClient()
     api.force_authenticate(users["clerk"])
@@ -499,6 +501,8 @@ def test_a_remittance_whose_receipts_changed_is_flagged_where_remittances_are_sh
     client.force_login(users["clerk"])
     page = client.get(reverse("collections:remittance_list")).content.decode()
     assert expected in page and "凭证有变动" in page
+    page = client.get(reverse("collections:reconciliation"), {"region": regions["v1"].pk, "year": policy.year}).content.decode()
+    assert expected in page and "报解后凭证有变动" in page
 
 
 def test_an_unchanged_remittance_is_not_flagged(users, regions, policy):
