@@ -340,6 +340,26 @@ def test_void_and_tax_confirmation(users, regions, policy, order):
         _check()
 
 
+@pytest.mark.parametrize("order", ORDERS)
+def test_issue_and_tax_confirmation(users, regions, policy, order):
+    """A collector takes cash while the county's filing (the same person paying online) is applied:
+    the online payment is confirmed or the cash is; the second is flagged for a refund, never
+    silently paid twice."""
+    for i in range(ROUNDS // 2):
+        hh, m = household_with(regions["v1"], 1)
+        issued, applied = _in_order(order, lambda: pay(users["collector"], hh, m), _filing(users, regions, policy, m[0], f"I{order}{i}"))
+        e = Enrollment.objects.get(person=m[0])
+        summary = _ok(applied)
+        if order == "a_first":
+            _ok(issued)
+            assert summary["duplicate"] == summary["refund_candidates"] == 1 and e.status == EnrollmentStatus.PAID
+        else:
+            _refused(issued, services.ERR_TAX_IMPORT_RUNNING)
+            assert summary["confirmed"] == 1 and e.status == EnrollmentStatus.CONFIRMED
+            assert not Receipt.objects.filter(household=hh).exists()
+        _check()
+
+
 # --- issue × issue ------------------------------------------------------------------------------
 
 
