@@ -217,35 +217,27 @@ class Locked:
 
 def lock(*, county_id: int | None = None, receipts=(), persons=(), enrollments=()) -> Locked:
     """Lock what one lifecycle step reads and writes, in the one order (module docstring), and
-    return the rows as they stand under the locks. ``county_id`` takes the county's tax-import
+    return the rows as they stand under the locks (each argument: ids, rows or a query of ids). ``county_id`` takes the county's tax-import
     gate (shared); refused with ``ERR_TAX_IMPORT_RUNNING`` while a filing is being applied there.
     Call inside the service's transaction."""
     if county_id is not None:
         tax_gate_shared(county_id)
-    receipt_ids = sorted({_pk(r) for r in receipts})
-    locked_receipts = {}
-    if receipt_ids:
-        # No joined rows here: PostgreSQL re-reads a locked row changed meanwhile, not the rows
-        # joined to it (a remittance joined would be the one before the wait).
-        locked_receipts = {
-            r.pk: r for r in Receipt.objects.select_for_update().filter(pk__in=receipt_ids).order_by("pk")
-        }
-    person_ids = sorted({_pk(p) for p in persons})
-    locked_persons = (
-        list(Person.objects.select_for_update().filter(pk__in=person_ids).order_by("pk")) if person_ids else []
-    )
-    enrollment_ids = sorted({_pk(e) for e in enrollments})
-    locked_enrollments = (
-        list(
-            Enrollment.objects.select_for_update(of=("self",))
-            .filter(pk__in=enrollment_ids)
-            .select_related("person")
-            .order_by("pk")
-        )
-        if enrollment_ids
-        else []
-    )
+    # No joined rows on receipts: PostgreSQL re-reads a locked row changed meanwhile, not the rows
+    # joined to it (a remittance joined would be the one before the wait). A person joined to an
+    # enrollment is only read for its name.
+    locked_receipts = {r.pk: r for r in _locked(Receipt.objects.select_for_update(), receipts)}
+    locked_persons = _locked(Person.objects.select_for_update(), persons)
+    locked_enrollments = _locked(Enrollment.objects.select_for_update(of=("self",)).select_related("person"), enrollments)
     return Locked(locked_receipts, locked_persons, locked_enrollments)
+
+
+def _locked(qs, which) -> list:
+    """Rows of ``qs`` named by ``which`` — ids, rows, or a query of ids (a subquery: a township's
+    declaration names more rows than a query may carry parameters) — locked in primary-key order."""
+    if isinstance(which, models.QuerySet):
+        return list(qs.filter(pk__in=which).order_by("pk"))
+    ids = sorted({_pk(x) for x in which})
+    return list(qs.filter(pk__in=ids).order_by("pk")) if ids else []
 
 
 def lock_receipt(receipt) -> tuple[Receipt, list[Enrollment], State]:

@@ -8,7 +8,7 @@ from decimal import Decimal
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Count, Sum
+from django.db.models import Count, Q, Sum
 from django.utils import timezone
 from simple_history.utils import bulk_create_with_history
 
@@ -465,15 +465,14 @@ def declaration_create(*, actor: User, region: Region, year: int) -> Declaration
     today = timezone.localdate()
     # The lifecycle's order: the paid persons' valid receipts, then the persons' enrollments, each
     # by primary key; the status read again under the lock (a receipt voided meanwhile is skipped).
-    candidates = list(
-        Enrollment.objects.filter(village__in=villages, year=year, status=EnrollmentStatus.PAID).values_list("pk", flat=True)
-    )
-    receipt_ids = ReceiptLine.objects.filter(enrollment__in=candidates, receipt__status=ReceiptStatus.VALID).values_list(
-        "receipt_id", flat=True
-    )
+    paid_q = Q(village__in=villages, year=year, status=EnrollmentStatus.PAID)
     zero_persons = _zero_amount_candidates(villages, year)
-    zero_ids = Enrollment.objects.filter(person__in=zero_persons, year=year).values_list("pk", flat=True)
-    held = lifecycle.lock(receipts=list(receipt_ids), enrollments=[*candidates, *zero_ids])
+    held = lifecycle.lock(
+        receipts=ReceiptLine.objects.filter(
+            enrollment__in=Enrollment.objects.filter(paid_q).values("pk"), receipt__status=ReceiptStatus.VALID
+        ).values("receipt_id"),
+        enrollments=Enrollment.objects.filter(paid_q | Q(person__in=zero_persons.values("pk"), year=year)).values("pk"),
+    )
     paid = sorted(
         (e for e in held.enrollments if e.status == EnrollmentStatus.PAID), key=lambda e: (e.village_id, e.person_id)
     )
@@ -588,11 +587,9 @@ def declaration_answer_import(*, actor: User, declaration: Declaration, fileobj)
     c_id, c_res = _find_col(header, ANSWER_ID_HEADERS), _find_col(header, ANSWER_RESULT_HEADERS)
     c_reason = _find_col(header, ANSWER_REASON_HEADERS)
     # The lifecycle's order: the persons' valid receipts, their enrollments, then the lines.
-    enrollment_ids = list(declaration.lines.values_list("enrollment_id", flat=True))
-    receipt_ids = ReceiptLine.objects.filter(enrollment__in=enrollment_ids, receipt__status=ReceiptStatus.VALID).values_list(
-        "receipt_id", flat=True
-    )
-    held = {e.pk: e for e in lifecycle.lock(receipts=list(receipt_ids), enrollments=enrollment_ids).enrollments}
+    enrollment_ids = declaration.lines.values("enrollment_id")
+    receipt_ids = ReceiptLine.objects.filter(enrollment__in=enrollment_ids, receipt__status=ReceiptStatus.VALID).values("receipt_id")
+    held = {e.pk: e for e in lifecycle.lock(receipts=receipt_ids, enrollments=enrollment_ids).enrollments}
     lines = {}
     for ln in declaration.lines.select_for_update(of=("self",)).order_by("pk"):
         ln.enrollment = held[ln.enrollment_id]
