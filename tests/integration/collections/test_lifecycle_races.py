@@ -360,6 +360,32 @@ def test_issue_and_tax_confirmation(users, regions, policy, order):
         _check()
 
 
+@pytest.mark.parametrize("order", ORDERS)
+def test_issue_and_roster_exclusion(users, regions, policy, order):
+    """A clerk marks a person as not enrolling here while a collector takes their cash: the
+    payment is never overwritten (a valid receipt on an excluded or pending person)."""
+    from enrollment import services as roster
+    from enrollment.choices import ExclusionReason
+
+    for _ in range(ROUNDS // 2):
+        hh, m = household_with(regions["v1"], 1)
+        roster.enrollment_set(actor=users["clerk"], person=m[0], year=policy.year, participation="enrol")
+        exclude = lambda: roster.enrollment_set(  # noqa: E731
+            actor=users["clerk"], person=m[0], year=policy.year, participation=ExclusionReason.EMPLOYEE_INSURANCE
+        )
+        issued, excluded = _in_order(order, lambda: pay(users["collector"], hh, m), exclude)
+        e = Enrollment.objects.get(person=m[0])
+        if order == "a_first":
+            _ok(issued)
+            _ok(excluded)  # left as it was: money was taken
+            assert e.status == EnrollmentStatus.PAID
+        else:
+            _ok(excluded)
+            assert isinstance(issued, ValidationError) and "不能收款" in issued.messages[0], issued
+            assert e.status == EnrollmentStatus.EXCLUDED and not Receipt.objects.filter(household=hh).exists()
+        _check()
+
+
 # --- issue × issue ------------------------------------------------------------------------------
 
 
