@@ -7,7 +7,7 @@ from collections import defaultdict
 from datetime import date
 from decimal import Decimal
 
-from django.db.models import Count, Q, Sum
+from django.db.models import Count, Prefetch, Q, Sum
 from django.utils import timezone
 
 from enrollment import idcard
@@ -224,7 +224,15 @@ def double_limit_breaches(*, user: User, on: date | None = None, county: Region 
 # --- Remittances ---------------------------------------------------------------------------------
 
 
+WARN_REMIT_CHANGED = (
+    "报解登记后所含凭证有变动：登记时凭证 {covered} 元，现有效凭证 {valid} 元{voided}。"
+    "请乡镇与收款人核对这笔报解，按实存金额补解或退回。"
+)
+WARN_REMIT_CHANGED_VOIDED = "（凭证 {numbers} 在报解后作废）"
+
+
 def remittance_list(*, user: User):
+    """Remittances in the user's scope with what their receipts hold now (``remittance_now``)."""
     return (
         Remittance.objects.visible_to(user)
         .select_related("collector", "region", "created_by")
@@ -232,7 +240,35 @@ def remittance_list(*, user: User):
             live_covered=Sum("receipts__total", filter=Q(receipts__status=ReceiptStatus.VALID)),
             receipt_count=Count("receipts"),
         )
+        .prefetch_related(
+            Prefetch(
+                "receipts",
+                queryset=Receipt.objects.filter(status=ReceiptStatus.VOIDED).only("id", "number", "remittance_id").order_by("id"),
+                to_attr="voided_receipts",
+            )
+        )
     )
+
+
+def remittance_change(*, covered, valid, voided_numbers) -> str:
+    """The warning for a remittance whose receipts changed after it was recorded (a receipt voided
+    or taken off since, so the receipts recorded no longer add up to what it covers now); "" if none."""
+    if covered == valid and not voided_numbers:
+        return ""
+    voided = WARN_REMIT_CHANGED_VOIDED.format(numbers="、".join(voided_numbers)) if voided_numbers else ""
+    return WARN_REMIT_CHANGED.format(covered=to_yuan(covered), valid=to_yuan(valid), voided=voided)
+
+
+def remittance_now(remittance) -> dict:
+    """A remittance of ``remittance_list`` as it stands now: the valid receipts it covers, the
+    deposit's difference from them, and the change warning."""
+    valid = to_yuan(remittance.live_covered or ZERO)
+    voided = [r.number for r in remittance.voided_receipts]
+    return {
+        "valid": valid,
+        "difference": to_yuan(remittance.amount - valid),
+        "change": remittance_change(covered=remittance.covered, valid=valid, voided_numbers=voided),
+    }
 
 
 def remittable_receipts(*, user: User, collector: User):
@@ -327,6 +363,7 @@ def remittance_gaps(*, receipts) -> list[dict]:
             "home": max(weight, key=lambda k: (weight[k], -k[0])) if weight else None,
         }
         g["text"] = _gap_text(g) if gap else ""
+        g["change"] = remittance_change(covered=rem.covered, valid=valid, voided_numbers=g["voided_numbers"])
         out.append(g)
     return out
 
@@ -370,7 +407,7 @@ def reconciliation(*, user: User, region: Region, year: int) -> dict:
         for (vid, y), amount in g["valid_by"].items():
             if y == year:
                 remitted_by_village[vid] += amount
-        if g["gap"] and g["home"] and g["home"][1] == year:
+        if (g["gap"] or g["change"]) and g["home"] and g["home"][1] == year:
             remitted_by_village[g["home"][0]] += g["gap"]
             gaps_by_village[g["home"][0]].append(g)
     decl = DeclarationLine.objects.filter(village__in=villages, declaration__year=year).select_related("enrollment")
@@ -439,9 +476,10 @@ def _collector_rows(receipts, gaps, who) -> list[dict]:
         row["deposited"] += g["amount"]
         row["covered"] += g["valid"]
         row["gap"] += g["gap"]
+        row["changed"] = row.get("changed", False) or bool(g["change"])
     for row in out.values():
         row["abs_gap"] = abs(row["gap"])
-        row["agrees"] = not row["gap"] and not row["unremitted"]
+        row["agrees"] = not row["gap"] and not row["unremitted"] and not row.get("changed")
     return sorted(out.values(), key=lambda r: r["collector"])
 
 
@@ -474,8 +512,11 @@ def _village_diffs(v, year, row, rq, vlines, receipt_amount_by_enr, ctx) -> list
     # 报解: cash still held, and every remittance whose deposit differs from its valid receipts.
     if row["unremitted"]:
         add("报解", DIFF_UNREMITTED, row["unremitted"])
+    # A remittance whose receipts changed after it was recorded is listed even when the deposit
+    # happens to match what is left (e.g. under-remitted by exactly the receipt voided since).
     for g in ctx["gaps"].get(v.pk, []):
-        add("报解", g["text"], g["gap"])
+        text = "；".join(t for t in (g["text"], g["change"]) if t)
+        add("报解", text, g["gap"] if g["gap"] else g["valid"] - g["remittance"].covered)
     declared_ids = {dl.enrollment_id for dl in vlines if dl.result != LineResult.FAILED}
     paid_not_declared = Enrollment.objects.filter(village=v, year=year, status=EnrollmentStatus.PAID).select_related("person")
     for e in paid_not_declared:

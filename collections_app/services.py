@@ -8,7 +8,7 @@ from decimal import Decimal
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Count, Sum
+from django.db.models import Count, Q, Sum
 from django.utils import timezone
 from simple_history.utils import bulk_create_with_history
 
@@ -20,7 +20,7 @@ from enrollment.spreadsheets import UploadError, read_rows
 from subsidies.calc import to_money
 from subsidies.selectors import PolicyMissing, cover_by, owed_by
 
-from . import rules
+from . import lifecycle, rules
 from .choices import (
     CASH_CHANNELS,
     LEAVING_REASONS,
@@ -29,6 +29,17 @@ from .choices import (
     ReceiptStatus,
     RefundReason,
     RefundStatus,
+)
+from .lifecycle import ERR_REMIT_RECEIPT
+from .lifecycle import (  # the lifecycle's refusals, re-exported where callers and tests know them
+    ERR_ALREADY_VOIDED as ERR_ALREADY_VOIDED,
+    ERR_ANSWER_VOIDED as ERR_ANSWER_VOIDED,
+    ERR_TAX_IMPORT_RUNNING as ERR_TAX_IMPORT_RUNNING,
+    ERR_VOID_ACCEPTED as ERR_VOID_ACCEPTED,
+    ERR_VOID_CONFIRMED as ERR_VOID_CONFIRMED,
+    ERR_VOID_DECLARED as ERR_VOID_DECLARED,
+    ERR_VOID_DECLARED_ELSEWHERE as ERR_VOID_DECLARED_ELSEWHERE,
+    ERR_VOID_REMITTED as ERR_VOID_REMITTED,
 )
 from .models import (
     DailyLedger,
@@ -56,19 +67,9 @@ ERR_CHANNEL = "请选择有效的缴费方式。"
 ERR_POLICY = "无法计算应缴金额：{detail}"
 ERR_CONFLICT = "有人正在同时为同一人员收款，请刷新后重试。"
 ERR_VOID_REASON = "作废必须填写原因。"
-ERR_ALREADY_VOIDED = "该凭证已作废。"
-ERR_VOID_CONFIRMED = "凭证中{name}的缴费已入库，不能作废；请走退费流程。"
-ERR_VOID_DECLARED = (
-    "凭证中{name}已申报税务（申报表 #{declaration}），尚无回执，不能作废。请等待税务局回执："
-    "回执为导入失败的，再作废并重新开票；导入成功的，走退费流程。"
-)
-ERR_VOID_DECLARED_ELSEWHERE = "凭证中{name}状态为“已申报”，不能作废；请等待税务局回执。"
-ERR_VOID_ACCEPTED = "凭证中{name}在申报表 #{declaration}中已由税务导入成功，不能作废；请走退费流程。"
-ERR_VOID_REMITTED = "该凭证的现金已报解，作废后请与乡镇核对报解差额。"
 ERR_LEDGER_FUTURE = "不能确认今天以后的台账。"
 ERR_LEDGER_CONFLICT = "该日台账正在被同时确认，请刷新页面后重试。"
 ERR_REMIT_NO_RECEIPTS = "请选择本次解缴所含的收款凭证。"
-ERR_REMIT_RECEIPT = "凭证 {number} 不是该收款人未报解的有效现金凭证。"
 ERR_REMIT_AMOUNT = "解缴金额必须大于0。"
 ERR_REMIT_SLIP = "请填写银行回单号。"
 ERR_REMIT_COLLECTOR = "收款人不在您的管辖范围内。"
@@ -167,7 +168,9 @@ def receipt_issue(
 
 
 def _issue_locked(actor, household, person_ids, channel, year, tiers, payer_name):
-    locked = list(Person.objects.select_for_update().filter(pk__in=person_ids).order_by("pk"))
+    village = Region.objects.select_related("parent__parent").get(pk=household.village_id)
+    county = village.county
+    locked = lifecycle.lock(county_id=county.pk, persons=person_ids).persons
     by_pk = {p.pk: p for p in locked}
     errors = []
     for pk in person_ids:
@@ -176,12 +179,8 @@ def _issue_locked(actor, household, person_ids, channel, year, tiers, payer_name
             errors.append(ERR_NOT_IN_HOUSEHOLD.format(name=p.name if p else pk))
     if errors:
         raise ValidationError(errors)
-    enrollments = {
-        e.person_id: e
-        for e in Enrollment.objects.select_for_update().filter(person_id__in=person_ids, year=year).order_by("pk")
-    }
-    village = Region.objects.select_related("parent__parent").get(pk=household.village_id)
-    county = village.county
+    existing = Enrollment.objects.filter(person_id__in=person_ids, year=year).values_list("pk", flat=True)
+    enrollments = {e.person_id: e for e in lifecycle.lock(enrollments=list(existing)).enrollments}
     lines, errors = [], []
     for person in locked:
         masked = idcard.mask(person.id_number)
@@ -263,57 +262,27 @@ def _issue_locked(actor, household, person_ids, channel, year, tiers, payer_name
     return receipt
 
 
-def _void_refusal(enrollments) -> str | None:
-    """Why the receipt of these enrollments cannot be voided, or None. In treasury or refunded:
-    the refund route. Declared to the tax office and not answered as failed: the tax office may
-    still accept the row, so the clerk waits for its answer (a failed row may be voided)."""
-    for e in enrollments:
-        if e.status in (EnrollmentStatus.CONFIRMED, EnrollmentStatus.REFUNDED):
-            return ERR_VOID_CONFIRMED.format(name=e.person.name)
-    open_lines = (
-        DeclarationLine.objects.filter(enrollment__in=[e.pk for e in enrollments])
-        .exclude(result=LineResult.FAILED)
-        .order_by("enrollment_id", "-declaration_id")
-    )
-    names = {e.pk: e.person.name for e in enrollments}
-    for line in open_lines:
-        text = ERR_VOID_ACCEPTED if line.result == LineResult.ACCEPTED else ERR_VOID_DECLARED
-        return text.format(name=names[line.enrollment_id], declaration=line.declaration_id)
-    answered = set(DeclarationLine.objects.filter(enrollment__in=[e.pk for e in enrollments]).values_list("enrollment_id", flat=True))
-    for e in enrollments:
-        if e.status == EnrollmentStatus.DECLARED and e.pk not in answered:  # declared with no line on file
-            return ERR_VOID_DECLARED_ELSEWHERE.format(name=e.person.name)
-    return None
-
-
 def receipt_void_refusal(*, receipt: Receipt) -> str | None:
     """The check ``receipt_void`` makes, for pages to explain it before the clerk tries. Reads only."""
     if receipt.is_voided:
         return None
     ids = receipt.lines.values("enrollment_id")
-    return _void_refusal(list(Enrollment.objects.filter(pk__in=ids).select_related("person").order_by("pk")))
+    enrollments = list(Enrollment.objects.filter(pk__in=ids).select_related("person").order_by("pk"))
+    return lifecycle.void_refusal(receipt, lifecycle.receipt_state(receipt, enrollments))
 
 
 @transaction.atomic
 def receipt_void(*, actor: User, receipt: Receipt, reason: str) -> Receipt:
     """Void a receipt (never delete or edit it); its persons' enrollments reopen to pending.
-    Refused once a person on it is in treasury, refunded, or declared and not answered as failed."""
+    Only a valid receipt whose cash was not remitted and whose persons the tax office has not
+    seen (or answered as failed) — the lifecycle's rule, checked on the rows under lock."""
     _require(actor, "receipt.void")
     ensure_visible(actor, receipt)
     reason = (reason or "").strip()
     if not reason:
         raise ValidationError({"reason": ERR_VOID_REASON})
-    receipt = Receipt.objects.select_for_update().get(pk=receipt.pk)
-    if receipt.is_voided:
-        raise ValidationError(ERR_ALREADY_VOIDED)
-    lines = list(receipt.lines.select_related("enrollment"))
-    enrollments = list(
-        Enrollment.objects.select_for_update(of=("self",))
-        .filter(pk__in=[ln.enrollment_id for ln in lines])
-        .select_related("person")
-        .order_by("pk")
-    )
-    refusal = _void_refusal(enrollments)
+    receipt, enrollments, state = lifecycle.lock_receipt(receipt)
+    refusal = lifecycle.void_refusal(receipt, state)
     if refusal:
         raise ValidationError(refusal)
     for e in enrollments:
@@ -402,21 +371,19 @@ def remittance_record(
     ids = sorted({r.pk if isinstance(r, Receipt) else int(r) for r in receipts})
     if not ids:
         raise ValidationError({"receipts": ERR_REMIT_NO_RECEIPTS})
-    locked = {
-        r.pk: r
-        for r in Receipt.objects.visible_to(actor).select_for_update().filter(pk__in=ids).order_by("pk")
-    }
+    visible = set(Receipt.objects.visible_to(actor).filter(pk__in=ids).values_list("pk", flat=True))
+    locked = lifecycle.lock(receipts=ids).receipts
     for pk in ids:
         r = locked.get(pk)
         if (
             r is None
+            or pk not in visible
             or r.collector_id != collector.pk
-            or r.status != ReceiptStatus.VALID
             or r.channel not in CASH_CHANNELS
-            or r.remittance_id is not None
+            or not lifecycle.remit_allowed(r)
         ):
             raise ValidationError({"receipts": ERR_REMIT_RECEIPT.format(number=r.number if r else pk)})
-    covered = sum((r.total for r in locked.values()), ZERO)
+    covered = sum((locked[pk].total for pk in ids), ZERO)
     remittance = Remittance(
         collector=collector,
         region=collector.region,
@@ -496,13 +463,20 @@ def declaration_create(*, actor: User, region: Region, year: int) -> Declaration
     else:
         raise ValidationError(ERR_DECLARE_REGION)
     today = timezone.localdate()
-    paid = list(
-        Enrollment.objects.select_for_update()
-        .filter(village__in=villages, year=year, status=EnrollmentStatus.PAID)
-        .select_related("person")
-        .order_by("village_id", "person_id")
+    # The lifecycle's order: the paid persons' valid receipts, then the persons' enrollments, each
+    # by primary key; the status read again under the lock (a receipt voided meanwhile is skipped).
+    paid_q = Q(village__in=villages, year=year, status=EnrollmentStatus.PAID)
+    zero_persons = _zero_amount_candidates(villages, year)
+    held = lifecycle.lock(
+        receipts=ReceiptLine.objects.filter(
+            enrollment__in=Enrollment.objects.filter(paid_q).values("pk"), receipt__status=ReceiptStatus.VALID
+        ).values("receipt_id"),
+        enrollments=Enrollment.objects.filter(paid_q | Q(person__in=zero_persons.values("pk"), year=year)).values("pk"),
     )
-    zero = _zero_amount_enrollments(villages, year)
+    paid = sorted(
+        (e for e in held.enrollments if e.status == EnrollmentStatus.PAID), key=lambda e: (e.village_id, e.person_id)
+    )
+    zero = _zero_amount_enrollments(zero_persons, year, {e.person_id: e for e in held.enrollments})
     if not paid and not zero:
         raise ValidationError(ERR_NOTHING_TO_DECLARE.format(unit=region.name, year=year))
     declaration = Declaration.objects.create(
@@ -536,20 +510,21 @@ def declaration_create(*, actor: User, region: Region, year: int) -> Declaration
     return declaration
 
 
-def _zero_amount_enrollments(villages, year) -> list[Enrollment]:
-    """Persons owing nothing after subsidy who are not yet declared: their enrollment set up for 零申报."""
+def _zero_amount_candidates(villages, year):
+    """Persons who may owe nothing after subsidy (they hold an identity for the year)."""
     from subsidies.models import PersonIdentity
 
-    candidates = (
+    return (
         Person.objects.filter(household__village__in=villages, is_deceased=False)
         .filter(pk__in=PersonIdentity.objects.filter(year=year).values("person_id"))
         .select_related("household")
         .order_by("household__village_id", "pk")
     )
-    existing = {
-        e.person_id: e
-        for e in Enrollment.objects.select_for_update().filter(person__in=candidates, year=year).select_related("person")
-    }
+
+
+def _zero_amount_enrollments(candidates, year, existing: dict) -> list[Enrollment]:
+    """Persons owing nothing after subsidy who are not yet declared: their enrollment set up for
+    零申报. ``existing`` holds their enrollments of the year, locked, by person id."""
     out = []
     for person in candidates:
         e = existing.get(person.pk)
@@ -611,7 +586,14 @@ def declaration_answer_import(*, actor: User, declaration: Declaration, fileobj)
     header = rows[header_at]
     c_id, c_res = _find_col(header, ANSWER_ID_HEADERS), _find_col(header, ANSWER_RESULT_HEADERS)
     c_reason = _find_col(header, ANSWER_REASON_HEADERS)
-    lines = {ln.id_number: ln for ln in declaration.lines.select_for_update().select_related("enrollment")}
+    # The lifecycle's order: the persons' valid receipts, their enrollments, then the lines.
+    enrollment_ids = declaration.lines.values("enrollment_id")
+    receipt_ids = ReceiptLine.objects.filter(enrollment__in=enrollment_ids, receipt__status=ReceiptStatus.VALID).values("receipt_id")
+    held = {e.pk: e for e in lifecycle.lock(receipts=receipt_ids, enrollments=enrollment_ids).enrollments}
+    lines = {}
+    for ln in declaration.lines.select_for_update(of=("self",)).order_by("pk"):
+        ln.enrollment = held[ln.enrollment_id]
+        lines[ln.id_number] = ln
     result = AnswerResult()
     decisions = []
     for n, row in enumerate(rows[header_at + 1 :], start=header_at + 2):
@@ -631,6 +613,10 @@ def declaration_answer_import(*, actor: User, declaration: Declaration, fileobj)
         value = str(cells[c_res] or "").strip()
         reason = str(cells[c_reason] or "").strip() if c_reason is not None else ""
         if value.lower() in RESULT_OK:
+            refusal = lifecycle.answer_refusal(line, line.enrollment, row=n)
+            if refusal:
+                result.errors.append(refusal)
+                continue
             decisions.append((line, LineResult.ACCEPTED, ""))
         elif value.lower() in RESULT_FAIL:
             if not reason:
@@ -648,6 +634,11 @@ def declaration_answer_import(*, actor: User, declaration: Declaration, fileobj)
         line.result, line.fail_reason = outcome, reason[:200]
         line.save(update_fields=["result", "fail_reason"])
         e = line.enrollment
+        if outcome == LineResult.ACCEPTED and e.status == EnrollmentStatus.PAID:
+            # A failed answer corrected to accepted: declared again, not left to be declared twice.
+            e.status = EnrollmentStatus.DECLARED
+            e.declared_on = timezone.localdate(declaration.created_at)
+            e.save()
         if outcome == LineResult.FAILED and first_time and e.status == EnrollmentStatus.DECLARED:
             has_receipt = e.receipt_lines.filter(receipt__status=ReceiptStatus.VALID).exists()
             e.status = EnrollmentStatus.PAID if has_receipt else EnrollmentStatus.PENDING
@@ -733,7 +724,7 @@ def refund_apply(
     """Apply for a refund with evidence. Refused once cover has started, with the reason."""
     _require(actor, "refund.apply")
     ensure_visible(actor, enrollment)
-    enrollment = Enrollment.objects.select_for_update().select_related("person").get(pk=enrollment.pk)
+    (enrollment,) = lifecycle.lock(enrollments=[enrollment.pk]).enrollments
     if enrollment.status not in PAID_STATUSES:
         raise ValidationError(ERR_REFUND_NOT_PAID.format(name=enrollment.person.name, year=enrollment.year))
     _refund_guard(enrollment, timezone.localdate())
@@ -845,7 +836,9 @@ def refund_mark_paid(*, actor: User, refund: Refund, paid_on: date, voucher: str
     refund.paid_voucher = voucher.strip()[:50]
     refund.save()
     if refund.reason in LEAVING_REASONS:
-        e = Enrollment.objects.select_for_update().get(pk=refund.enrollment_id)
+        # Refunded is final: the county's tax filing must not confirm the person meanwhile.
+        county_id = Region.objects.select_related("parent__parent").get(pk=refund.village_id).county.pk
+        (e,) = lifecycle.lock(county_id=county_id, enrollments=[refund.enrollment_id]).enrollments
         e.status = EnrollmentStatus.REFUNDED
         e.refunded_on = paid_on
         e.save()

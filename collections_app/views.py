@@ -250,8 +250,6 @@ def receipt_void(request, pk):
             messages.error(request, m)
     else:
         messages.success(request, f"凭证 {receipt.number} 已作废，相关人员恢复为待缴费。")
-        if receipt.remittance_id:
-            messages.warning(request, services.ERR_VOID_REMITTED)
     return redirect("collections:receipt_detail", pk=pk)
 
 
@@ -302,8 +300,8 @@ def remittance_list(request):
     user = request.user
     page = _page(request, selectors.remittance_list(user=user).order_by("-deposited_on", "-id"))
     for r in page:
-        r.live = r.live_covered or Decimal("0.00")
-        r.diff = r.amount - r.live
+        now = selectors.remittance_now(r)
+        r.live, r.diff, r.change = now["valid"], now["difference"], now["change"]
         r.abs_diff = abs(r.diff)
     return render(
         request,

@@ -294,7 +294,11 @@ def _set_participation(person: Person, *, year: int, village, participation: str
     """This year's enrollment from the participation a clerk chose ('' = undecided: a gap)."""
     if person.is_deceased and not participation:
         participation = ExclusionReason.DECEASED
-    current = Enrollment.objects.filter(person=person, year=year).first()
+    if person.pk is not None:
+        # The receipt lifecycle's lock order (collections_app.lifecycle): the person, then the
+        # enrollment; so a payment taken meanwhile is seen here, never overwritten.
+        list(Person.objects.select_for_update().filter(pk=person.pk).values_list("pk", flat=True))
+    current = Enrollment.objects.select_for_update().filter(person=person, year=year).first()
     if current is not None and current.status in (*PAID_STATUSES, EnrollmentStatus.REFUNDED):
         return current  # money was taken: only collections and refunds change it
     if not participation:

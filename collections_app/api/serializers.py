@@ -83,19 +83,46 @@ class LedgerConfirmSerializer(serializers.Serializer):
 
 
 class RemittanceSerializer(serializers.ModelSerializer):
+    """A remittance of ``selectors.remittance_list``: ``covered`` as recorded, ``valid_covered``
+    and ``difference`` as its receipts stand now, ``changed`` when they changed since it was recorded."""
+
     receipts = serializers.PrimaryKeyRelatedField(many=True, read_only=True)
-    difference = serializers.DecimalField(max_digits=12, decimal_places=2, read_only=True)
+    valid_covered = serializers.SerializerMethodField(help_text="现所含有效凭证金额")
+    difference = serializers.SerializerMethodField(help_text="解缴金额减现有效凭证金额")
+    changed = serializers.SerializerMethodField(help_text="报解登记后所含凭证有变动")
     warnings = serializers.SerializerMethodField()
 
     class Meta:
         model = Remittance
-        fields = ["id", "collector", "region", "deposited_on", "amount", "slip_number", "covered", "difference", "warnings", "note", "receipts", "created_by", "created_at"]
+        fields = [
+            "id", "collector", "region", "deposited_on", "amount", "slip_number", "covered", "valid_covered", "difference",
+            "changed", "warnings", "note", "receipts", "created_by", "created_at",
+        ]
         read_only_fields = fields
+
+    def _now(self, obj) -> dict:
+        from ..selectors import remittance_now
+
+        if not hasattr(obj, "_now"):
+            obj._now = remittance_now(obj)
+        return obj._now
+
+    @extend_schema_field(serializers.DecimalField(max_digits=12, decimal_places=2))
+    def get_valid_covered(self, obj) -> str:
+        return str(self._now(obj)["valid"])
+
+    @extend_schema_field(serializers.DecimalField(max_digits=12, decimal_places=2))
+    def get_difference(self, obj) -> str:
+        return str(self._now(obj)["difference"])
+
+    def get_changed(self, obj) -> bool:
+        return bool(self._now(obj)["change"])
 
     def get_warnings(self, obj) -> list[str]:
         from ..services import remittance_warnings
 
-        return remittance_warnings(obj.amount, obj.covered)
+        now = self._now(obj)
+        return remittance_warnings(obj.amount, now["valid"]) + ([now["change"]] if now["change"] else [])
 
 
 class RemittanceCreateSerializer(serializers.Serializer):

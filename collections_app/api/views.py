@@ -133,9 +133,7 @@ class RemittanceViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Scoped
     capabilities = {"*": ("remittance.record", "report.view"), "create": "remittance.record"}
 
     def get_queryset(self):
-        from ..models import Remittance
-
-        return Remittance.objects.visible_to(self.request.user).prefetch_related("receipts").order_by("-deposited_on", "-id")
+        return selectors.remittance_list(user=self.request.user).prefetch_related("receipts").order_by("-deposited_on", "-id")
 
     @extend_schema(request=s.RemittanceCreateSerializer, responses={201: s.RemittanceSerializer, 400: s.ErrorSerializer})
     def create(self, request):
@@ -148,7 +146,7 @@ class RemittanceViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Scoped
             out = services.remittance_record(actor=request.user, collector=collector, **v)
         except DjangoValidationError as exc:
             _raise(exc)
-        return Response(self.get_serializer(out.obj).data, status=status.HTTP_201_CREATED)
+        return Response(self.get_serializer(self.get_queryset().get(pk=out.obj.pk)).data, status=status.HTTP_201_CREATED)
 
 
 class DeclarationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewSet):

@@ -39,6 +39,7 @@ from enrollment.scoping import region_in_scope
 from enrollment.spreadsheets import UploadError, check_upload
 from subsidies.calc import to_money
 
+from .. import lifecycle
 from ..models.tax_imports import (
     PROBLEM_OUTCOMES,
     RowOutcome,
@@ -633,6 +634,10 @@ def run_filing(
                 sheet=sheet, county=county, default_year=default_year, actor=actor, dry_run=dry_run,
                 tax_import=tax_import, progress=progress, chunk_size=chunk_size,
             )
+    if not dry_run:
+        # Confirming is a transition of the receipt lifecycle made in bulk, without row locks:
+        # the county's voids and issues under way finish first, new ones wait for the commit.
+        lifecycle.tax_gate_exclusive(county.pk)
     with _cyclic_gc_paused():
         return _run_filing(
             sheet=sheet, county=county, default_year=default_year, actor=actor, dry_run=dry_run,

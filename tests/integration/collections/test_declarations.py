@@ -7,13 +7,14 @@ from decimal import Decimal
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
 from django.utils import timezone
 from openpyxl import Workbook, load_workbook
 
 from collections_app import selectors, services
-from collections_app.choices import LineResult, RefundReason, RefundStatus
+from collections_app.choices import LineResult, ReceiptStatus, RefundReason, RefundStatus
 from collections_app.exports import declaration_workbook, declaration_workbook_for
-from collections_app.models import Refund
+from collections_app.models import Receipt, Refund
 from enrollment import audit, idcard
 from enrollment.choices import EnrollmentStatus
 from enrollment.models import AuditEvent, Enrollment
@@ -254,14 +255,24 @@ def test_under_remitting_by_100_yuan_is_a_difference(users, regions, policy):
     assert [g["amount"] for g in check["gaps"]] == [Decimal("-100.00")]
 
 
-def test_voiding_a_remitted_receipt_is_a_difference(users, regions, policy):
+def _voided_behind_the_lifecycle(receipt):
+    """A receipt voided after its cash was remitted, as data from before the lifecycle allowed it."""
+    Receipt.objects.filter(pk=receipt.pk).update(status=ReceiptStatus.VOIDED, void_reason="收错人", voided_at=timezone.now())
+    Enrollment.objects.filter(receipt_lines__receipt=receipt).update(status=EnrollmentStatus.PENDING)
+
+
+def test_voiding_a_remitted_receipt_is_refused_and_an_earlier_one_is_a_difference(users, regions, policy):
     c = users["collector"]
     hh, m = household_with(regions["v1"], 2)
     r1, r2 = pay(c, hh, [m[0]]), pay(c, hh, [m[1]])
     services.remittance_record(
         actor=c, collector=c, deposited_on=timezone.localdate(), amount="800", slip_number="S800", receipts=[r1, r2]
     )
-    services.receipt_void(actor=users["clerk"], receipt=r1, reason="收错人")
+    with pytest.raises(ValidationError) as exc:
+        services.receipt_void(actor=users["clerk"], receipt=r1, reason="收错人")
+    assert exc.value.messages == [services.ERR_VOID_REMITTED.format(number=r1.number, slip="S800")]
+    assert Receipt.objects.get(pk=r1.pk).status == ReceiptStatus.VALID
+    _voided_behind_the_lifecycle(r1)
     recon = selectors.reconciliation(user=users["clerk"], region=regions["v1"], year=policy.year)
     row = _row(recon, regions["v1"])
     assert (row["cash"], row["remitted"]) == (Decimal("400.00"), Decimal("800.00"))
@@ -480,3 +491,61 @@ def test_duplicates_found_by_the_tax_import_become_refund_candidates(users, regi
     refund = Refund.objects.get()
     assert (refund.status, refund.reason, refund.amount) == (RefundStatus.CANDIDATE, RefundReason.DUPLICATE, Decimal("400.00"))
     assert "第7行" in refund.source
+
+
+def test_a_remittance_whose_receipts_changed_is_flagged_where_remittances_are_shown(client, users, regions, policy):
+    """Under-remitted by exactly the receipt voided since: the deposit matches what is left, but the
+    remittance changed after it was recorded — flagged on the list, in the API and in reconciliation."""
+    from rest_framework.test import APIClient
+
+    c = users["collector"]
+    hh, m = household_with(regions["v1"], 2)
+    r1, r2 = pay(c, hh, [m[0]]), pay(c, hh, [m[1]])
+    out = services.remittance_record(
+        actor=c, collector=c, deposited_on=timezone.localdate(), amount="400", slip_number="S400", receipts=[r1, r2]
+    )
+    rem = out.obj
+    expected = selectors.WARN_REMIT_CHANGED.format(
+        covered="800.00", valid="400.00", voided=selectors.WARN_REMIT_CHANGED_VOIDED.format(numbers=r1.number)
+    )
+    before = selectors.reconciliation(user=users["clerk"], region=regions["v1"], year=policy.year)
+    assert [x["text"] for x in before["differences"] if expected in x["text"]] == []
+    _voided_behind_the_lifecycle(r1)
+
+    recon = selectors.reconciliation(user=users["clerk"], region=regions["v1"], year=policy.year)
+    (diff,) = [x for x in recon["differences"] if x["kind"] == "报解"]
+    assert diff["text"] == expected and diff["amount"] == Decimal("-400.00")
+    assert [g["change"] for g in recon["remittances"]] == [expected]
+    (collector,) = recon["collectors"]
+    assert collector["gap"] == 0 and collector["changed"] and not collector["agrees"]
+
+    api = APIClient()
+    api.force_authenticate(users["clerk"])
+    body = api.get(f"/api/remittances/{rem.pk}/").json()
+    assert body["covered"] == "800.00" and body["valid_covered"] == "400.00" and body["difference"] == "0.00"
+    assert body["changed"] is True and body["warnings"] == [expected]
+    (listed,) = api.get("/api/remittances/").json()["results"]
+    assert listed["changed"] is True and listed["warnings"] == [expected]
+
+    client.force_login(users["clerk"])
+    page = client.get(reverse("collections:remittance_list")).content.decode()
+    assert expected in page and "凭证有变动" in page
+    page = client.get(reverse("collections:reconciliation"), {"region": regions["v1"].pk, "year": policy.year}).content.decode()
+    assert expected in page and "报解后凭证有变动" in page
+
+
+def test_an_unchanged_remittance_is_not_flagged(users, regions, policy):
+    from rest_framework.test import APIClient
+
+    c = users["collector"]
+    hh, m = household_with(regions["v1"], 1)
+    r = pay(c, hh, m)
+    rem = services.remittance_record(
+        actor=c, collector=c, deposited_on=timezone.localdate(), amount="400", slip_number="S", receipts=[r]
+    ).obj
+    api = APIClient()
+    api.force_authenticate(users["clerk"])
+    body = api.get(f"/api/remittances/{rem.pk}/").json()
+    assert body["changed"] is False and body["warnings"] == [] and body["difference"] == "0.00"
+    recon = selectors.reconciliation(user=users["clerk"], region=regions["v1"], year=policy.year)
+    assert [g["change"] for g in recon["remittances"]] == [""]

@@ -168,6 +168,10 @@ def test_void_is_refused_once_the_tax_office_accepted(users, regions, policy):
     d = services.declaration_create(actor=users["clerk"], region=regions["v1"], year=policy.year)
     _answer(d, [(members[0].id_number, "失败", "姓名不符")], users)
     _answer(d, [(members[0].id_number, "成功", "")], users)  # corrected answer: accepted after all
+    e = Enrollment.objects.get(person=members[0])
+    assert e.status == EnrollmentStatus.DECLARED and e.declared_on is not None  # not declared a second time
+    with pytest.raises(ValidationError, match="没有待申报"):
+        services.declaration_create(actor=users["clerk"], region=regions["v1"], year=policy.year)
     with pytest.raises(ValidationError) as exc:
         services.receipt_void(actor=users["clerk"], receipt=receipt, reason="收错")
     assert exc.value.messages == [services.ERR_VOID_ACCEPTED.format(name=members[0].name, declaration=d.pk)]
@@ -215,3 +219,36 @@ def test_two_clerks_paying_for_the_same_person_one_wins(users, regions, policy):
     assert isinstance(errors[0], ValidationError) and "已缴费" in str(errors[0])
     assert Receipt.objects.count() == 1
     assert ReceiptLine.objects.count() == 2
+
+def test_a_remitted_receipt_cannot_be_voided_and_its_person_stays_paid(users, regions, policy):
+    from django.utils import timezone
+
+    c = users["collector"]
+    hh, members = household_with(regions["v1"], 1)
+    receipt = pay(c, hh, members)
+    services.remittance_record(actor=c, collector=c, deposited_on=timezone.localdate(), amount="400", slip_number="YH7", receipts=[receipt])
+    expected = services.ERR_VOID_REMITTED.format(number=receipt.number, slip="YH7")
+    receipt.refresh_from_db()
+    assert services.receipt_void_refusal(receipt=receipt) == expected
+    with pytest.raises(ValidationError) as exc:
+        services.receipt_void(actor=users["clerk"], receipt=receipt, reason="收错")
+    assert exc.value.messages == [expected]
+    receipt.refresh_from_db()
+    assert receipt.status == ReceiptStatus.VALID and receipt.remittance.slip_number == "YH7"
+    assert Enrollment.objects.get(person=members[0]).status == EnrollmentStatus.PAID
+    with pytest.raises(ValidationError, match="已缴费"):  # no second receipt for the person
+        pay(c, hh, members)
+
+def test_an_answer_cannot_accept_a_person_whose_receipt_was_voided_after_failing(users, regions, policy):
+    from collections_app.choices import LineResult
+
+    hh, members = household_with(regions["v1"], 1)
+    receipt = pay(users["collector"], hh, members)
+    d = services.declaration_create(actor=users["clerk"], region=regions["v1"], year=policy.year)
+    _answer(d, [(members[0].id_number, "失败", "姓名不符")], users)
+    services.receipt_void(actor=users["clerk"], receipt=receipt, reason="收错")
+    with pytest.raises(ValidationError) as exc:
+        _answer(d, [(members[0].id_number, "成功", "")], users)
+    assert exc.value.messages == [services.ERR_ANSWER_VOIDED.format(row=2, name=members[0].name, status="待缴费")]
+    assert d.lines.get().result == LineResult.FAILED
+    assert Enrollment.objects.get(person=members[0]).status == EnrollmentStatus.PENDING

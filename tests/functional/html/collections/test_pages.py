@@ -378,3 +378,26 @@ def test_bureau_refuses_a_duplicate_candidate_on_its_page(client, users, regions
     client.force_login(users["collector"])
     page = client.get(reverse("collections:refund_detail", args=[candidate.pk])).content.decode()
     assert "核实为同一笔" in page and 'name="d-note"' not in page
+
+
+def test_a_remitted_receipt_page_and_api_refuse_the_void_and_say_what_to_do(client, users, regions, policy):
+    from rest_framework.test import APIClient
+
+    from collections_app import services
+
+    c = users["collector"]
+    hh, m = household_with(regions["v1"], 1)
+    r = pay(c, hh, m)
+    services.remittance_record(actor=c, collector=c, deposited_on=timezone.localdate(), amount="400", slip_number="YH9", receipts=[r])
+    expected = services.ERR_VOID_REMITTED.format(number=r.number, slip="YH9")
+    client.force_login(users["clerk"])
+    detail = client.get(reverse("collections:receipt_detail", args=[r.pk])).content.decode()
+    assert expected in detail and "void-form" not in detail
+    resp = client.post(reverse("collections:receipt_void", args=[r.pk]), {"reason": "收错"}, follow=True)
+    assert expected in resp.content.decode()
+    api = APIClient()
+    api.force_authenticate(users["clerk"])
+    resp = api.post(f"/api/receipts/{r.pk}/void/", {"reason": "收错"}, format="json")
+    assert resp.status_code == 400 and expected in str(resp.json())
+    assert Receipt.objects.get(pk=r.pk).status == "valid"
+    assert Enrollment.objects.get(person=m[0]).status == EnrollmentStatus.PAID
