@@ -55,6 +55,9 @@ TITLE_ROWS = 30  # rows allowed above the data (titles, the header): the tax rea
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
 
+_NOT_SHEET_MAGIC = (b"%PDF", b"\x89PNG", b"\xff\xd8\xff", b"GIF8", b"\x1f\x8b", b"7z\xbc\xaf", b"Rar!", b"{\\rtf", b"<?xml", b"<html", b"<!DOCTYPE")
+
+
 class UploadError(ValueError):
     def __init__(self, message: str):
         super().__init__(message)
@@ -69,6 +72,8 @@ def sniff_kind(head: bytes, name: str = "") -> str:
         return "xlsx"
     if head.startswith(b"\xd0\xcf\x11\xe0"):
         raise UploadError(ERR_XLS_OLD)
+    if head.startswith(_NOT_SHEET_MAGIC):  # text-like enough to pass for a CSV, but a PDF, an image, an archive
+        raise UploadError(ERR_NOT_SPREADSHEET)
     sample = head[:4096]
     if b"\x00" in sample:
         raise UploadError(ERR_NOT_SPREADSHEET)
@@ -417,6 +422,10 @@ def check_sheet(source, kind: str, *, max_rows: int | None = None) -> None:
     """The guard every reader calls before handing ``source`` (a path or a binary file object) to
     calamine, openpyxl or csv."""
     if hasattr(source, "read"):
+        at = source.tell()
+        if kind != "csv" and sniff_kind(source.read(8192)) != "xlsx":  # a stored file is not trusted either
+            raise UploadError(ERR_NOT_SPREADSHEET)
+        source.seek(at)
         if kind == "csv":
             at = source.tell()
             check_csv(source.read(), max_rows=max_rows)

@@ -18,7 +18,7 @@ from ..choices import RegionLevel
 from ..forms import ImportForm
 from ..resources import TEMPLATE_COLUMNS, RosterResource, row_messages
 from ..scoping import region_in_scope
-from ..spreadsheets import UploadError, check_upload, check_workbook, write_rows, xlsx_response
+from ..spreadsheets import UploadError, check_sheet, check_upload, write_rows, xlsx_response
 from .common import needs, page_year, picked_regions
 
 SESSION_KEY = "roster_import"
@@ -40,7 +40,7 @@ def _import_dir() -> Path:
 
 
 def _load(data: bytes) -> tablib.Dataset:
-    check_workbook(io.BytesIO(data))  # the shared guard, before openpyxl allocates anything
+    check_sheet(io.BytesIO(data), "xlsx")  # the shared guard, before openpyxl allocates anything
     return tablib.Dataset().load(data, format="xlsx")
 
 
