@@ -211,10 +211,11 @@ def _scan_xml(chunks, sheet: _Extent | None) -> None:
     for chunk in chunks:
         buf = carry + chunk if carry else chunk
         end = buf.rfind(b">") + 1
-        if end == 0 and len(buf) < 16 * _CHUNK:
-            carry = buf
-            continue
-        end = end or len(buf)
+        if end == 0:  # no tag ends here (a long text or blank run): hold a little, never the whole run
+            if len(buf) < 2 * _CHUNK:
+                carry = buf
+                continue
+            end = len(buf) - 64  # longer than any address or mark, which then stays whole in the carry
         if prolog:  # a DTD can only come before the root element
             if buf.find(b"<!", 0, end) != -1 and any(buf.find(mark, 0, end) != -1 for mark in _DTD_MARKS):
                 raise UploadError(ERR_DTD)
@@ -252,12 +253,12 @@ def _scan_cells(buf: bytes, end: int, sheet: _Extent) -> None:
     cell without its address first), and only then is the part read exactly. A normal file costs a
     few C-speed passes and no Python work per cell."""
     rows = _ROW_REF.findall(buf, 0, end)
-    row_tags = buf.count(b"<row", 0, end)
+    row_tags = len(rows)
     cells = buf.count(b"<c", 0, end)  # every cell opening (<cols>, <cfRule> counted too: never fewer)
-    if len(rows) != row_tags:  # a row without its number first (or <rowBreaks>)
+    if b"" in rows:  # a row without its number first
         _scan_cells_slowly(buf, end, sheet)
         return
-    lines = [int(n) for n in rows]
+    lines = list(map(int, rows))
     row_lo, row_hi = (min(lines), max(lines)) if lines else (1 << 62, 0)
     if sheet.box is not None:
         sheet.add(rows=row_tags, cells=cells, row_lo=row_lo, row_hi=row_hi, col_lo=sheet.col_lo, col_hi=sheet.col_hi)
@@ -282,7 +283,7 @@ def _scan_cells(buf: bytes, end: int, sheet: _Extent) -> None:
 
 
 _ADDRESSLESS = re.compile(rb'<c(?! r="[A-Z])[\s/>]')
-_ROW_REF = re.compile(rb'<row r="([0-9]+)"')
+_ROW_REF = re.compile(rb'<row[\s/>](?:r="([0-9]+)")?')
 _DIGITS, _LETTERS = b"0123456789", b"ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 
 
@@ -312,13 +313,26 @@ def _beyond(text: bytes, alphabet: bytes, *, lower: bool) -> bytes | None:
 
 def _outside(sheet: _Extent):
     """The compiled search for a cell outside the sheet's box (rows from its rows' numbers, columns
-    from the cells read exactly so far)."""
-    key = (sheet.row_lo, sheet.row_hi, sheet.col_lo, sheet.col_hi)
+    from the cells read exactly so far), or without its address first.
+
+    While even a cell at the last row with as many digits as the box's (999,999 for a box ending
+    at row 600,000) keeps the sheet within the limits, the search only looks for a cell with more
+    digits than that: a cheaper pattern that is just as safe. Past that, it looks for any cell
+    outside the box's rows exactly."""
+    bound = 10 ** len(str(sheet.row_hi)) - 1
+    width = sheet.col_hi - sheet.col_lo + 1
+    if bound <= sheet.max_rows and bound * width <= sheet.max_cells:
+        key = ("digits", len(str(sheet.row_hi)), sheet.col_lo, sheet.col_hi)
+    else:
+        key = (sheet.row_lo, sheet.row_hi, sheet.col_lo, sheet.col_hi)
     if sheet.outside_key != key:
-        row_bad = [b for b in (
-            _beyond(str(sheet.row_hi).encode(), _DIGITS, lower=False),
-            _beyond(str(sheet.row_lo).encode(), _DIGITS, lower=True),
-        ) if b]
+        if key[0] == "digits":
+            row_bad = [b"[0-9]{%d,}" % (key[1] + 1), b"0[0-9]*"]
+        else:
+            row_bad = [b for b in (
+                _beyond(str(sheet.row_hi).encode(), _DIGITS, lower=False),
+                _beyond(str(sheet.row_lo).encode(), _DIGITS, lower=True),
+            ) if b]
         col_bad = [b for b in (
             _beyond(_column_letters(sheet.col_hi), _LETTERS, lower=False),
             _beyond(_column_letters(sheet.col_lo), _LETTERS, lower=True),

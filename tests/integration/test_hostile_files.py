@@ -561,3 +561,17 @@ def test_restore_answers_a_bad_archive_in_chinese_and_changes_nothing(case, worl
     assert not _NOT_A_SENTENCE.search(str(exc.value)), str(exc.value)
     assert state() == before
     assert not (tmp_path / "escaped.txt").exists()
+
+
+@pytest.mark.parametrize("far", ["J1048576", "XFD5", "IW70000"])
+def test_a_far_cell_deep_in_a_long_sheet_is_found(settings, far):
+    """Past the first chunk the guard searches only for cells outside what is safe (see
+    spreadsheets._outside); one far cell after 70,000 ordinary rows is still found."""
+    settings.CANBAO_MAX_IMPORT_ROWS = 1_000_000
+    body = _rows_xml([[f"v{c}" for c in range(10)] for _ in range(70_000)])
+    assert len(body) > 2 * spreadsheets._CHUNK
+    data = _xlsx(_sheet(body + '<row r="70001">' + _cell(far, "x") + "</row>"))
+    with pytest.raises(spreadsheets.UploadError) as exc:
+        spreadsheets.check_workbook(io.BytesIO(data))
+    assert any(_prefix(t) in exc.value.message for t in SHEET)
+    spreadsheets.check_workbook(io.BytesIO(_xlsx(_sheet(body))))  # the same sheet without it passes
