@@ -206,6 +206,11 @@ WHITENOISE_USE_FINDERS = True  # tests and runserver serve static without collec
 # Upload limits (spreadsheets, photos, evidence). Larger files are refused with a clear message.
 CANBAO_MAX_UPLOAD_BYTES = env.int("CANBAO_MAX_UPLOAD_BYTES", default=80 * 1024 * 1024)
 CANBAO_MAX_IMPORT_ROWS = env.int("CANBAO_MAX_IMPORT_ROWS", default=1_000_000)
+# A sheet's extent (min to max cell address, what python-calamine allocates at ~32 bytes a cell):
+# no county sheet is wider than ~40 columns (a filing has 10-15, the roster 11), and 20 million
+# cells is 1,000,000 rows x 20 columns (~640 MB in calamine). Wider or larger is refused unread.
+CANBAO_MAX_IMPORT_COLUMNS = env.int("CANBAO_MAX_IMPORT_COLUMNS", default=256)
+CANBAO_MAX_IMPORT_CELLS = env.int("CANBAO_MAX_IMPORT_CELLS", default=20_000_000)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 20000

@@ -27,6 +27,9 @@ ERR_CHECK = "身份证号码校验位不正确：最后一位应为“{expected}
 _FULLWIDTH = {ord(c): ord(c) - 0xFEE0 for c in "０１２３４５６７８９ＸｘＸ"}
 _SPACES = re.compile(r"[\s\u3000\-]+")
 _SCIENTIFIC = re.compile(r"^\d(\.\d+)?[eE][+]?\d+$")
+# ASCII only: str.isdigit() and \d also take ², ① and ٣, which int() refuses or reads as another digit.
+_FORM_18 = re.compile(r"[0-9]{17}[0-9X]")
+_FORM_15 = re.compile(r"[0-9]{15}")
 
 
 class IdNumberError(ValueError):
@@ -76,12 +79,12 @@ def parse(raw, *, today: date | None = None) -> IdInfo:
         raise IdNumberError(ERR_EMPTY)
     if _SCIENTIFIC.match(number):
         raise IdNumberError(ERR_NUMERIC_CELL)
-    if len(number) == 15 and number.isdigit():
+    if _FORM_15.fullmatch(number):
         suggestion = upgrade15(number)
         raise IdNumberError(ERR_LEGACY_15.format(suggestion=suggestion), suggestion=suggestion)
     if len(number) != 18:
         raise IdNumberError(ERR_LENGTH.format(length=len(number)))
-    if not number[:17].isdigit() or not (number[17].isdigit() or number[17] == "X"):
+    if not _FORM_18.fullmatch(number):
         raise IdNumberError(ERR_CHARS)
     area = number[:6]
     # Province codes run 11-82; county part is never 0000 for a person's area.

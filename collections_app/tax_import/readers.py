@@ -19,6 +19,7 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 
 from enrollment import idcard
+from enrollment.spreadsheets import check_csv, check_sheet
 from subsidies.calc import to_money
 
 # --- Messages users see (tests import them) ---------------------------------------------------
@@ -549,7 +550,10 @@ class ReaderError(ValueError):
 
 
 class Sheet(abc.ABC):
-    """Rows of the first worksheet as lists of cell values, numbered like Excel (1-based)."""
+    """Rows of the first worksheet as lists of cell values, numbered like Excel (1-based). Every
+    source passes the shared guard (``enrollment.spreadsheets.check_sheet``: extent, row and cell
+    counts, real decompressed size, no DTD) before its reader sees a byte; the guard raises
+    ``UploadError`` with a Chinese message."""
 
     total_rows: int = 0
     size: int = 0  # bytes of the file, known before its rows are read
@@ -567,10 +571,11 @@ class CalamineSheet(Sheet):
     loaded whole on first use (``rows``, ``total_rows``): calamine lets other Python threads run
     meanwhile, which the importer uses to read the county's roster (see tax_import.roster)."""
 
-    def __init__(self, source):
+    def __init__(self, source, *, max_rows: int | None = None):
         import python_calamine
 
         self.size = _size_of(source)
+        check_sheet(source, "xlsx", max_rows=max_rows)
         try:
             if isinstance(source, (str, bytes)) or hasattr(source, "__fspath__"):
                 self._wb = python_calamine.CalamineWorkbook.from_path(str(source))
@@ -645,9 +650,10 @@ class CalamineSheet(Sheet):
 class OpenpyxlSheet(Sheet):
     """openpyxl read-only: streams but does not know merged cells. Kept as a fallback and for the bench."""
 
-    def __init__(self, source):
+    def __init__(self, source, *, max_rows: int | None = None):
         import openpyxl
 
+        check_sheet(source, "xlsx", max_rows=max_rows)
         try:
             self._wb = openpyxl.load_workbook(source, read_only=True, data_only=True)
             self._ws = self._wb.worksheets[0]
@@ -669,9 +675,10 @@ class OpenpyxlSheet(Sheet):
 
 
 class CsvSheet(Sheet):
-    def __init__(self, source):
+    def __init__(self, source, *, max_rows: int | None = None):
         data = source.read() if hasattr(source, "read") else open(source, "rb").read()  # noqa: SIM115
         self.size = len(data)
+        check_csv(data, max_rows=max_rows)
         for encoding in ("utf-8-sig", "gb18030"):
             try:
                 self._text = data.decode(encoding)
@@ -703,12 +710,14 @@ def _size_of(source) -> int:
         return 0
 
 
-def open_sheet(source, kind: str = "xlsx", engine: str = "calamine") -> Sheet:
+def open_sheet(source, kind: str = "xlsx", engine: str = "calamine", *, max_rows: int | None = None) -> Sheet:
+    """The first sheet of ``source`` (a path or a binary file object), guarded (see ``Sheet``);
+    ``max_rows`` data rows (default CANBAO_MAX_IMPORT_ROWS) bound the sheet's extent."""
     if kind == "csv":
-        return CsvSheet(source)
+        return CsvSheet(source, max_rows=max_rows)
     if engine == "openpyxl":
-        return OpenpyxlSheet(source)
-    return CalamineSheet(source)
+        return OpenpyxlSheet(source, max_rows=max_rows)
+    return CalamineSheet(source, max_rows=max_rows)
 
 
 # --- The filing: header found, data rows parsed ----------------------------------------------------

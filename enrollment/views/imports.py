@@ -1,5 +1,7 @@
 """Roster import: upload → preview (nothing written) → confirm → all rows or none."""
 
+import io
+import logging
 import uuid
 from dataclasses import asdict
 from pathlib import Path
@@ -17,7 +19,7 @@ from ..choices import RegionLevel
 from ..forms import ImportForm
 from ..resources import TEMPLATE_COLUMNS, Move, RosterResource, row_messages
 from ..scoping import region_in_scope
-from ..spreadsheets import UploadError, check_upload, write_rows, xlsx_response
+from ..spreadsheets import UploadError, check_sheet, check_upload, write_rows, xlsx_response
 from .common import needs, page_year, picked_regions
 
 SESSION_KEY = "roster_import"
@@ -27,6 +29,9 @@ MSG_NOTHING_WRITTEN = "有错误，没有写入任何数据。请按行改正后
 ERR_EXPIRED = "预览已过期，请重新上传文件。"
 ERR_TOO_MANY_ROWS = "文件有{rows}行，超过上限{limit}行，请拆分后分批导入。"
 ERR_CSV = "请上传 Excel（.xlsx）文件。"
+ERR_UNREADABLE = "无法读取这个文件：它不是有效的 Excel（.xlsx）文件，或者已损坏。请用 Excel 打开后另存为 .xlsx 再上传。"
+
+log = logging.getLogger(__name__)
 
 
 def _import_dir() -> Path:
@@ -36,6 +41,7 @@ def _import_dir() -> Path:
 
 
 def _load(data: bytes) -> tablib.Dataset:
+    check_sheet(io.BytesIO(data), "xlsx")  # the shared guard, before openpyxl allocates anything
     return tablib.Dataset().load(data, format="xlsx")
 
 
@@ -105,8 +111,9 @@ def roster_import(request):
             result, problems, moves = _run(user, target, year, data, dry_run=True)
         except UploadError as exc:
             form.add_error("file", exc.message)
-        except Exception as exc:  # a file openpyxl cannot read is the user's problem, said plainly
-            form.add_error("file", f"无法读取文件：{exc.__class__.__name__}")
+        except Exception:  # a file openpyxl cannot read is the user's problem, said plainly
+            log.info("roster import: unreadable file %r", upload.name, exc_info=True)
+            form.add_error("file", ERR_UNREADABLE)
         else:
             counts = _counts(result, moves)
             ctx.update(problems=problems, counts=counts, moves=moves, total_rows=result.total_rows, target=target)

@@ -13,6 +13,8 @@ up is still accepted; it leaves MEDIA_ROOT alone.
 
 import gzip
 import json
+import logging
+import re
 import tarfile
 import tempfile
 from collections import Counter
@@ -20,17 +22,37 @@ from pathlib import Path
 
 from django.conf import settings
 from django.core.management import call_command
+from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
-from django.db import DEFAULT_DB_ALIAS, transaction
+from django.core.serializers.base import DeserializationError
+from django.db import DEFAULT_DB_ALIAS, DatabaseError, transaction
 
 from .backup import DUMP_NAME, MEDIA_DIR
 
 ERR_NO_FILE = "备份文件不存在：{path}"
-ERR_NOT_BACKUP = "这不是 canbao 备份文件（应为 backup 命令生成的 .tar 或旧版 .jsonl.gz）：{detail}"
+ERR_NOT_BACKUP = (
+    "这不是 canbao 备份文件，或文件已损坏（应为 backup 命令生成的 .tar，或旧版 .jsonl.gz）。数据库未改动，请检查文件后重试。"
+)
+ERR_UNSAFE_MEMBER = "备份文件中的“{name}”不能恢复（不是普通文件，或路径越出了上传目录），已拒绝恢复，数据库未改动。"
+ERR_BAD_ROW = (
+    "备份文件中有无法恢复的数据行（{where}），已全部回滚，数据库未改动。"
+    "请确认备份文件完整、来自同一版本的系统（数据库已迁移到相同版本）后重试。"
+)
 ERR_COUNTS = "恢复后的行数与备份文件不一致：{detail}"
 ERR_MEDIA = "上传文件恢复失败（数据库已回滚，未改动）：{detail}"
 MSG_CONFIRM = "恢复将删除当前数据库中的全部数据并替换为备份内容。输入 yes 继续："
 MSG_CANCELLED = "已取消，数据库未改动。"
+WHERE_UNKNOWN = "位置不明"
+WHERE_ROW = "{model}，主键 {pk}"
+
+log = logging.getLogger(__name__)
+_ROW_IN_ERROR = re.compile(r"\(([\w.]+):pk=([^)]*)\)")
+
+
+def _where(exc: Exception) -> str:
+    """The row a loaddata error names ("(app.model:pk=1)"), in Chinese; the rest goes to the log."""
+    m = _ROW_IN_ERROR.search(str(exc))
+    return WHERE_ROW.format(model=m.group(1), pk=m.group(2)) if m else WHERE_UNKNOWN
 
 
 def count_rows(path: Path) -> Counter:
@@ -43,8 +65,8 @@ def count_rows(path: Path) -> Counter:
             for line in f:
                 if line.strip():
                     counts[json.loads(line)["model"]] += 1
-    except (OSError, ValueError, KeyError, EOFError) as exc:
-        raise CommandError(ERR_NOT_BACKUP.format(detail=exc)) from None
+    except (OSError, ValueError, KeyError, TypeError, EOFError):
+        raise CommandError(ERR_NOT_BACKUP) from None
     return counts
 
 
@@ -58,13 +80,20 @@ def media_members(tar: tarfile.TarFile, media_root: Path) -> list[tarfile.TarInf
         elif member.name.startswith(prefix) and member.isfile():
             try:
                 members.append(tarfile.data_filter(member.replace(name=member.name[len(prefix):]), str(media_root)))
-            except tarfile.FilterError as exc:
-                raise CommandError(ERR_NOT_BACKUP.format(detail=exc)) from None
+            except tarfile.FilterError:
+                raise CommandError(ERR_UNSAFE_MEMBER.format(name=member.name)) from None
         elif not (member.isdir() and (member.name == MEDIA_DIR or member.name.startswith(prefix))):
-            raise CommandError(ERR_NOT_BACKUP.format(detail=f"unexpected member {member.name!r}"))
+            raise CommandError(ERR_UNSAFE_MEMBER.format(name=member.name))
     if not has_dump:
-        raise CommandError(ERR_NOT_BACKUP.format(detail=f"no {DUMP_NAME}"))
+        raise CommandError(ERR_NOT_BACKUP)
     return members
+
+
+def _is_tar(path: Path) -> bool:
+    try:
+        return tarfile.is_tarfile(path)
+    except (OSError, EOFError, tarfile.TarError):  # a truncated .gz: count_rows says what it is
+        return False
 
 
 def restore_backup(path: Path, *, using: str = DEFAULT_DB_ALIAS, media_root=None) -> tuple[Counter, int]:
@@ -74,14 +103,18 @@ def restore_backup(path: Path, *, using: str = DEFAULT_DB_ALIAS, media_root=None
         raise CommandError(ERR_NO_FILE.format(path=path))
     media_root = Path(media_root if media_root is not None else settings.MEDIA_ROOT)
     with tempfile.TemporaryDirectory() as work:
-        if not tarfile.is_tarfile(path):
+        if not _is_tar(path):
             return _restore(path, [], None, media_root, using), 0
-        with tarfile.open(path) as tar:
+        try:
+            tar = tarfile.open(path)
+        except (OSError, tarfile.TarError, EOFError):
+            raise CommandError(ERR_NOT_BACKUP) from None
+        with tar:
             try:
                 media = media_members(tar, media_root)
                 tar.extract(DUMP_NAME, work, filter="data")
-            except (OSError, tarfile.TarError) as exc:
-                raise CommandError(ERR_NOT_BACKUP.format(detail=exc)) from None
+            except (OSError, tarfile.TarError, EOFError):
+                raise CommandError(ERR_NOT_BACKUP) from None
             return _restore(Path(work) / DUMP_NAME, media, tar, media_root, using), len(media)
 
 
@@ -102,7 +135,12 @@ def _restore(dump: Path, media, tar, media_root: Path, using: str) -> Counter:
             with connection.cursor() as cur:
                 cur.execute("SET CONSTRAINTS ALL DEFERRED")
         if expected:
-            call_command("loaddata", str(dump), database=using, verbosity=0)
+            try:
+                call_command("loaddata", str(dump), database=using, verbosity=0)
+            except (DeserializationError, DatabaseError, ValidationError, LookupError, ValueError, TypeError) as exc:
+                # a row the database or the models refuse: the transaction rolls everything back
+                log.warning("restore: loaddata refused %s: %s", dump, exc)
+                raise CommandError(ERR_BAD_ROW.format(where=_where(exc))) from None
         wrong = {}
         for label, n in expected.items():
             model = apps.get_model(label)

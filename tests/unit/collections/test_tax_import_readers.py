@@ -91,6 +91,14 @@ def test_id_normalised(raw, expected):
     assert readers.normalise_id(raw) == expected
 
 
+@pytest.mark.parametrize("char", ["²", "①", "٣"])
+@pytest.mark.parametrize("pos", [0, 3, 10, 16, 17])
+def test_id_with_a_non_ascii_digit_is_the_rows_error(char, pos):
+    with pytest.raises(idcard.IdNumberError) as exc:
+        readers.normalise_id(ID1[:pos] + char + ID1[pos + 1 :])
+    assert exc.value.message == idcard.ERR_CHARS
+
+
 @pytest.mark.parametrize("raw", [4.11325e17, 411325198005171234, 4.113251980051712e17])
 def test_numeric_id_cell_rejected_with_exact_message(raw):
     with pytest.raises(idcard.IdNumberError) as exc:

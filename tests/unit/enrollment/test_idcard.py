@@ -74,3 +74,21 @@ def test_any_single_digit_change_breaks_the_check(born, seq, pos, delta):
 
 def test_mask():
     assert idcard.mask("411325198005170013") == "411325********0013"
+
+
+# A valid number with one digit swapped for a character that str.isdigit() accepts but is no
+# ASCII digit: superscript two, circled one, Arabic-Indic three, full-width-like digits of other scripts.
+@pytest.mark.parametrize("char", ["²", "①", "٣", "३", "𝟓"])
+@pytest.mark.parametrize("pos", [0, 1, 8, 16, 17])
+def test_non_ascii_digits_are_the_numbers_error(char, pos):
+    good = "11010519491231002X"
+    with pytest.raises(idcard.IdNumberError) as exc:
+        idcard.parse(good[:pos] + char + good[pos + 1 :])
+    assert exc.value.message == idcard.ERR_CHARS
+
+
+@pytest.mark.parametrize("char", ["²", "٣"])
+def test_non_ascii_digits_in_a_15_digit_number_get_no_suggestion(char):
+    with pytest.raises(idcard.IdNumberError) as exc:
+        idcard.parse("11010549123100" + char)
+    assert exc.value.suggestion is None
