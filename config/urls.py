@@ -12,6 +12,8 @@ api_patterns = [
     path("", include("reporting.api.urls")),
 ]
 
+handler400 = "config.requests.bad_request"
+
 urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
