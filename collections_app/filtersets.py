@@ -4,6 +4,7 @@ import django_filters
 from django.db.models import Q
 
 from enrollment import disclosure
+from enrollment.filtersets import YearFilter
 from enrollment.models import Region, User
 
 from .choices import RECEIPT_CHANNELS, DeclarationStatus, ReceiptStatus, RefundReason, RefundStatus
@@ -15,7 +16,7 @@ class ReceiptFilter(django_filters.FilterSet):
     status = django_filters.ChoiceFilter(label="状态", choices=ReceiptStatus.choices)
     channel = django_filters.ChoiceFilter(label="缴费方式", choices=RECEIPT_CHANNELS)
     village = django_filters.ModelChoiceFilter(label="村/社区", queryset=Region.objects.villages())
-    year = django_filters.NumberFilter(label="待遇年度")
+    year = YearFilter(label="待遇年度")
     issued_on = django_filters.DateFromToRangeFilter(label="收款日期")
     unremitted = django_filters.BooleanFilter(label="未报解现金", method="filter_unremitted")
     collector = django_filters.ModelChoiceFilter(label="收款人", queryset=User.objects.filter(role__in=["collector", "township"]))
@@ -53,7 +54,7 @@ class RemittanceFilter(django_filters.FilterSet):
 
 class DeclarationFilter(django_filters.FilterSet):
     status = django_filters.ChoiceFilter(label="状态", choices=DeclarationStatus.choices)
-    year = django_filters.NumberFilter(label="待遇年度")
+    year = YearFilter(label="待遇年度")
 
     class Meta:
         model = Declaration

@@ -15,12 +15,12 @@ from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
-from django.utils.dateparse import parse_date
 from django.views.decorators.http import require_POST
 
 from enrollment import audit, disclosure
 from enrollment.choices import PAID_STATUSES, EnrollmentStatus, RegionLevel
 from enrollment.models import Enrollment, Household, Region
+from enrollment.params import query_date, query_id
 from enrollment.spreadsheets import xlsx_response
 from enrollment.years import year_for
 from subsidies.selectors import PolicyMissing, owed_by, policy_for
@@ -136,8 +136,8 @@ def _owed_table(members, year, tiers, enrollments):
 def receipt_create(request):
     user = request.user
     household = None
-    if request.GET.get("household"):
-        household = get_object_or_404(Household.objects.visible_to(user).select_related("village"), pk=request.GET["household"])
+    if household_id := query_id(request.GET, "household"):
+        household = get_object_or_404(Household.objects.visible_to(user).select_related("village"), pk=household_id)
     if household is None:
         q = request.GET.get("q", "").strip()
         results = []
@@ -259,7 +259,7 @@ def receipt_void(request, pk):
 @capability("payment.take")
 def ledger(request):
     user = request.user
-    day = parse_date(request.GET.get("day") or "") or timezone.localdate()
+    day = query_date(request.GET, "day") or timezone.localdate()
     form = LedgerConfirmForm(request.POST or None, initial={"day": day})
     if request.method == "POST" and form.is_valid():
         try:
@@ -315,8 +315,8 @@ def remittance_create(request):
     user = request.user
     collectors = selectors.collectors_for(user)
     collector = None
-    if request.GET.get("collector"):
-        collector = get_object_or_404(collectors, pk=request.GET["collector"])
+    if collector_id := query_id(request.GET, "collector"):
+        collector = get_object_or_404(collectors, pk=collector_id)
     elif collectors.count() == 1:
         collector = collectors.first()
     if collector is None:
@@ -447,8 +447,8 @@ def reconciliation(request):
     if not regions:
         return render(request, "collections/reconciliation.html", {"data": None, "regions": []})
     region = regions[0]
-    if request.GET.get("region"):
-        region = get_object_or_404(Region.objects.visible_to(user).exclude(level=RegionLevel.COUNTY), pk=request.GET["region"])
+    if region_id := query_id(request.GET, "region"):
+        region = get_object_or_404(Region.objects.visible_to(user).exclude(level=RegionLevel.COUNTY), pk=region_id)
     year = year_for(request, region.county)
     data = selectors.reconciliation(user=user, region=region, year=year)
     return render(request, "collections/reconciliation.html", {"data": data, "regions": regions, "region": region, "year": year})
@@ -538,10 +538,8 @@ def refund_list(request):
 def refund_create(request):
     user = request.user
     enrollment = None
-    if request.GET.get("enrollment"):
-        enrollment = get_object_or_404(
-            Enrollment.objects.visible_to(user).select_related("person", "village"), pk=request.GET["enrollment"]
-        )
+    if enrollment_id := query_id(request.GET, "enrollment"):
+        enrollment = get_object_or_404(Enrollment.objects.visible_to(user).select_related("person", "village"), pk=enrollment_id)
     if enrollment is None:
         q = request.GET.get("q", "").strip()
         results = []

@@ -60,6 +60,8 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # Before any view (and before CSRF's look at the form): no field may hold a NUL.
+    "config.requests.RejectControlCharactersMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
     # Last, so that lock-outs see the authenticated request.
@@ -219,7 +221,8 @@ DATA_UPLOAD_MAX_NUMBER_FIELDS = 20000
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "rest_framework.authentication.SessionAuthentication",
-        "rest_framework.authentication.TokenAuthentication",
+        # Refuses a token older than its user's last password change or of a locked-out user.
+        "enrollment.tokens.TokenAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": [
         "rest_framework.permissions.IsAuthenticated",
@@ -234,7 +237,26 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "COERCE_DECIMAL_TO_STRING": True,
-    "DEFAULT_THROTTLE_RATES": {"anon": "120/min", "user": "2000/min"},
+    # Limits a county's real load never reaches (per minute):
+    # * anon, per client address: only the public contribution calculator (quote, quote-options)
+    #   answers anonymous calls; a resident's use is one options call and a quote per change of
+    #   the form. 120 is one call every half second from one address, all minute long.
+    # * user, per account: a county's ~40 township clerks and ~400 collectors share one NAT address
+    #   in the season's peak, so the limit is per account, never per address. The busiest account
+    #   is the tax office's: its import polls progress once a second (60) while its dashboards
+    #   refresh a dozen figures; a collector's busiest page makes a few calls a second. 2000 is
+    #   thirty times that.
+    # * token_failure, per client address: wrong API tokens. A program whose token was revoked
+    #   fails on each call until someone replaces the key; 30 wrong tokens a minute is far more
+    #   than such a script's retries and far fewer than guessing needs.
+    "DEFAULT_THROTTLE_CLASSES": [
+        "rest_framework.throttling.AnonRateThrottle",
+        "rest_framework.throttling.UserRateThrottle",
+    ],
+    "DEFAULT_THROTTLE_RATES": {"anon": "120/min", "user": "2000/min", "token_failure": "30/min"},
+    # The county's reverse proxy appends the client's address to X-Forwarded-For; throttles count
+    # per that address (the last entry, which a client cannot forge), not per the proxy's.
+    "NUM_PROXIES": env.int("NUM_PROXIES", default=0),
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "canbao 参保 API",

@@ -12,16 +12,12 @@ from django.views.decorators.http import require_http_methods
 from rest_framework.authtoken.models import Token
 
 from enrollment.audit import record
+from enrollment.tokens import ACTION_TOKEN_CREATE, ACTION_TOKEN_REVOKE, REASON_BY_OWNER, masked, tokens_revoke
 
-ACTION_TOKEN_CREATE = "token_create"
-ACTION_TOKEN_REVOKE = "token_revoke"
+__all__ = ["ACTION_TOKEN_CREATE", "ACTION_TOKEN_REVOKE", "api_tokens"]
 MSG_TOKEN_CREATED = "已生成新的 API 令牌。请立即复制保存，离开本页后将不再显示完整令牌；旧令牌（如有）已失效。"
 MSG_TOKEN_REVOKED = "API 令牌已注销，使用它的程序将无法再访问。"
 MSG_NO_TOKEN = "您当前没有 API 令牌。"
-
-
-def _masked(key: str) -> str:
-    return key[:4] + "…" + key[-4:] if key else ""
 
 
 @never_cache
@@ -36,14 +32,13 @@ def api_tokens(request):
             Token.objects.filter(user=request.user).delete()
             token = Token.objects.create(user=request.user)
             new_key = token.key
-            record(actor=request.user, action=ACTION_TOKEN_CREATE, obj=request.user, detail={"token": _masked(token.key)})
+            record(actor=request.user, action=ACTION_TOKEN_CREATE, obj=request.user, detail={"token": masked(token.key)})
             messages.success(request, MSG_TOKEN_CREATED)
         elif action == "revoke":
             if token is None:
                 messages.info(request, MSG_NO_TOKEN)
             else:
-                record(actor=request.user, action=ACTION_TOKEN_REVOKE, obj=request.user, detail={"token": _masked(token.key)})
-                token.delete()
+                tokens_revoke(user=request.user, actor=request.user, reason=REASON_BY_OWNER)
                 messages.success(request, MSG_TOKEN_REVOKED)
             return redirect("api_tokens")
         else:
@@ -51,5 +46,5 @@ def api_tokens(request):
     return render(
         request,
         "registration/tokens.html",
-        {"token": token, "masked": _masked(token.key) if token else "", "new_key": new_key},
+        {"token": token, "masked": masked(token.key) if token else "", "new_key": new_key},
     )

@@ -12,6 +12,8 @@ api_patterns = [
     path("", include("reporting.api.urls")),
 ]
 
+handler400 = "config.requests.bad_request"
+
 urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
@@ -21,11 +23,7 @@ urlpatterns = [
         name="login",
     ),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
-    path(
-        "accounts/password/",
-        auth_views.PasswordChangeView.as_view(template_name="registration/password_change.html", success_url="/"),
-        name="password_change",
-    ),
+    path("accounts/password/", views.PasswordChangeView.as_view(), name="password_change"),
     path("accounts/tokens/", tokens.api_tokens, name="api_tokens"),
     path("admin/", admin.site.urls),
     path("api/", include(api_patterns)),

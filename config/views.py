@@ -1,13 +1,18 @@
 from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.db import connection
 from django.http import JsonResponse
 from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 
+from enrollment.tokens import REASON_PASSWORD_CHANGED, tokens_revoke
 from reporting.selectors import at_a_glance
 
 from .navigation import landing_for
+
+MSG_PASSWORD_CHANGED = "密码已修改。原有的 API 令牌已失效，如有程序使用，请在“API 令牌”页面重新生成。"
 
 
 @login_required
@@ -41,3 +46,16 @@ def healthz(request):
         status["broker"] = "eager (no REDIS_URL)"
     status["status"] = "ok" if healthy else "error"
     return JsonResponse(status, status=200 if healthy else 503)
+
+
+class PasswordChangeView(auth_views.PasswordChangeView):
+    """The user's own password change; the API tokens made with the old password end with it."""
+
+    template_name = "registration/password_change.html"
+    success_url = "/"
+
+    def form_valid(self, form):
+        response = super().form_valid(form)
+        tokens_revoke(user=form.user, actor=form.user, reason=REASON_PASSWORD_CHANGED)
+        messages.success(self.request, MSG_PASSWORD_CHANGED)
+        return response

@@ -26,6 +26,7 @@ from .models import (
     User,
 )
 from .scoping import ERR_OUT_OF_SCOPE
+from .tokens import REASON_PASSWORD_CHANGED, tokens_revoke
 
 
 def scoped(qs, user, through: str | None = None):
@@ -182,3 +183,14 @@ class UserAdmin(ScopedAdmin, BaseUserAdmin):
             return fields
         # Staff manage the accounts of their region; only a superuser grants admin powers.
         return (*fields, "is_superuser", "groups", "user_permissions")
+
+    def user_change_password(self, request, id, form_url=""):
+        """A password set (or disabled) by staff ends the user's API tokens, like the user's own change."""
+        user = self.get_object(request, unquote(id))
+        before = user.password if user is not None else None
+        response = super().user_change_password(request, id, form_url)
+        if user is not None:
+            user.refresh_from_db(fields=["password"])
+            if user.password != before:
+                tokens_revoke(user=user, actor=request.user, reason=REASON_PASSWORD_CHANGED)
+        return response

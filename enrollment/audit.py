@@ -26,8 +26,11 @@ def action_label(action: str) -> str:
     return ACTION_LABELS.get(action, action)
 
 
-def record(*, actor, action: str, obj=None, detail: dict | None = None) -> AuditEvent:
-    region = actor.county if actor is not None and getattr(actor, "region_id", None) else None
+def record(*, actor, action: str, obj=None, detail: dict | None = None, region=None) -> AuditEvent:
+    """``region``: where to file an event no one in a region did (a lock-out, a command); an
+    actor's event is filed at the actor's county."""
+    if actor is not None and getattr(actor, "region_id", None):
+        region = actor.county
     return AuditEvent.objects.create(
         actor=actor if actor is not None and actor.is_authenticated else None,
         action=action,

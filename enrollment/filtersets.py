@@ -1,15 +1,41 @@
 """One FilterSet per model: the roster page, the API and the xlsx export filter the same way."""
 
 import django_filters
+from django import forms
 from django.db.models import Q
 
 from . import selectors
 from .choices import EnrollmentStatus, ExclusionReason, RegionLevel
 from .models import Enrollment, Household, Person, Region
+from .params import ID_MAX
+from .years import MAX_YEAR, MIN_YEAR
 
 GAP = "gap"
 NONE = "none"
 STATUS_FILTER_CHOICES = [(GAP, "缺口（既未参保也无原因）")] + list(EnrollmentStatus.choices)
+
+
+class IdFilter(django_filters.Filter):
+    """A row's id (household, person, category…): a whole number from 1 to ``ID_MAX`` (a larger
+    one is a form error, not an overflow in the database driver)."""
+
+    field_class = forms.IntegerField
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("min_value", 1)
+        kwargs.setdefault("max_value", ID_MAX)
+        super().__init__(*args, **kwargs)
+
+
+class YearFilter(django_filters.Filter):
+    """A benefit year, within the years every page accepts (``enrollment.years``)."""
+
+    field_class = forms.IntegerField
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("min_value", MIN_YEAR)
+        kwargs.setdefault("max_value", MAX_YEAR)
+        super().__init__(*args, **kwargs)
 
 
 def _regions(request, level):
@@ -31,7 +57,7 @@ class PersonFilterSet(django_filters.FilterSet):
     q = django_filters.CharFilter(label="姓名/身份证号/户号", method="filter_q")
     village = django_filters.ModelChoiceFilter(label="村/社区", field_name="household__village", queryset=_villages)
     township = django_filters.ModelChoiceFilter(label="乡镇/街道", field_name="household__village__parent", queryset=_townships)
-    household = django_filters.NumberFilter(label="户", field_name="household_id")
+    household = IdFilter(label="户", field_name="household_id")
     status = django_filters.ChoiceFilter(label="本年度状态", choices=STATUS_FILTER_CHOICES, method="filter_status", empty_label="全部")
     deceased = django_filters.BooleanFilter(label="已死亡", field_name="is_deceased")
 
@@ -66,12 +92,12 @@ class HouseholdFilterSet(django_filters.FilterSet):
 
 
 class EnrollmentFilterSet(django_filters.FilterSet):
-    year = django_filters.NumberFilter(label="待遇年度")
+    year = YearFilter(label="待遇年度")
     status = django_filters.MultipleChoiceFilter(label="状态", choices=EnrollmentStatus.choices)
     exclusion_reason = django_filters.ChoiceFilter(label="不参保原因", choices=ExclusionReason.choices)
     village = django_filters.ModelChoiceFilter(label="参保地", queryset=_villages)
-    person = django_filters.NumberFilter(label="参保人", field_name="person_id")
-    household = django_filters.NumberFilter(label="户", field_name="person__household_id")
+    person = IdFilter(label="参保人", field_name="person_id")
+    household = IdFilter(label="户", field_name="person__household_id")
 
     class Meta:
         model = Enrollment

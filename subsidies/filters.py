@@ -4,13 +4,14 @@ import django_filters
 
 from enrollment import disclosure
 from enrollment.choices import Department
+from enrollment.filtersets import IdFilter, YearFilter
 
 from .models import PersonIdentity, PolicyYear, SubsidyCategory
 
 
 class PolicyYearFilter(django_filters.FilterSet):
     county = django_filters.CharFilter(field_name="county__code", label="县/区编码")
-    year = django_filters.NumberFilter(label="待遇年度")
+    year = YearFilter(label="待遇年度")
 
     class Meta:
         model = PolicyYear
@@ -19,7 +20,7 @@ class PolicyYearFilter(django_filters.FilterSet):
 
 class SubsidyCategoryFilter(django_filters.FilterSet):
     county = django_filters.CharFilter(field_name="policy__county__code", label="县/区编码")
-    year = django_filters.NumberFilter(field_name="policy__year", label="待遇年度")
+    year = YearFilter(field_name="policy__year", label="待遇年度")
     department = django_filters.ChoiceFilter(choices=Department.choices, label="认定部门")
 
     class Meta:
@@ -28,8 +29,8 @@ class SubsidyCategoryFilter(django_filters.FilterSet):
 
 
 class IdentityFilter(django_filters.FilterSet):
-    year = django_filters.NumberFilter(label="待遇年度")
-    category = django_filters.NumberFilter(field_name="category_id", label="资助类别")
+    year = YearFilter(label="待遇年度")
+    category = IdFilter(field_name="category_id", label="资助类别")
     q = django_filters.CharFilter(method="search", label="姓名或身份证号")
     source_list = django_filters.CharFilter(lookup_expr="icontains", label="来源名单")
 

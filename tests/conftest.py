@@ -23,6 +23,16 @@ def _fast_password_hashing(settings):
 
 
 @pytest.fixture(autouse=True)
+def _fresh_cache():
+    """Each test starts with an empty cache: API throttles count requests there (per address,
+    per user), and one test's requests must not use up the next one's allowance."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+
+
+@pytest.fixture(autouse=True)
 def _eager_celery(request):
     """Tasks run in-process unless the test drives a real worker: with REDIS_URL set (CI) a
     plain ``.delay().get()`` would otherwise wait for a worker that is not there."""

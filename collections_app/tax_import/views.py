@@ -16,6 +16,7 @@ from django.views.decorators.http import require_POST
 
 from enrollment import audit, disclosure
 from enrollment.choices import RegionLevel
+from enrollment.params import query_id
 from enrollment.spreadsheets import write_rows, xlsx_response
 
 from ..models.tax_imports import PROBLEM_OUTCOMES, RowOutcome, TaxImport, TaxImportStatus
@@ -266,10 +267,7 @@ def _township_filters(request):
     # Township clerks of a township (申报与对账: they fix the rows the tax office could not take).
     if not user.can("declaration.manage") or getattr(user.region, "level", None) != RegionLevel.TOWNSHIP:
         raise PermissionDenied
-    try:
-        import_id = int(request.GET.get("import") or 0) or None
-    except ValueError:
-        import_id = None
+    import_id = query_id(request.GET, "import")
     outcome = request.GET.get("outcome") or None
     if outcome not in PROBLEM_OUTCOMES:
         outcome = None

@@ -1,6 +1,7 @@
 from django.contrib.auth.models import AbstractUser
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
 from ..choices import ROLE_LEVELS, Department, Role
@@ -43,7 +44,10 @@ class User(AbstractUser):
     )
     department = models.CharField("所属部门", max_length=20, choices=Department.choices, blank=True)
     phone = models.CharField("联系电话", max_length=20, blank=True)
-    history = HistoricalRecords(excluded_fields=["password", "last_login"])
+    # When a password was last set (any path: own change, admin, management command). API tokens
+    # made before it are refused (enrollment.tokens).
+    password_changed = models.DateTimeField("密码修改时间", null=True, blank=True, editable=False)
+    history = HistoricalRecords(excluded_fields=["password", "last_login", "password_changed"])
 
     class Meta:
         verbose_name = "用户"
@@ -58,6 +62,19 @@ class User(AbstractUser):
                 raise ValidationError({"region": ERR_ROLE_LEVEL.format(role=self.get_role_display(), levels=names)})
         if self.role == Role.DEPARTMENT and not self.department:
             raise ValidationError({"department": ERR_DEPARTMENT_REQUIRED})
+
+    def save(self, **kwargs):
+        # Django keeps the raw password in ``_password`` from set_password() until the save; a hash
+        # upgrade at login clears it first, so only a real change is stamped.
+        if self._password is not None:
+            self.password_changed = timezone.now()
+            if kwargs.get("update_fields") is not None:
+                kwargs["update_fields"] = {*kwargs["update_fields"], "password_changed"}
+        super().save(**kwargs)
+
+    def set_unusable_password(self):
+        super().set_unusable_password()
+        self.password_changed = timezone.now()
 
     def can(self, capability: str) -> bool:
         if not self.is_active:

@@ -43,3 +43,10 @@ def reason_label(value):
         return ExclusionReason(value).label
     except ValueError:
         return ""
+
+
+@register.filter
+def query_items(query):
+    """(name, value) pairs of a query dict. ``request.GET.items`` in a template looks up a
+    parameter named ``items`` first, so ``?items=x`` would hand the loop a string."""
+    return list(query.items())

@@ -1,0 +1,47 @@
+"""Query parameters that name a row or a day: one parser each, shared by every page.
+
+A value that is not what the page expects answers 400 with a Chinese sentence
+(``InvalidParameter``, shown by config.requests.bad_request), never a 500 from the database
+driver (``int("abc")``, an id past 64 bits, 2025-13-45).
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from django.core.exceptions import BadRequest
+
+# The largest key a row id can have (a 64-bit signed integer).
+ID_MAX = 2**63 - 1
+
+ERR_BAD_ID = "参数“{name}”应为记录编号（正整数），请从页面上的链接或列表中重新选择。"
+ERR_BAD_DATE = "参数“{name}”应为有效日期（如 2026-09-01），请检查后重新输入。"
+
+
+class InvalidParameter(BadRequest):
+    """A query parameter a page cannot use; its message is shown to the user."""
+
+
+def query_id(params, name: str) -> int | None:
+    """``params[name]`` as a row id, None when absent or empty."""
+    raw = params.get(name)
+    if raw in (None, ""):
+        return None
+    try:
+        value = int(raw)
+    except ValueError:
+        raise InvalidParameter(ERR_BAD_ID.format(name=name)) from None
+    if not 1 <= value <= ID_MAX:
+        raise InvalidParameter(ERR_BAD_ID.format(name=name))
+    return value
+
+
+def query_date(params, name: str) -> date | None:
+    """``params[name]`` as an ISO date (YYYY-MM-DD), None when absent or empty."""
+    raw = params.get(name)
+    if raw in (None, ""):
+        return None
+    try:
+        return date.fromisoformat(raw)
+    except ValueError:
+        raise InvalidParameter(ERR_BAD_DATE.format(name=name)) from None
