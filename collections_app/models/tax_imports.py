@@ -37,6 +37,10 @@ class TaxImport(models.Model):
     file = models.FileField("文件", upload_to="tax_imports/%Y/%m/", max_length=300)
     original_name = models.CharField("原文件名", max_length=200, blank=True)
     kind = models.CharField("格式", max_length=8, default="xlsx")
+    # SHA-256 of the stored file once it passed the shared guard at upload
+    # (enrollment.spreadsheets.check_sheet): a run reads a file with this digest without scanning it
+    # again; any other file (changed on disk, stored by hand) is scanned before it is read.
+    checked_sha256 = models.CharField("已检查文件摘要", max_length=64, blank=True, editable=False)
     status = models.CharField("状态", max_length=12, choices=TaxImportStatus.choices, default=TaxImportStatus.UPLOADED)
     uploaded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name="上传人", null=True, blank=True, on_delete=models.PROTECT, related_name="+"

@@ -567,31 +567,37 @@ class Sheet(abc.ABC):
 
 
 class CalamineSheet(Sheet):
-    """The first sheet through python-calamine. The workbook is opened here; the sheet itself is
-    loaded whole on first use (``rows``, ``total_rows``): calamine lets other Python threads run
-    meanwhile, which the importer uses to read the county's roster (see tax_import.roster)."""
+    """The first sheet through python-calamine, guarded, opened and loaded whole on first use
+    (``rows``, ``total_rows``). The guard's scan and calamine's load both let other Python threads
+    run, which the importer uses to read the county's roster meanwhile (see tax_import.roster):
+    doing both here, not at construction, keeps the scan off the import's critical path."""
 
-    def __init__(self, source, *, max_rows: int | None = None):
+    def __init__(self, source, *, max_rows: int | None = None, checked: bool = False):
+        self.size = _size_of(source)
+        self._source, self._max_rows, self._checked = source, max_rows, checked
+        self._wb = self._sheet = None
+
+    def _open(self):
         import python_calamine
 
-        self.size = _size_of(source)
-        check_sheet(source, "xlsx", max_rows=max_rows)
+        source = self._source
+        if not self._checked:
+            check_sheet(source, "xlsx", max_rows=self._max_rows)
         try:
             if isinstance(source, (str, bytes)) or hasattr(source, "__fspath__"):
                 self._wb = python_calamine.CalamineWorkbook.from_path(str(source))
             else:
                 self._wb = python_calamine.CalamineWorkbook.from_filelike(source)
-            if not self._wb.sheet_names:
-                raise ReaderError(ERR_NO_SHEET)
-        except ReaderError:
-            raise
         except Exception as exc:  # calamine raises its own error types for broken zips/XML
             raise ReaderError(ERR_CORRUPT.format(detail=str(exc)[:200])) from None
-        self._sheet = None
+        if not self._wb.sheet_names:
+            raise ReaderError(ERR_NO_SHEET)
 
     def _load(self):
         if self._sheet is not None:
             return
+        if self._wb is None:
+            self._open()
         try:
             self._sheet = self._wb.get_sheet_by_index(0)
         except Exception as exc:  # noqa: BLE001 - broken sheet XML
@@ -641,6 +647,8 @@ class CalamineSheet(Sheet):
             raise ReaderError(ERR_CORRUPT.format(detail=str(exc)[:200])) from None
 
     def close(self):
+        if self._wb is None:
+            return
         try:
             self._wb.close()
         except Exception:  # noqa: BLE001
@@ -650,10 +658,11 @@ class CalamineSheet(Sheet):
 class OpenpyxlSheet(Sheet):
     """openpyxl read-only: streams but does not know merged cells. Kept as a fallback and for the bench."""
 
-    def __init__(self, source, *, max_rows: int | None = None):
+    def __init__(self, source, *, max_rows: int | None = None, checked: bool = False):
         import openpyxl
 
-        check_sheet(source, "xlsx", max_rows=max_rows)
+        if not checked:
+            check_sheet(source, "xlsx", max_rows=max_rows)
         try:
             self._wb = openpyxl.load_workbook(source, read_only=True, data_only=True)
             self._ws = self._wb.worksheets[0]
@@ -675,10 +684,11 @@ class OpenpyxlSheet(Sheet):
 
 
 class CsvSheet(Sheet):
-    def __init__(self, source, *, max_rows: int | None = None):
+    def __init__(self, source, *, max_rows: int | None = None, checked: bool = False):
         data = source.read() if hasattr(source, "read") else open(source, "rb").read()  # noqa: SIM115
         self.size = len(data)
-        check_csv(data, max_rows=max_rows)
+        if not checked:
+            check_csv(data, max_rows=max_rows)
         for encoding in ("utf-8-sig", "gb18030"):
             try:
                 self._text = data.decode(encoding)
@@ -710,14 +720,17 @@ def _size_of(source) -> int:
         return 0
 
 
-def open_sheet(source, kind: str = "xlsx", engine: str = "calamine", *, max_rows: int | None = None) -> Sheet:
+def open_sheet(
+    source, kind: str = "xlsx", engine: str = "calamine", *, max_rows: int | None = None, checked: bool = False
+) -> Sheet:
     """The first sheet of ``source`` (a path or a binary file object), guarded (see ``Sheet``);
-    ``max_rows`` data rows (default CANBAO_MAX_IMPORT_ROWS) bound the sheet's extent."""
+    ``max_rows`` data rows (default CANBAO_MAX_IMPORT_ROWS) bound the sheet's extent. ``checked``:
+    the caller knows this very file passed the guard (the tax import's stored upload, by digest)."""
     if kind == "csv":
-        return CsvSheet(source, max_rows=max_rows)
+        return CsvSheet(source, max_rows=max_rows, checked=checked)
     if engine == "openpyxl":
-        return OpenpyxlSheet(source, max_rows=max_rows)
-    return CalamineSheet(source, max_rows=max_rows)
+        return OpenpyxlSheet(source, max_rows=max_rows, checked=checked)
+    return CalamineSheet(source, max_rows=max_rows, checked=checked)
 
 
 # --- The filing: header found, data rows parsed ----------------------------------------------------

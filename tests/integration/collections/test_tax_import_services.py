@@ -153,6 +153,33 @@ def test_preview_counts_and_changes_nothing(users, regions, world, reads):
     assert ti.rows.count() == 9  # every problem row with its reason
 
 
+def test_the_guard_scans_a_filing_once_at_upload_and_again_only_if_the_stored_file_changed(users, regions, world, monkeypatch):
+    scans = []
+    real = readers.check_sheet
+    monkeypatch.setattr(readers, "check_sheet", lambda *a, **k: scans.append("read") or real(*a, **k))
+    monkeypatch.setattr(services, "check_sheet", lambda *a, **k: scans.append("upload") or real(*a, **k))
+    ti = upload(users, regions, workbook_bytes(filing_rows(world)))
+    services.tax_import_preview(tax_import=ti)
+    assert scans == ["upload"]  # the preview read the very file that passed at upload
+    with open(ti.file.path, "wb") as fh:  # the stored file replaced behind the portal's back
+        fh.write(workbook_bytes(filing_rows(world)[:3]))
+    services.tax_import_apply(actor=users["tax"], tax_import=ti, require_preview=False)
+    assert scans == ["upload", "read"]
+
+
+def test_a_hostile_filing_is_refused_at_upload_and_nothing_is_stored(users, regions, world):
+    import openpyxl
+
+    wb = openpyxl.Workbook()
+    wb.active["A1"], wb.active["XFD1048576"] = "身份证号码", "x"  # calamine would allocate A1:XFD1048576
+    far = io.BytesIO()
+    wb.save(far)
+    with pytest.raises(services.ImportFailed) as exc:
+        upload(users, regions, far.getvalue())
+    assert exc.value.message.startswith("工作表")
+    assert not TaxImport.objects.exists()
+
+
 def test_apply_outcomes_row_by_row(users, regions, world, reads):
     w = world
     ti = upload(users, regions, workbook_bytes(filing_rows(w)))
