@@ -1158,9 +1158,10 @@ def tax_import_give_up(*, import_id: int, run: str, crashes: int) -> dict:
 
 def tax_import_cancel(*, actor, tax_import: TaxImport) -> None:
     _check_actor(actor, tax_import.county)
-    if tax_import.status != TaxImportStatus.APPLIED:
-        TaxImport.objects.filter(pk=tax_import.pk).update(status=TaxImportStatus.CANCELLED)
-        tax_import.refresh_from_db()
+    # The condition is in the UPDATE, not only in Python: a cancel that waited for a running
+    # apply's row lock sees the applied row and leaves it (PostgreSQL re-checks the WHERE).
+    TaxImport.objects.filter(pk=tax_import.pk).exclude(status=TaxImportStatus.APPLIED).update(status=TaxImportStatus.CANCELLED)
+    tax_import.refresh_from_db()
 
 
 def default_year_for(county, today: date | None = None) -> int | None:

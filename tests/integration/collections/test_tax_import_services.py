@@ -579,3 +579,12 @@ def test_nul_characters_do_not_reach_postgresql(users, regions, world):
     )
     row = ti.rows.get()
     assert summary["invalid"] == 1 and (row.name, row.voucher, row.channel, row.place) == ("甲", "V1", "微信", "甲一村")
+
+
+def test_a_cancel_read_before_the_apply_committed_leaves_the_applied_import(users, regions, world):
+    ti = upload(users, regions, workbook_bytes(filing_rows(world)))
+    services.tax_import_preview(tax_import=ti)
+    stale = TaxImport.objects.get(pk=ti.pk)  # the page's copy, read while the import was 待确认
+    services.tax_import_apply(actor=users["tax"], tax_import=ti)
+    services.tax_import_cancel(actor=users["tax"], tax_import=stale)
+    assert TaxImport.objects.get(pk=ti.pk).status == TaxImportStatus.APPLIED
