@@ -1008,7 +1008,8 @@ def tax_import_preview(*, tax_import: TaxImport, run: str | None = None) -> dict
             if run is not None and locked.run != run:
                 raise StaleRun(run)  # resumed meanwhile: the new run previews
             summary = _execute(locked, actor=None, dry_run=True)
-            TaxImport.objects.filter(pk=ti.pk).update(status=TaxImportStatus.PREVIEWED, preview=summary, error="")
+            # attempts=0 with the status: the phase has ended, not only once the task has returned
+            TaxImport.objects.filter(pk=ti.pk).update(status=TaxImportStatus.PREVIEWED, preview=summary, error="", attempts=0)
     except StaleRun:
         raise
     except (readers.ReaderError, UploadError) as exc:
@@ -1051,7 +1052,8 @@ def tax_import_apply(*, actor, tax_import: TaxImport, require_preview: bool = Tr
             summary = _execute(locked, actor=actor, dry_run=False)
             now = timezone.now()
             TaxImport.objects.filter(pk=ti.pk).update(
-                status=TaxImportStatus.APPLIED, result=summary, applied_at=now, applied_by=actor if actor else None, error=""
+                status=TaxImportStatus.APPLIED, result=summary, applied_at=now, applied_by=actor if actor else None, error="",
+                attempts=0,
             )
             audit.record(
                 actor=actor, action=AUDIT_ACTION, obj=locked,
