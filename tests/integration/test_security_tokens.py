@@ -65,13 +65,20 @@ def test_the_users_own_password_change_ends_the_token(users):
     assert refused(call(key))
 
 
-def test_an_admin_reset_ends_the_token(users):
-    clerk = users["clerk"]
+@pytest.fixture
+def admin_form(users):
+    """(client logged in as a superuser, that superuser, the clerk's token key, the admin's
+    password form for the clerk)."""
     admin_user = User.objects.create_superuser("root", "root@example.invalid", PASSWORD)
-    key = Token.objects.create(user=clerk).key
     client = Client()
     client.force_login(admin_user)
-    url = reverse("admin:auth_user_password_change", args=[clerk.pk])
+    key = Token.objects.create(user=users["clerk"]).key
+    return client, admin_user, key, reverse("admin:auth_user_password_change", args=[users["clerk"].pk])
+
+
+def test_an_admin_reset_ends_the_token(users, admin_form):
+    clerk = users["clerk"]
+    client, admin_user, key, url = admin_form
     resp = client.post(url, {"password1": NEW_PASSWORD, "password2": NEW_PASSWORD, "set_usable_password": "true"})
     assert resp.status_code == 302
     assert not Token.objects.filter(user=clerk).exists()
@@ -79,13 +86,9 @@ def test_an_admin_reset_ends_the_token(users):
     assert refused(call(key))
 
 
-def test_an_admin_form_that_changes_nothing_keeps_the_token(users):
+def test_an_admin_form_that_changes_nothing_keeps_the_token(users, admin_form):
     clerk = users["clerk"]
-    admin_user = User.objects.create_superuser("root", "root@example.invalid", PASSWORD)
-    key = Token.objects.create(user=clerk).key
-    client = Client()
-    client.force_login(admin_user)
-    url = reverse("admin:auth_user_password_change", args=[clerk.pk])
+    client, _, key, url = admin_form
     assert client.post(url, {"password1": NEW_PASSWORD, "password2": "does-not-match-1"}).status_code == 200
     assert call(key).status_code == 200 and not revocations(clerk).exists()
 
