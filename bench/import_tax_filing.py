@@ -47,7 +47,7 @@ BENCH_USER = "bench_tax"  # the tax-office user who confirms the import
 
 def synthetic_ids(n: int):
     """n distinct valid ID numbers of the county (birth date × sequence)."""
-    from enrollment import idcard
+    from core import idcard
 
     start = date(1940, 1, 1)
     for i in range(n):
@@ -134,9 +134,9 @@ def read_speed(path: Path, engine: str) -> dict:
 
 
 def guard_speed(path: Path) -> dict:
-    """The shared guard's scan of the file (enrollment.spreadsheets.check_sheet), which every
+    """The shared guard's scan of the file (core.spreadsheets.check_sheet), which every
     import runs before calamine (a tax filing's once, at upload: not in the timed import)."""
-    from enrollment.spreadsheets import check_sheet
+    from core.spreadsheets import check_sheet
 
     t, c = time.perf_counter(), time.process_time()
     check_sheet(str(path), "xlsx")
@@ -167,7 +167,8 @@ def child_seed(url: str, rows: int) -> dict:
     from django.core.management import call_command
     from django.db import transaction
 
-    from enrollment.models import Enrollment, Household, Person, Region, User
+    from core.models import Region, User
+    from enrollment.models import Enrollment, Household, Person
     from subsidies.models import CategorySubsidy, PersonIdentity, PolicyYear, SubsidyCategory, Tier
 
     t = time.perf_counter()
@@ -232,7 +233,7 @@ def child_import(url: str, path: str) -> dict:
     from django.conf import settings
 
     from collections_app.tax_import import services
-    from enrollment.models import Region, User
+    from core.models import Region, User
 
     settings.MEDIA_ROOT = tempfile.mkdtemp(prefix="canbao_bench_media_")
     county = Region.objects.get(code=COUNTY)

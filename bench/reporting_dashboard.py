@@ -36,7 +36,8 @@ DAY = date(2024, 11, 15)  # a Friday in the season: the county's ranking day
 
 
 def cleanup():
-    from enrollment.models import AuditEvent, Enrollment, Household, Person, Region, User
+    from core.models import AuditEvent, Region, User
+    from enrollment.models import Enrollment, Household, Person
     from reporting.models import ProgressSnapshot, Ranking, Report, WeeklyNote
     from subsidies.models import PersonIdentity, PolicyYear
 
@@ -78,9 +79,9 @@ def main():
     parser.add_argument("--keep", action="store_true", help="leave the bench county in the database")
     args = parser.parse_args()
 
+    from core.choices import RegionLevel, Role
+    from core.models import Region, RegionQuota, User
     from enrollment import demo_data
-    from enrollment.choices import RegionLevel, Role
-    from enrollment.models import Region, RegionQuota, User
     from reporting import services
     from reporting.models import Report
     from subsidies.models import PolicyYear, PrizeGrade

@@ -34,7 +34,8 @@ YEAR = 2025
 
 
 def cleanup():
-    from enrollment.models import AuditEvent, Enrollment, Household, HouseholdNotice, Person, Region, User
+    from core.models import AuditEvent, Region, User
+    from enrollment.models import Enrollment, Household, HouseholdNotice, Person
     from subsidies.models import PersonIdentity, PolicyYear
 
     def raw_delete(qs):
@@ -62,9 +63,10 @@ def main():
     parser.add_argument("--keep", action="store_true", help="leave the bench county in the database")
     args = parser.parse_args()
 
+    from core.choices import RegionLevel, Role
+    from core.models import Region, User
     from enrollment import demo_data, services
-    from enrollment.choices import RegionLevel, Role
-    from enrollment.models import Household, Person, Region, User
+    from enrollment.models import Household, Person
 
     call_command("migrate", verbosity=0)
     cleanup()

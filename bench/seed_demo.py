@@ -24,7 +24,8 @@ BENCH_COUNTY = "419999"
 
 def cleanup():
     """Remove the bench county and everything in it (raw deletes: no per-row history work)."""
-    from enrollment.models import AuditEvent, Enrollment, Household, Person, Region
+    from core.models import AuditEvent, Region
+    from enrollment.models import Enrollment, Household, Person
     from subsidies.models import PersonIdentity
 
     def raw_delete(qs):
@@ -69,9 +70,9 @@ def make_policy(county):
 
 
 def main():
+    from core.choices import RegionLevel
+    from core.models import Region
     from enrollment import demo_data
-    from enrollment.choices import RegionLevel
-    from enrollment.models import Region
 
     n = int(sys.argv[1]) if len(sys.argv) > 1 else 600_000
     call_command("migrate", verbosity=0, run_syncdb=True)

@@ -3,7 +3,7 @@ through the services, never edited or deleted in the admin."""
 
 from django.contrib import admin
 
-from enrollment.admin import ReadOnlyAdmin
+from core.admin import ReadOnlyAdmin
 
 from .models import (
     DailyLedger,

@@ -4,8 +4,8 @@ from decimal import Decimal
 
 from openpyxl import Workbook
 
-from enrollment import audit, disclosure
-from enrollment.spreadsheets import write_rows
+from core import audit, disclosure
+from core.spreadsheets import write_rows
 
 DECLARATION_HEADER = ["序号", "村/社区", "姓名", "公民身份号码", "缴费档次", "个人缴费金额", "资助类别", "备注"]
 ZERO_NOTE = "零申报（全额资助）"

@@ -3,15 +3,15 @@
 import django_filters
 from django.db.models import Q
 
-from enrollment import disclosure
-from enrollment.filtersets import YearFilter
-from enrollment.models import Region, User
+from core import disclosure
+from core.filters import YearFilter
+from core.models import Region, User
 
 from .choices import RECEIPT_CHANNELS, DeclarationStatus, ReceiptStatus, RefundReason, RefundStatus
 from .models import Declaration, Receipt, Refund, Remittance
 
 
-class ReceiptFilter(django_filters.FilterSet):
+class ReceiptFilterSet(django_filters.FilterSet):
     q = django_filters.CharFilter(label="凭证号/姓名/户号", method="search")
     status = django_filters.ChoiceFilter(label="状态", choices=ReceiptStatus.choices)
     channel = django_filters.ChoiceFilter(label="缴费方式", choices=RECEIPT_CHANNELS)
@@ -43,7 +43,7 @@ class ReceiptFilter(django_filters.FilterSet):
         return unremitted_cash(qs) if value else qs.exclude(pk__in=unremitted_cash(qs).values("pk"))
 
 
-class RemittanceFilter(django_filters.FilterSet):
+class RemittanceFilterSet(django_filters.FilterSet):
     deposited_on = django_filters.DateFromToRangeFilter(label="解缴日期")
     slip_number = django_filters.CharFilter(label="银行回单号", lookup_expr="icontains")
 
@@ -52,7 +52,7 @@ class RemittanceFilter(django_filters.FilterSet):
         fields = ["collector", "deposited_on", "slip_number"]
 
 
-class DeclarationFilter(django_filters.FilterSet):
+class DeclarationFilterSet(django_filters.FilterSet):
     status = django_filters.ChoiceFilter(label="状态", choices=DeclarationStatus.choices)
     year = YearFilter(label="待遇年度")
 
@@ -61,7 +61,7 @@ class DeclarationFilter(django_filters.FilterSet):
         fields = ["status", "year", "township", "village"]
 
 
-class RefundFilter(django_filters.FilterSet):
+class RefundFilterSet(django_filters.FilterSet):
     status = django_filters.ChoiceFilter(label="状态", choices=RefundStatus.choices)
     reason = django_filters.ChoiceFilter(label="原因", choices=RefundReason.choices)
 

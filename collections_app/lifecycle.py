@@ -142,7 +142,7 @@ def receipt_state(receipt: Receipt, enrollments) -> State:
     remitted = receipt.remittance_id is not None
     if receipt.status == ReceiptStatus.VOIDED:
         return State(Stage.VOIDED, remitted)
-    stage, name, declaration, on_file = Stage.VALID, "", None, True
+    stage, name, declaration = Stage.VALID, "", None
     for e in enrollments:
         s = enrollment_stage(e.status)
         if s in (Stage.CONFIRMED, Stage.REFUNDED) and _further(s, stage):

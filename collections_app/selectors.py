@@ -10,10 +10,12 @@ from decimal import Decimal
 from django.db.models import Count, Prefetch, Q, Sum
 from django.utils import timezone
 
-from enrollment import idcard
-from enrollment.choices import EnrollmentStatus, RegionLevel
-from enrollment.formats import chinese_date
-from enrollment.models import Enrollment, Region, User
+from core import idcard
+from core.choices import RegionLevel
+from core.formats import chinese_date
+from core.models import Region, User
+from enrollment.choices import EnrollmentStatus
+from enrollment.models import Enrollment
 from subsidies.models import PolicyYear
 
 from . import rules

@@ -12,12 +12,15 @@ from django.db.models import Count, Q, Sum
 from django.utils import timezone
 from simple_history.utils import bulk_create_with_history
 
-from enrollment import idcard
-from enrollment.choices import PAID_STATUSES, EnrollmentStatus, RegionLevel
-from enrollment.models import Enrollment, Household, Person, Region, User
-from enrollment.scoping import ensure_visible, region_in_scope
-from enrollment.spreadsheets import UploadError, read_rows
+from core import idcard
+from core.choices import RegionLevel
+from core.models import Region, User
+from core.scoping import ERR_OUT_OF_SCOPE, ensure_visible, region_in_scope
+from core.spreadsheets import UploadError, read_rows
+from enrollment.choices import PAID_STATUSES, EnrollmentStatus
+from enrollment.models import Enrollment, Household, Person
 from subsidies.calc import to_money
+from subsidies.models import PersonIdentity
 from subsidies.selectors import PolicyMissing, cover_by, owed_by
 
 from . import lifecycle, rules
@@ -30,15 +33,29 @@ from .choices import (
     RefundReason,
     RefundStatus,
 )
-from .lifecycle import ERR_REMIT_RECEIPT
 from .lifecycle import (  # the lifecycle's refusals, re-exported where callers and tests know them
     ERR_ALREADY_VOIDED as ERR_ALREADY_VOIDED,
+)
+from .lifecycle import (
     ERR_ANSWER_VOIDED as ERR_ANSWER_VOIDED,
+)
+from .lifecycle import ERR_REMIT_RECEIPT
+from .lifecycle import (
     ERR_TAX_IMPORT_RUNNING as ERR_TAX_IMPORT_RUNNING,
+)
+from .lifecycle import (
     ERR_VOID_ACCEPTED as ERR_VOID_ACCEPTED,
+)
+from .lifecycle import (
     ERR_VOID_CONFIRMED as ERR_VOID_CONFIRMED,
+)
+from .lifecycle import (
     ERR_VOID_DECLARED as ERR_VOID_DECLARED,
+)
+from .lifecycle import (
     ERR_VOID_DECLARED_ELSEWHERE as ERR_VOID_DECLARED_ELSEWHERE,
+)
+from .lifecycle import (
     ERR_VOID_REMITTED as ERR_VOID_REMITTED,
 )
 from .models import (
@@ -115,8 +132,6 @@ def _require(actor, capability):
 
 def _require_region(actor, region):
     if not region_in_scope(actor, region):
-        from enrollment.scoping import ERR_OUT_OF_SCOPE
-
         raise PermissionDenied(ERR_OUT_OF_SCOPE)
 
 
@@ -512,8 +527,6 @@ def declaration_create(*, actor: User, region: Region, year: int) -> Declaration
 
 def _zero_amount_candidates(villages, year):
     """Persons who may owe nothing after subsidy (they hold an identity for the year)."""
-    from subsidies.models import PersonIdentity
-
     return (
         Person.objects.filter(household__village__in=villages, is_deceased=False)
         .filter(pk__in=PersonIdentity.objects.filter(year=year).values("person_id"))

@@ -17,19 +17,22 @@ from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from enrollment import audit, disclosure
-from enrollment.choices import PAID_STATUSES, EnrollmentStatus, RegionLevel
-from enrollment.models import Enrollment, Household, Region
-from enrollment.params import query_date, query_id
-from enrollment.spreadsheets import xlsx_response
+from core import audit, disclosure
+from core.choices import RegionLevel
+from core.models import Region
+from core.params import query_date, query_id
+from core.spreadsheets import xlsx_response
+from enrollment.choices import PAID_STATUSES, EnrollmentStatus
+from enrollment.models import Enrollment, Household
 from enrollment.years import year_for
+from subsidies.models import SubsidyCategory
 from subsidies.selectors import PolicyMissing, owed_by, policy_for
 
 from . import selectors, services
 from .capitals import amount_in_words
 from .choices import LEAVING_REASONS, ReceiptStatus, RefundStatus
 from .exports import declaration_workbook_for
-from .filtersets import DeclarationFilter, ReceiptFilter, RefundFilter
+from .filtersets import DeclarationFilterSet, ReceiptFilterSet, RefundFilterSet
 from .forms import (
     AnswerForm,
     DeclarationForm,
@@ -95,7 +98,7 @@ def _show_id(user, number):
 @capability("roster.view")
 def receipt_list(request):
     qs = Receipt.objects.visible_to(request.user).select_related("village", "collector", "household")
-    f = ReceiptFilter(request.GET, queryset=qs, request=request)
+    f = ReceiptFilterSet(request.GET, queryset=qs, request=request)
     f.form.fields["village"].queryset = Region.objects.visible_to(request.user).villages()
     f.form.fields["collector"].queryset = selectors.collectors_for(request.user)
     page = _page(request, f.qs.order_by("-issued_at", "-id"))
@@ -359,7 +362,7 @@ def declaration_list(request):
         raise PermissionDenied
     year = year_for(request)
     qs = Declaration.objects.visible_to(user).select_related("township", "village", "created_by")
-    f = DeclarationFilter(request.GET, queryset=qs)
+    f = DeclarationFilterSet(request.GET, queryset=qs)
     form = None
     if user.can("declaration.manage"):
         form = DeclarationForm(request.POST or None, regions=_declarable_regions(user), initial={"year": year})
@@ -389,8 +392,6 @@ def declaration_detail(request, pk):
     d = _declaration(request, pk)
     lines = list(d.lines.select_related("village", "enrollment__person").order_by("result", "village__code", "id"))
     # Plain names for the subsidy category codes (城乡低保对象, not "dibao").
-    from subsidies.models import SubsidyCategory
-
     category_names = dict(
         SubsidyCategory.objects.filter(policy__county_id=d.township.parent_id, policy__year=d.year).values_list("code", "name")
     )
@@ -528,7 +529,7 @@ def refund_list(request):
     if services.refund_candidates_sync(user=user):
         messages.info(request, "税务数据导入发现的重复缴费已列为“待核实”退费。")
     qs = Refund.objects.visible_to(user).select_related("enrollment__person", "village")
-    f = RefundFilter(request.GET, queryset=qs)
+    f = RefundFilterSet(request.GET, queryset=qs)
     f.form.fields["village"].queryset = Region.objects.visible_to(user).villages()
     page = _page(request, f.qs)
     return render(request, "collections/refund_list.html", {"filter": f, "page_obj": page, "q": request.GET.get("q", "")})

@@ -8,8 +8,8 @@ from celery.schedules import crontab
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
 # Every task counts the deliveries that killed their worker and gives up after a retry
-# (enrollment/task_guard.py): late acknowledgement never turns a crashing job into a loop.
-app = Celery("canbao", task_cls="enrollment.task_guard:CrashGuardedTask")
+# (core/task_guard.py): late acknowledgement never turns a crashing job into a loop.
+app = Celery("canbao", task_cls="core.task_guard:CrashGuardedTask")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 

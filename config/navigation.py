@@ -3,7 +3,7 @@ registered are left out, so the menu never links to a page that does not exist."
 
 from django.urls import NoReverseMatch, reverse
 
-from enrollment.choices import Role
+from core.choices import Role
 
 B, T, W, C, D, L = Role.BUREAU, Role.TAX, Role.TOWNSHIP, Role.COLLECTOR, Role.DEPARTMENT, Role.LEADERSHIP
 

@@ -6,7 +6,7 @@ the portal may hold one (PostgreSQL cannot even store a NUL in text), so a view 
 Tab, line feed and carriage return stay allowed in values (a pasted address, a textarea).
 
 ``bad_request`` is the project's handler400: every 400 — this middleware's, a view's
-``enrollment.params.InvalidParameter``, Django's own refusals — answers a Chinese sentence, as ``{"detail": ...}`` under
+``core.params.InvalidParameter``, Django's own refusals — answers a Chinese sentence, as ``{"detail": ...}`` under
 /api/ and as a page in the site's layout elsewhere.
 """
 
@@ -17,7 +17,7 @@ import re
 from django.http import HttpRequest, HttpResponse, JsonResponse, QueryDict
 from django.shortcuts import render
 
-from enrollment.params import InvalidParameter
+from core.params import InvalidParameter
 
 ERR_CONTROL_CHARACTERS = "请求中含有不允许的控制字符（如 NUL 空字符），请删除这些字符后重新提交。"
 ERR_BAD_REQUEST = "请求的参数不正确，请返回上一页检查后重新提交。"

@@ -44,6 +44,7 @@ INSTALLED_APPS = [
     "simple_history",
     "import_export",
     "axes",
+    "core",
     "enrollment",
     "subsidies",
     "collections_app",
@@ -222,12 +223,12 @@ REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "rest_framework.authentication.SessionAuthentication",
         # Refuses a token older than its user's last password change or of a locked-out user.
-        "enrollment.tokens.TokenAuthentication",
+        "core.tokens.TokenAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": [
         "rest_framework.permissions.IsAuthenticated",
         # Leadership reads only; department staff write only their identity lists.
-        "enrollment.permissions.ReadOnlyRolesPermission",
+        "core.permissions.ReadOnlyRolesPermission",
     ],
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,

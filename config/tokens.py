@@ -11,8 +11,8 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 from rest_framework.authtoken.models import Token
 
-from enrollment.audit import record
-from enrollment.tokens import ACTION_TOKEN_CREATE, ACTION_TOKEN_REVOKE, REASON_BY_OWNER, masked, tokens_revoke
+from core.audit import record
+from core.tokens import ACTION_TOKEN_CREATE, ACTION_TOKEN_REVOKE, REASON_BY_OWNER, masked, tokens_revoke
 
 __all__ = ["ACTION_TOKEN_CREATE", "ACTION_TOKEN_REVOKE", "api_tokens"]
 MSG_TOKEN_CREATED = "已生成新的 API 令牌。请立即复制保存，离开本页后将不再显示完整令牌；旧令牌（如有）已失效。"

@@ -7,7 +7,7 @@ from django.http import JsonResponse
 from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 
-from enrollment.tokens import REASON_PASSWORD_CHANGED, tokens_revoke
+from core.tokens import REASON_PASSWORD_CHANGED, tokens_revoke
 from reporting.selectors import at_a_glance
 
 from .navigation import landing_for

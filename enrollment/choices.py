@@ -1,42 +1,6 @@
 from django.db import models
 
 
-class RegionLevel(models.TextChoices):
-    COUNTY = "county", "县/区"
-    TOWNSHIP = "township", "乡镇/街道"
-    VILLAGE = "village", "村/社区"
-
-
-class Role(models.TextChoices):
-    BUREAU = "bureau", "医保局工作人员"
-    TAX = "tax", "税务局工作人员"
-    TOWNSHIP = "township", "乡镇经办员"
-    COLLECTOR = "collector", "村级协办员"
-    DEPARTMENT = "department", "部门工作人员"
-    LEADERSHIP = "leadership", "领导（只读）"
-
-
-# The level of region each role is bound to.
-ROLE_LEVELS = {
-    Role.BUREAU: {RegionLevel.COUNTY},
-    Role.TAX: {RegionLevel.COUNTY},
-    Role.DEPARTMENT: {RegionLevel.COUNTY},
-    Role.LEADERSHIP: {RegionLevel.COUNTY, RegionLevel.TOWNSHIP},
-    Role.TOWNSHIP: {RegionLevel.TOWNSHIP},
-    Role.COLLECTOR: {RegionLevel.VILLAGE},
-}
-
-
-class Department(models.TextChoices):
-    CIVIL_AFFAIRS = "civil_affairs", "民政局"
-    RURAL = "rural", "乡村振兴/农业农村局"
-    DISABLED = "disabled", "残联"
-    HEALTH = "health", "卫生健康委"
-    VETERANS = "veterans", "退役军人事务局"
-    EDUCATION = "education", "教体局"
-    OTHER = "other", "其他"
-
-
 class Sex(models.TextChoices):
     MALE = "M", "男"
     FEMALE = "F", "女"

@@ -2,8 +2,10 @@
 
 from django.db.models import Count, Q
 
-from .choices import Department, EnrollmentStatus, RegionLevel, Role
-from .models import Region, User
+from core.choices import Department, RegionLevel, Role
+from core.models import Region, User
+
+from .choices import EnrollmentStatus
 
 DEMO_PASSWORD = "canbao-demo-2025"
 

@@ -22,9 +22,15 @@ from datetime import date, timedelta
 from django.db import transaction
 from django.utils import timezone
 
-from . import idcard
-from .choices import EnrollmentStatus, ExclusionReason, RegionLevel, Relation, Sex
-from .models import Enrollment, Household, Person, Region, RegionQuota
+from core import idcard
+from core.audit import ACTION_IMPORT, record
+from core.choices import RegionLevel
+from core.models import Region, RegionQuota
+from subsidies import calc
+from subsidies.models import CategorySubsidy, PersonIdentity, PolicyYear
+
+from .choices import EnrollmentStatus, ExclusionReason, Relation, Sex
+from .models import Enrollment, Household, Person
 
 ERR_NOT_A_COUNTY = "“{code}”不是已载入的县/区代码（先运行 load_localities）。"
 
@@ -177,7 +183,6 @@ class PolicyView:
 
     def owed(self, tier: int, student: bool, identities: tuple):
         """(standard, subsidy, self_pay, category code) via subsidies.calc."""
-        from subsidies import calc
 
         key = (tier, student, identities)
         if key not in self._owed_cache:
@@ -211,7 +216,6 @@ FALLBACK_STANDARD = {2024: "380.00", 2025: "400.00"}
 def load_policy(county: Region, year: int) -> PolicyView:
     from decimal import Decimal
 
-    from subsidies.models import CategorySubsidy, PolicyYear
 
     policy = PolicyYear.objects.filter(county=county, year=year).first()
     start, end = collection_window(year, policy)
@@ -419,7 +423,6 @@ def get_county(code: str) -> Region:
 
 def seed_county(*, county: Region, residents: int, year: int = 2025, seed: int | None = None, progress=None) -> SeedResult:
     """Fill ``county`` with ``residents`` synthetic residents for benefit ``year``. All or nothing."""
-    from .audit import ACTION_IMPORT, record
 
     started = time.perf_counter()
     rng = random.Random(seed if seed is not None else f"{county.code}/{year}")
@@ -457,7 +460,6 @@ class _Generator:
         self.school_insured = county.code.startswith("50")  # Chongqing: students insured at school
         self.tiers = sorted(self.policy.tiers)
         self.voucher_seq = 0
-        from subsidies.models import PersonIdentity
 
         now = timezone.now()
         self.w_household = FastWriter(Household, now)

@@ -1,41 +1,19 @@
 """One FilterSet per model: the roster page, the API and the xlsx export filter the same way."""
 
 import django_filters
-from django import forms
 from django.db.models import Q
 
+from core.choices import RegionLevel
+from core.filters import IdFilter, YearFilter
+from core.models import Region
+
 from . import selectors
-from .choices import EnrollmentStatus, ExclusionReason, RegionLevel
-from .models import Enrollment, Household, Person, Region
-from .params import ID_MAX
-from .years import MAX_YEAR, MIN_YEAR
+from .choices import EnrollmentStatus, ExclusionReason
+from .models import Enrollment, Household, Person
 
 GAP = "gap"
 NONE = "none"
 STATUS_FILTER_CHOICES = [(GAP, "缺口（既未参保也无原因）")] + list(EnrollmentStatus.choices)
-
-
-class IdFilter(django_filters.Filter):
-    """A row's id (household, person, category…): a whole number from 1 to ``ID_MAX`` (a larger
-    one is a form error, not an overflow in the database driver)."""
-
-    field_class = forms.IntegerField
-
-    def __init__(self, *args, **kwargs):
-        kwargs.setdefault("min_value", 1)
-        kwargs.setdefault("max_value", ID_MAX)
-        super().__init__(*args, **kwargs)
-
-
-class YearFilter(django_filters.Filter):
-    """A benefit year, within the years every page accepts (``enrollment.years``)."""
-
-    field_class = forms.IntegerField
-
-    def __init__(self, *args, **kwargs):
-        kwargs.setdefault("min_value", MIN_YEAR)
-        kwargs.setdefault("max_value", MAX_YEAR)
-        super().__init__(*args, **kwargs)
 
 
 def _regions(request, level):

@@ -3,7 +3,9 @@
 from django import forms
 from django.forms import formset_factory
 
-from . import idcard, rules
+from core import idcard
+
+from . import rules
 from .choices import Relation
 from .services import ALLOWED_TIERS, PARTICIPATION_CHOICES, MemberInput, RosterInvalid
 

@@ -15,7 +15,9 @@ from django.core.exceptions import ValidationError
 from django.db.models import Count, Q
 from import_export import fields, resources, widgets
 
-from . import idcard, rules
+from core import cells, idcard
+
+from . import rules
 from .choices import PAID_STATUSES, REASONS_NEEDING_NOTE, ExclusionReason, Relation
 from .models import Enrollment, Household, Person
 from .services import ALLOWED_TIERS, ERR_DUPLICATE_ID, _set_participation
@@ -139,8 +141,8 @@ class RosterResource(resources.ModelResource):
             if first != number:
                 errors[COL_ID] = [ERR_DUP_IN_FILE.format(row=first + 1)]
         try:
-            household_number = rules.household_number(row.get(COL_NUMBER))
-        except rules.HouseholdNumberError as exc:
+            household_number = cells.household_number(row.get(COL_NUMBER))
+        except cells.HouseholdNumberError as exc:
             errors[COL_NUMBER] = [exc.message]
         else:
             if not household_number:

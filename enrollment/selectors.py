@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
 from decimal import Decimal
 
 from django.db.models import Count, OuterRef, Prefetch, Q, Subquery
 
-from . import disclosure, rules
-from .choices import RegionLevel
-from .models import Enrollment, Household, HouseholdNotice, Person, Region
+from core import disclosure, history, idcard
+from core.choices import RegionLevel
+from core.models import Region
+from subsidies import selectors as subsidy_selectors
+from subsidies.models import PolicyYear
+
+from . import rules
+from .models import Enrollment, Household, HouseholdNotice, Person
 
 POLICY_MISSING = "尚未设置政策"
 
@@ -69,7 +73,6 @@ class OwedView:
 def owed_for_members(persons, *, year: int) -> dict[int, OwedView]:
     """What each person owes for the year at their enrolled tier (persons carry ``this_year``
     enrollments), computed together so a household costs a few queries, not a few per member."""
-    from subsidies import selectors as subsidy_selectors  # subsidies depends on enrollment
 
     if not persons:
         return {}
@@ -120,7 +123,6 @@ def household_members(household: Household, *, year: int, with_owed: bool = True
 def whole_household_required(village, year: int) -> bool:
     """Whether the county's policy for the year requires a household register to enrol together
     (Gaoyang: 同一户口簿成员须同时参保)."""
-    from subsidies.models import PolicyYear  # subsidies depends on enrollment
 
     return PolicyYear.objects.filter(county=village.county, year=year, whole_household_rule=True).exists()
 
@@ -138,88 +140,13 @@ def notice_for(household: Household, year: int) -> HouseholdNotice | None:
     return HouseholdNotice.objects.filter(household=household, year=year).first()
 
 
-# --- History -----------------------------------------------------------------------------------
+# --- History (rendered by core.history, the one rule for every history list) --------------------
 
-@dataclass
-class HistoryEntry:
-    when: object
-    who: str
-    what: str
-    kind: str  # 新建 / 修改 / 删除
-    changes: list
+def _status_label(status) -> str:
+    return str(dict(Enrollment._meta.get_field("status").flatchoices).get(status, status))
 
 
-HISTORY_KIND = {"+": "新建", "~": "修改", "-": "删除"}
-HIDDEN_FIELDS = {"updated_at", "created_at", "id", "history_id"}
-
-
-def _field_label(model, name):
-    try:
-        return str(model._meta.get_field(name).verbose_name)
-    except Exception:
-        return name
-
-
-def _display(model, name, value, shown: disclosure.Disclosure = disclosure.MASKED):
-    if value in (None, ""):
-        return "（空）"
-    try:
-        f = model._meta.get_field(name)
-    except Exception:
-        return str(value)
-    if f.choices:
-        return str(dict(f.flatchoices).get(value, value))
-    if name == "id_number":
-        return shown.id_number(value)
-    if name == "birth_date" and isinstance(value, date):
-        return shown.birth_cell(value)
-    if isinstance(value, bool):
-        return "是" if value else "否"
-    return str(value)
-
-
-def history_entries(
-    records, *, label=lambda r: "", limit: int = 50, shown: disclosure.Disclosure = disclosure.MASKED
-) -> list[HistoryEntry]:
-    """Who changed what and when, newest first, from simple_history records (any models); ID
-    numbers and birth dates as ``shown`` allows (masked, the birth year only, unless told)."""
-    records = list(records)
-    # Each record's predecessor, from the records at hand (no query per record).
-    previous = {}
-    last_seen = {}
-    for r in sorted(records, key=lambda r: (r.history_date, r.history_id)):
-        key = (r.instance_type, r.id)
-        previous[(key, r.history_id)] = last_seen.get(key)
-        last_seen[key] = r
-    entries = []
-    for r in records[:limit]:
-        model = r.instance_type
-        changes = []
-        prev = None
-        if r.history_type == "~":
-            prev = previous.get(((model, r.id), r.history_id)) or r.prev_record
-        if prev is not None:
-            delta = r.diff_against(prev)
-            for c in delta.changes:
-                if c.field in HIDDEN_FIELDS:
-                    continue
-                changes.append(
-                    f"{_field_label(model, c.field)}：{_display(model, c.field, c.old, shown)} → {_display(model, c.field, c.new, shown)}"
-                )
-        user = r.history_user
-        entries.append(
-            HistoryEntry(
-                when=r.history_date,
-                who=(user.get_full_name() or user.username) if user else "系统",
-                what=label(r),
-                kind=HISTORY_KIND.get(r.history_type, r.history_type),
-                changes=changes,
-            )
-        )
-    return entries
-
-
-def person_history(person: Person, *, viewer, limit: int = 50) -> list[HistoryEntry]:
+def person_history(person: Person, *, viewer, limit: int = 50) -> list[history.Change]:
     """A person's changes and their enrollments', newest first; ID numbers masked for everyone (a
     full number is revealed on its own, audited), birth dates as ``viewer`` may see them."""
     records = list(person.history.select_related("history_user").order_by("-history_date")[:limit])
@@ -228,15 +155,15 @@ def person_history(person: Person, *, viewer, limit: int = 50) -> list[HistoryEn
     )
     records.sort(key=lambda r: r.history_date, reverse=True)
 
-    def label(r):
+    def what(r):
         if r.instance_type is Enrollment:
-            return f"{r.year}年度参保：{_display(Enrollment, 'status', r.status)}"
+            return f"{r.year}年度参保：{_status_label(r.status)}"
         return "个人信息"
 
-    return history_entries(records, label=label, limit=limit, shown=disclosure.for_viewer(viewer, full_ids=None))
+    return history.changes_of(records, what=what, limit=limit, shown=disclosure.for_viewer(viewer, full_ids=None))
 
 
-def household_history(household: Household, *, viewer, limit: int = 80) -> list[HistoryEntry]:
+def household_history(household: Household, *, viewer, limit: int = 80) -> list[history.Change]:
     member_ids = set(Person.history.filter(household_id=household.pk).values_list("id", flat=True))
     records = list(household.history.select_related("history_user").order_by("-history_date")[:limit])
     records += list(
@@ -250,17 +177,17 @@ def household_history(household: Household, *, viewer, limit: int = 80) -> list[
     )
     records.sort(key=lambda r: r.history_date, reverse=True)
 
-    def label(r):
+    def what(r):
         t = r.instance_type
         if t is Household:
             return "户信息"
         if t is Person:
             return f"成员 {r.name}"
         if t is Enrollment:
-            return f"{r.year}年度参保（{_display(Enrollment, 'status', r.status)}）"
+            return f"{r.year}年度参保（{_status_label(r.status)}）"
         return f"{r.year}年度告知书/承诺书"
 
-    return history_entries(records, label=label, limit=limit, shown=disclosure.for_viewer(viewer, full_ids=None))
+    return history.changes_of(records, what=what, limit=limit, shown=disclosure.for_viewer(viewer, full_ids=None))
 
 
 def roster_search(qs, q: str, *, viewer=None):
@@ -270,7 +197,6 @@ def roster_search(qs, q: str, *, viewer=None):
     digits the household number (and the ID's tail), anything else the name. An ID is matched
     only as far as ``viewer`` may see it (``disclosure.id_lookup``).
     """
-    from . import idcard
 
     q = (q or "").strip()
     if not q:

@@ -15,10 +15,14 @@ from django.db.models import ProtectedError
 from django.utils import timezone
 from simple_history.utils import bulk_create_with_history
 
-from . import audit, idcard, rules
-from .choices import PAID_STATUSES, REASONS_NEEDING_NOTE, EnrollmentStatus, ExclusionReason, RegionLevel, Relation
-from .models import Enrollment, Household, HouseholdNotice, Person, Region, TransferRequest, TransferStatus
-from .scoping import ERR_OUT_OF_SCOPE, LEVEL_DEPTH, ensure_visible, region_in_scope
+from core import audit, cells, idcard
+from core.choices import RegionLevel
+from core.models import Region
+from core.scoping import ERR_OUT_OF_SCOPE, LEVEL_DEPTH, ensure_visible, region_in_scope
+
+from . import rules
+from .choices import PAID_STATUSES, REASONS_NEEDING_NOTE, EnrollmentStatus, ExclusionReason, Relation
+from .models import Enrollment, Household, HouseholdNotice, Person, TransferRequest, TransferStatus
 
 ERR_NO_EDIT = "您的角色不能修改花名册。"
 ERR_NOT_VILLAGE = "请选择村/社区。"
@@ -200,7 +204,7 @@ def household_save(
             raise PermissionDenied(ERR_OUT_OF_SCOPE)
 
     hh_errors: dict[str, list[str]] = {}
-    number = rules.household_number(number or "")
+    number = cells.household_number(number or "")
     if not number:
         hh_errors["number"] = [ERR_NUMBER_REQUIRED]
     else:

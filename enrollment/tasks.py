@@ -1,7 +1,9 @@
 from celery import shared_task
 from django.db.models import Count
 
-from .models import Enrollment, Region
+from core.models import Region
+
+from .models import Enrollment
 
 
 @shared_task

@@ -12,7 +12,8 @@ from datetime import date
 
 from django.utils import timezone
 
-MIN_YEAR, MAX_YEAR = 2000, 2100
+from core.params import parse_year
+from subsidies.models import PolicyYear
 
 
 def year_from_window(today: date, windows) -> int:
@@ -30,18 +31,8 @@ def current_benefit_year(county, today: date | None = None) -> int:
     today = today or timezone.localdate()
     if county is None:
         return today.year + 1
-    from subsidies.models import PolicyYear  # subsidies depends on enrollment, not the reverse
-
     rows = PolicyYear.objects.filter(county=county).values_list("year", "window_start", "window_end", "extension_end")
     return year_from_window(today, rows)
-
-
-def parse_year(raw) -> int | None:
-    try:
-        year = int(str(raw).strip())
-    except (TypeError, ValueError):
-        return None
-    return year if MIN_YEAR <= year <= MAX_YEAR else None
 
 
 def year_for(request, county=None) -> int:

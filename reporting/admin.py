@@ -2,7 +2,7 @@
 
 from django.contrib import admin
 
-from enrollment.admin import ReadOnlyAdmin
+from core.admin import ReadOnlyAdmin
 
 from .models import ProgressSnapshot, Ranking, RankingEntry, Report, WeeklyNote
 

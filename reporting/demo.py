@@ -25,9 +25,11 @@ from django.utils import timezone
 
 from collections_app.models import DoubleLimitBreach, Receipt
 from collections_app.services import double_limit_record, receipt_issue
+from core.choices import Role
+from core.models import Region, User
 from enrollment import demo, demo_data
-from enrollment.choices import EnrollmentStatus, PaymentChannel, Role
-from enrollment.models import Enrollment, Household, Region, User
+from enrollment.choices import EnrollmentStatus, PaymentChannel
+from enrollment.models import Enrollment, Household
 from subsidies.models import PolicyYear
 from subsidies.services import policy_copy
 

@@ -4,9 +4,9 @@ from django.conf import settings
 from django.db import models
 from simple_history.models import HistoricalRecords
 
-from enrollment.choices import RegionLevel
-from enrollment.models import Region
-from enrollment.scoping import ScopedManager
+from core.choices import RegionLevel
+from core.models import Region
+from core.scoping import ScopedManager
 
 from . import metrics
 

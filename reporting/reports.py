@@ -11,8 +11,8 @@ from typing import Callable
 
 from openpyxl import Workbook
 
-from enrollment.choices import RegionLevel
-from enrollment.spreadsheets import write_rows
+from core.choices import RegionLevel
+from core.spreadsheets import write_rows
 
 from . import services
 from .models import ReportKind

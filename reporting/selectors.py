@@ -11,19 +11,15 @@ from decimal import Decimal
 from django.db.models import Exists, OuterRef, Prefetch, Q
 from django.shortcuts import get_object_or_404
 
-from enrollment.choices import EnrollmentStatus, RegionLevel
-from enrollment.models import Enrollment, Household, Person, Region
+from collections_app.selectors import cash_on_hand_by_collector
+from core.choices import RegionLevel
+from core.models import Region
+from enrollment.choices import EnrollmentStatus
+from enrollment.models import Enrollment, Household, Person
 from subsidies.models import PersonIdentity, PhaseTarget, PolicyYear
 
 from . import metrics, services
 from .models import ProgressSnapshot, Ranking, RankingEntry, RankingKind, Report, WeeklyNote
-
-NO_DATA = "暂无数据"
-
-try:  # the collections app's promised read API; its absence must not break the dashboard
-    from collections_app.selectors import cash_on_hand_by_collector as _cash_on_hand
-except ImportError:  # pragma: no cover - only while collections_app is not installed
-    _cash_on_hand = None
 
 
 def region_for(*, user, code: str | None) -> Region:
@@ -155,10 +151,8 @@ def latest_ranking(*, user, county: Region, day: date, group: Region) -> tuple[R
 
 def cash_alerts(*, user, region: Region, day: date) -> dict:
     """Unremitted cash and double-limit breaches of collectors inside ``region``."""
-    if _cash_on_hand is None:
-        return {"available": False, "message": NO_DATA, "rows": [], "breaches": [], "total": None}
     inside = set(Region.objects.filter(Q(pk=region.pk) | Q(parent=region) | Q(parent__parent=region)).values_list("pk", flat=True))
-    rows = [r for r in _cash_on_hand(user=user, county=region.county, on=day) if r.get("region_id") in inside]
+    rows = [r for r in cash_on_hand_by_collector(user=user, county=region.county, on=day) if r.get("region_id") in inside]
     return {
         "available": True,
         "rows": rows,

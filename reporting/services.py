@@ -16,10 +16,14 @@ from django.db import transaction
 from django.db.models import Count, Exists, OuterRef, Q, Sum
 from django.utils import timezone
 
-from enrollment.choices import PAID_STATUSES, EnrollmentStatus, RegionLevel
-from enrollment.formats import chinese_date
-from enrollment.models import Enrollment, Household, Person, Region, RegionQuota
-from enrollment.scoping import ERR_OUT_OF_SCOPE, region_in_scope
+from collections_app.models import Receipt
+from collections_app.selectors import double_limit_for_queryset
+from core.choices import RegionLevel
+from core.formats import chinese_date
+from core.models import Region, RegionQuota
+from core.scoping import ERR_OUT_OF_SCOPE, region_in_scope
+from enrollment.choices import PAID_STATUSES, EnrollmentStatus
+from enrollment.models import Enrollment, Household, Person
 from subsidies.models import PersonIdentity, PolicyYear
 
 from . import metrics
@@ -327,9 +331,6 @@ def daily_report_publish(*, county: Region, day: date) -> Report:
 def cash_rows(*, county: Region, day: date) -> list[dict]:
     """Each collector's unremitted cash at the close of ``day`` against the double limit (双限),
     breaches first, as plain JSON for the daily report."""
-    from collections_app.models import Receipt
-    from collections_app.selectors import double_limit_for_queryset
-
     rows = double_limit_for_queryset(Receipt.objects.filter(county=county), on=day)
     places = Region.objects.filter(pk__in=[r["region_id"] for r in rows]).select_related("parent").in_bulk()
     out = []

@@ -7,7 +7,7 @@ from datetime import date
 from celery import shared_task
 from django.utils import timezone
 
-from enrollment.models import Region
+from core.models import Region
 from subsidies.models import PolicyYear
 
 from . import metrics, services

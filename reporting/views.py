@@ -12,11 +12,11 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from enrollment import audit
-from enrollment.choices import RegionLevel
-from enrollment.formats import chinese_date
-from enrollment.models import Region
-from enrollment.spreadsheets import xlsx_response
+from core import audit
+from core.choices import RegionLevel
+from core.formats import chinese_date
+from core.models import Region
+from core.spreadsheets import xlsx_response
 
 from . import metrics, reports, selectors, services
 from .forms import NoteForm, RunForm

@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from enrollment.admin import ScopedAdmin
+from core.admin import ScopedAdmin
 
 from .models import CategorySubsidy, PersonIdentity, PhaseTarget, PolicyYear, PrizeGrade, SubsidyCategory, Tier
 

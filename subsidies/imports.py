@@ -8,9 +8,9 @@ from __future__ import annotations
 import re
 from datetime import date, datetime
 
-from enrollment import idcard, spreadsheets
+from core import idcard, spreadsheets
+from core.spreadsheets import UploadError
 from enrollment.models import Person
-from enrollment.spreadsheets import UploadError
 
 from .models import PersonIdentity, PolicyYear
 from .services import ImportRow, _importable_categories

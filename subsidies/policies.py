@@ -25,7 +25,10 @@ from pathlib import Path
 from django.conf import settings
 from django.db import transaction
 
+from core.models import Region
+
 from .calc import percent_of, to_money
+from .models import CategorySubsidy, PhaseTarget, PolicyYear, PrizeGrade, SubsidyCategory, Tier
 
 POLICIES_DIR = Path(settings.BASE_DIR) / "fixtures" / "policies"
 
@@ -54,10 +57,7 @@ def resolve_amount(spec, standard: Decimal, *, where: str = "", category: str = 
 
 
 @transaction.atomic
-def load_policy_data(data: dict, *, where: str = "") -> "PolicyYear":  # noqa: F821
-    from enrollment.models import Region
-
-    from .models import CategorySubsidy, PhaseTarget, PolicyYear, PrizeGrade, SubsidyCategory, Tier
+def load_policy_data(data: dict, *, where: str = "") -> PolicyYear:
 
     county = Region.objects.get(code=data["county"])
     fields = {k: v for k, v in data.items() if k not in NESTED and not k.startswith("_")}

@@ -9,7 +9,9 @@ from datetime import date
 from django.db.models import F, Q, prefetch_related_objects
 from django.utils import timezone
 
-from enrollment.models import Person, Region
+from core.models import Region
+from enrollment.choices import PAID_STATUSES
+from enrollment.models import Enrollment, Person
 
 from . import benefit, calc
 from .models import CategorySubsidy, PersonIdentity, PolicyYear, SubsidyCategory
@@ -199,8 +201,6 @@ def owed_by_persons(*, persons, year: int, tiers: dict | None = None, paid_on: d
 def break_years_before(*, person: Person, year: int) -> int:
     """Benefit years missed right before ``year`` since the person's last paid enrollment
     (0 for someone with no earlier enrollment on record: the window rules alone apply)."""
-    from enrollment.choices import PAID_STATUSES
-    from enrollment.models import Enrollment
 
     last = (
         Enrollment.objects.filter(person=person, year__lt=year, status__in=PAID_STATUSES)

@@ -9,7 +9,7 @@ from datetime import date
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 
-from enrollment.scoping import ensure_visible
+from core.scoping import ensure_visible
 
 from .calc import percent_of, to_money
 from .models import CategorySubsidy, PersonIdentity, PhaseTarget, PolicyYear, PrizeGrade, SubsidyCategory, Tier

@@ -12,12 +12,12 @@ from django.db.models import Count, Prefetch
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
-from enrollment import audit, disclosure
-from enrollment.spreadsheets import UploadError
+from core import audit, disclosure, history
+from core.spreadsheets import UploadError
 
 from . import imports, selectors, services
 from .benefit import PaymentNotAccepted
-from .filters import IdentityFilter
+from .filtersets import IdentityFilterSet
 from .forms import (
     CategoryForm,
     CopyPolicyForm,
@@ -178,18 +178,8 @@ def policy_copy(request, pk):
 
 
 def _changes(records):
-    """Field-by-field differences between consecutive history records."""
-    out = []
-    for rec in records:
-        prev = rec.prev_record
-        changes = []
-        if prev is not None:
-            delta = rec.diff_against(prev)
-            for ch in delta.changes:
-                label = rec.instance_type._meta.get_field(ch.field).verbose_name
-                changes.append({"field": label, "old": ch.old, "new": ch.new})
-        out.append({"record": rec, "changes": changes})
-    return out
+    # Policies hold no ID numbers or birth dates: the masked disclosure shows every value as it is.
+    return history.changes_of(records, shown=disclosure.MASKED)
 
 
 @login_required
@@ -251,7 +241,7 @@ def _can_see_identities(user) -> bool:
 def identity_list(request):
     _require(request.user, _can_see_identities(request.user))
     qs = selectors.identities_visible_to(request.user)
-    f = IdentityFilter(request.GET or None, queryset=qs, request=request)
+    f = IdentityFilterSet(request.GET or None, queryset=qs, request=request)
     f.form.fields["category"].widget.attrs["data-autosubmit"] = ""
     page = Paginator(f.qs, 50).get_page(request.GET.get("page"))
     categories = selectors.categories_visible_to(request.user).order_by("-policy__year", "sort_order")
@@ -270,7 +260,7 @@ def identity_import(request):
         policy = form.cleaned_data["policy"]
         try:
             rows = imports.read_rows(upload.file, name=upload.name)
-            checked = imports.check_rows(actor=request.user, policy=policy, rows=rows)
+            imports.check_rows(actor=request.user, policy=policy, rows=rows)
         except UploadError as exc:
             form.add_error("file", exc.message)
         else:

@@ -1,7 +1,7 @@
 import pytest
 from django.conf import settings
 
-from enrollment.choices import Department, Role
+from core.choices import Department, Role
 from tests.factories import TownshipFactory, UserFactory, VillageFactory
 
 

@@ -1,8 +1,8 @@
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from enrollment import disclosure
-from enrollment.api.fields import DisclosedIdField
+from core import disclosure
+from core.api.fields import DisclosedIdField
 
 from ..choices import RECEIPT_CHANNELS, RefundReason
 from ..models import DailyLedger, Declaration, DeclarationLine, Receipt, ReceiptLine, Refund, Remittance

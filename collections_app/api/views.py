@@ -10,15 +10,16 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 
-from enrollment import audit
-from enrollment.choices import RegionLevel
-from enrollment.models import Enrollment, Household, Region
-from enrollment.spreadsheets import xlsx_response
+from core import audit
+from core.choices import RegionLevel
+from core.models import Region
+from core.spreadsheets import xlsx_response
+from enrollment.models import Enrollment, Household
 from enrollment.years import current_benefit_year
 
 from .. import selectors, services
 from ..exports import declaration_workbook_for
-from ..filtersets import DeclarationFilter, ReceiptFilter, RefundFilter, RemittanceFilter
+from ..filtersets import DeclarationFilterSet, ReceiptFilterSet, RefundFilterSet, RemittanceFilterSet
 from ..models import DailyLedger, Declaration, Receipt, Refund
 from . import serializers as s
 
@@ -51,7 +52,7 @@ class ReceiptViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedVie
     """Receipts: issue (amounts from the policy), list, read, void (never delete or edit)."""
 
     serializer_class = s.ReceiptSerializer
-    filterset_class = ReceiptFilter
+    filterset_class = ReceiptFilterSet
     ordering_fields = ["issued_at", "number", "total"]
     capabilities = {"*": "roster.view", "create": "payment.take", "void": "receipt.void"}
 
@@ -129,7 +130,7 @@ class RemittanceViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Scoped
     """Cash deposited to the township/tax account and the receipts it covers (over/under flagged)."""
 
     serializer_class = s.RemittanceSerializer
-    filterset_class = RemittanceFilter
+    filterset_class = RemittanceFilterSet
     capabilities = {"*": ("remittance.record", "report.view"), "create": "remittance.record"}
 
     def get_queryset(self):
@@ -153,7 +154,7 @@ class DeclarationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Scope
     """Declaration forms for the tax office, their xlsx, the tax office's answer, and reconciliation."""
 
     serializer_class = s.DeclarationSerializer
-    filterset_class = DeclarationFilter
+    filterset_class = DeclarationFilterSet
     capabilities = {"*": ("declaration.manage", "report.view"), "create": "declaration.manage", "answer": "declaration.manage"}
 
     def get_queryset(self):
@@ -207,7 +208,7 @@ class RefundViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedView
     """Refund applications: apply with evidence, bureau decides, tax office marks paid."""
 
     serializer_class = s.RefundSerializer
-    filterset_class = RefundFilter
+    filterset_class = RefundFilterSet
     parser_classes = [JSONParser, MultiPartParser, FormParser]
     capabilities = {
         "*": ("refund.apply", "refund.approve", "refund.pay"),

@@ -1,6 +1,6 @@
 from django.db import models
 
-from enrollment.models import Region
+from core.models import Region
 
 
 def money(verbose_name, **kwargs):

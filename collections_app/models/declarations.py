@@ -2,8 +2,8 @@ from django.conf import settings
 from django.db import models
 from simple_history.models import HistoricalRecords
 
-from enrollment.choices import RegionLevel
-from enrollment.scoping import ScopedManager
+from core.choices import RegionLevel
+from core.scoping import ScopedManager
 
 from ..choices import DeclarationStatus, LineResult
 from ._base import money

@@ -3,8 +3,8 @@ from django.db import models
 from django.db.models import Q
 from simple_history.models import HistoricalRecords
 
-from enrollment.choices import RegionLevel
-from enrollment.scoping import ScopedManager
+from core.choices import RegionLevel
+from core.scoping import ScopedManager
 
 from ..choices import RefundReason, RefundStatus
 from ._base import money

@@ -4,8 +4,8 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
-from enrollment.choices import RegionLevel
-from enrollment.scoping import ScopedManager
+from core.choices import RegionLevel
+from core.scoping import ScopedManager
 
 
 class TaxImportStatus(models.TextChoices):
@@ -38,7 +38,7 @@ class TaxImport(models.Model):
     original_name = models.CharField("原文件名", max_length=200, blank=True)
     kind = models.CharField("格式", max_length=8, default="xlsx")
     # SHA-256 of the stored file once it passed the shared guard at upload
-    # (enrollment.spreadsheets.check_sheet): a run reads a file with this digest without scanning it
+    # (core.spreadsheets.check_sheet): a run reads a file with this digest without scanning it
     # again; any other file (changed on disk, stored by hand) is scanned before it is read.
     checked_sha256 = models.CharField("已检查文件摘要", max_length=64, blank=True, editable=False)
     status = models.CharField("状态", max_length=12, choices=TaxImportStatus.choices, default=TaxImportStatus.UPLOADED)

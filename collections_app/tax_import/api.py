@@ -11,7 +11,7 @@ from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.routers import SimpleRouter
 
-from enrollment.api.fields import DisclosedIdField
+from core.api.fields import DisclosedIdField
 
 from ..models.tax_imports import RowOutcome, TaxImport, TaxImportRow, TaxImportStatus
 from . import selectors, services

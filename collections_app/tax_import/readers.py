@@ -13,13 +13,13 @@ import csv
 import io
 import os
 import re
-from operator import mul
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
+from operator import mul
 
-from enrollment import idcard
-from enrollment.spreadsheets import check_csv, check_sheet
+from core import idcard
+from core.spreadsheets import check_csv, check_sheet
 from subsidies.calc import to_money
 
 # --- Messages users see (tests import them) ---------------------------------------------------
@@ -551,7 +551,7 @@ class ReaderError(ValueError):
 
 class Sheet(abc.ABC):
     """Rows of the first worksheet as lists of cell values, numbered like Excel (1-based). Every
-    source passes the shared guard (``enrollment.spreadsheets.check_sheet``: extent, row and cell
+    source passes the shared guard (``core.spreadsheets.check_sheet``: extent, row and cell
     counts, real decompressed size, no DTD) before its reader sees a byte; the guard raises
     ``UploadError`` with a Chinese message."""
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.db.models import Count, Q
 
-from enrollment.choices import RegionLevel
+from core.choices import RegionLevel
 
 from ..models.tax_imports import (
     PROBLEM_OUTCOMES,

@@ -32,12 +32,15 @@ from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from enrollment import audit
-from enrollment.choices import EnrollmentStatus, RegionLevel
-from enrollment.models import Enrollment, Household, Person, Region
-from enrollment.scoping import region_in_scope
-from enrollment.spreadsheets import UploadError, check_sheet, check_upload
+from core import audit
+from core.choices import RegionLevel
+from core.models import Region
+from core.scoping import region_in_scope
+from core.spreadsheets import UploadError, check_sheet, check_upload
+from enrollment.choices import EnrollmentStatus
+from enrollment.models import Enrollment, Household, Person
 from subsidies.calc import to_money
+from subsidies.models import PolicyYear
 
 from .. import lifecycle
 from ..models.tax_imports import (
@@ -1168,7 +1171,5 @@ def tax_import_cancel(*, actor, tax_import: TaxImport) -> None:
 
 def default_year_for(county, today: date | None = None) -> int | None:
     """The benefit year being collected: the latest policy year of the county, else next year."""
-    from subsidies.models import PolicyYear
-
     latest = PolicyYear.objects.filter(county=county).order_by("-year").values_list("year", flat=True).first()
     return latest or (today or timezone.localdate()).year + 1

@@ -4,7 +4,7 @@ Each message names the run it was queued as (``run``; see services ``_queue_run`
 redelivery of a run that was resumed or has ended does nothing. Deliveries are counted on the
 import's row (``attempts`` of its current phase), which outlives a killed worker: a preview or
 an apply whose worker died twice is given up on the next delivery or resume — a failed import
-saying the file stopped the import (enrollment/task_guard.py: the rule for every task). Since
+saying the file stopped the import (core/task_guard.py: the rule for every task). Since
 apply is one transaction, a killed worker leaves the database as before; an import whose worker
 vanished is shown 中断 once its heartbeat is older than settings.CANBAO_IMPORT_INTERRUPTED_AFTER,
 and can be resumed (``services.tax_import_resume``).
@@ -12,8 +12,8 @@ and can be resumed (``services.tax_import_resume``).
 
 from celery import shared_task
 
-from enrollment.models import User
-from enrollment.task_guard import CrashGuardedTask
+from core.models import User
+from core.task_guard import CrashGuardedTask
 
 from ..models.tax_imports import TaxImport
 from . import services

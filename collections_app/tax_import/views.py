@@ -14,10 +14,10 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from enrollment import audit, disclosure
-from enrollment.choices import RegionLevel
-from enrollment.params import query_id
-from enrollment.spreadsheets import write_rows, xlsx_response
+from core import audit, disclosure
+from core.choices import RegionLevel
+from core.params import query_id
+from core.spreadsheets import write_rows, xlsx_response
 
 from ..models.tax_imports import PROBLEM_OUTCOMES, RowOutcome, TaxImport, TaxImportStatus
 from . import selectors, services

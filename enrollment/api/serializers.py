@@ -3,10 +3,12 @@
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from core.api.fields import BirthYearField, DisclosedBirthDateField, DisclosedIdField
+from core.models import Region
+
 from ..choices import EnrollmentStatus, ExclusionReason, Relation, Sex
-from ..models import Enrollment, Household, Person, Region
+from ..models import Enrollment, Household, Person
 from ..services import ALLOWED_TIERS, PARTICIPATION_CHOICES, MemberInput
-from .fields import BirthYearField, DisclosedBirthDateField, DisclosedIdField
 
 PARTICIPATION_HELP = "参保：enrol；不参保：原因代码（" + "、".join(f"{c.value}={c.label}" for c in ExclusionReason) + "）；空：未确定"
 

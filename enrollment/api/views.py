@@ -8,11 +8,13 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
+from core.params import parse_year
+from core.permissions import ReadOnlyRolesPermission
+
 from .. import selectors, services
 from ..filtersets import EnrollmentFilterSet, HouseholdFilterSet, PersonFilterSet
 from ..models import Enrollment, Household, Person
-from ..permissions import ReadOnlyRolesPermission
-from ..years import current_benefit_year, parse_year
+from ..years import current_benefit_year
 from . import serializers as s
 
 YEAR_PARAM = OpenApiParameter("year", OpenApiTypes.INT, description="待遇年度（默认：本县当前征缴的待遇年度）")

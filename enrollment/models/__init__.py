@@ -1,6 +1,3 @@
-from .audit import AuditEvent
-from .regions import Region, RegionQuota
 from .roster import Enrollment, Household, HouseholdNotice, Person, TransferRequest, TransferStatus
-from .users import CAPABILITIES, User
 
-__all__ = ["AuditEvent", "CAPABILITIES", "Enrollment", "Household", "HouseholdNotice", "Person", "TransferRequest", "TransferStatus", "Region", "RegionQuota", "User"]
+__all__ = ["Enrollment", "Household", "HouseholdNotice", "Person", "TransferRequest", "TransferStatus"]

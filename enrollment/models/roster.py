@@ -5,16 +5,11 @@ from django.db import models
 from django.db.models import Q
 from simple_history.models import HistoricalRecords
 
-from .. import idcard
-from ..choices import (
-    REASONS_NEEDING_NOTE,
-    EnrollmentStatus,
-    ExclusionReason,
-    Relation,
-    RegionLevel,
-    Sex,
-)
-from ..scoping import ScopedManager
+from core import idcard
+from core.choices import RegionLevel
+from core.scoping import ScopedManager
+
+from ..choices import REASONS_NEEDING_NOTE, EnrollmentStatus, ExclusionReason, Relation, Sex
 
 ERR_VILLAGE_LEVEL = "户必须属于村/社区一级单位。"
 ERR_SEX_MISMATCH = "性别与身份证号码不一致（第17位奇数为男，偶数为女）。"

@@ -1,6 +1,6 @@
 from django import template
 
-from .. import disclosure
+from core import disclosure
 
 register = template.Library()
 

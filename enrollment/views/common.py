@@ -3,7 +3,8 @@ from functools import wraps
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 
-from ..choices import RegionLevel
+from core.choices import RegionLevel
+
 from ..selectors import visible_region
 from ..years import year_for
 

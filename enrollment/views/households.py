@@ -4,8 +4,11 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from .. import audit, selectors
-from ..choices import RegionLevel, Relation
+from core import audit
+from core.choices import RegionLevel
+
+from .. import selectors
+from ..choices import Relation
 from ..forms import HouseholdForm, MemberFormSet, NoticeForm, TransferForm, apply_errors
 from ..services import (
     MemberInput,

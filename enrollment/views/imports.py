@@ -14,12 +14,14 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from openpyxl import Workbook
 
-from .. import audit, selectors
-from ..choices import RegionLevel
+from core import audit
+from core.choices import RegionLevel
+from core.scoping import region_in_scope
+from core.spreadsheets import UploadError, check_sheet, check_upload, write_rows, xlsx_response
+
+from .. import selectors
 from ..forms import ImportForm
 from ..resources import TEMPLATE_COLUMNS, Move, RosterResource, row_messages
-from ..scoping import region_in_scope
-from ..spreadsheets import UploadError, check_sheet, check_upload, write_rows, xlsx_response
 from .common import needs, page_year, picked_regions
 
 SESSION_KEY = "roster_import"

@@ -8,9 +8,12 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from .. import audit, selectors
-from ..history import change_log, model_choices, model_verbose_name
-from ..models import AuditEvent, Person, Region, TransferRequest, User
+from core import audit
+from core.history import change_log, model_choices, model_verbose_name
+from core.models import AuditEvent, Region, User
+
+from .. import selectors
+from ..models import Person, TransferRequest
 from ..services import RosterInvalid, can_decide, reveal_id, transfer_decide, transfers_to_decide
 from .common import needs, page_year
 

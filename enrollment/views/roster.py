@@ -5,13 +5,16 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from openpyxl import Workbook
 
-from .. import audit, disclosure, selectors
-from ..choices import PAID_STATUSES, RegionLevel
+from core import audit, disclosure
+from core.choices import RegionLevel
+from core.spreadsheets import write_rows, xlsx_response
+
+from .. import selectors
+from ..choices import PAID_STATUSES
 from ..filtersets import PersonFilterSet
 from ..forms import CarryOverForm
 from ..models import Household, HouseholdNotice
 from ..services import RosterInvalid, carry_over, require_edit
-from ..spreadsheets import write_rows, xlsx_response
 from .common import needs, page_year, picked_regions
 
 PAGE_SIZE = 50

@@ -10,8 +10,8 @@ from rest_framework import exceptions, generics
 from rest_framework.permissions import BasePermission, IsAuthenticated
 from rest_framework.response import Response
 
-from enrollment.choices import RegionLevel
-from enrollment.models import Region
+from core.choices import RegionLevel
+from core.models import Region
 
 from .. import metrics, selectors, services
 from ..models import Ranking, RankingKind

@@ -1,6 +1,6 @@
 from rest_framework import serializers
 
-from enrollment.api.fields import DisclosedIdField
+from core.api.fields import DisclosedIdField
 
 from ..models import CategorySubsidy, PersonIdentity, PhaseTarget, PolicyYear, PrizeGrade, SubsidyCategory, Tier
 

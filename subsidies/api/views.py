@@ -8,7 +8,7 @@ from rest_framework.views import APIView
 
 from .. import selectors
 from ..benefit import PaymentNotAccepted
-from ..filters import IdentityFilter, PolicyYearFilter, SubsidyCategoryFilter
+from ..filtersets import IdentityFilterSet, PolicyYearFilterSet, SubsidyCategoryFilterSet
 from ..models import CategorySubsidy, PolicyYear, SubsidyCategory
 from .serializers import (
     PersonIdentitySerializer,
@@ -102,7 +102,7 @@ class CanImportIdentities(permissions.BasePermission):
 class PolicyYearViewSet(viewsets.ReadOnlyModelViewSet):
     serializer_class = PolicyYearSerializer
     permission_classes = [CanViewPolicy]
-    filterset_class = PolicyYearFilter
+    filterset_class = PolicyYearFilterSet
     ordering_fields = ["year"]
 
     def get_queryset(self):
@@ -119,7 +119,7 @@ class PolicyYearViewSet(viewsets.ReadOnlyModelViewSet):
 class SubsidyCategoryViewSet(viewsets.ReadOnlyModelViewSet):
     serializer_class = SubsidyCategorySerializer
     permission_classes = [CanViewPolicy]
-    filterset_class = SubsidyCategoryFilter
+    filterset_class = SubsidyCategoryFilterSet
     ordering_fields = ["sort_order", "code"]
 
     def get_queryset(self):
@@ -129,7 +129,7 @@ class SubsidyCategoryViewSet(viewsets.ReadOnlyModelViewSet):
 class PersonIdentityViewSet(viewsets.ReadOnlyModelViewSet):
     serializer_class = PersonIdentitySerializer
     permission_classes = [CanImportIdentities]
-    filterset_class = IdentityFilter
+    filterset_class = IdentityFilterSet
     ordering_fields = ["certified_on", "year"]
 
     def get_queryset(self):

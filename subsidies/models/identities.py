@@ -1,8 +1,8 @@
 from django.db import models
 from simple_history.models import HistoricalRecords
 
-from enrollment.choices import RegionLevel
-from enrollment.scoping import ScopedManager
+from core.choices import RegionLevel
+from core.scoping import ScopedManager
 
 
 class PersonIdentity(models.Model):

@@ -8,8 +8,8 @@ from django.db import models
 from django.db.models import Q
 from simple_history.models import HistoricalRecords
 
-from enrollment.choices import Department, RegionLevel
-from enrollment.scoping import ScopedManager
+from core.choices import Department, RegionLevel
+from core.scoping import ScopedManager
 
 ERR_WINDOW_ORDER = "集中征缴期的结束日期不能早于开始日期。"
 ERR_EXTENSION_ORDER = "延长期截止日期必须晚于集中征缴期结束日期。"

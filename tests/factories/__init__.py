@@ -5,9 +5,11 @@ from datetime import date
 
 import factory
 
-from enrollment import idcard
-from enrollment.choices import EnrollmentStatus, RegionLevel, Relation, Role
-from enrollment.models import Enrollment, Household, Person, Region, User
+from core import idcard
+from core.choices import RegionLevel, Role
+from core.models import Region, User
+from enrollment.choices import EnrollmentStatus, Relation
+from enrollment.models import Enrollment, Household, Person
 
 _seq = itertools.count(1)
 

@@ -5,7 +5,8 @@ from decimal import Decimal
 
 from django.utils import timezone
 
-from enrollment.choices import Department, PaymentChannel
+from core.choices import Department
+from enrollment.choices import PaymentChannel
 from subsidies.models import CategorySubsidy, PersonIdentity, PolicyYear, SubsidyCategory, Tier
 from tests.factories import HouseholdFactory, PersonFactory
 

@@ -5,7 +5,7 @@ from decimal import Decimal
 
 import factory
 
-from enrollment.choices import Department
+from core.choices import Department
 from subsidies.models import CategorySubsidy, PersonIdentity, PolicyYear, SubsidyCategory, Tier
 from tests.factories import CountyFactory, PersonFactory
 
@@ -71,9 +71,9 @@ def load_seed_policies(*, full: bool = False):
 
     from django.core.management import call_command
 
-    from enrollment.choices import RegionLevel
-    from enrollment.localities import LOCALITIES_FILE
-    from enrollment.models import Region
+    from core.choices import RegionLevel
+    from core.localities import LOCALITIES_FILE
+    from core.models import Region
     from subsidies.policies import load_policies
 
     if full:

@@ -46,9 +46,10 @@ from django.urls import NoReverseMatch, URLPattern, URLResolver, get_resolver, r
 from django.utils import timezone
 from openpyxl import load_workbook
 
-from enrollment import idcard
-from enrollment.choices import RegionLevel, Role
-from enrollment.models import Person, Region, User
+from core import idcard
+from core.choices import RegionLevel, Role
+from core.models import Region, User
+from enrollment.models import Person
 
 PROJECT_APPS = ("enrollment", "subsidies", "collections_app", "reporting")
 FOREIGN_PK = 970001  # every model's row in ANOTHER county has this pk

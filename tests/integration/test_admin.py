@@ -18,7 +18,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from collections_app.models import DoubleLimitBreach, ReceiptLine
-from enrollment.admin import ReadOnlyAdmin, ScopedAdmin
+from core.admin import ReadOnlyAdmin, ScopedAdmin
 from enrollment.models import HouseholdNotice
 from tests.factories.collections import household_with, make_policy, pay
 from tests.factories.enrollment import HouseholdNoticeFactory
@@ -178,7 +178,7 @@ def test_money_rows_cannot_be_changed_or_deleted_even_by_a_superuser(users, mone
 
 
 def test_staff_cannot_grant_themselves_admin_powers(users):
-    from enrollment.models import User
+    from core.models import User
 
     clerk = make_staff(users["clerk"], User, actions=("view", "change"))
     page = client_for(clerk).get(url(User, "change", clerk.pk))
@@ -187,7 +187,7 @@ def test_staff_cannot_grant_themselves_admin_powers(users):
 
 
 def test_staff_add_accounts_only_inside_their_region(users, regions):
-    from enrollment.models import User
+    from core.models import User
 
     client = client_for(make_staff(users["clerk"], User, actions=("view", "add", "change")))
     form = {"username": "new_collector", "password1": "Canbao-Pass-2025!", "password2": "Canbao-Pass-2025!",

@@ -1,8 +1,8 @@
-"""enrollment.audit: every action code recorded anywhere has a Chinese label."""
+"""core.audit: every action code recorded anywhere has a Chinese label."""
 
 from collections_app.tax_import.services import AUDIT_ACTION as TAX_IMPORT
 from config.tokens import ACTION_TOKEN_CREATE, ACTION_TOKEN_REVOKE
-from enrollment import audit
+from core import audit
 
 
 def test_every_recorded_action_has_a_label():

@@ -11,9 +11,10 @@ from django.contrib.contenttypes.models import ContentType
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
+from core.localities import load_localities
+from core.models import AuditEvent, Region, User
 from enrollment import demo_data
-from enrollment.localities import load_localities
-from enrollment.models import AuditEvent, Enrollment, Person, Region, User
+from enrollment.models import Enrollment, Person
 
 pytestmark = pytest.mark.django_db
 

@@ -1,4 +1,4 @@
-"""enrollment.history: the bureau sees who changed what, before and after, inside its county."""
+"""core.history: the bureau sees who changed what, before and after, inside its county."""
 
 from datetime import date, timedelta
 from decimal import Decimal
@@ -7,9 +7,9 @@ import pytest
 from django.utils import timezone
 
 from collections_app.models import Remittance
-from enrollment.choices import Role
-from enrollment.history import change_log, object_history, recent_changes
-from enrollment.models import Region
+from core.choices import Role
+from core.history import change_log, object_history, recent_changes
+from core.models import Region
 from tests.factories import (
     CountyFactory,
     EnrollmentFactory,
@@ -170,7 +170,7 @@ def test_the_change_log_pages_and_filters(users, regions):
 @pytest.fixture
 def corrected_person(users, regions):
     """A resident whose ID number was corrected against the ID card: birth date with it."""
-    from enrollment import idcard
+    from core import idcard
 
     p = PersonFactory(household=HouseholdFactory(village=regions["v1"]), id_number=idcard.make("411325", date(1980, 5, 17), 11))
     p._history_user = users["clerk"]
@@ -189,7 +189,9 @@ def test_a_birth_date_change_shows_the_year_only_without_the_full_id_right(users
     assert (bureau.old, bureau.new) == (date(1980, 5, 17), date(1975, 3, 9))
     listed = [f for c in recent_changes(user=users["bureau"]) for f in c.changes if f.field == "birth_date"]
     assert listed and listed[0].old == date(1980, 5, 17)  # the bureau may see it; the IDs stay masked
-    (edit,) = [e for e in person_history(corrected_person, viewer=users["leader"]) if e.kind == "修改"]
-    assert any("1980 → 1975" in line for line in edit.changes) and not any("05-17" in line for line in edit.changes)
-    (edit,) = [e for e in person_history(corrected_person, viewer=users["bureau"]) if e.kind == "修改"]
-    assert any("1980-05-17 → 1975-03-09" in line for line in edit.changes)
+    # The person page's list prints the same values the change log holds (one rule, core.history).
+    (edit,) = [e for e in person_history(corrected_person, viewer=users["leader"]) if e.kind == "~"]
+    lines = [f"{c.label}：{c.old_text} → {c.new_text}" for c in edit.changes]
+    assert "出生日期：1980年 → 1975年" in lines and not any("5月17日" in line for line in lines)
+    (edit,) = [e for e in person_history(corrected_person, viewer=users["bureau"]) if e.kind == "~"]
+    assert "出生日期：1980年5月17日 → 1975年3月9日" in [f"{c.label}：{c.old_text} → {c.new_text}" for c in edit.changes]

@@ -42,8 +42,8 @@ from rest_framework.test import APIClient
 from collections_app import services as collection_services
 from collections_app.models import Refund, TaxImport
 from collections_app.tax_import.tasks import run_tax_import
-from enrollment import idcard, spreadsheets
-from enrollment.management.commands import restore as restore_command
+from core import idcard, spreadsheets
+from core.management.commands import restore as restore_command
 from enrollment.models import Enrollment, Household, Person
 from enrollment.views import imports as roster_views
 from subsidies import imports as identity_imports
@@ -275,7 +275,7 @@ resource.setrlimit(resource.RLIMIT_AS, (int(sys.argv[2]), int(sys.argv[2])))
 import django
 django.setup()
 from collections_app.tax_import import readers
-from enrollment import spreadsheets
+from core import spreadsheets
 from enrollment.views import imports as roster
 
 data = open(sys.argv[1], "rb").read()

@@ -1,6 +1,7 @@
 import pytest
 
-from enrollment.models import Enrollment, Household, Person, Region
+from core.models import Region
+from enrollment.models import Enrollment, Household, Person
 from tests.factories import EnrollmentFactory, PersonFactory
 
 

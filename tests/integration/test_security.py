@@ -17,8 +17,8 @@ from django.utils import timezone
 from rest_framework.authtoken.models import Token
 
 from config.tokens import ACTION_TOKEN_CREATE, ACTION_TOKEN_REVOKE
-from enrollment.models import AuditEvent
-from tests.factories import PersonFactory, HouseholdFactory
+from core.models import AuditEvent
+from tests.factories import HouseholdFactory, PersonFactory
 
 pytestmark = pytest.mark.django_db
 

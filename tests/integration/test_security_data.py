@@ -9,9 +9,9 @@ import pytest
 from django.apps import apps
 from django.test import Client
 
-from enrollment import spreadsheets
-from enrollment.models import AuditEvent
-from enrollment.spreadsheets import UploadError, check_upload, safe_cell, write_rows
+from core import spreadsheets
+from core.models import AuditEvent
+from core.spreadsheets import UploadError, check_upload, safe_cell, write_rows
 from tests.factories import EnrollmentFactory, HouseholdFactory, PersonFactory
 
 pytestmark = pytest.mark.django_db
@@ -326,7 +326,7 @@ def test_changes_to_this_model_are_recorded(label):
 
 def test_a_list_over_the_row_limit_is_refused_not_cut(settings):
     """Shared reader of every import: more rows than allowed is a clear refusal, never a silent cut."""
-    from enrollment.spreadsheets import ERR_TOO_MANY_ROWS, UploadError, read_rows
+    from core.spreadsheets import ERR_TOO_MANY_ROWS, UploadError, read_rows
 
     settings.CANBAO_MAX_IMPORT_ROWS = 3
     csv_bytes = "姓名,身份证号码\n" + "".join(f"张{i},41132519800101{i:04d}\n" for i in range(4))

@@ -6,8 +6,8 @@ import hashlib
 import pytest
 from django.test import Client
 
-from enrollment.choices import Role
-from enrollment.permissions import ReadOnlyRolesPermission
+from core.choices import Role
+from core.permissions import ReadOnlyRolesPermission
 from tests.functional.test_every_route import (  # noqa: F401 - fixtures
     FOREIGN_PK,
     SIBLING_PK,
@@ -50,7 +50,7 @@ def test_read_only_roles_change_nothing_anywhere(role, users, world):
     allowed = OWN_ACCOUNT_ROUTES | (DEPARTMENT_WRITES if role == "dept" else set())
 
     def refused(route, name, method, url, resp):
-        if is_api(route) and 200 <= resp.status_code < 300 and not getattr(resp, "renderer_context", None) is None:
+        if is_api(route) and 200 <= resp.status_code < 300 and getattr(resp, "renderer_context", None) is not None:
             view = resp.renderer_context.get("view")
             if getattr(view, "read_only_roles_may_post", False):
                 return []
@@ -97,11 +97,11 @@ def test_read_only_roles_permission_rules(users, role, method, view_flags, allow
 
 
 def test_the_permission_is_a_default_for_every_api_view(settings):
-    assert "enrollment.permissions.ReadOnlyRolesPermission" in settings.REST_FRAMEWORK["DEFAULT_PERMISSION_CLASSES"]
+    assert "core.permissions.ReadOnlyRolesPermission" in settings.REST_FRAMEWORK["DEFAULT_PERMISSION_CLASSES"]
     assert users_roles_are_read_only()
 
 
 def users_roles_are_read_only():
-    from enrollment.models import User
+    from core.models import User
 
     return User(role=Role.LEADERSHIP).is_read_only and User(role=Role.DEPARTMENT).is_read_only

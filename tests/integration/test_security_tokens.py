@@ -14,8 +14,8 @@ from django.urls import reverse
 from rest_framework.authtoken.models import Token
 
 from config.views import MSG_PASSWORD_CHANGED
-from enrollment.models import AuditEvent, User
-from enrollment.tokens import (
+from core.models import AuditEvent, User
+from core.tokens import (
     ACTION_TOKEN_REVOKE,
     ERR_TOKEN_FAILURES,
     ERR_TOKEN_LOCKED_OUT,
@@ -229,8 +229,8 @@ def test_a_countys_peak_behind_one_address_never_sees_429(users, regions):
     """40 township clerks' and collectors' sessions behind one NAT address, each making a page's
     worth of API calls, plus one account polling a tax import every second for two minutes: the
     limits are per account, and no account comes near its own."""
+    from core.choices import Role
     from tests.factories import UserFactory
-    from enrollment.choices import Role
 
     codes = []
     for i in range(40):

@@ -8,10 +8,13 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
-from enrollment import demo_data, idcard
-from enrollment.choices import EnrollmentStatus, ExclusionReason, RegionLevel
-from enrollment.localities import load_localities
-from enrollment.models import Enrollment, Household, Person, Region
+from core import idcard
+from core.choices import RegionLevel
+from core.localities import load_localities
+from core.models import Region
+from enrollment import demo_data
+from enrollment.choices import EnrollmentStatus, ExclusionReason
+from enrollment.models import Enrollment, Household, Person
 
 pytestmark = pytest.mark.django_db
 
@@ -139,7 +142,7 @@ def test_lagging_villages_lag(localities):
 def test_distribution_follows_quotas(localities):
     county = Region.objects.get(code="430682")  # Jiangnan: per-village quotas
     demo_data.seed_county(county=county, residents=5000, seed=5)
-    from enrollment.models import RegionQuota
+    from core.models import RegionQuota
 
     counts = Counter(persons_of("430682").values_list("household__village__code", flat=True))
     quotas = {q.region.code: q.task for q in RegionQuota.objects.filter(region__parent__parent=county, year=2025)}

@@ -9,8 +9,8 @@ import json
 
 from django.core.management.base import BaseCommand, CommandError
 
-from enrollment.choices import RegionLevel
-from enrollment.models import Region
+from core.choices import RegionLevel
+from core.models import Region
 
 from ...tax_import import services
 

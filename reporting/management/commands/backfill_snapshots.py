@@ -12,8 +12,8 @@ from datetime import date, timedelta
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
-from enrollment.choices import RegionLevel
-from enrollment.models import Region
+from core.choices import RegionLevel
+from core.models import Region
 from reporting import metrics, services
 from reporting.models import ProgressSnapshot
 from subsidies.models import PolicyYear

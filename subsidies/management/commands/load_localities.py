@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand
 
-from enrollment.localities import LOCALITIES_FILE, load_localities
+from core.localities import LOCALITIES_FILE, load_localities
 from subsidies.policies import load_policies
 
 

@@ -11,9 +11,11 @@ from datetime import date, timedelta
 from django.core.management import call_command
 from django.utils import timezone
 
-from enrollment import idcard
-from enrollment.choices import EnrollmentStatus, Relation, Role
-from enrollment.models import Enrollment, Household, Person, Region
+from core import idcard
+from core.choices import Role
+from core.models import Region
+from enrollment.choices import EnrollmentStatus, Relation
+from enrollment.models import Enrollment, Household, Person
 from tests.factories import UserFactory
 
 
@@ -50,7 +52,7 @@ def open_policy_year(county_code: str, *, today: date | None = None) -> int:
 
 
 def _bureau_for(county):
-    from enrollment.models import User
+    from core.models import User
 
     return User.objects.filter(role=Role.BUREAU, region=county).first() or UserFactory(
         username=f"bureau_{county.code}", first_name="县医保局", role=Role.BUREAU, region=county

@@ -3,15 +3,15 @@ dashboard, sorts the townships by rate and drills down to the lagging township a
 lagging village, opens the weekly ranking and downloads it as xlsx."""
 
 from datetime import timedelta
-from decimal import Decimal, ROUND_HALF_UP
+from decimal import ROUND_HALF_UP, Decimal
 
 import openpyxl
 import pytest
 from django.utils import timezone
 
+from core.choices import Role
+from core.models import Region
 from enrollment import demo_data
-from enrollment.choices import Role
-from enrollment.models import Region
 from reporting import services as reporting
 from tests.functional.journeys import data
 

@@ -12,8 +12,9 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from enrollment import idcard
-from enrollment.choices import Relation, Role
+from core import idcard
+from core.choices import Role
+from enrollment.choices import Relation
 from tests.functional.journeys import data
 from tests.functional.journeys.conftest import DESKTOP, PHONE
 
@@ -30,7 +31,7 @@ def hongyan():
     collector = data.user("tan_xiaomei", Role.COLLECTOR, VILLAGE, "谭晓梅")
     hh = data.household(VILLAGE, "0012", "红岩社区3组12号")
     today = timezone.localdate()
-    head = data.person(hh, "王大山", today.replace(year=today.year - 40), Relation.HEAD, year=year, sex="M")
+    data.person(hh, "王大山", today.replace(year=today.year - 40), Relation.HEAD, year=year, sex="M")
     spouse = data.person(hh, "李秀英", today.replace(year=today.year - 36) - timedelta(days=40), Relation.SPOUSE, year=year, sex="F")
     grandma = data.person(hh, "陈桂兰", today.replace(year=today.year - 78) - timedelta(days=100), Relation.PARENT, year=year, sex="F")
     data.identity(spouse, year, "09")  # 城乡低保对象: 一档 subsidy 360 → owes 40

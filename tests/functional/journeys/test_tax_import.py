@@ -19,9 +19,12 @@ from django.utils import timezone
 from collections_app.tax_import import services as tax_services
 from collections_app.tax_import import tasks as tax_tasks
 from collections_app.tax_import import views as tax_views
-from enrollment import demo_data, idcard
-from enrollment.choices import EnrollmentStatus, Role
-from enrollment.models import Enrollment, Region
+from core import idcard
+from core.choices import Role
+from core.models import Region
+from enrollment import demo_data
+from enrollment.choices import EnrollmentStatus
+from enrollment.models import Enrollment
 from subsidies.models import PersonIdentity
 from tests.functional.journeys import data
 

@@ -11,8 +11,9 @@ import pytest
 from django.utils import timezone
 
 from collections_app import services as cash
-from enrollment import idcard
-from enrollment.choices import Relation, Role
+from core import idcard
+from core.choices import Role
+from enrollment.choices import Relation
 from enrollment.models import Person
 from tests.functional.journeys import data
 

@@ -15,9 +15,10 @@ from collections_app import selectors, services
 from collections_app.choices import LineResult, ReceiptStatus, RefundReason, RefundStatus
 from collections_app.exports import declaration_workbook, declaration_workbook_for
 from collections_app.models import Receipt, Refund
-from enrollment import audit, idcard
+from core import audit, idcard
+from core.models import AuditEvent
 from enrollment.choices import EnrollmentStatus
-from enrollment.models import AuditEvent, Enrollment
+from enrollment.models import Enrollment
 from tests.factories.collections import certify, household_with, make_category, make_policy, pay
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64

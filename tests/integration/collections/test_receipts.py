@@ -13,6 +13,7 @@ from enrollment.models import Enrollment
 from tests.factories import EnrollmentFactory
 from tests.factories.collections import certify, household_with, make_category, make_policy, pay
 
+
 @pytest.fixture
 def policy(regions):
     return make_policy(regions["county"], tier2="775.00")

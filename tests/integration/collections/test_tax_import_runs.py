@@ -11,9 +11,11 @@ from django.core.exceptions import PermissionDenied
 from collections_app.models import TaxImport, TaxImportStatus
 from collections_app.tax_import import readers, services
 from collections_app.tax_import.tasks import run_tax_import
-from enrollment.choices import EnrollmentStatus, Role
-from enrollment.models import AuditEvent, Enrollment
-from enrollment.task_guard import MAX_DELIVERIES
+from core.choices import Role
+from core.models import AuditEvent
+from core.task_guard import MAX_DELIVERIES
+from enrollment.choices import EnrollmentStatus
+from enrollment.models import Enrollment
 from tests.factories import UserFactory
 from tests.integration.collections.test_tax_import_services import filing_rows, policy, upload, world  # noqa: F401
 from tests.unit.collections.tax_import_files import workbook_bytes

@@ -13,10 +13,12 @@ from django.core.management import call_command
 from collections_app.models import RowOutcome, TaxImport, TaxImportRow, TaxImportStatus
 from collections_app.tax_import import matching, readers, roster, services
 from collections_app.tax_import.selectors import refund_candidates
-from enrollment import idcard
-from enrollment.choices import EnrollmentStatus, Role
-from enrollment.models import AuditEvent, Enrollment
-from enrollment.spreadsheets import ERR_EMPTY_FILE, ERR_NOT_SPREADSHEET
+from core import idcard
+from core.choices import Role
+from core.models import AuditEvent
+from core.spreadsheets import ERR_EMPTY_FILE, ERR_NOT_SPREADSHEET
+from enrollment.choices import EnrollmentStatus
+from enrollment.models import Enrollment
 from subsidies.models import (
     CategorySubsidy,
     PersonIdentity,

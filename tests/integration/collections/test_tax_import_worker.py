@@ -45,7 +45,7 @@ def big_filing(world, rows: int) -> bytes:
     know (each a problem row): long enough to kill the worker in the middle of it."""
     from datetime import date, timedelta
 
-    from enrollment import idcard
+    from core import idcard
     from tests.unit.collections.tax_import_files import csv_bytes
 
     filler = [
@@ -76,7 +76,6 @@ def test_kill_9_mid_import_shows_interrupted_and_its_user_resumes_it_once(worker
     import signal
     import uuid
 
-    from celery.result import AsyncResult
     from rest_framework.test import APIClient
 
     from config.celery import app

@@ -3,9 +3,11 @@ from datetime import date
 import pytest
 from django.core.exceptions import PermissionDenied
 
-from enrollment import audit, rules, services
+from core import audit
+from core.models import AuditEvent
+from enrollment import rules, services
 from enrollment.choices import EnrollmentStatus, ExclusionReason, Relation
-from enrollment.models import AuditEvent, Enrollment, Household, Person, TransferStatus
+from enrollment.models import Enrollment, Household, Person, TransferStatus
 from tests.factories import EnrollmentFactory, HouseholdFactory, PersonFactory, make_id
 from tests.factories.enrollment import five_members, household_with
 

@@ -8,8 +8,9 @@ from django.core.management import call_command
 from django.utils import timezone
 
 from collections_app.models import DoubleLimitBreach, Receipt
-from enrollment.localities import load_localities
-from enrollment.models import Enrollment, User
+from core.localities import load_localities
+from core.models import User
+from enrollment.models import Enrollment
 from reporting import demo
 from reporting.models import ProgressSnapshot, Ranking
 from subsidies.models import PolicyYear

@@ -6,9 +6,9 @@ from decimal import Decimal
 import pytest
 from django.core.exceptions import PermissionDenied
 
+from core.models import RegionQuota
 from enrollment.choices import EnrollmentStatus as S
 from enrollment.choices import ExclusionReason
-from enrollment.models import RegionQuota
 from reporting import services
 from reporting.models import ProgressSnapshot, RankingEntry, Report, ReportKind, WeeklyNote
 from subsidies.models import PersonIdentity, SubsidyCategory

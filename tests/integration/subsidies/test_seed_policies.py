@@ -5,11 +5,10 @@ from decimal import Decimal as D
 
 import pytest
 
-from enrollment.models import Region
+from core.models import Region
 from subsidies import selectors
 from subsidies.models import CategorySubsidy, PhaseTarget, PolicyYear, PrizeGrade, SubsidyCategory
 from subsidies.policies import PolicyFileError, load_policies, resolve_amount
-
 from tests.factories.subsidies import load_seed_policies
 
 from .seed_figures import ALL, BY_COUNTY, SHIZHU_TABLE, mismatches

@@ -6,7 +6,7 @@ from decimal import Decimal as D
 
 import pytest
 
-from enrollment.models import Region
+from core.models import Region
 from subsidies import selectors, services
 from subsidies.calc import NOTE_LATE_IDENTITY, NOTE_MIDYEAR, NOTE_MIDYEAR_NEWBORN, Owed
 from subsidies.models import CategorySubsidy, PolicyYear, SubsidyCategory

@@ -141,7 +141,7 @@ def test_check_rows_per_row_errors(setup, users):
     errs = {r.line: r.errors for r in checked}
     assert errs[2] == [] and checked[0].status == imports.STATUS_NEW
     assert errs[3] == [] and checked[1].certified_on == date(2024, 11, 5)
-    assert errs[4] == [imports.ERR_UNKNOWN_ID.format(masked=__import__("enrollment.idcard", fromlist=["mask"]).mask(unknown))]
+    assert errs[4] == [imports.ERR_UNKNOWN_ID.format(masked=__import__("core.idcard", fromlist=["mask"]).mask(unknown))]
     assert errs[5] == [imports.ERR_CATEGORY_NOT_YOURS.format(name="监测对象")]
     assert len(errs[6]) == 1 and "校验位" in errs[6][0]
     assert imports.ERR_NAME in errs[7] and imports.ERR_CATEGORY_UNKNOWN.format(year=2025, name="不存在的类别") in errs[7]
@@ -211,7 +211,7 @@ def test_only_bureau_and_departments_import(setup, users, who):
 
 
 def test_header_required(setup, users):
-    from enrollment.spreadsheets import UploadError
+    from core.spreadsheets import UploadError
 
     with pytest.raises(UploadError):
         imports.check_rows(actor=users["bureau"], policy=setup["policy"], rows=[["a", "b"], ["1", "2"]])

@@ -9,7 +9,7 @@ import pytest
 
 from collections_app.tax_import import readers
 from collections_app.tax_import.readers import CellError
-from enrollment import idcard
+from core import idcard
 from tests.unit.collections.tax_import_files import corrupt_xlsx, csv_bytes, workbook_bytes
 
 ID1 = idcard.make("411325", date(1980, 5, 17), 123)

@@ -10,7 +10,7 @@ from openpyxl import Workbook, load_workbook
 from rest_framework.test import APIClient
 
 from collections_app.models import Receipt
-from enrollment import idcard
+from core import idcard
 from enrollment.choices import EnrollmentStatus
 from enrollment.models import Enrollment
 from tests.factories.collections import household_with, make_policy, pay

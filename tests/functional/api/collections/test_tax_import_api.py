@@ -5,9 +5,10 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from rest_framework.test import APIClient
 
 from collections_app.models import TaxImport
-from enrollment.choices import EnrollmentStatus, Role
+from core.choices import Role
+from core.spreadsheets import ERR_EMPTY_FILE
+from enrollment.choices import EnrollmentStatus
 from enrollment.models import Enrollment
-from enrollment.spreadsheets import ERR_EMPTY_FILE
 from tests.factories import CountyFactory, UserFactory
 from tests.integration.collections.test_tax_import_services import EXPECTED, filing_rows, policy, world  # noqa: F401
 from tests.unit.collections.tax_import_files import workbook_bytes

@@ -1,12 +1,12 @@
 """Every serializer of the API that sends an ID number or a birth date sends it through the
-disclosure fields (enrollment.api.fields) — so a new serializer cannot pick its own rule."""
+disclosure fields (core.api.fields) — so a new serializer cannot pick its own rule."""
 
 import importlib
 import inspect
 
 from rest_framework import serializers
 
-from enrollment.api.fields import DisclosedBirthDateField, DisclosedIdField
+from core.api.fields import DisclosedBirthDateField, DisclosedIdField
 
 API_MODULES = (
     "enrollment.api.serializers",

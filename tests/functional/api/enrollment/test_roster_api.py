@@ -5,8 +5,9 @@ from datetime import date
 import pytest
 from rest_framework.test import APIClient
 
+from core.models import AuditEvent
 from enrollment.choices import EnrollmentStatus
-from enrollment.models import AuditEvent, Enrollment, Household, Person
+from enrollment.models import Enrollment, Household, Person
 from tests.factories import EnrollmentFactory, PersonFactory, make_id
 from tests.factories.enrollment import BIRTHS_OF_FIVE, NAMES_OF_FIVE, RELATIONS_OF_FIVE, household_with
 from tests.factories.subsidies import PolicyYearFactory
@@ -195,7 +196,7 @@ def _same_mask(n=3):
     """Valid IDs of people born on different days of 1980 that share one mask (area, last four)."""
     from datetime import timedelta
 
-    from enrollment import idcard
+    from core import idcard
 
     days = [date(1980, 1, 1) + timedelta(days=i) for i in range(366)]
     by_last4 = {}

@@ -2,7 +2,7 @@
 
 import pytest
 
-from enrollment import idcard
+from core import idcard
 from tests.factories import CountyFactory, HouseholdFactory, PersonFactory, UserFactory
 from tests.factories.subsidies import PersonIdentityFactory, PolicyYearFactory, SubsidyCategoryFactory
 

@@ -11,8 +11,9 @@ from django.utils import timezone
 from openpyxl import Workbook, load_workbook
 
 from collections_app.models import DailyLedger, Declaration, PublicityPosting, Receipt, Refund, Remittance
+from core.models import AuditEvent
 from enrollment.choices import EnrollmentStatus
-from enrollment.models import AuditEvent, Enrollment
+from enrollment.models import Enrollment
 from tests.factories.collections import household_with, make_policy, pay
 
 

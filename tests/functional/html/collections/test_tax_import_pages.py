@@ -9,9 +9,11 @@ from django.urls import reverse
 
 from collections_app.models import TaxImport, TaxImportStatus
 from collections_app.tax_import import matching, views
-from enrollment.choices import EnrollmentStatus, Role
-from enrollment.models import AuditEvent, Enrollment
-from enrollment.spreadsheets import ERR_NOT_SPREADSHEET
+from core.choices import Role
+from core.models import AuditEvent
+from core.spreadsheets import ERR_NOT_SPREADSHEET
+from enrollment.choices import EnrollmentStatus
+from enrollment.models import Enrollment
 from tests.factories import CountyFactory, TownshipFactory, UserFactory
 from tests.integration.collections.test_tax_import_services import filing_rows, policy, world  # noqa: F401
 from tests.unit.collections.tax_import_files import workbook_bytes

@@ -6,8 +6,8 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from enrollment import audit
-from enrollment.choices import Role
+from core import audit
+from core.choices import Role
 from tests.factories import CountyFactory, HouseholdFactory, PersonFactory, TownshipFactory, UserFactory, VillageFactory
 
 pytestmark = pytest.mark.django_db

@@ -5,8 +5,9 @@ from datetime import date
 import pytest
 from django.urls import reverse
 
+from core.models import AuditEvent
 from enrollment.choices import EnrollmentStatus
-from enrollment.models import AuditEvent, Enrollment, Household, Person
+from enrollment.models import Enrollment, Household, Person
 from tests.factories import PersonFactory, make_id
 from tests.factories.enrollment import BIRTHS_OF_FIVE, NAMES_OF_FIVE, RELATIONS_OF_FIVE, household_with
 from tests.factories.subsidies import PolicyYearFactory, SubsidyCategoryFactory

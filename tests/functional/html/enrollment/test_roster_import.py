@@ -8,9 +8,10 @@ from django.urls import reverse
 from django.utils.html import escape
 from openpyxl import Workbook, load_workbook
 
-from enrollment import idcard, rules
+from core import cells, idcard
+from core.models import AuditEvent
 from enrollment.choices import Relation
-from enrollment.models import AuditEvent, Household, Person
+from enrollment.models import Household, Person
 from enrollment.resources import COL_NUMBER, ERR_HEADS, ERR_MOVE_GONE, ERR_MOVE_NOT_PREVIEWED, MSG_MOVE
 from enrollment.services import ERR_DUPLICATE_ID
 from enrollment.views.imports import ERR_EXPIRED, MSG_NOTHING_WRITTEN, MSG_PREVIEW_OK
@@ -66,7 +67,7 @@ def test_a_numeric_household_cell_is_the_rows_error(client, users, regions, numb
     _, (head, spouse) = family(regions["v1"], number, Relation.HEAD, Relation.SPOUSE)
     client.force_login(users["collector"])
     resp = preview(client, regions["v1"], [row(cell, head), row(cell, spouse, "配偶")])
-    message = f"{COL_NUMBER}：{rules.ERR_HOUSEHOLD_NUMBER_CELL.format(shown=shown)}"
+    message = f"{COL_NUMBER}：{cells.ERR_HOUSEHOLD_NUMBER_CELL.format(shown=shown)}"
     assert resp.context["problems"] == [(2, message), (3, message)]
     assert "token" not in resp.context and escape(message) in resp.content.decode()
 

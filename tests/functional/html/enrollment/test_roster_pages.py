@@ -7,8 +7,9 @@ import pytest
 from django.urls import reverse
 from openpyxl import Workbook, load_workbook
 
+from core.models import AuditEvent
 from enrollment.choices import EnrollmentStatus
-from enrollment.models import AuditEvent, Enrollment, Household, Person
+from enrollment.models import Enrollment, Household, Person
 from tests.factories import EnrollmentFactory, HouseholdFactory, PersonFactory, make_id
 from tests.factories.enrollment import TransferRequestFactory, household_with
 
@@ -186,7 +187,7 @@ def test_person_page_reveals_full_id_only_on_request_and_logs_it(client, users, 
 
 
 def test_audit_list_is_bureau_only_and_county_scoped(client, users, regions):
-    from enrollment import audit
+    from core import audit
 
     audit.record(actor=users["clerk"], action="export", detail={"what": "roster"})
     client.force_login(users["bureau"])

@@ -8,7 +8,7 @@ import openpyxl
 import pytest
 from django.urls import reverse
 
-from enrollment.models import AuditEvent
+from core.models import AuditEvent
 from subsidies import imports, views
 from subsidies.models import CategorySubsidy, PersonIdentity, PolicyYear
 from tests.factories import HouseholdFactory, PersonFactory, make_id

@@ -143,8 +143,9 @@ class _Extent:
         self.row_hi = self.col_hi = 0
         self.slow = False  # prefixed element names (<x:c>): every element read one by one
         self.row = self.col = 0  # where the slow scan is, as calamine counts address-less rows and cells
-        self.box = None  # True once cells were read exactly; later parts are searched for a cell outside
-        self.outside = self.outside_key = None
+        self.box: bool | None = None  # True once cells were read exactly; later parts are searched for a cell outside
+        self.outside: re.Pattern[bytes] | None = None
+        self.outside_key: tuple | None = None
 
     def add(self, *, rows: int, cells: int, row_lo: int, row_hi: int, col_lo: int, col_hi: int) -> None:
         self.rows += rows
@@ -237,8 +238,9 @@ def _declared(part: bytes, sheet: _Extent) -> None:
     m = _DIMENSION.search(part)
     if not m:
         return
-    ends = [_ADDRESS.fullmatch(a) for a in m.group(1).decode("ascii", "replace").split(":")]
-    if not all(ends):
+    found = [_ADDRESS.fullmatch(a) for a in m.group(1).decode("ascii", "replace").split(":")]
+    ends = [e for e in found if e is not None]
+    if len(ends) != len(found):
         return
     cols = [_column_number(e.group(1)) for e in ends]
     rows = [int(e.group(2)) for e in ends]
@@ -292,7 +294,9 @@ def _beyond(text: bytes, alphabet: bytes, *, lower: bool) -> bytes | None:
     (or before it, ``lower``), comparing length first: numeric order for row numbers, and column
     order for letters (A..Z, AA..)."""
     first = alphabet[1:] if alphabet == _DIGITS else alphabet
-    cls = lambda chars: b"[" + re.escape(chars) + b"]" if chars else None  # noqa: E731
+    def cls(chars: bytes) -> bytes:
+        return b"[" + re.escape(chars) + b"]"
+
     alts = []
     n = len(text)
     for i, ch in enumerate(text):
@@ -322,7 +326,7 @@ def _outside(sheet: _Extent):
     bound = 10 ** len(str(sheet.row_hi)) - 1
     width = sheet.col_hi - sheet.col_lo + 1
     if bound <= sheet.max_rows and bound * width <= sheet.max_cells:
-        key = ("digits", len(str(sheet.row_hi)), sheet.col_lo, sheet.col_hi)
+        key: tuple = ("digits", len(str(sheet.row_hi)), sheet.col_lo, sheet.col_hi)
     else:
         key = (sheet.row_lo, sheet.row_hi, sheet.col_lo, sheet.col_hi)
     if sheet.outside_key != key:
@@ -486,7 +490,7 @@ def read_rows(fileobj, *, name: str = "", max_rows: int | None = None) -> list[l
             raise UploadError(ERR_CSV_ENCODING)
         import csv
 
-        raw = csv.reader(io.StringIO(text))
+        raw = csv.reader(io.StringIO(text))  # type: ignore[assignment]  # rows of str, like calamine's
     rows = []
     for row in raw:
         if any(c not in (None, "") for c in row):

@@ -7,8 +7,8 @@ from django.conf import settings
 
 from collections_app import tasks as collection_tasks
 from config.celery import app
-from enrollment import task_guard
-from enrollment.task_guard import CrashGuardedTask
+from core import task_guard
+from core.task_guard import CrashGuardedTask
 
 pytestmark = pytest.mark.django_db
 
@@ -55,7 +55,7 @@ def test_a_task_that_kills_its_worker_runs_twice_then_is_given_up(deliveries, ca
     for _ in range(task_guard.MAX_DELIVERIES):  # the first delivery and the one retry die
         with pytest.raises(WorkerDied):
             collection_tasks.check_double_limit.apply(task_id="killer")
-    with caplog.at_level(logging.ERROR, logger="enrollment.task_guard"):
+    with caplog.at_level(logging.ERROR, logger="core.task_guard"):
         result = collection_tasks.check_double_limit.apply(task_id="killer")  # redelivered once more
     assert result.get() == {"error": task_guard.GIVEN_UP, "crashes": 2}
     assert len(calls) == 2, "the third delivery must not run the job"

@@ -1,8 +1,8 @@
 from django.conf import settings
 from django.db import models
 
-from ..choices import RegionLevel
-from ..scoping import ScopedManager
+from core.choices import RegionLevel
+from core.scoping import ScopedManager
 
 
 class AuditEvent(models.Model):
@@ -26,6 +26,7 @@ class AuditEvent(models.Model):
     scope_level = RegionLevel.COUNTY  # events are filed at the actor's county
 
     class Meta:
+        app_label = "enrollment"  # the table, its migrations and admin URLs stay where they were made
         verbose_name = "审计记录"
         verbose_name_plural = "审计记录"
         ordering = ["-at"]

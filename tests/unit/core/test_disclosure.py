@@ -1,4 +1,4 @@
-"""enrollment.disclosure: who sees an ID number and a birth date in full (no database)."""
+"""core.disclosure: who sees an ID number and a birth date in full (no database)."""
 
 from datetime import date
 
@@ -6,9 +6,9 @@ import pytest
 from django.contrib.auth.models import AnonymousUser
 from django.db.models import Q
 
-from enrollment import disclosure, idcard
-from enrollment.choices import Role
-from enrollment.models import User
+from core import disclosure, idcard
+from core.choices import Role
+from core.models import User
 
 BORN = date(1980, 5, 7)
 NUMBER = idcard.make("411325", BORN, 686)

@@ -5,7 +5,7 @@ from datetime import date
 from hypothesis import given
 from hypothesis import strategies as st
 
-from enrollment import idcard
+from core import idcard
 
 digits17 = st.text(alphabet="0123456789", min_size=17, max_size=17)
 

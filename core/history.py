@@ -6,7 +6,7 @@ nothing here writes. Scoping: a change is listed when the region its history row
 user's region, or when the object is visible to the user today (``visible_to``); unscoped rows
 (tiers, category amounts…) go through their parent (policy…). Deleted objects thus keep their
 history for the bureau that covered them, and nobody else sees it. ID numbers in before/after
-values and birth dates are shown as the disclosure rule says (``enrollment.disclosure``).
+values and birth dates are shown as the disclosure rule says (``core.disclosure``).
 """
 
 from __future__ import annotations
@@ -47,8 +47,10 @@ HIDDEN_FIELDS = {"password", "last_login", "updated_at", "created_at"}
 class FieldChange:
     field: str
     label: str
-    old: object
+    old: object  # the value as the viewer may know it (a masked ID, a birth year)
     new: object
+    old_text: str = ""  # … and as the lists print it (choice labels, 是/否, （空）)
+    new_text: str = ""
 
 
 @dataclass
@@ -61,7 +63,12 @@ class Change:
     object_id: object
     object_repr: str
     reason: str = ""
+    what: str = ""  # how a list mixing several objects names this one (defaults to object_repr)
     changes: list[FieldChange] = field(default_factory=list)
+
+    @property
+    def title(self) -> str:
+        return self.what or self.object_repr
 
     @property
     def kind_label(self) -> str:
@@ -148,7 +155,11 @@ def _visible_history_q(model, user) -> Q:
     )
 
 
-def _shown(value, field_name, shown: disclosure.Disclosure):
+EMPTY = "（空）"
+
+
+def _shown(value, field_name: str, shown: disclosure.Disclosure):
+    """A value as the viewer may know it: ID numbers and birth dates as the disclosure rule allows."""
     if field_name in ID_FIELDS and isinstance(value, str):
         return shown.id_number(value)
     if field_name in BIRTH_FIELDS and isinstance(value, date) and shown.birth_date(value) is None:
@@ -156,22 +167,42 @@ def _shown(value, field_name, shown: disclosure.Disclosure):
     return value
 
 
-def _diff(record, shown: disclosure.Disclosure) -> list[FieldChange]:
-    prev = record.prev_record
-    model = record.instance_type
-    out = []
+def show_value(model, field_name: str, value, shown: disclosure.Disclosure) -> str:
+    """A before/after value as every history list prints it: choices by their label, ID numbers and
+    birth dates as the disclosure rule allows, booleans as 是/否, nothing as （空）."""
+    value = _shown(value, field_name, shown)
+    if value in (None, ""):
+        return EMPTY
+    if isinstance(value, date) and not isinstance(value, datetime):
+        return f"{value.year}年{value.month}月{value.day}日"
+    try:
+        f = model._meta.get_field(field_name)
+    except Exception:
+        f = None
+    if f is not None and f.choices:
+        return str(dict(f.flatchoices).get(value, value))
+    if isinstance(value, bool):
+        return "是" if value else "否"
+    return str(value)
+
+
+def _field_label(model, name: str) -> str:
+    try:
+        return str(model._meta.get_field(name).verbose_name)
+    except Exception:
+        return name
+
+
+def _diff(record, prev, shown: disclosure.Disclosure) -> list[FieldChange]:
     if prev is None:
-        return out
-    delta = record.diff_against(prev)
-    for c in delta.changes:
-        if c.field in HIDDEN_FIELDS:
-            continue
-        try:
-            label = str(model._meta.get_field(c.field).verbose_name)
-        except Exception:
-            label = c.field
-        out.append(FieldChange(c.field, label, _shown(c.old, c.field, shown), _shown(c.new, c.field, shown)))
-    return out
+        return []
+    model = record.instance_type
+    return [
+        FieldChange(c.field, _field_label(model, c.field), _shown(c.old, c.field, shown), _shown(c.new, c.field, shown),
+                    show_value(model, c.field, c.old, shown), show_value(model, c.field, c.new, shown))
+        for c in record.diff_against(prev).changes
+        if c.field not in HIDDEN_FIELDS
+    ]
 
 
 def _object_repr(record) -> str:
@@ -183,8 +214,10 @@ def _object_repr(record) -> str:
         return f"#{record.id}"
 
 
-def _to_change(record, model, shown: disclosure.Disclosure) -> Change:
+def _to_change(record, model, shown: disclosure.Disclosure, *, prev=None, what: str = "") -> Change:
     who = record.history_user.display_name if getattr(record, "history_user", None) else "系统"
+    if record.history_type == "~" and prev is None:
+        prev = record.prev_record
     return Change(
         at=record.history_date,
         who=who,
@@ -192,10 +225,33 @@ def _to_change(record, model, shown: disclosure.Disclosure) -> Change:
         model=str(model._meta.verbose_name),
         label=model._meta.label,
         object_id=record.id,
-        object_repr=_object_repr(record),
+        object_repr=what or _object_repr(record),  # a list that names its rows needs no __str__ (a query each)
         reason=getattr(record, "history_change_reason", "") or "",
-        changes=_diff(record, shown) if record.history_type == "~" else [],
+        what=what,
+        changes=_diff(record, prev, shown) if record.history_type == "~" else [],
     )
+
+
+def changes_of(records, *, shown: disclosure.Disclosure, what=None, limit: int | None = None) -> list[Change]:
+    """History records (of any tracked models, newest first) as the lists show them.
+
+    A change's predecessor is taken from the records at hand when it is among them (no query per
+    record), else read. ``what(record)`` names the change for a list that mixes several objects
+    (a household's members, a policy's tiers); by default the object itself.
+    """
+    records = list(records)
+    previous: dict = {}
+    last_seen: dict = {}
+    for r in sorted(records, key=lambda r: (r.history_date, r.history_id)):
+        key = (r.instance_type, r.id)
+        previous[(key, r.history_id)] = last_seen.get(key)
+        last_seen[key] = r
+    shown_records = records if limit is None else records[:limit]
+    return [
+        _to_change(r, r.instance_type, shown, prev=previous.get(((r.instance_type, r.id), r.history_id)),
+                   what=what(r) if what else "")
+        for r in shown_records
+    ]
 
 
 def object_history(obj, *, user, limit: int = 100) -> list[Change]:
@@ -205,8 +261,7 @@ def object_history(obj, *, user, limit: int = 100) -> list[Change]:
         return []
     records = model.history.model.objects.filter(id=obj.pk).filter(_visible_history_q(model, user))
     records = records.select_related("history_user").order_by("-history_date", "-history_id")[:limit]
-    shown = disclosure.for_viewer(user)
-    return [_to_change(r, model, shown) for r in records]
+    return changes_of(records, shown=disclosure.for_viewer(user))
 
 
 class ChangeLog:

@@ -1,7 +1,7 @@
 from django.db import models
 from django.db.models import Q
 
-from ..choices import RegionLevel
+from core.choices import RegionLevel
 
 
 class RegionQuerySet(models.QuerySet):
@@ -45,6 +45,7 @@ class Region(models.Model):
     objects = RegionQuerySet.as_manager()
 
     class Meta:
+        app_label = "enrollment"  # the table, its migrations and admin URLs stay where they were made
         verbose_name = "行政区划"
         verbose_name_plural = "行政区划"
         ordering = ["level", "sort_order", "code"]
@@ -106,6 +107,7 @@ class RegionQuota(models.Model):
     objects = QuotaQuerySet.as_manager()
 
     class Meta:
+        app_label = "enrollment"  # the table, its migrations and admin URLs stay where they were made
         verbose_name = "参保任务"
         verbose_name_plural = "参保任务"
         constraints = [models.UniqueConstraint(fields=["region", "year"], name="quota_region_year_unique")]

@@ -21,8 +21,8 @@ from collections import Counter
 from pathlib import Path
 
 from django.conf import settings
-from django.core.management import call_command
 from django.core.exceptions import ValidationError
+from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 from django.core.serializers.base import DeserializationError
 from django.db import DEFAULT_DB_ALIAS, DatabaseError, transaction
@@ -56,7 +56,7 @@ def _where(exc: Exception) -> str:
 
 
 def count_rows(path: Path) -> Counter:
-    counts = Counter()
+    counts: Counter = Counter()
     try:
         with open(path, "rb") as f:
             if f.read(2) != b"\x1f\x8b":

@@ -4,7 +4,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from enrollment import idcard
+from core import idcard
 
 
 def test_known_good_number():

@@ -2,14 +2,14 @@
 
 import django_filters
 
-from enrollment import disclosure
-from enrollment.choices import Department
-from enrollment.filtersets import IdFilter, YearFilter
+from core import disclosure
+from core.choices import Department
+from core.filters import IdFilter, YearFilter
 
 from .models import PersonIdentity, PolicyYear, SubsidyCategory
 
 
-class PolicyYearFilter(django_filters.FilterSet):
+class PolicyYearFilterSet(django_filters.FilterSet):
     county = django_filters.CharFilter(field_name="county__code", label="县/区编码")
     year = YearFilter(label="待遇年度")
 
@@ -18,7 +18,7 @@ class PolicyYearFilter(django_filters.FilterSet):
         fields = ["county", "year"]
 
 
-class SubsidyCategoryFilter(django_filters.FilterSet):
+class SubsidyCategoryFilterSet(django_filters.FilterSet):
     county = django_filters.CharFilter(field_name="policy__county__code", label="县/区编码")
     year = YearFilter(field_name="policy__year", label="待遇年度")
     department = django_filters.ChoiceFilter(choices=Department.choices, label="认定部门")
@@ -28,7 +28,7 @@ class SubsidyCategoryFilter(django_filters.FilterSet):
         fields = ["county", "year", "department"]
 
 
-class IdentityFilter(django_filters.FilterSet):
+class IdentityFilterSet(django_filters.FilterSet):
     year = YearFilter(label="待遇年度")
     category = IdFilter(field_name="category_id", label="资助类别")
     q = django_filters.CharFilter(method="search", label="姓名或身份证号")

@@ -1,5 +1,5 @@
 """How a resident's ID number and birth date are shown to a viewer: the one disclosure rule, used
-by pages (template filters), the API (``enrollment.api.fields``) and every export alike.
+by pages (template filters), the API (``core.api.fields``) and every export alike.
 
 The mask (``idcard.mask``: area code and last four) hides exactly the eight digits of the birth
 date, so the birth date goes with the ID number: a viewer who may not see full ID numbers gets the

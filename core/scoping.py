@@ -57,7 +57,7 @@ class ScopedQuerySet(models.QuerySet):
         return self.filter(scope_q(self.model, user))
 
 
-class ScopedManager(models.Manager.from_queryset(ScopedQuerySet)):
+class ScopedManager(models.Manager.from_queryset(ScopedQuerySet)):  # type: ignore[misc]  # a class built at run time
     pass
 
 

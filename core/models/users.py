@@ -4,10 +4,10 @@ from django.db import models
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
-from ..choices import ROLE_LEVELS, Department, Role
+from core.choices import ROLE_LEVELS, Department, Role
 
 # What each role may do. One table, so a page, an API view and a task ask the same question.
-CAPABILITIES: dict[str, set[str]] = {
+CAPABILITIES: dict[str, set] = {  # capability -> the roles (Role members) that have it
     "roster.view": {Role.BUREAU, Role.TAX, Role.TOWNSHIP, Role.COLLECTOR, Role.LEADERSHIP},
     "roster.edit": {Role.TOWNSHIP, Role.COLLECTOR},
     "roster.import": {Role.TOWNSHIP, Role.COLLECTOR},
@@ -45,11 +45,12 @@ class User(AbstractUser):
     department = models.CharField("所属部门", max_length=20, choices=Department.choices, blank=True)
     phone = models.CharField("联系电话", max_length=20, blank=True)
     # When a password was last set (any path: own change, admin, management command). API tokens
-    # made before it are refused (enrollment.tokens).
+    # made before it are refused (core.tokens).
     password_changed = models.DateTimeField("密码修改时间", null=True, blank=True, editable=False)
     history = HistoricalRecords(excluded_fields=["password", "last_login", "password_changed"])
 
     class Meta:
+        app_label = "enrollment"  # the table, its migrations and admin URLs stay where they were made
         verbose_name = "用户"
         verbose_name_plural = "用户"
 

@@ -14,6 +14,9 @@ from django.core.exceptions import BadRequest
 # The largest key a row id can have (a 64-bit signed integer).
 ID_MAX = 2**63 - 1
 
+# The benefit years a page accepts (``?year=``); anything else is ignored, not an error.
+MIN_YEAR, MAX_YEAR = 2000, 2100
+
 ERR_BAD_ID = "参数“{name}”应为记录编号（正整数），请从页面上的链接或列表中重新选择。"
 ERR_BAD_DATE = "参数“{name}”应为有效日期（如 2026-09-01），请检查后重新输入。"
 
@@ -45,3 +48,12 @@ def query_date(params, name: str) -> date | None:
         return date.fromisoformat(raw)
     except ValueError:
         raise InvalidParameter(ERR_BAD_DATE.format(name=name)) from None
+
+
+def parse_year(raw) -> int | None:
+    """A benefit year from a parameter or a cell, None unless it is a sensible year."""
+    try:
+        year = int(str(raw).strip())
+    except (TypeError, ValueError):
+        return None
+    return year if MIN_YEAR <= year <= MAX_YEAR else None

@@ -1,5 +1,5 @@
 """API fields that show a resident's ID number and birth date through the disclosure rule
-(``enrollment.disclosure``): every serializer exposing either uses these."""
+(``core.disclosure``): every serializer exposing either uses these."""
 
 from rest_framework import serializers
 

@@ -1,0 +1,11 @@
+"""Regions, users and audit events.
+
+Their Django app label stays ``enrollment`` (tables ``enrollment_region``, ``enrollment_user``…,
+``AUTH_USER_MODEL = "enrollment.User"``): the classes moved, the database did not.
+"""
+
+from .audit import AuditEvent
+from .regions import Region, RegionQuota
+from .users import CAPABILITIES, User
+
+__all__ = ["AuditEvent", "CAPABILITIES", "Region", "RegionQuota", "User"]
