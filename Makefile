@@ -4,7 +4,7 @@ BIN := $(VENV)/bin
 PY := $(BIN)/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test install migrate demo worker beat backup restore bench clean
+.PHONY: run test lint install migrate demo worker beat backup restore bench clean
 
 $(STAMP): pyproject.toml scripts/find-python
 	test -x $(PY) || "$$(scripts/find-python)" -m venv $(VENV)
@@ -28,7 +28,13 @@ run: demo
 	@echo "canbao 正在运行: http://127.0.0.1:8000  (Ctrl-C 退出)"
 	$(PY) manage.py runserver 127.0.0.1:8000
 
-test: install
+# The layers (core <- subsidies <- enrollment <- collections_app <- reporting) are a test:
+# tests/unit/test_layers.py. Lint and types first: they take seconds, the suite minutes.
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/mypy core subsidies
+
+test: lint
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 worker: install
