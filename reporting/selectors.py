@@ -17,6 +17,8 @@ from core.models import Region
 from enrollment.choices import EnrollmentStatus
 from enrollment.models import Enrollment, Household, Person
 from subsidies.models import PersonIdentity, PhaseTarget, PolicyYear
+from subsidies.seasons import season_end
+from subsidies.selectors import benefit_year, season_of
 
 from . import metrics, services
 from .models import ProgressSnapshot, Ranking, RankingEntry, RankingKind, Report, WeeklyNote
@@ -45,14 +47,14 @@ def children_of(region: Region):
 
 
 def policy_for_day(county: Region, day: date) -> PolicyYear | None:
-    return services.policy_on(county, day)
+    return season_of(county, day)
 
 
 def default_day(county: Region) -> date:
     """Today during a season; after it has ended, its last day (the final figures)."""
     today = services.local_today()
-    policy = services.policy_on(county, today)
-    return min(today, services.season_end(policy)) if policy else today
+    policy = season_of(county, today)
+    return min(today, season_end(policy)) if policy else today
 
 
 def progress(*, user, region: Region, day: date, year: int, today: date | None = None) -> dict:
@@ -233,7 +235,7 @@ def at_a_glance(*, user) -> dict | None:
     county = region.county
     day = default_day(county)
     policy = policy_for_day(county, day)
-    year = policy.year if policy else services.benefit_year_on(county, day)
+    year = policy.year if policy else benefit_year(county, day)
     # The latest stored snapshot (one indexed query), not a live county-wide aggregate: the home
     # page is opened far more often than the dashboard.
     own = (

@@ -24,7 +24,9 @@ from core.models import Region, RegionQuota
 from core.scoping import ERR_OUT_OF_SCOPE, region_in_scope
 from enrollment.choices import PAID_STATUSES, EnrollmentStatus
 from enrollment.models import Enrollment, Household, Person
+from subsidies import seasons
 from subsidies.models import PersonIdentity, PolicyYear
+from subsidies.selectors import ERR_NO_POLICY, benefit_year, season_of, seasons_of
 
 from . import metrics
 from .models import (
@@ -45,29 +47,6 @@ ERR_NO_SEASON = "{county}在{day}没有进行中的征缴年度（请先设置�
 ERR_NOT_ENDED = "{year}年度征缴尚未结束（截至{end}），暂不能做最终考核。"
 
 ZERO = Decimal("0.00")
-
-
-# --- Season ----------------------------------------------------------------------------------------
-
-
-def season_end(policy: PolicyYear) -> date:
-    return policy.extension_end or policy.window_end
-
-
-def policy_on(county: Region, day: date) -> PolicyYear | None:
-    """The policy year whose collection season a day falls in (the latest one started by then)."""
-    return (
-        PolicyYear.objects.filter(county=county, window_start__lte=day)
-        .order_by("-window_start")
-        .first()
-    )
-
-
-def benefit_year_on(county: Region, day: date) -> int:
-    policy = policy_on(county, day)
-    if policy is not None:
-        return policy.year
-    return day.year + 1 if day.month >= 9 else day.year
 
 
 def local_today() -> date:
@@ -244,7 +223,7 @@ SNAPSHOT_FIELDS = (*COUNT_FIELDS, "money_collected", "quota_base", "quota_target
 def snapshot_take(*, county: Region, day: date, year: int | None = None, quality: dict | None = None) -> int:
     """Store the figures of every unit of the county as of ``day``. Re-taking a day replaces
     its rows (idempotent). Returns the number of rows written."""
-    year = year or benefit_year_on(county, day)
+    year = year or benefit_year(county, day)
     figures = rolled_up_figures(county=county, year=year, day=day, quality=quality)
     objs = [
         ProgressSnapshot(region=row["region"], date=day, year=year, **{k: row[k] for k in SNAPSHOT_FIELDS if k != "year"})
@@ -404,16 +383,19 @@ def _units(regions, snaps) -> list[metrics.Unit]:
 
 
 @transaction.atomic
-def ranking_take(*, county: Region, day: date, kind: str = RankingKind.WEEKLY) -> Ranking:
+def ranking_take(
+    *, county: Region, day: date, kind: str = RankingKind.WEEKLY, policy: PolicyYear | None = None
+) -> Ranking:
     """Rank the townships of a county, and the villages within each township, as of ``day``.
-    Takes the day's snapshot first if the job has not yet done so. Idempotent per (county, day)."""
-    policy = policy_on(county, day)
+    Takes the day's snapshot first if the job has not yet done so. Idempotent per (county, day).
+    ``policy``: the year to rank (the final assessment names it); else the season of ``day``."""
+    policy = policy or season_of(county, day)
     bottom_size = policy.bottom_group_size if policy else 2
     interview_after = policy.interview_after_weeks if policy else 2
     if not ProgressSnapshot.objects.filter(region=county, date=day).exists():
-        snapshot_take(county=county, day=day)
+        snapshot_take(county=county, day=day, year=policy.year if policy else None)
     _, townships, villages = region_tree(county)
-    year = benefit_year_on(county, day)
+    year = policy.year if policy else benefit_year(county, day)
     snaps = _snapshots_as_of(region_ids=[r.pk for r in (*townships, *villages)], day=day)
 
     earlier = list(
@@ -512,7 +494,7 @@ def ranking_payload(ranking: Ranking) -> dict:
 def weekly_report_publish(*, county: Region, day: date) -> Report:
     ranking = ranking_take(county=county, day=day)
     payload = ranking_payload(ranking)
-    policy = policy_on(county, day)
+    policy = season_of(county, day)
     payload["bottom_group_size"] = policy.bottom_group_size if policy else 2
     payload["interview_after_weeks"] = policy.interview_after_weeks if policy else 2
     title = f"{county.name}{ranking.year}年度城乡居民医保征缴周排名（{chinese_date(day)}）"
@@ -526,11 +508,11 @@ def weekly_report_publish(*, county: Region, day: date) -> Report:
 def final_assessment_publish(*, county: Region, year: int, day: date | None = None) -> Report:
     """After the season: rank by rate, prize grades and amounts per the policy, work funds."""
     policy = PolicyYear.objects.get(county=county, year=year)
-    end = season_end(policy)
+    end = seasons.season_end(policy)
     day = day or end
     if day < end and local_today() <= end:
         raise ValueError(ERR_NOT_ENDED.format(year=year, end=chinese_date(end)))
-    ranking = ranking_take(county=county, day=day, kind=RankingKind.FINAL)
+    ranking = ranking_take(county=county, day=day, kind=RankingKind.FINAL, policy=policy)
     payload = ranking_payload(ranking)
     townships = payload["townships"]
     grades = [metrics.Grade(rank=g.rank, name=g.name, count=g.count, amount=g.amount) for g in policy.prize_grades.all()]
@@ -565,7 +547,7 @@ def final_assessment_publish(*, county: Region, year: int, day: date | None = No
 def note_date_for(township: Region, day: date) -> date:
     """The ranking day a note written on ``day`` is printed with."""
     county = township.county
-    policy = policy_on(county, day)
+    policy = season_of(county, day)
     if policy is None:
         return metrics.next_ranking_day(day, weekday=1, first=day)
     first = policy.weekly_reports_from or policy.window_start
@@ -601,6 +583,12 @@ def jobs_run(*, actor, county: Region, day: date, what: str) -> Report:
     if what == ReportKind.WEEKLY:
         return weekly_report_publish(county=county, day=day)
     if what == ReportKind.FINAL:
-        return final_assessment_publish(county=county, year=benefit_year_on(county, day), day=day)
+        # The season assessed on ``day``: the last one ended by then, else the day's own (which
+        # final_assessment_publish refuses as not yet ended).
+        policies = seasons_of(county)
+        policy = seasons.last_ended(day + timedelta(days=1), policies) or seasons.season_on(day, policies)
+        if policy is None:
+            raise ValueError(ERR_NO_POLICY.format(county=county.name, year=benefit_year(county, day)))
+        return final_assessment_publish(county=county, year=policy.year, day=day)
     snapshot_take(county=county, day=day)
     return daily_report_publish(county=county, day=day)

@@ -8,7 +8,8 @@ from celery import shared_task
 from django.utils import timezone
 
 from core.models import Region
-from subsidies.models import PolicyYear
+from subsidies.seasons import season_end
+from subsidies.selectors import season_of, seasons_last_ended, seasons_on
 
 from . import metrics, services
 from .models import ProgressSnapshot, Ranking, RankingKind, Report, ReportKind
@@ -21,7 +22,7 @@ def take_daily_snapshot(county_id: int, day: str) -> dict:
     county = Region.objects.get(pk=county_id)
     on = date.fromisoformat(day)
     rows = services.snapshot_take(county=county, day=on)
-    policy = services.policy_on(county, on)
+    policy = season_of(county, on)
     published = False
     if policy is None or policy.daily_reports_from is None or on >= policy.daily_reports_from:
         services.daily_report_publish(county=county, day=on)
@@ -43,26 +44,16 @@ def take_final_assessment(county_id: int, year: int) -> dict:
     return {"county": county.code, "year": year, "report": report.pk}
 
 
-def _active_policies(today: date):
-    """One policy per county: the season ``today`` falls in (start … extension end)."""
-    seen = set()
-    for policy in PolicyYear.objects.filter(window_start__lte=today).select_related("county").order_by("county_id", "-window_start"):
-        if policy.county_id in seen:
-            continue
-        seen.add(policy.county_id)
-        yield policy
-
-
 @shared_task
 def run_due_daily_snapshots() -> list:
     """Every 15 minutes: counties past their cut-off today without today's snapshot."""
     now = timezone.localtime()
     today = now.date()
     started = []
-    for policy in _active_policies(today):
+    for policy in seasons_on(today):
         taken = ProgressSnapshot.objects.filter(region_id=policy.county_id, date=today).exists()
         if metrics.daily_due(
-            now, cutoff=policy.daily_cutoff, taken_today=taken, start=policy.window_start, end=services.season_end(policy)
+            now, cutoff=policy.daily_cutoff, taken_today=taken, start=policy.window_start, end=season_end(policy)
         ):
             take_daily_snapshot.delay(policy.county_id, today.isoformat())
             started.append(policy.county.code)
@@ -76,8 +67,8 @@ def run_due_weekly_rankings() -> list:
     now = timezone.localtime()
     today = now.date()
     started = []
-    for policy in _active_policies(today):
-        end = services.season_end(policy)
+    for policy in seasons_on(today):
+        end = season_end(policy)
         first = policy.weekly_reports_from or policy.window_start
         if (
             today <= end
@@ -87,7 +78,10 @@ def run_due_weekly_rankings() -> list:
         ):
             take_weekly_ranking.delay(policy.county_id, today.isoformat())
             started.append(f"{policy.county.code} weekly")
-        if today > end and not Report.objects.filter(county_id=policy.county_id, kind=ReportKind.FINAL, year=policy.year).exists():
+    # A season that has ended is no longer "the season" once the next one is set up; its final
+    # assessment is still due.
+    for policy in seasons_last_ended(today):
+        if not Report.objects.filter(county_id=policy.county_id, kind=ReportKind.FINAL, year=policy.year).exists():
             take_final_assessment.delay(policy.county_id, policy.year)
             started.append(f"{policy.county.code} final")
     return started

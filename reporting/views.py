@@ -17,6 +17,7 @@ from core.choices import RegionLevel
 from core.formats import chinese_date
 from core.models import Region
 from core.spreadsheets import xlsx_response
+from subsidies.selectors import benefit_year
 
 from . import metrics, reports, selectors, services
 from .forms import NoteForm, RunForm
@@ -51,7 +52,7 @@ def dashboard(request):
     county = region.county
     day = _day(request, county)
     policy = selectors.policy_for_day(county, day)
-    year = policy.year if policy else services.benefit_year_on(county, day)
+    year = policy.year if policy else benefit_year(county, day)
     prog = selectors.progress(user=user, region=region, day=day, year=year)
     phase = selectors.current_phase(policy, day)
     children_quota = sum(c.quota_base or 0 for c in prog["children"])
@@ -108,7 +109,7 @@ def special_missing(request):
     _require(user)
     region = selectors.region_for(user=user, code=request.GET.get("region"))
     day = services.local_today()
-    year = services.benefit_year_on(region.county, day)
+    year = benefit_year(region.county, day)
     page = Paginator(selectors.special_missing(user=user, region=region, year=year), 50).get_page(request.GET.get("page"))
     return render(request, "reporting/special_missing.html", {"region": region, "page": page, "year": year})
 

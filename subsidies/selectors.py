@@ -13,7 +13,7 @@ from core.models import Region
 from enrollment.choices import PAID_STATUSES
 from enrollment.models import Enrollment, Person
 
-from . import benefit, calc
+from . import benefit, calc, seasons
 from .models import CategorySubsidy, PersonIdentity, PolicyYear, SubsidyCategory
 
 ERR_NO_POLICY = "{county}尚未设置{year}年度征缴政策。"
@@ -38,6 +38,41 @@ def policy_by_code(*, county_code: str, year: int) -> PolicyYear:
     if county is None:
         raise PolicyMissing(ERR_NO_COUNTY.format(code=county_code))
     return policy_for(county=county, year=year)
+
+
+def seasons_of(county) -> list[PolicyYear]:
+    return list(PolicyYear.objects.filter(county=county).select_related("county"))
+
+
+def season_of(county, day: date | None = None) -> PolicyYear | None:
+    """The policy year being worked on in ``county`` on ``day`` (today by default); the rule is
+    `seasons.season_on`. None when the county has no policy year."""
+    if county is None:
+        return None
+    return seasons.season_on(day or timezone.localdate(), seasons_of(county))
+
+
+def benefit_year(county, day: date | None = None) -> int:
+    """The benefit year every page, report, task and import works on by default."""
+    day = day or timezone.localdate()
+    return seasons.benefit_year(day, seasons_of(county) if county is not None else [])
+
+
+def _policies_by_county() -> list[list[PolicyYear]]:
+    by_county = defaultdict(list)
+    for policy in PolicyYear.objects.select_related("county"):
+        by_county[policy.county_id].append(policy)
+    return list(by_county.values())
+
+
+def seasons_on(day: date) -> list[PolicyYear]:
+    """Every county's season on ``day`` (one query; counties without a policy year are absent)."""
+    return [s for s in (seasons.season_on(day, ps) for ps in _policies_by_county()) if s is not None]
+
+
+def seasons_last_ended(day: date) -> list[PolicyYear]:
+    """Every county's season that ended last before ``day`` (whose final assessment is due)."""
+    return [s for s in (seasons.last_ended(day, ps) for ps in _policies_by_county()) if s is not None]
 
 
 def tier_standard(policy: PolicyYear, tier: int, *, student: bool = False):

@@ -15,7 +15,7 @@ from core.choices import RegionLevel
 from core.models import Region
 from core.spreadsheets import xlsx_response
 from enrollment.models import Enrollment, Household
-from enrollment.years import current_benefit_year
+from subsidies.selectors import benefit_year
 
 from .. import selectors, services
 from ..exports import declaration_workbook_for
@@ -70,7 +70,7 @@ class ReceiptViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedVie
         data.is_valid(raise_exception=True)
         v = data.validated_data
         household = get_object_or_404(Household.objects.visible_to(request.user).select_related("village"), pk=v["household"])
-        year = v.get("year") or current_benefit_year(household.village.county)
+        year = v.get("year") or benefit_year(household.village.county)
         try:
             receipt = services.receipt_issue(
                 actor=request.user, household=household, persons=v["persons"], channel=v["channel"], year=year,
@@ -199,7 +199,7 @@ class DeclarationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Scope
         region = get_object_or_404(
             Region.objects.visible_to(request.user).exclude(level=RegionLevel.COUNTY), pk=q.validated_data["region"]
         )
-        year = q.validated_data.get("year") or current_benefit_year(region.county)
+        year = q.validated_data.get("year") or benefit_year(region.county)
         data = selectors.reconciliation(user=request.user, region=region, year=year)
         return Response(s.ReconciliationSerializer(data).data)
 

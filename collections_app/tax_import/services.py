@@ -22,7 +22,6 @@ import uuid
 from collections import Counter
 from concurrent.futures import Future
 from contextlib import contextmanager
-from datetime import date
 
 from django.conf import settings
 from django.core.cache import cache
@@ -40,7 +39,7 @@ from core.spreadsheets import UploadError, check_sheet, check_upload
 from enrollment.choices import EnrollmentStatus
 from enrollment.models import Enrollment, Household, Person
 from subsidies.calc import to_money
-from subsidies.models import PolicyYear
+from subsidies.selectors import benefit_year
 
 from .. import lifecycle
 from ..models.tax_imports import (
@@ -930,7 +929,7 @@ def tax_import_create(*, actor, county, upload, name: str = "", year: int | None
     upload.seek(0)
     ext = "csv" if kind == "csv" else "xlsx"
     ti = TaxImport(
-        county=county, year=year or default_year_for(county), original_name=name[:200], kind=kind,
+        county=county, year=year or benefit_year(county), original_name=name[:200], kind=kind,
         uploaded_by=actor if actor else None, run=uuid.uuid4().hex,  # the preview queued after the upload
         checked_sha256=digest.hexdigest(),
     )
@@ -1167,9 +1166,3 @@ def tax_import_cancel(*, actor, tax_import: TaxImport) -> None:
     # apply's row lock sees the applied row and leaves it (PostgreSQL re-checks the WHERE).
     TaxImport.objects.filter(pk=tax_import.pk).exclude(status=TaxImportStatus.APPLIED).update(status=TaxImportStatus.CANCELLED)
     tax_import.refresh_from_db()
-
-
-def default_year_for(county, today: date | None = None) -> int | None:
-    """The benefit year being collected: the latest policy year of the county, else next year."""
-    latest = PolicyYear.objects.filter(county=county).order_by("-year").values_list("year", flat=True).first()
-    return latest or (today or timezone.localdate()).year + 1

@@ -10,11 +10,11 @@ from rest_framework.response import Response
 
 from core.params import parse_year
 from core.permissions import ReadOnlyRolesPermission
+from subsidies.selectors import benefit_year
 
 from .. import selectors, services
 from ..filtersets import EnrollmentFilterSet, HouseholdFilterSet, PersonFilterSet
 from ..models import Enrollment, Household, Person
-from ..years import current_benefit_year
 from . import serializers as s
 
 YEAR_PARAM = OpenApiParameter("year", OpenApiTypes.INT, description="待遇年度（默认：本县当前征缴的待遇年度）")
@@ -36,7 +36,7 @@ class YearMixin:
         if year is not None:
             return year
         user = self.request.user
-        return current_benefit_year(user.county if getattr(user, "region_id", None) else None)
+        return benefit_year(user.county if getattr(user, "region_id", None) else None)
 
     def get_serializer_context(self):
         ctx = super().get_serializer_context()

@@ -12,6 +12,7 @@ from rest_framework.response import Response
 
 from core.choices import RegionLevel
 from core.models import Region
+from subsidies.selectors import benefit_year
 
 from .. import metrics, selectors, services
 from ..models import Ranking, RankingKind
@@ -87,7 +88,7 @@ class ProgressView(generics.GenericAPIView):
         region = selectors.region_for(user=user, code=request.query_params.get("region"))
         county = region.county
         day = _date(request, county)
-        year = services.benefit_year_on(county, day)
+        year = benefit_year(county, day)
         prog = selectors.progress(user=user, region=region, day=day, year=year)
         carried = prog["source"] == "carried"
         data = {

@@ -17,6 +17,7 @@ from core.models import Region
 from reporting import metrics, services
 from reporting.models import ProgressSnapshot
 from subsidies.models import PolicyYear
+from subsidies.seasons import season_end
 
 ERR_NO_COUNTY = "“{code}”不是已载入的县/区代码。"
 ERR_NO_POLICY = "{county}没有{year}年度征缴政策（先运行 load_localities）。"
@@ -46,7 +47,7 @@ class Command(BaseCommand):
             self.stdout.write(f"{county.name}{policy.year}年度已有进度快照，跳过。")
             return
         today = services.local_today()
-        end_of_season = services.season_end(policy)
+        end_of_season = season_end(policy)
         start = opts["start"] or policy.window_start
         end = min(opts["end"] or end_of_season, today)
         first_ranking = policy.weekly_reports_from or policy.window_start

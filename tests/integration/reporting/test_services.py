@@ -230,3 +230,20 @@ def test_jobs_by_hand_bureau_only(regions, users, season):
         services.jobs_run(actor=users["leader"], county=regions["county"], day=D(2024, 10, 25), what="daily")
     report = services.jobs_run(actor=users["bureau"], county=regions["county"], day=D(2024, 10, 25), what="daily")
     assert report.kind == ReportKind.DAILY
+
+
+def test_final_by_hand_assesses_the_season_ended_by_that_day(regions, users, season, monkeypatch):
+    county, bureau = regions["county"], users["bureau"]
+    monkeypatch.setattr(services, "local_today", lambda: D(2024, 12, 30))
+    ReportingPolicyFactory(county=county, year=2026, window_start=D(2025, 9, 1), window_end=D(2025, 12, 31))
+    with pytest.raises(ValueError, match="尚未结束"):  # 2025's season still runs on that day
+        services.jobs_run(actor=bureau, county=county, day=D(2024, 12, 30), what="final")
+    # After it, though 2026 is already set up (and is the benefit year of the day).
+    monkeypatch.setattr(services, "local_today", lambda: D(2025, 1, 5))
+    report = services.jobs_run(actor=bureau, county=county, day=D(2025, 1, 5), what="final")
+    assert (report.kind, report.year) == (ReportKind.FINAL, 2025)
+
+
+def test_final_by_hand_without_a_policy_is_refused(regions, users):
+    with pytest.raises(ValueError, match="尚未设置2025年度征缴政策"):
+        services.jobs_run(actor=users["bureau"], county=regions["county"], day=D(2024, 12, 30), what="final")

@@ -80,3 +80,13 @@ def test_final_assessment_after_season(county, at):
     final = Report.objects.get(kind=ReportKind.FINAL)
     assert final.date == date(2024, 12, 31) and final.year == 2025
     assert tasks.run_due_weekly_rankings() == []
+
+
+def test_final_assessment_due_once_the_next_season_is_set_up(county, at):
+    # The next year's policy exists before the old season's final assessment has run: the
+    # ended season is still assessed, and the daily job now works for the upcoming one.
+    ReportingPolicyFactory(county=county, year=2026, window_start=date(2025, 9, 1), window_end=date(2025, 12, 31))
+    at(2025, 1, 3, 10, 0)
+    assert tasks.run_due_weekly_rankings() == [f"{county.code} final"]
+    assert Report.objects.get(kind=ReportKind.FINAL).year == 2025
+    assert tasks.run_due_daily_snapshots() == []  # 2026's window opens on 2025-09-01

@@ -4,7 +4,6 @@ import pytest
 
 from enrollment import rules
 from enrollment.choices import EnrollmentStatus as S
-from enrollment.years import year_from_window
 
 L = False  # living
 D = True  # deceased
@@ -51,19 +50,3 @@ def test_carry_over_report_says_what_it_did():
     text = report.summary()
     assert "3人" in text and "已死亡" in text and "2026" in text
     assert report.as_dict()["created"] == 3
-
-
-@pytest.mark.parametrize(
-    "today, windows, year",
-    [
-        (date(2026, 11, 22), [], 2027),
-        # Inside the autumn window of benefit year 2027.
-        (date(2026, 11, 22), [(2027, date(2026, 9, 1), date(2026, 12, 31), None), (2026, date(2025, 9, 1), date(2025, 12, 31), None)], 2027),
-        # In the extension (Shizhu: to the end of February).
-        (date(2027, 2, 10), [(2027, date(2026, 9, 1), date(2026, 12, 31), date(2027, 2, 28))], 2027),
-        # Demo data only for 2025, outside any window: the latest policy year.
-        (date(2026, 11, 22), [(2025, date(2024, 9, 1), date(2024, 12, 31), None), (2024, date(2023, 9, 1), date(2023, 12, 31), None)], 2025),
-    ],
-)
-def test_current_benefit_year(today, windows, year):
-    assert year_from_window(today, windows) == year
