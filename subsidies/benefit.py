@@ -36,6 +36,7 @@ from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from decimal import Decimal
 
+from . import seasons
 from .calc import ZERO, to_money
 
 ERR_NEEDS_DATE = "请填写缴费日期或参保登记日期。"
@@ -152,7 +153,7 @@ def newborn_deadline(birth: date, rules: CoverRules) -> date:
 
 def in_collection_period(d: date, rules: CoverRules) -> bool:
     """Inside the collection window or its extension (when the county has one)."""
-    return rules.window_start <= d <= (rules.extension_end or rules.window_end)
+    return seasons.is_open(rules, d)
 
 
 def pays_as_newborn(birth_date: date | None, paid_on: date | None, rules: CoverRules) -> bool:

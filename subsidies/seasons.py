@@ -16,24 +16,22 @@ benefit year itself (Shizhu: to the end of February). The rule, in order:
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import date
 from typing import Iterable, Protocol
 
 
 class SeasonLike(Protocol):
-    year: int
-    window_start: date
-    window_end: date
-    extension_end: date | None
+    """A PolicyYear, or `subsidies.benefit.CoverRules` (its plain-value copy); read-only members,
+    so a frozen dataclass fits."""
 
-
-@dataclass(frozen=True)
-class Season:
-    year: int
-    window_start: date
-    window_end: date
-    extension_end: date | None = None
+    @property
+    def year(self) -> int: ...
+    @property
+    def window_start(self) -> date: ...
+    @property
+    def window_end(self) -> date: ...
+    @property
+    def extension_end(self) -> date | None: ...
 
 
 def season_end(season: SeasonLike) -> date:

@@ -4,7 +4,8 @@ from datetime import date
 
 import pytest
 
-from subsidies.seasons import Season, benefit_year, last_ended, season_end, season_on
+from subsidies.benefit import CoverRules as Season
+from subsidies.seasons import benefit_year, last_ended, season_end, season_on
 
 Y2026 = Season(2026, date(2025, 9, 1), date(2025, 12, 31))
 Y2027 = Season(2027, date(2026, 9, 1), date(2026, 12, 31))
