@@ -168,8 +168,8 @@ def child_seed(url: str, rows: int) -> dict:
     from django.db import transaction
 
     from core.models import Region, User
-    from enrollment.models import Enrollment, Household, Person
-    from subsidies.models import CategorySubsidy, PersonIdentity, PolicyYear, SubsidyCategory, Tier
+    from enrollment.models import Enrollment, Household, Person, PersonIdentity
+    from subsidies.models import CategorySubsidy, PolicyYear, SubsidyCategory, Tier
 
     t = time.perf_counter()
     call_command("migrate", verbosity=0)

@@ -37,9 +37,9 @@ DAY = date(2024, 11, 15)  # a Friday in the season: the county's ranking day
 
 def cleanup():
     from core.models import AuditEvent, Region, User
-    from enrollment.models import Enrollment, Household, Person
+    from enrollment.models import Enrollment, Household, Person, PersonIdentity
     from reporting.models import ProgressSnapshot, Ranking, Report, WeeklyNote
-    from subsidies.models import PersonIdentity, PolicyYear
+    from subsidies.models import PolicyYear
 
     def raw_delete(qs):
         qs._raw_delete(qs.db)

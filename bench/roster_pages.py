@@ -35,8 +35,8 @@ YEAR = 2025
 
 def cleanup():
     from core.models import AuditEvent, Region, User
-    from enrollment.models import Enrollment, Household, HouseholdNotice, Person
-    from subsidies.models import PersonIdentity, PolicyYear
+    from enrollment.models import Enrollment, Household, HouseholdNotice, Person, PersonIdentity
+    from subsidies.models import PolicyYear
 
     def raw_delete(qs):
         qs._raw_delete(qs.db)

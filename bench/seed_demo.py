@@ -25,8 +25,7 @@ BENCH_COUNTY = "419999"
 def cleanup():
     """Remove the bench county and everything in it (raw deletes: no per-row history work)."""
     from core.models import AuditEvent, Region
-    from enrollment.models import Enrollment, Household, Person
-    from subsidies.models import PersonIdentity
+    from enrollment.models import Enrollment, Household, Person, PersonIdentity
 
     def raw_delete(qs):
         qs._raw_delete(qs.db)

@@ -19,9 +19,10 @@ from core.scoping import ERR_OUT_OF_SCOPE, ensure_visible, region_in_scope
 from core.spreadsheets import UploadError, read_rows
 from enrollment.choices import PAID_STATUSES, EnrollmentStatus
 from enrollment.models import Enrollment, Household, Person
+from enrollment.owed import covers_by, identities_of, owed_by_persons
+from subsidies.book import OwedBook
 from subsidies.calc import to_money
-from subsidies.models import PersonIdentity
-from subsidies.selectors import PolicyMissing, cover_by, owed_by
+from subsidies.selectors import PolicyMissing
 
 from . import lifecycle, rules
 from .choices import (
@@ -163,7 +164,7 @@ def receipt_issue(
 ) -> Receipt:
     """Take payment for one or more members of a household and issue one numbered receipt.
 
-    Amounts come from the policy (``owed_by``), never from the form. Person and enrollment rows
+    Amounts come from the policy (``enrollment.owed``), never from the form. Person and enrollment rows
     are locked, so two clerks paying for the same person at once: one succeeds, the other is told.
     """
     _require(actor, "payment.take")
@@ -196,7 +197,8 @@ def _issue_locked(actor, household, person_ids, channel, year, tiers, payer_name
         raise ValidationError(errors)
     existing = Enrollment.objects.filter(person_id__in=person_ids, year=year).values_list("pk", flat=True)
     enrollments = {e.person_id: e for e in lifecycle.lock(enrollments=list(existing)).enrollments}
-    lines, errors = [], []
+    book = OwedBook(county)
+    payable, lines, errors = [], [], []
     for person in locked:
         masked = idcard.mask(person.id_number)
         enrollment = enrollments.get(person.pk)
@@ -217,13 +219,18 @@ def _issue_locked(actor, household, person_ids, channel, year, tiers, payer_name
                 ERR_NOT_PAYABLE.format(name=person.name, id=masked, year=year, status=enrollment.get_status_display())
             )
             continue
-        tier = int(tiers.get(person.pk) or (enrollment.tier if enrollment else 1))
-        try:
-            owed = owed_by(person=person, year=year, tier=tier, paid_on=timezone.localdate())
-        except PolicyMissing as exc:
-            raise ValidationError(ERR_POLICY.format(detail=exc)) from None
+        payable.append((person, enrollment, int(tiers.get(person.pk) or (enrollment.tier if enrollment else 1))))
+    try:
+        owed_of = owed_by_persons(
+            persons=[p for p, _, _ in payable], year=year, tiers={p.pk: t for p, _, t in payable},
+            paid_on=timezone.localdate(), book=book,
+        )
+    except PolicyMissing as exc:
+        raise ValidationError(ERR_POLICY.format(detail=exc)) from None
+    for person, enrollment, tier in payable:
+        owed = owed_of[person.pk]
         if owed.self_pay <= 0:
-            errors.append(ERR_NOTHING_OWED.format(name=person.name, id=masked))
+            errors.append(ERR_NOTHING_OWED.format(name=person.name, id=idcard.mask(person.id_number)))
             continue
         lines.append((person, enrollment, tier, owed))
     if errors:
@@ -246,6 +253,9 @@ def _issue_locked(actor, household, person_ids, channel, year, tiers, payer_name
     )
     receipt.full_clean()
     receipt.save()
+    # When cover starts (window, extension, waiting period after a break, newborn…): refunds
+    # are refused from that day on.
+    covers = covers_by(persons=[person for person, *_ in lines], year=year, paid_on=today, book=book)
     for person, enrollment, tier, owed in lines:
         if enrollment is None:
             enrollment = Enrollment(person=person, year=year, village=village)
@@ -256,9 +266,7 @@ def _issue_locked(actor, household, person_ids, channel, year, tiers, payer_name
         enrollment.amount_due = owed.self_pay
         enrollment.subsidy_category_code = owed.category.code if owed.category else ""
         enrollment.paid_on = today
-        # When cover starts (window, extension, waiting period after a break, newborn…): refunds
-        # are refused from that day on.
-        cover = cover_by(person=person, year=year, paid_on=today)
+        cover = covers[person.pk]
         enrollment.benefit_start = cover.start if cover else None
         enrollment.full_clean(validate_unique=False)
         enrollment.save()
@@ -481,7 +489,8 @@ def declaration_create(*, actor: User, region: Region, year: int) -> Declaration
     # The lifecycle's order: the paid persons' valid receipts, then the persons' enrollments, each
     # by primary key; the status read again under the lock (a receipt voided meanwhile is skipped).
     paid_q = Q(village__in=villages, year=year, status=EnrollmentStatus.PAID)
-    zero_persons = _zero_amount_candidates(villages, year)
+    book = OwedBook(township.county)
+    zero_persons = _zero_amount_candidates(villages, year, book)
     held = lifecycle.lock(
         receipts=ReceiptLine.objects.filter(
             enrollment__in=Enrollment.objects.filter(paid_q).values("pk"), receipt__status=ReceiptStatus.VALID
@@ -491,7 +500,7 @@ def declaration_create(*, actor: User, region: Region, year: int) -> Declaration
     paid = sorted(
         (e for e in held.enrollments if e.status == EnrollmentStatus.PAID), key=lambda e: (e.village_id, e.person_id)
     )
-    zero = _zero_amount_enrollments(zero_persons, year, {e.person_id: e for e in held.enrollments})
+    zero = _zero_amount_enrollments(zero_persons, year, {e.person_id: e for e in held.enrollments}, book)
     if not paid and not zero:
         raise ValidationError(ERR_NOTHING_TO_DECLARE.format(unit=region.name, year=year))
     declaration = Declaration.objects.create(
@@ -525,33 +534,38 @@ def declaration_create(*, actor: User, region: Region, year: int) -> Declaration
     return declaration
 
 
-def _zero_amount_candidates(villages, year):
-    """Persons who may owe nothing after subsidy (they hold an identity for the year)."""
-    return (
-        Person.objects.filter(household__village__in=villages, is_deceased=False)
-        .filter(pk__in=PersonIdentity.objects.filter(year=year).values("person_id"))
-        .select_related("household")
-        .order_by("household__village_id", "pk")
-    )
+def _zero_amount_candidates(villages, year, book: OwedBook):
+    """Persons who may owe nothing after subsidy: those holding an identity that counts for the
+    year (this year's, or last year's certified after last year's window)."""
+    policy = book.policy(year)
+    if policy is None:
+        return Person.objects.none()
+    living = Person.objects.filter(household__village__in=villages, is_deceased=False)
+    holding = identities_of(persons=living.values("pk"), policy=policy).values("person_id")
+    return living.filter(pk__in=holding).select_related("household").order_by("household__village_id", "pk")
 
 
-def _zero_amount_enrollments(candidates, year, existing: dict) -> list[Enrollment]:
+def _zero_amount_enrollments(candidates, year, existing: dict, book: OwedBook) -> list[Enrollment]:
     """Persons owing nothing after subsidy who are not yet declared: their enrollment set up for
-    零申报. ``existing`` holds their enrollments of the year, locked, by person id."""
+    零申报. ``existing`` holds their enrollments of the year, locked, by person id. What each owes
+    is asked once for all of them (a township's candidates are thousands)."""
+    pending = [
+        (person, existing.get(person.pk))
+        for person in candidates
+        if existing.get(person.pk) is None or existing[person.pk].status == EnrollmentStatus.PENDING
+    ]
+    tiers = {person.pk: e.tier for person, e in pending if e is not None}
+    try:
+        owed_of = owed_by_persons(persons=[p for p, _ in pending], year=year, tiers=tiers, book=book)
+    except PolicyMissing:
+        return []
     out = []
-    for person in candidates:
-        e = existing.get(person.pk)
-        if e is not None and e.status != EnrollmentStatus.PENDING:
-            continue
-        tier = e.tier if e else 1
-        try:
-            owed = owed_by(person=person, year=year, tier=tier)
-        except PolicyMissing:
-            continue
+    for person, e in pending:
+        owed = owed_of[person.pk]
         if owed.self_pay > 0:
             continue
         if e is None:
-            e = Enrollment(person=person, year=year, village_id=person.household.village_id, tier=tier)
+            e = Enrollment(person=person, year=year, village_id=person.household.village_id, tier=1)
         e.person = person
         e.standard, e.subsidy, e.amount_due = owed.standard, owed.subsidy, ZERO
         e.subsidy_category_code = owed.category.code if owed.category else ""

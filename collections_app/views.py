@@ -24,9 +24,11 @@ from core.params import query_date, query_id
 from core.spreadsheets import xlsx_response
 from enrollment.choices import PAID_STATUSES, EnrollmentStatus
 from enrollment.models import Enrollment, Household
+from enrollment.owed import owed_by_persons
 from enrollment.years import year_for
+from subsidies.book import OwedBook
 from subsidies.models import SubsidyCategory
-from subsidies.selectors import PolicyMissing, owed_by, policy_for
+from subsidies.selectors import ERR_NO_POLICY
 
 from . import selectors, services
 from .capitals import amount_in_words
@@ -115,7 +117,12 @@ def _remit_limits(request):
     return selectors.remit_limits(county=county, year=year_for(request, county))
 
 
-def _owed_table(members, year, tiers, enrollments):
+def _owed_table(members, year, tiers, enrollments, book):
+    """Each member's amount at every tier of the policy: one identities query per tier, the
+    policy and its offers read once (``book``)."""
+    today = timezone.localdate()
+    by_tier = {t: owed_by_persons(persons=members, year=year, tiers=dict.fromkeys((m.pk for m in members), t),
+                                  paid_on=today, book=book) for t in tiers or [1]}
     rows = []
     for m in members:
         e = enrollments.get(m.pk)
@@ -123,14 +130,10 @@ def _owed_table(members, year, tiers, enrollments):
         row["blocked"] = m.is_deceased or (e is not None and e.status not in PAID_STATUSES and e.status != EnrollmentStatus.PENDING)
         current = e.tier if e else 1
         row["tier"] = current
-        for t in tiers or [1]:
-            try:
-                o = owed_by(person=m, year=year, tier=t, paid_on=timezone.localdate())
-            except PolicyMissing:
-                continue
-            row["options"].append({"tier": t, "owed": o})
+        for t, owed in by_tier.items():
+            row["options"].append({"tier": t, "owed": owed[m.pk]})
             if t == current:
-                row["owed"] = o
+                row["owed"] = owed[m.pk]
         rows.append(row)
     return rows
 
@@ -157,12 +160,13 @@ def receipt_create(request):
 
     county = household.village.county
     year = year_for(request, county)
-    try:
-        policy = policy_for(county=county, year=year)
-        tiers = list(policy.tiers.values_list("number", "name"))
-    except PolicyMissing as exc:
-        policy, tiers = None, []
-        messages.error(request, str(exc))
+    book = OwedBook(county)
+    policy = book.policy(year)
+    if policy is None:
+        tiers = []
+        messages.error(request, ERR_NO_POLICY.format(county=county.name, year=year))
+    else:
+        tiers = [(t.number, t.name) for t in sorted(policy.tiers.all(), key=lambda t: t.number)]
     members = list(household.members.order_by("id"))
     enrollments = {e.person_id: e for e in Enrollment.objects.filter(person__in=members, year=year)}
     paid_by = {
@@ -188,7 +192,7 @@ def receipt_create(request):
         else:
             messages.success(request, f"已收款 {receipt.total} 元，凭证号 {receipt.number}。请打印收款凭证。")
             return redirect("collections:receipt_detail", pk=receipt.pk)
-    rows = _owed_table(members, year, [t for t, _ in tiers], enrollments) if policy else []
+    rows = _owed_table(members, year, [t for t, _ in tiers], enrollments, book) if policy else []
     for r in rows:
         r["receipt"] = paid_by.get(r["person"].pk)
         r["id_shown"] = _show_id(user, r["person"].id_number)

@@ -21,7 +21,7 @@ MENU = [
     ("税务数据导入", "collections:taximport_list", {T, B}, "导入缴费/入库明细"),
     ("税务导入问题", "collections:taximport_township", {W}, "税务导入中本乡镇的问题行（查无此人、金额不符等）"),
     ("报表", "reporting:report_list", {B, T, W, C, L}, "日报、周排名与考核"),
-    ("资助身份", "subsidies:identity_list", {B, D}, "部门认定名单导入"),
+    ("资助身份", "enrollment:identity_list", {B, D}, "部门认定名单导入"),
     ("征缴政策", "subsidies:policy_list", {B, T, L}, "缴费标准、资助类别与时间安排"),
     ("审计记录", "enrollment:audit_list", {B}, "谁在何时做了什么"),
     ("缴费计算器", "subsidies:quote_page", {B, T, W, C, D, L}, "个人应缴多少、何时享受待遇"),

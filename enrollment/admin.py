@@ -4,7 +4,7 @@ from django.contrib import admin
 
 from core.admin import ReadOnlyAdmin, ScopedAdmin
 
-from .models import Enrollment, Household, HouseholdNotice, Person, TransferRequest
+from .models import Enrollment, Household, HouseholdNotice, Person, PersonIdentity, TransferRequest
 
 
 @admin.register(Household)
@@ -41,3 +41,10 @@ class TransferRequestAdmin(ReadOnlyAdmin):  # deciding one moves the person: onl
     list_display = ("person", "from_household", "to_household", "status", "created_at", "decided_at")
     list_filter = ("status",)
     raw_id_fields = ("person", "from_household", "to_household", "requested_by", "decided_by")
+
+
+@admin.register(PersonIdentity)
+class PersonIdentityAdmin(ScopedAdmin):
+    list_display = ("person", "category", "year", "certified_on", "source_list")
+    list_filter = ("year",)
+    raw_id_fields = ("person",)

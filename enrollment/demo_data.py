@@ -26,11 +26,11 @@ from core import idcard
 from core.audit import ACTION_IMPORT, record
 from core.choices import RegionLevel
 from core.models import Region, RegionQuota
-from subsidies import calc
-from subsidies.models import CategorySubsidy, PersonIdentity, PolicyYear
+from subsidies.book import HeldIdentity, OwedBook
+from subsidies.models import PolicyYear
 
 from .choices import EnrollmentStatus, ExclusionReason, Relation, Sex
-from .models import Enrollment, Household, Person
+from .models import Enrollment, Household, Person, PersonIdentity
 
 ERR_NOT_A_COUNTY = "“{code}”不是已载入的县/区代码（先运行 load_localities）。"
 
@@ -169,68 +169,35 @@ def village_weights(county: Region, year: int) -> list[tuple[Region, float]]:
 # --- Policy ---------------------------------------------------------------------------------
 @dataclass
 class PolicyView:
-    """What the generator needs from a PolicyYear, loaded once."""
+    """What the generator needs from a PolicyYear, loaded once; amounts come from the one book."""
 
-    policy: object | None
+    policy: PolicyYear | None
     window_start: date
     window_end: date
-    tiers: dict  # number -> (standard, student_standard)
+    tiers: list  # tier numbers ([] without a policy: nobody can pay)
     categories: list  # SubsidyCategory rows a person may be certified for (not applies_to_all)
     category_weights: list
-    amounts: dict  # (category_id, tier) -> Decimal
-    universal: list  # categories that apply to every resident
-    _owed_cache: dict = field(default_factory=dict)
+    book: OwedBook
 
-    def owed(self, tier: int, student: bool, identities: tuple):
-        """(standard, subsidy, self_pay, category code) via subsidies.calc."""
-
-        key = (tier, student, identities)
-        if key not in self._owed_cache:
-            std, student_std = self.tiers.get(tier) or self.tiers[min(self.tiers)]
-            standard = student_std if student and student_std is not None else std
-            offers = []
-            for cat_id, certified_on in identities:
-                cat = self._cat_by_id[cat_id]
-                if (cat_id, tier) in self.amounts:
-                    offers.append(calc.CategoryOffer(cat.code, cat.name, self.amounts[(cat_id, tier)], certified_on, False))
-            for cat in self.universal:
-                if (cat.pk, tier) in self.amounts:
-                    offers.append(calc.CategoryOffer(cat.code, cat.name, self.amounts[(cat.pk, tier)], None, True))
-            result = calc.owed(standard, offers, window_end=self.window_end)
-            self._owed_cache[key] = (
-                result.standard,
-                result.subsidy,
-                result.self_pay,
-                result.category.code if result.category else "",
-            )
-        return self._owed_cache[key]
+    def owed(self, tier: int, student: bool, identities: tuple, birth_date: date, paid_on: date):
+        """(standard, subsidy, self_pay, category code) as every page computes it."""
+        held = [HeldIdentity(0, self._cat_by_id[cat_id], self.policy.year, certified_on) for cat_id, certified_on in identities]
+        result = self.book.owed(self.policy.year, tier, student, birth_date, paid_on, held)
+        return result.standard, result.subsidy, result.self_pay, result.category.code if result.category else ""
 
     def __post_init__(self):
         self._cat_by_id = {c.pk: c for c in self.categories}
 
 
-# Individual standard when a county has no policy year loaded (DOMAIN.md: 380 in 2024, 400 in 2025).
-FALLBACK_STANDARD = {2024: "380.00", 2025: "400.00"}
-
-
 def load_policy(county: Region, year: int) -> PolicyView:
-    from decimal import Decimal
-
-
-    policy = PolicyYear.objects.filter(county=county, year=year).first()
+    book = OwedBook(county)
+    policy = book.policy(year)
     start, end = collection_window(year, policy)
     if policy is None:
-        std = Decimal(FALLBACK_STANDARD.get(year, "400.00"))
-        return PolicyView(None, start, end, {1: (std, None)}, [], [], {}, [])
-    tiers = {t.number: (t.standard, t.student_standard) for t in policy.tiers.all()}
-    if not tiers:
-        tiers = {1: (Decimal(FALLBACK_STANDARD.get(year, "400.00")), None)}
-    cats = list(policy.categories.order_by("sort_order", "code"))
-    personal = [c for c in cats if not c.applies_to_all]
-    universal = [c for c in cats if c.applies_to_all]
-    amounts = {(cs.category_id, cs.tier): cs.amount for cs in CategorySubsidy.objects.filter(category__policy=policy)}
+        return PolicyView(None, start, end, [], [], [], book)
+    personal = list(policy.categories.filter(applies_to_all=False).order_by("sort_order", "code"))
     weights = [1.0 / (1 + i * 0.3) for i in range(len(personal))]
-    return PolicyView(policy, start, end, tiers, personal, weights, amounts, universal)
+    return PolicyView(policy, start, end, sorted(t.number for t in policy.tiers.all()), personal, weights, book)
 
 
 # --- People -------------------------------------------------------------------------------
@@ -608,7 +575,7 @@ class _Generator:
 
     def _enrollment(self, person, village, profile, age, identities) -> dict:
         rng = self.rng
-        e = {"person_id": person["id"], "year": self.year, "village_id": village.pk, "tier": self.tiers[0], "status": EnrollmentStatus.PENDING}
+        e = {"person_id": person["id"], "year": self.year, "village_id": village.pk, "tier": self.tiers[0] if self.tiers else 1, "status": EnrollmentStatus.PENDING}
         reason = None
         if person["is_deceased"]:
             reason = ExclusionReason.DECEASED
@@ -628,14 +595,14 @@ class _Generator:
         if len(self.tiers) > 1 and rng.random() < 0.15:
             e["tier"] = self.tiers[-1]
         pay_probability = 0.985 if identities else profile["pay"]
-        if rng.random() >= pay_probability:
+        if not self.tiers or rng.random() >= pay_probability:  # no policy of the year: nobody can pay yet
             self.result.by_status[e["status"]] += 1
             return e  # pending
         a, b = profile["beta"]
         paid_on = self.start + timedelta(days=min(self.window_days, int(rng.betavariate(a, b) * (self.window_days + 1))))
         e["paid_on"] = paid_on
         e["standard"], e["subsidy"], e["amount_due"], e["subsidy_category_code"] = self.policy.owed(
-            e["tier"], person["is_student"], identities
+            e["tier"], person["is_student"], identities, person["birth_date"], paid_on
         )
         e["benefit_start"] = date(self.year, 1, 1)
         declared = paid_on + timedelta(days=rng.randint(1, 12))

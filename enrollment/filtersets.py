@@ -3,13 +3,14 @@
 import django_filters
 from django.db.models import Q
 
+from core import disclosure
 from core.choices import RegionLevel
 from core.filters import IdFilter, YearFilter
 from core.models import Region
 
 from . import selectors
 from .choices import EnrollmentStatus, ExclusionReason
-from .models import Enrollment, Household, Person
+from .models import Enrollment, Household, Person, PersonIdentity
 
 GAP = "gap"
 NONE = "none"
@@ -80,3 +81,23 @@ class EnrollmentFilterSet(django_filters.FilterSet):
     class Meta:
         model = Enrollment
         fields = ["year", "status", "exclusion_reason", "village", "person", "household"]
+
+
+class IdentityFilterSet(django_filters.FilterSet):
+    year = YearFilter(label="待遇年度")
+    category = IdFilter(field_name="category_id", label="资助类别")
+    q = django_filters.CharFilter(method="search", label="姓名或身份证号")
+    source_list = django_filters.CharFilter(lookup_expr="icontains", label="来源名单")
+
+    class Meta:
+        model = PersonIdentity
+        fields = ["year", "category", "source_list"]
+
+    def search(self, queryset, name, value):
+        value = value.strip()
+        if not value:
+            return queryset
+        if any(ch.isdigit() for ch in value):
+            shown = disclosure.for_viewer(getattr(self.request, "user", None))
+            return queryset.filter(disclosure.id_lookup("person__id_number", value.upper(), shown))
+        return queryset.filter(person__name__contains=value)

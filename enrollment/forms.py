@@ -4,6 +4,7 @@ from django import forms
 from django.forms import formset_factory
 
 from core import idcard
+from subsidies.models import PolicyYear
 
 from . import rules
 from .choices import Relation
@@ -118,3 +119,18 @@ class ImportForm(forms.Form):
     def __init__(self, *args, villages=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["village"].queryset = villages
+
+
+ERR_LIST_FILE_REQUIRED = "请选择要导入的名单文件（.xlsx 或 .csv）。"
+
+
+class IdentityImportForm(forms.Form):
+    policy = forms.ModelChoiceField(label="待遇年度", queryset=PolicyYear.objects.none())
+    source_list = forms.CharField(label="名单名称", max_length=200, required=False, help_text="如：民政局2024年10月低保名单；不填则用文件名")
+    file = forms.FileField(label="名单文件", error_messages={"required": ERR_LIST_FILE_REQUIRED},
+                           help_text="列：姓名、身份证号码、资助类别、认定日期")
+
+    def __init__(self, *args, policies=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if policies is not None:
+            self.fields["policy"].queryset = policies

@@ -13,8 +13,9 @@ from core.models import Region
 from subsidies import selectors as subsidy_selectors
 from subsidies.models import PolicyYear
 
+from . import owed as roster_owed
 from . import rules
-from .models import Enrollment, Household, HouseholdNotice, Person
+from .models import Enrollment, Household, HouseholdNotice, Person, PersonIdentity
 
 POLICY_MISSING = "尚未设置政策"
 
@@ -78,7 +79,7 @@ def owed_for_members(persons, *, year: int) -> dict[int, OwedView]:
         return {}
     tiers = {p.pk: p.this_year[0].tier for p in persons if p.this_year}
     try:
-        owed = subsidy_selectors.owed_by_persons(persons=persons, year=year, tiers=tiers)
+        owed = roster_owed.owed_by_persons(persons=persons, year=year, tiers=tiers)
     except subsidy_selectors.PolicyMissing:
         return {p.pk: OwedView(missing=POLICY_MISSING) for p in persons}
     return {
@@ -216,3 +217,11 @@ def roster_search(qs, q: str, *, viewer=None):
             cond |= disclosure.id_lookup("id_number", norm, shown, prefix=True)
         return qs.filter(cond)
     return qs.filter(Q(name__contains=q) | Q(household__number=q))
+
+
+def identities_visible_to(user):
+    """Identities in the user's region; a department user only those of its own categories."""
+    qs = PersonIdentity.objects.visible_to(user).select_related("person", "category__policy__county")
+    if getattr(user, "role", None) == "department" and not user.is_superuser:
+        qs = qs.filter(category__department=user.department)
+    return qs.order_by("-year", "category__sort_order", "person__name", "pk")

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import households, imports, persons, roster
+from .views import households, identities, imports, persons, roster
 
 app_name = "enrollment"
 
@@ -18,4 +18,7 @@ urlpatterns = [
     path("transfers/", persons.transfer_list, name="transfer_list"),
     path("transfers/<int:pk>/decide/", persons.transfer_decide_view, name="transfer_decide"),
     path("audit/", persons.audit_list, name="audit_list"),
+    path("identities/", identities.identity_list, name="identity_list"),
+    path("identities/import/", identities.identity_import, name="identity_import"),
+    path("identities/import/preview/", identities.identity_import_preview, name="identity_import_preview"),
 ]

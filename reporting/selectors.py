@@ -15,8 +15,8 @@ from collections_app.selectors import cash_on_hand_by_collector
 from core.choices import RegionLevel
 from core.models import Region
 from enrollment.choices import EnrollmentStatus
-from enrollment.models import Enrollment, Household, Person
-from subsidies.models import PersonIdentity, PhaseTarget, PolicyYear
+from enrollment.models import Enrollment, Household, Person, PersonIdentity
+from subsidies.models import PhaseTarget, PolicyYear
 from subsidies.seasons import season_end
 from subsidies.selectors import benefit_year, season_of
 

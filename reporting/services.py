@@ -23,9 +23,9 @@ from core.formats import chinese_date
 from core.models import Region, RegionQuota
 from core.scoping import ERR_OUT_OF_SCOPE, region_in_scope
 from enrollment.choices import PAID_STATUSES, EnrollmentStatus
-from enrollment.models import Enrollment, Household, Person
+from enrollment.models import Enrollment, Household, Person, PersonIdentity
 from subsidies import seasons
-from subsidies.models import PersonIdentity, PolicyYear
+from subsidies.models import PolicyYear
 from subsidies.selectors import ERR_NO_POLICY, benefit_year, season_of, seasons_of
 
 from . import metrics

@@ -2,7 +2,7 @@ from django.contrib import admin
 
 from core.admin import ScopedAdmin
 
-from .models import CategorySubsidy, PersonIdentity, PhaseTarget, PolicyYear, PrizeGrade, SubsidyCategory, Tier
+from .models import CategorySubsidy, PhaseTarget, PolicyYear, PrizeGrade, SubsidyCategory, Tier
 
 
 class TierInline(admin.TabularInline):
@@ -61,10 +61,3 @@ class PhaseTargetAdmin(ScopedAdmin):
 class PrizeGradeAdmin(ScopedAdmin):
     list_display = ("policy", "rank", "name", "count", "amount")
     scope_through = "policy"
-
-
-@admin.register(PersonIdentity)
-class PersonIdentityAdmin(ScopedAdmin):
-    list_display = ("person", "category", "year", "certified_on", "source_list")
-    list_filter = ("year",)
-    raw_id_fields = ("person",)

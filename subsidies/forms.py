@@ -5,9 +5,6 @@ from .models import PolicyYear, SubsidyCategory
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 TIME = forms.TimeInput(attrs={"type": "time"}, format="%H:%M")
 
-ERR_FILE_REQUIRED = "请选择要导入的名单文件（.xlsx 或 .csv）。"
-
-
 class QuoteForm(forms.Form):
     """The public calculator. Choices are filled from the policies on record."""
 
@@ -120,15 +117,3 @@ class CategoryForm(forms.ModelForm):
             t.number: {"amount": self.cleaned_data.get(f"amount_{t.number}"), "percent": self.cleaned_data.get(f"percent_{t.number}")}
             for t in self.tiers
         }
-
-
-class IdentityImportForm(forms.Form):
-    policy = forms.ModelChoiceField(label="待遇年度", queryset=PolicyYear.objects.none())
-    source_list = forms.CharField(label="名单名称", max_length=200, required=False, help_text="如：民政局2024年10月低保名单；不填则用文件名")
-    file = forms.FileField(label="名单文件", error_messages={"required": ERR_FILE_REQUIRED},
-                           help_text="列：姓名、身份证号码、资助类别、认定日期")
-
-    def __init__(self, *args, policies=None, **kwargs):
-        super().__init__(*args, **kwargs)
-        if policies is not None:
-            self.fields["policy"].queryset = policies

@@ -6,15 +6,12 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date
 
-from django.db.models import F, Q, prefetch_related_objects
 from django.utils import timezone
 
 from core.models import Region
-from enrollment.choices import PAID_STATUSES
-from enrollment.models import Enrollment, Person
 
 from . import benefit, calc, seasons
-from .models import CategorySubsidy, PersonIdentity, PolicyYear, SubsidyCategory
+from .models import CategorySubsidy, PolicyYear, SubsidyCategory
 
 ERR_NO_POLICY = "{county}尚未设置{year}年度征缴政策。"
 ERR_NO_TIER = "{year}年度没有第{tier}档。"
@@ -98,32 +95,6 @@ def categories_named(policy: PolicyYear, names) -> list[SubsidyCategory]:
     return found
 
 
-def _late_last_year(policy: PolicyYear) -> Q:
-    return Q(
-        year=policy.year - 1,
-        category__policy__county_id=policy.county_id,
-        category__policy__year=policy.year - 1,
-        certified_on__gt=F("category__policy__window_end"),
-    )
-
-
-def identities_for(*, person: Person, policy: PolicyYear):
-    """The identities that can subsidise ``person`` in ``policy``'s year: those of that year, and
-    those of the year before certified after that year's collection window (身份认定晚于集中征缴期，
-    下一年度起享受) — stored with the earlier year, they count from this one. One query."""
-    return identities_of(persons=[person], policy=policy)
-
-
-def identities_of(*, persons, policy: PolicyYear):
-    """``identities_for`` for many persons at once (one query)."""
-    this_year = Q(year=policy.year, category__policy=policy)
-    return (
-        PersonIdentity.objects.filter(this_year | _late_last_year(policy), person__in=persons)
-        .select_related("category")
-        .order_by("-year", "category__sort_order", "category__code")
-    )
-
-
 @dataclass(frozen=True)
 class TierOffers:
     """What a policy's categories pay for one tier, read once."""
@@ -155,13 +126,10 @@ class TierOffers:
         return offers
 
 
-def offers_for(*, policy: PolicyYear, tier: int, person: Person | None = None, categories=None):
-    """The subsidy offers a person (or an explicit list of categories) has for a tier.
-
-    A person's identity certified after last year's window is offered under this year's category
-    of the same code, with this year's amount (a code this year's policy lacks offers nothing)."""
-    identities = identities_for(person=person, policy=policy) if person is not None else ()
-    return TierOffers.load(policy, tier).offers(policy=policy, identities=identities, categories=list(categories or []))
+def offers_for(*, policy: PolicyYear, tier: int, categories=()):
+    """The subsidy offers an explicit list of categories has for a tier (the anonymous quote;
+    a resident's own identities go through ``book.OwedBook``)."""
+    return TierOffers.load(policy, tier).offers(policy=policy, categories=list(categories))
 
 
 def _offer(cat, amount, certified_on: date | None) -> calc.CategoryOffer:
@@ -194,78 +162,6 @@ def owed_for(
 def pays_as_newborn(*, policy: PolicyYear, birth_date: date | None, paid_on: date | None) -> bool:
     """Born in the benefit year (or the year before) and paying within the policy's newborn window."""
     return benefit.pays_as_newborn(birth_date, paid_on, benefit.CoverRules.from_policy(policy))
-
-
-def owed_by(*, person: Person, year: int, tier: int = 1, paid_on: date | None = None) -> calc.Owed:
-    """What ``person`` owes for ``year`` at ``tier`` under their county's policy.
-
-    ``paid_on`` (optional) applies the mid-year rule where the county has one — except to a
-    newborn paying within the newborn window after their birth date."""
-    county = person.household.village.county
-    policy = policy_for(county=county, year=year)
-    offers = offers_for(policy=policy, tier=tier, person=person)
-    newborn = pays_as_newborn(policy=policy, birth_date=person.birth_date, paid_on=paid_on)
-    return owed_for(policy=policy, tier=tier, offers=offers, student=person.is_student, paid_on=paid_on, newborn=newborn)
-
-
-def owed_by_persons(*, persons, year: int, tiers: dict | None = None, paid_on: date | None = None) -> dict:
-    """``owed_by`` for many persons of one county at once (a household page, a receipt): the
-    policy, its tiers and amounts and everyone's identities are read once, not per person.
-    ``tiers`` maps person id → tier (default 1). Returns person id → Owed."""
-    persons = list(persons)
-    if not persons:
-        return {}
-    tiers = tiers or {}
-    policy = policy_for(county=persons[0].household.village.county, year=year)
-    prefetch_related_objects([policy], "tiers")
-    by_tier = {}
-    held = defaultdict(list)
-    for ident in identities_of(persons=persons, policy=policy):
-        held[ident.person_id].append(ident)
-    out = {}
-    for p in persons:
-        tier = int(tiers.get(p.pk) or 1)
-        if tier not in by_tier:
-            by_tier[tier] = TierOffers.load(policy, tier)
-        offers = by_tier[tier].offers(policy=policy, identities=held[p.pk])
-        newborn = pays_as_newborn(policy=policy, birth_date=p.birth_date, paid_on=paid_on)
-        out[p.pk] = owed_for(policy=policy, tier=tier, offers=offers, student=p.is_student, paid_on=paid_on, newborn=newborn)
-    return out
-
-
-def break_years_before(*, person: Person, year: int) -> int:
-    """Benefit years missed right before ``year`` since the person's last paid enrollment
-    (0 for someone with no earlier enrollment on record: the window rules alone apply)."""
-
-    last = (
-        Enrollment.objects.filter(person=person, year__lt=year, status__in=PAID_STATUSES)
-        .order_by("-year")
-        .values_list("year", flat=True)
-        .first()
-    )
-    return 0 if last is None else max(0, year - 1 - last)
-
-
-def cover_by(*, person: Person, year: int, paid_on: date) -> benefit.Cover | None:
-    """When a real resident's cover for ``year`` starts if they pay on ``paid_on``: from the
-    policy, their birth date (newborns), their record of earlier years (breaks) and whether
-    they hold a low-income identity. None when the county has no policy for the year, or the
-    date is one the rules refuse (the payment itself is the collector's and tax office's call)."""
-    try:
-        policy = policy_for(county=person.household.village.county, year=year)
-    except PolicyMissing:
-        return None
-    low_income = any(i.category.is_low_income for i in identities_for(person=person, policy=policy))
-    who = benefit.Applicant(
-        paid_on=paid_on,
-        birth_date=person.birth_date,
-        break_years=break_years_before(person=person, year=year),
-        low_income=low_income,
-    )
-    try:
-        return benefit.benefit_start(benefit.CoverRules.from_policy(policy), who)
-    except benefit.PaymentNotAccepted:
-        return None
 
 
 @dataclass(frozen=True)
@@ -335,11 +231,3 @@ def categories_visible_to(user):
     if getattr(user, "role", None) == "department" and not user.is_superuser:
         qs = qs.filter(department=user.department)
     return qs
-
-
-def identities_visible_to(user):
-    """Identities in the user's region; a department user only those of its own categories."""
-    qs = PersonIdentity.objects.visible_to(user).select_related("person", "category__policy__county")
-    if getattr(user, "role", None) == "department" and not user.is_superuser:
-        qs = qs.filter(category__department=user.department)
-    return qs.order_by("-year", "category__sort_order", "person__name", "pk")

@@ -1,23 +1,20 @@
-"""Writes: policy years (edit, copy to next year), categories, identity lists."""
+"""Writes: policy years (edit, copy to next year), categories."""
 
 from __future__ import annotations
 
 import calendar
-from dataclasses import dataclass, field
 from datetime import date
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import IntegrityError, transaction
+from django.db import transaction
 
 from core.scoping import ensure_visible
 
 from .calc import percent_of, to_money
-from .models import CategorySubsidy, PersonIdentity, PhaseTarget, PolicyYear, PrizeGrade, SubsidyCategory, Tier
+from .models import CategorySubsidy, PhaseTarget, PolicyYear, PrizeGrade, SubsidyCategory, Tier
 
 ERR_NO_POLICY_EDIT = "只有县医保局工作人员可以修改征缴政策。"
 ERR_YEAR_EXISTS = "{county}{year}年度政策已存在，请直接编辑。"
-ERR_NO_IMPORT = "您的角色不能导入资助身份名单。"
-ERR_NOT_YOUR_CATEGORY = "资助类别“{name}”不由本部门认定，不能导入。"
 ERR_AMOUNT_OR_PERCENT = "请填写资助金额或资助比例。"
 ERR_PERCENT_RANGE = "资助比例应在0–100之间。"
 
@@ -165,81 +162,3 @@ def category_save(*, actor, policy: PolicyYear, category: SubsidyCategory | None
         cs.full_clean()
         cs.save()
     return category
-
-
-# --- Identity lists --------------------------------------------------------------------------
-
-
-@dataclass
-class ImportRow:
-    line: int
-    name: str
-    id_number: str
-    category_label: str
-    certified_on: date | None
-    errors: list[str] = field(default_factory=list)
-    warnings: list[str] = field(default_factory=list)
-    person_id: int | None = None
-    category_id: int | None = None
-    status: str = ""  # "new", "same", "changed" once checked
-
-
-@dataclass
-class ImportResult:
-    created: int = 0
-    updated: int = 0
-    unchanged: int = 0
-    skipped: int = 0
-
-
-def require_import(actor) -> None:
-    if not actor.can("identity.import"):
-        raise PermissionDenied(ERR_NO_IMPORT)
-
-
-@transaction.atomic
-def identity_import(*, actor, policy: PolicyYear, rows: list[ImportRow], source_list: str) -> ImportResult:
-    """Write the checked rows (those without errors). Re-importing the same list changes nothing;
-    a changed certification date or source is updated. Unknown ID numbers were reported by the
-    check and are never created here."""
-    require_import(actor)
-    ensure_visible(actor, policy)
-    result = ImportResult()
-    allowed = {c.pk: c for c in _importable_categories(actor, policy)}
-    for row in rows:
-        if row.errors or row.person_id is None or row.category_id is None:
-            result.skipped += 1
-            continue
-        if row.category_id not in allowed:
-            raise PermissionDenied(ERR_NOT_YOUR_CATEGORY.format(name=row.category_label))
-        ident = PersonIdentity.objects.filter(person_id=row.person_id, category_id=row.category_id, year=policy.year).first()
-        if ident is None:
-            ident = PersonIdentity(person_id=row.person_id, category_id=row.category_id, year=policy.year,
-                                   certified_on=row.certified_on, source_list=source_list)
-            ident.full_clean(validate_unique=False)
-            try:
-                with transaction.atomic():
-                    ident.save()
-            except IntegrityError:
-                result.unchanged += 1
-                continue
-            result.created += 1
-        elif ident.certified_on != row.certified_on:
-            ident.certified_on = row.certified_on
-            ident.source_list = source_list
-            ident.save()
-            result.updated += 1
-        else:
-            result.unchanged += 1
-    # Re-check inside the transaction that everything written is visible to the actor.
-    written = PersonIdentity.objects.filter(year=policy.year, category__policy=policy, source_list=source_list)
-    if written.exclude(pk__in=PersonIdentity.objects.visible_to(actor)).exists():
-        raise PermissionDenied
-    return result
-
-
-def _importable_categories(actor, policy):
-    qs = SubsidyCategory.objects.filter(policy=policy)
-    if actor.role == "department" and not actor.is_superuser:
-        qs = qs.filter(department=actor.department)
-    return qs

@@ -13,7 +13,4 @@ urlpatterns = [
     path("policies/<int:pk>/history/", views.policy_history, name="policy_history"),
     path("policies/<int:pk>/categories/add/", views.category_edit, name="category_add"),
     path("policies/<int:pk>/categories/<int:category_pk>/edit/", views.category_edit, name="category_edit"),
-    path("identities/", views.identity_list, name="identity_list"),
-    path("identities/import/", views.identity_import, name="identity_import"),
-    path("identities/import/preview/", views.identity_import_preview, name="identity_import_preview"),
 ]

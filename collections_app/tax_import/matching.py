@@ -1,9 +1,8 @@
 """Deciding what one payment row means, and what each person owes — in bulk.
 
-``decide`` is a pure rule over plain values (table-tested). ``OwedBook`` loads a county's
-policy for a year once and the identities of a chunk of persons in one query, and answers what
-``subsidies.selectors.owed_by`` answers for each of them (late identities of last year, the
-newborn and mid-year rules) with the ONE rule for arithmetic: ``subsidies.calc.owed``.
+``decide`` is a pure rule over plain values (table-tested). ``FilingBook`` asks the one book of
+what is owed (``subsidies.book.OwedBook``) with the identities of a chunk of persons, read in
+one query.
 """
 
 from __future__ import annotations
@@ -15,8 +14,11 @@ from decimal import Decimal
 from django.db.models.expressions import RawSQL
 
 from enrollment.choices import EnrollmentStatus
-from subsidies import benefit, calc, selectors
+from enrollment.owed import identities_of
+from subsidies import calc
+from subsidies.book import HeldIdentity, OwedBook
 from subsidies.models import PolicyYear, SubsidyCategory
+from subsidies.selectors import ERR_NO_TIER, PolicyMissing
 
 from ..models.tax_imports import RowOutcome
 
@@ -28,7 +30,7 @@ MSG_DUP_CASH = "此人{year}年度已在村里缴费（{status}），又自行�
 MSG_DUP_CLOSED = "此人{year}年度状态为“{status}”，又有一笔缴费，列为退费候选，请核实。"
 MSG_AMOUNT = "缴费金额{amount}元与应缴金额{owed}元不符（第{tier}档），请核实缴费档次和资助身份。"
 MSG_NO_POLICY = "本县尚未设置{year}年度征缴政策，无法核对应缴金额。"
-MSG_NO_TIER = "{year}年度没有第{tier}档。"
+MSG_NO_TIER = ERR_NO_TIER
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,21 +38,6 @@ class Decision:
     outcome: str
     message: str = ""
     refund_candidate: bool = False
-
-
-@dataclass(frozen=True, slots=True)
-class HeldIdentity:
-    """What matching reads of a subsidy identity (``TierOffers.offers``), without building a
-    PersonIdentity model instance for each of a county's thousands."""
-
-    person_id: int
-    category: SubsidyCategory
-    year: int
-    certified_on: date | None
-
-    @property
-    def category_id(self) -> int:
-        return self.category.id
 
 
 CONFIRM = Decision(RowOutcome.CONFIRMED)
@@ -100,39 +87,24 @@ def decide(
     return CONFIRM
 
 
-class OwedBook:
-    """What residents of one county owe, per year and tier, computed in bulk.
+class FilingBook:
+    """What each person of a filing owes: the one book (``subsidies.book.OwedBook``) asked with
+    the identities of the chunk of persons being matched, read in one query per benefit year
+    (``enrollment.owed.identities_of``: this year's, and last year's certified after last year's
+    window) or on PostgreSQL's writer thread (``identity_query``)."""
 
-    The answer is the one ``subsidies.selectors.owed_by`` gives for the same person, tier and
-    payment date (a test holds the two together), without its queries per person: the policy of
-    a year is read once, the identities of a chunk of persons in one query
-    (``selectors.identities_of``: this year's, and last year's certified after last year's window),
-    offers are built by the selectors' own ``TierOffers``, the newborn rule is
-    ``benefit.pays_as_newborn`` and the amount is ``selectors.owed_for`` itself (the policy's
-    tiers are prefetched, so it reads no standard per call).
-    """
-
-    MEMO_SIZE = 200_000
     # The policies are read in the caller's thread before rows are matched (see services.run_filing).
 
     def __init__(self, county):
         self.county = county
-        self._policies: dict[int, dict | None] = {}
-        self._tier_offers: dict[tuple[int, int], selectors.TierOffers] = {}
+        self.book = OwedBook(county)
         self._held: dict[tuple[int, int], list] = {}
         self._base: dict[tuple[int, int], list] = {}  # held for the whole import (hold_identities)
-        self._memo: dict[tuple, calc.Owed] = {}
+        self._queries: dict[int, tuple] = {}
+        self._categories: dict[int, dict] = {}
 
-    def policy(self, year: int) -> dict | None:
-        if year not in self._policies:
-            # Tiers prefetched: selectors.owed_for then reads the standard without a query.
-            policy = PolicyYear.objects.filter(county=self.county, year=year).prefetch_related("tiers").first()
-            self._policies[year] = None if policy is None else {
-                "policy": policy,
-                "rules": benefit.CoverRules.from_policy(policy),
-                "tiers": {t.number: (t.standard, t.student_standard) for t in policy.tiers.all()},
-            }
-        return self._policies[year]
+    def policy(self, year: int) -> PolicyYear | None:
+        return self.book.policy(year)
 
     def load_identities(self, person_ids, years) -> None:
         """One query per benefit year of the chunk (normally one) for the identities of its persons."""
@@ -141,34 +113,34 @@ class OwedBook:
         if not person_ids:
             return
         for year in years:
-            data = self.policy(year)
-            if data is None:
+            policy = self.policy(year)
+            if policy is None:
                 continue
-            for ident in selectors.identities_of(persons=person_ids, policy=data["policy"]):
+            for ident in identities_of(persons=person_ids, policy=policy):
                 self._held.setdefault((ident.person_id, year), []).append(ident)
 
     _IDENTITY_COLUMNS = ("person_id", "year", "category_id", "certified_on")
 
     def identity_query(self, year: int):
-        """``selectors.identities_of`` for ``year`` as (sql, params, index of the person-id array
+        """``identities_of`` for ``year`` as (sql, params, index of the person-id array
         parameter), for a caller that runs it on its own cursor (PostgreSQL's writer thread);
         None without a policy. Pass the rows back through ``set_identities``."""
-        data = self.policy(year)
-        if data is None:
+        policy = self.policy(year)
+        if policy is None:
             return None
-        if "identity_sql" not in data:
+        if year not in self._queries:
             marker = [-1]
-            qs = selectors.identities_of(
-                persons=RawSQL("SELECT unnest(%s::bigint[])", [marker]), policy=data["policy"]
+            qs = identities_of(
+                persons=RawSQL("SELECT unnest(%s::bigint[])", [marker]), policy=policy
             ).values_list(*self._IDENTITY_COLUMNS)
             sql, params = qs.query.sql_with_params()
             index = next(i for i, p in enumerate(params) if p is marker)
-            data["identity_sql"] = (sql, list(params), index)
-            data["identity_categories"] = {
+            self._queries[year] = (sql, list(params), index)
+            self._categories[year] = {
                 c.id: c
                 for c in SubsidyCategory.objects.filter(policy__county=self.county, policy__year__in=[year, year - 1])
             }
-        return data["identity_sql"]
+        return self._queries[year]
 
     def set_identities(self, rows_by_year: dict) -> None:
         """The identities of a chunk from ``identity_query`` rows: {year: [(person id, year,
@@ -185,7 +157,7 @@ class OwedBook:
     def _identities(self, rows_by_year: dict) -> dict:
         held: dict[tuple[int, int], list] = {}
         for year, rows in rows_by_year.items():
-            cats = self._policies[year]["identity_categories"]
+            cats = self._categories[year]
             for pid, ident_year, cat_id, certified_on in rows:
                 held.setdefault((pid, year), []).append(HeldIdentity(pid, cats[cat_id], ident_year, certified_on))
         return held
@@ -195,26 +167,10 @@ class OwedBook:
     ) -> tuple[Decimal | None, calc.Owed | None, str]:
         """(self-pay, Owed, error message) for a person of the last loaded chunk, paying on ``paid_on``.
         Called for each row of a filing: the arguments may be given by position."""
-        data = self._policies.get(year) or self.policy(year)
-        if data is None:
-            return None, None, MSG_NO_POLICY.format(year=year)
-        if tier not in data["tiers"]:
-            return None, None, MSG_NO_TIER.format(year=year, tier=tier)
-        newborn = benefit.pays_as_newborn(birth_date, paid_on, data["rules"])
-        held = self._held.get((person_id, year))
-        held_key = tuple((i.category_id, i.year, i.certified_on) for i in held) if held else None
-        key = (year, tier, student, held_key, paid_on, newborn)
-        result = self._memo.get(key)
-        if result is None:
-            policy = data["policy"]
-            if (year, tier) not in self._tier_offers:
-                self._tier_offers[(year, tier)] = selectors.TierOffers.load(policy, tier)
-            offers = self._tier_offers[(year, tier)].offers(policy=policy, identities=held or ())
-            result = selectors.owed_for(
-                policy=policy, tier=tier, offers=offers, student=student, paid_on=paid_on, newborn=newborn
-            )
-            if len(self._memo) < self.MEMO_SIZE:
-                self._memo[key] = result
+        try:
+            result = self.book.owed(year, tier, student, birth_date, paid_on, self._held.get((person_id, year)))
+        except PolicyMissing as exc:
+            return None, None, MSG_NO_POLICY.format(year=year) if self.policy(year) is None else str(exc)
         return result.self_pay, result, ""
 
 

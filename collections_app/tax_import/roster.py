@@ -65,7 +65,7 @@ class CountyRoster:
     # -- on the database thread --
     def load(self, db, *, village_ids, identity_query) -> CountyRoster:
         """``db.stream(sql, params)`` yields rows; ``identity_query`` is (sql, params, index of
-        the person-id array) from ``OwedBook.identity_query`` or None."""
+        the person-id array) from ``FilingBook.identity_query`` or None."""
         qn = _quote
         sql = (
             "SELECT p.id_number, p.id, p.is_student, (p.birth_date - DATE '0001-01-01') + 1, h.village_id, "

@@ -50,7 +50,7 @@ from ..models.tax_imports import (
     TaxImportStatus,
 )
 from . import readers, roster
-from .matching import OwedBook, as_date, decide
+from .matching import FilingBook, as_date, decide
 
 log = logging.getLogger(__name__)
 
@@ -583,7 +583,7 @@ def _lookup(execute, ids, years, villages, identity_queries, dates_as_text):
     """A chunk's persons {ID number: (id, student, birth date, village id, local)}, their
     enrollments {(person id, year): (id, status, tier, voucher, due, standard, subsidy, code)}
     and, with ``identity_queries`` ({year: (sql, params, index)}, PostgreSQL), the rows of their
-    identities for ``OwedBook.set_identities``."""
+    identities for ``FilingBook.set_identities``."""
     persons, enrollments = {}, {}
     for (
         pid, id_number, student, birth, village_id, eid, year, status, tier, voucher, due, std, sub, code,
@@ -667,7 +667,7 @@ def _run_filing(*, sheet, county, default_year, actor, dry_run, tax_import, prog
     refund_candidates = 0
     created = 0
     seen: dict[tuple[int, int], tuple[int, str]] = {}  # (person id, year) → (row number, voucher)
-    book = OwedBook(county)
+    book = FilingBook(county)
     writer = _Writer(
         actor=actor, tax_import=tax_import, reason=f"税务数据导入 #{tax_import.pk if tax_import else '-'}",
         write_enrollments=not dry_run,

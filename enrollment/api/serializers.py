@@ -7,7 +7,7 @@ from core.api.fields import BirthYearField, DisclosedBirthDateField, DisclosedId
 from core.models import Region
 
 from ..choices import EnrollmentStatus, ExclusionReason, Relation, Sex
-from ..models import Enrollment, Household, Person
+from ..models import Enrollment, Household, Person, PersonIdentity
 from ..services import ALLOWED_TIERS, PARTICIPATION_CHOICES, MemberInput
 
 PARTICIPATION_HELP = "参保：enrol；不参保：原因代码（" + "、".join(f"{c.value}={c.label}" for c in ExclusionReason) + "）；空：未确定"
@@ -240,3 +240,15 @@ class TransferRequestSerializer(serializers.Serializer):
     id = serializers.IntegerField(read_only=True)
     status = serializers.CharField(read_only=True)
     from_place = serializers.CharField(read_only=True, source="from_household.village.full_name")
+
+
+class PersonIdentitySerializer(serializers.ModelSerializer):
+    person_name = serializers.CharField(source="person.name", read_only=True)
+    # Masked for everyone: full numbers are shown only on audited pages.
+    id_number = DisclosedIdField(full_ids=None, source="person.id_number", read_only=True)
+    category_code = serializers.CharField(source="category.code", read_only=True)
+    category_name = serializers.CharField(source="category.name", read_only=True)
+
+    class Meta:
+        model = PersonIdentity
+        fields = ["id", "person", "person_name", "id_number", "category", "category_code", "category_name", "year", "certified_on", "source_list", "created_at"]

@@ -13,7 +13,7 @@ from core.permissions import ReadOnlyRolesPermission
 from subsidies.selectors import benefit_year
 
 from .. import selectors, services
-from ..filtersets import EnrollmentFilterSet, HouseholdFilterSet, PersonFilterSet
+from ..filtersets import EnrollmentFilterSet, HouseholdFilterSet, IdentityFilterSet, PersonFilterSet
 from ..models import Enrollment, Household, Person
 from . import serializers as s
 
@@ -256,3 +256,19 @@ class EnrollmentViewSet(YearMixin, mixins.ListModelMixin, mixins.RetrieveModelMi
 
 
 __all__ = ["EnrollmentViewSet", "HouseholdViewSet", "PersonViewSet"]
+
+
+class CanImportIdentities(permissions.BasePermission):
+    def has_permission(self, request, view):
+        u = request.user
+        return bool(u and u.is_authenticated and (u.can("identity.import") or u.can("roster.view")))
+
+
+class PersonIdentityViewSet(viewsets.ReadOnlyModelViewSet):
+    serializer_class = s.PersonIdentitySerializer
+    permission_classes = [CanImportIdentities]
+    filterset_class = IdentityFilterSet
+    ordering_fields = ["certified_on", "year"]
+
+    def get_queryset(self):
+        return selectors.identities_visible_to(self.request.user)

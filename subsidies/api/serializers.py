@@ -1,8 +1,6 @@
 from rest_framework import serializers
 
-from core.api.fields import DisclosedIdField
-
-from ..models import CategorySubsidy, PersonIdentity, PhaseTarget, PolicyYear, PrizeGrade, SubsidyCategory, Tier
+from ..models import CategorySubsidy, PhaseTarget, PolicyYear, PrizeGrade, SubsidyCategory, Tier
 
 ERR_YEAR_RANGE = "年度应在2000–2100之间。"
 
@@ -111,15 +109,3 @@ class PublicPolicySerializer(serializers.Serializer):
     year = serializers.IntegerField()
     tiers = TierSerializer(many=True)
     categories = PublicCategorySerializer(many=True)
-
-
-class PersonIdentitySerializer(serializers.ModelSerializer):
-    person_name = serializers.CharField(source="person.name", read_only=True)
-    # Masked for everyone: full numbers are shown only on audited pages.
-    id_number = DisclosedIdField(full_ids=None, source="person.id_number", read_only=True)
-    category_code = serializers.CharField(source="category.code", read_only=True)
-    category_name = serializers.CharField(source="category.name", read_only=True)
-
-    class Meta:
-        model = PersonIdentity
-        fields = ["id", "person", "person_name", "id_number", "category", "category_code", "category_name", "year", "certified_on", "source_list", "created_at"]

@@ -6,7 +6,6 @@ from . import views
 router = SimpleRouter(trailing_slash=True)
 router.register("policies", views.PolicyYearViewSet, basename="policy")
 router.register("subsidy-categories", views.SubsidyCategoryViewSet, basename="subsidy-category")
-router.register("identities", views.PersonIdentityViewSet, basename="identity")
 
 urlpatterns = [
     path("quote/", views.QuoteView.as_view(), name="quote"),

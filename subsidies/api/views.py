@@ -8,10 +8,9 @@ from rest_framework.views import APIView
 
 from .. import selectors
 from ..benefit import PaymentNotAccepted
-from ..filtersets import IdentityFilterSet, PolicyYearFilterSet, SubsidyCategoryFilterSet
+from ..filtersets import PolicyYearFilterSet, SubsidyCategoryFilterSet
 from ..models import CategorySubsidy, PolicyYear, SubsidyCategory
 from .serializers import (
-    PersonIdentitySerializer,
     PolicyYearSerializer,
     PublicPolicySerializer,
     QuoteErrorSerializer,
@@ -93,12 +92,6 @@ class CanViewPolicy(permissions.BasePermission):
         return bool(u and u.is_authenticated and (u.can("report.view") or u.can("policy.edit") or u.can("identity.import")))
 
 
-class CanImportIdentities(permissions.BasePermission):
-    def has_permission(self, request, view):
-        u = request.user
-        return bool(u and u.is_authenticated and (u.can("identity.import") or u.can("roster.view")))
-
-
 class PolicyYearViewSet(viewsets.ReadOnlyModelViewSet):
     serializer_class = PolicyYearSerializer
     permission_classes = [CanViewPolicy]
@@ -124,13 +117,3 @@ class SubsidyCategoryViewSet(viewsets.ReadOnlyModelViewSet):
 
     def get_queryset(self):
         return selectors.categories_visible_to(self.request.user).prefetch_related("amounts")
-
-
-class PersonIdentityViewSet(viewsets.ReadOnlyModelViewSet):
-    serializer_class = PersonIdentitySerializer
-    permission_classes = [CanImportIdentities]
-    filterset_class = IdentityFilterSet
-    ordering_fields = ["certified_on", "year"]
-
-    def get_queryset(self):
-        return selectors.identities_visible_to(self.request.user)

@@ -7,7 +7,8 @@ from django.utils import timezone
 
 from core.choices import Department
 from enrollment.choices import PaymentChannel
-from subsidies.models import CategorySubsidy, PersonIdentity, PolicyYear, SubsidyCategory, Tier
+from enrollment.models import PersonIdentity
+from subsidies.models import CategorySubsidy, PolicyYear, SubsidyCategory, Tier
 from tests.factories import HouseholdFactory, PersonFactory
 
 

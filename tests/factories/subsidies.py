@@ -6,7 +6,8 @@ from decimal import Decimal
 import factory
 
 from core.choices import Department
-from subsidies.models import CategorySubsidy, PersonIdentity, PolicyYear, SubsidyCategory, Tier
+from enrollment.models import PersonIdentity
+from subsidies.models import CategorySubsidy, PolicyYear, SubsidyCategory, Tier
 from tests.factories import CountyFactory, PersonFactory
 
 

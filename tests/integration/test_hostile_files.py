@@ -44,10 +44,9 @@ from collections_app.models import Refund, TaxImport
 from collections_app.tax_import.tasks import run_tax_import
 from core import idcard, spreadsheets
 from core.management.commands import restore as restore_command
-from enrollment.models import Enrollment, Household, Person
+from enrollment import identity_lists as identity_imports
+from enrollment.models import Enrollment, Household, Person, PersonIdentity
 from enrollment.views import imports as roster_views
-from subsidies import imports as identity_imports
-from subsidies.models import PersonIdentity
 from tests.factories.collections import household_with, make_policy, pay
 
 pytestmark = pytest.mark.django_db
@@ -370,7 +369,7 @@ def roster_page(client, users, regions, world, case):
 
 def identity_page(client, users, regions, world, case):
     client.force_login(users["dept"])
-    resp = client.post(reverse("subsidies:identity_import"), {"policy": world["policy"].pk, "source_list": "", "file": upload(case)})
+    resp = client.post(reverse("enrollment:identity_import"), {"policy": world["policy"].pk, "source_list": "", "file": upload(case)})
     if resp.status_code == 302:  # read: the preview lists each row's error, nothing is written before confirm
         resp = client.get(resp["Location"])
     assert resp.status_code == 200

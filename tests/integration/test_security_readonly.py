@@ -26,7 +26,7 @@ from tests.functional.test_every_route import (  # noqa: F401 - fixtures
 # Routes where a read-only user may legitimately change something: their own account, and for
 # department staff the import of their department's identity lists.
 OWN_ACCOUNT_ROUTES = {"logout", "password_change", "api_tokens", "login"}
-DEPARTMENT_WRITES = {"subsidies:identity_import", "subsidies:identity_import_preview", "identity-list", "identity-import"}
+DEPARTMENT_WRITES = {"enrollment:identity_import", "enrollment:identity_import_preview", "identity-list", "identity-import"}
 UNTRACKED = {"enrollment.AuditEvent"}  # reads and refusals are logged; that is not a data change
 
 

@@ -114,16 +114,16 @@ def test_enrollment_states_dates_and_amounts(localities):
     assert len(months) >= min(3, window_months)  # spread over the collection window: a season with a trend
     assert not qs.filter(status=EnrollmentStatus.PENDING, paid_on__isnull=False).exists()
     # Some residents hold a subsidy identity and pay less than the standard.
-    from subsidies.models import PersonIdentity
+    from enrollment.models import PersonIdentity
 
     identities = PersonIdentity.objects.filter(person__household__village__parent__parent=county)
     assert 0.01 * 3000 < identities.count() < 0.12 * 3000
     assert paid.filter(subsidy__gt=0).exclude(subsidy_category_code="").exists()
-    # What was stored is exactly what subsidies.selectors says the person owes.
-    from subsidies.selectors import owed_by
+    # What was stored is exactly what every page says the person owes on the day they paid.
+    from enrollment.owed import owed_by
 
     for e in paid.filter(person__identities__isnull=False).select_related("person__household__village__parent__parent")[:30]:
-        owed = owed_by(person=e.person, year=2025, tier=e.tier)
+        owed = owed_by(person=e.person, year=2025, tier=e.tier, paid_on=e.paid_on)
         assert (e.standard, e.subsidy, e.amount_due) == (owed.standard, owed.subsidy, owed.self_pay)
 
 
@@ -153,14 +153,16 @@ def test_distribution_follows_quotas(localities):
 
 
 def test_no_policy_year_still_seeds(localities):
-    from subsidies.models import PersonIdentity
+    from enrollment.models import PersonIdentity
 
     county = Region.objects.get(code="130628")  # Gaoyang's policy is for 2024
     result = demo_data.seed_county(county=county, residents=300, year=2026)
     assert result.persons == 300 and result.identities == 0
     assert not PersonIdentity.objects.filter(person__household__village__parent__parent=county).exists()
-    e = Enrollment.objects.filter(village__parent__parent=county, paid_on__isnull=False).first()
-    assert e.paid_on >= date(2025, 9, 1) and e.standard == Decimal("400.00")
+    # No policy, no amounts: nobody has paid, nothing is made up (the county sets its policy first).
+    enrollments = Enrollment.objects.filter(village__parent__parent=county, year=2026)
+    assert enrollments.exists() and not enrollments.filter(paid_on__isnull=False).exists()
+    assert not enrollments.filter(standard__isnull=False).exists()
 
 
 def test_command_if_empty_and_repeat(localities, capsys):

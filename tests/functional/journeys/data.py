@@ -88,7 +88,8 @@ def household(village_code, number, address):
 
 def identity(p, policy_year: int, code: str):
     """Certify ``p`` in the county's subsidy category ``code`` for the year (as a department list would)."""
-    from subsidies.models import PersonIdentity, SubsidyCategory
+    from enrollment.models import PersonIdentity
+    from subsidies.models import SubsidyCategory
 
     cat = SubsidyCategory.objects.get(policy__county=p.household.village.county, policy__year=policy_year, code=code)
     return PersonIdentity.objects.create(

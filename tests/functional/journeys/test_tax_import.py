@@ -24,8 +24,7 @@ from core.choices import Role
 from core.models import Region
 from enrollment import demo_data
 from enrollment.choices import EnrollmentStatus
-from enrollment.models import Enrollment
-from subsidies.models import PersonIdentity
+from enrollment.models import Enrollment, PersonIdentity
 from tests.functional.journeys import data
 
 pytestmark = pytest.mark.browser  # headless Chromium; skipped when /usr/bin/chromium is absent

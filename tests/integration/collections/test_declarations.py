@@ -550,3 +550,23 @@ def test_an_unchanged_remittance_is_not_flagged(users, regions, policy):
     assert body["changed"] is False and body["warnings"] == [] and body["difference"] == "0.00"
     recon = selectors.reconciliation(user=users["clerk"], region=regions["v1"], year=policy.year)
     assert [g["change"] for g in recon["remittances"]] == [""]
+
+
+def test_declaring_fully_subsidised_persons_reads_the_same_for_3_or_30(users, regions, policy):
+    """What each zero-amount candidate owes is asked once for all of them (a township has
+    thousands): only the rows written grow with the number of persons, not the reads."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    tk = make_category(policy, code="tk", name="特困人员", amounts={1: "400.00"})
+
+    def reads_to_declare(village, n):
+        hh, m = household_with(village, n)
+        for p in m:
+            certify(p, tk)
+        with CaptureQueriesContext(connection) as ctx:
+            d = services.declaration_create(actor=users["clerk"], region=village, year=policy.year)
+        assert d.zero_count == n
+        return sum(1 for q in ctx.captured_queries if not q["sql"].startswith("INSERT"))
+
+    assert reads_to_declare(regions["v1"], 3) == reads_to_declare(regions["v2"], 30)

@@ -18,10 +18,9 @@ from core.choices import Role
 from core.models import AuditEvent
 from core.spreadsheets import ERR_EMPTY_FILE, ERR_NOT_SPREADSHEET
 from enrollment.choices import EnrollmentStatus
-from enrollment.models import Enrollment
+from enrollment.models import Enrollment, PersonIdentity
 from subsidies.models import (
     CategorySubsidy,
-    PersonIdentity,
     PolicyYear,
     SubsidyCategory,
     Tier,
@@ -467,12 +466,12 @@ def test_county_roster_falls_back_for_other_years_and_new_persons(users, regions
     assert Enrollment.objects.get(person=known, year=2026).amount_due == Decimal("420.00")
 
 
-# --- What is owed: the importer and subsidies.selectors.owed_by agree ----------------------------
+# --- What is owed: the importer asks the one book with each chunk's identities -----------------
 @pytest.fixture
 def owed_cases(regions, policy):
     """Persons whose amount depends on the rules the importer once missed: an identity certified
     after last year's window, the mid-year rule, a newborn paying within the newborn window."""
-    from subsidies.selectors import owed_by
+    from enrollment.owed import owed_by
     from tests.factories import make_id
 
     p = policy["policy"]
@@ -494,8 +493,9 @@ def owed_cases(regions, policy):
     }
 
 
-def test_owed_book_agrees_with_owed_by(regions, owed_cases):
-    book = matching.OwedBook(regions["county"])
+def test_filing_book_reads_each_chunks_identities(regions, owed_cases):
+    """The chunk's identities (loaded in one query, not per person) reach the book as the roster's do."""
+    book = matching.FilingBook(regions["county"])
     book.load_identities([p.pk for p, _, _ in owed_cases.values()], {2025})
     for key, (person, paid_on, expected) in owed_cases.items():
         _, got, error = book.owed(

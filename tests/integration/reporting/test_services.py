@@ -9,9 +9,10 @@ from django.core.exceptions import PermissionDenied
 from core.models import RegionQuota
 from enrollment.choices import EnrollmentStatus as S
 from enrollment.choices import ExclusionReason
+from enrollment.models import PersonIdentity
 from reporting import services
 from reporting.models import ProgressSnapshot, RankingEntry, Report, ReportKind, WeeklyNote
-from subsidies.models import PersonIdentity, SubsidyCategory
+from subsidies.models import SubsidyCategory
 from tests.factories import EnrollmentFactory, HouseholdFactory, PersonFactory
 from tests.factories.reporting import PrizeGradeFactory, ReportingPolicyFactory, SnapshotFactory
 

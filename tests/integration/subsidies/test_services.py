@@ -6,8 +6,10 @@ from decimal import Decimal as D
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 
-from subsidies import imports, services
-from subsidies.models import CategorySubsidy, PersonIdentity, PolicyYear, SubsidyCategory
+from enrollment import identity_lists as imports
+from enrollment.models import PersonIdentity
+from subsidies import services
+from subsidies.models import CategorySubsidy, PolicyYear, SubsidyCategory
 from tests.factories import HouseholdFactory, PersonFactory, make_id
 from tests.factories.subsidies import PersonIdentityFactory, PolicyYearFactory, SubsidyCategoryFactory
 
@@ -169,17 +171,17 @@ def test_import_is_idempotent_and_updates_dates(setup, users):
     s = setup
     data = rows(["张三", s["p1"].id_number, "低保对象", "2024-10-05"], ["李四", s["p2"].id_number, "低保对象", "2024-10-06"], ["王五", make_id(), "低保对象", "2024-10-05"])
     actor = users["dept"]
-    first = services.identity_import(actor=actor, policy=s["policy"], rows=imports.check_rows(actor=actor, policy=s["policy"], rows=data), source_list="民政局10月名单")
+    first = imports.identity_import(actor=actor, policy=s["policy"], rows=imports.check_rows(actor=actor, policy=s["policy"], rows=data), source_list="民政局10月名单")
     assert (first.created, first.updated, first.unchanged, first.skipped) == (2, 0, 0, 1)
     history = PersonIdentity.history.count()
-    again = services.identity_import(actor=actor, policy=s["policy"], rows=imports.check_rows(actor=actor, policy=s["policy"], rows=data), source_list="民政局10月名单")
+    again = imports.identity_import(actor=actor, policy=s["policy"], rows=imports.check_rows(actor=actor, policy=s["policy"], rows=data), source_list="民政局10月名单")
     assert (again.created, again.updated, again.unchanged, again.skipped) == (0, 0, 2, 1)
     assert PersonIdentity.history.count() == history
     assert PersonIdentity.objects.count() == 2
     checked = imports.check_rows(actor=actor, policy=s["policy"], rows=data)
     assert [r.status for r in checked[:2]] == [imports.STATUS_SAME, imports.STATUS_SAME]
     data[1][3] = "2024-10-20"
-    third = services.identity_import(actor=actor, policy=s["policy"], rows=imports.check_rows(actor=actor, policy=s["policy"], rows=data), source_list="民政局10月名单（更正）")
+    third = imports.identity_import(actor=actor, policy=s["policy"], rows=imports.check_rows(actor=actor, policy=s["policy"], rows=data), source_list="民政局10月名单（更正）")
     assert (third.created, third.updated, third.unchanged) == (0, 1, 1)
     assert PersonIdentity.objects.get(person=s["p1"]).certified_on == date(2024, 10, 20)
 
@@ -191,23 +193,23 @@ def test_import_never_creates_people(setup, users):
     before = Person.objects.count()
     actor = users["bureau"]
     data = rows(["王五", make_id(), "低保对象", "2024-10-05"])
-    services.identity_import(actor=actor, policy=s["policy"], rows=imports.check_rows(actor=actor, policy=s["policy"], rows=data), source_list="x")
+    imports.identity_import(actor=actor, policy=s["policy"], rows=imports.check_rows(actor=actor, policy=s["policy"], rows=data), source_list="x")
     assert Person.objects.count() == before
 
 
 def test_department_cannot_import_other_department_rows(setup, users):
     s = setup
-    row = services.ImportRow(line=2, name="张三", id_number=s["p1"].id_number, category_label="监测对象", certified_on=date(2024, 10, 5),
+    row = imports.ImportRow(line=2, name="张三", id_number=s["p1"].id_number, category_label="监测对象", certified_on=date(2024, 10, 5),
                              person_id=s["p1"].pk, category_id=s["rural"].pk)
     with pytest.raises(PermissionDenied):
-        services.identity_import(actor=users["dept"], policy=s["policy"], rows=[row], source_list="x")
+        imports.identity_import(actor=users["dept"], policy=s["policy"], rows=[row], source_list="x")
     assert not PersonIdentity.objects.exists()
 
 
 @pytest.mark.parametrize("who", ["clerk", "collector", "tax", "leader"])
 def test_only_bureau_and_departments_import(setup, users, who):
     with pytest.raises(PermissionDenied):
-        services.identity_import(actor=users[who], policy=setup["policy"], rows=[], source_list="x")
+        imports.identity_import(actor=users[who], policy=setup["policy"], rows=[], source_list="x")
 
 
 def test_header_required(setup, users):

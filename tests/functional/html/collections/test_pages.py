@@ -402,3 +402,29 @@ def test_a_remitted_receipt_page_and_api_refuse_the_void_and_say_what_to_do(clie
     assert resp.status_code == 400 and expected in str(resp.json())
     assert Receipt.objects.get(pk=r.pk).status == "valid"
     assert Enrollment.objects.get(person=m[0]).status == EnrollmentStatus.PAID
+
+
+def test_cash_page_and_issue_read_the_same_for_2_or_6_members(client, users, regions):
+    """The amounts of every member at every tier, and when their cover starts, come from one
+    book: a bigger household means more rows written and validated, not more reads."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    make_policy(regions["county"], tier2="775.00")
+    client.force_login(users["collector"])
+
+    def reads(ctx):
+        # full_clean's existence and constraint checks of each row written are the write's own cost
+        validation = ('SELECT 1 AS "a" ', 'SELECT 1 AS "_check" ')
+        return sum(1 for q in ctx.captured_queries if q["sql"].startswith("SELECT") and not q["sql"].startswith(validation))
+
+    def page_and_issue(n):
+        hh, m = household_with(regions["v1"], n)
+        url = f"{reverse('collections:receipt_create')}?household={hh.pk}"
+        with CaptureQueriesContext(connection) as page:
+            assert client.get(url).status_code == 200
+        with CaptureQueriesContext(connection) as issue:
+            assert client.post(url, {"persons": [p.pk for p in m], "channel": "cash"}).status_code == 302
+        return reads(page), reads(issue)
+
+    assert page_and_issue(2) == page_and_issue(6)

@@ -121,7 +121,7 @@ def test_what_each_member_owes_and_the_whole_household_flag(client, users, regio
     PolicyYearFactory(county=regions["county"], year=YEAR)
     low_income = SubsidyCategoryFactory(policy__county=regions["county"], policy__year=YEAR, name="低保对象", amounts={1: "360.00"})
     household, people = household_with(regions["v1"], [EnrollmentStatus.PAID, EnrollmentStatus.PENDING, None], year=YEAR)
-    from subsidies.models import PersonIdentity
+    from enrollment.models import PersonIdentity
 
     PersonIdentity.objects.create(person=people[1], category=low_income, year=YEAR, certified_on=date(2025, 10, 1))
     client.force_login(users["collector"])

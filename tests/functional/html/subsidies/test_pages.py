@@ -9,8 +9,10 @@ import pytest
 from django.urls import reverse
 
 from core.models import AuditEvent
-from subsidies import imports, views
-from subsidies.models import CategorySubsidy, PersonIdentity, PolicyYear
+from enrollment import identity_lists as imports
+from enrollment.models import PersonIdentity
+from enrollment.views import identities as views
+from subsidies.models import CategorySubsidy, PolicyYear
 from tests.factories import HouseholdFactory, PersonFactory, make_id
 from tests.factories.subsidies import PersonIdentityFactory, PolicyYearFactory, SubsidyCategoryFactory
 
@@ -191,16 +193,16 @@ def idents(regions, policy):
 def test_identity_list_department_scoped(client, users, idents, django_assert_max_num_queries):
     client.force_login(users["dept"])
     with django_assert_max_num_queries(12):
-        html = client.get(reverse("subsidies:identity_list")).content.decode()
+        html = client.get(reverse("enrollment:identity_list")).content.decode()
     assert "李四" not in html
     client.force_login(users["bureau"])
-    html = client.get(reverse("subsidies:identity_list")).content.decode()
+    html = client.get(reverse("enrollment:identity_list")).content.decode()
     assert "李四" in html and idents["p2"].id_number not in html
 
 
 def test_identity_pages_forbidden_for_collector_import(client, users, idents):
     client.force_login(users["collector"])
-    assert client.get(reverse("subsidies:identity_import")).status_code == 403
+    assert client.get(reverse("enrollment:identity_import")).status_code == 403
 
 
 def xlsx(rows):
@@ -222,22 +224,22 @@ def test_import_preview_confirm_and_reimport(client, users, idents, policy):
              ["张三", idents["p1"].id_number, "低保对象", date(2024, 10, 5)],
              ["王五", unknown, "低保对象", "2024-10-05"],
              ["李四", idents["p2"].id_number, "监测对象", "2024-10-05"]]
-    r = client.post(reverse("subsidies:identity_import"), {"policy": policy.pk, "source_list": "", "file": xlsx(sheet)})
-    assert r.status_code == 302 and r["Location"] == reverse("subsidies:identity_import_preview")
+    r = client.post(reverse("enrollment:identity_import"), {"policy": policy.pk, "source_list": "", "file": xlsx(sheet)})
+    assert r.status_code == 302 and r["Location"] == reverse("enrollment:identity_import_preview")
     html = client.get(r["Location"]).content.decode()
     assert "系统中没有这个身份证号码" in html and "不由本部门认定" in html and "确认导入 1 行" in html
     assert unknown not in html
     token = client.session[views.SESSION_KEY]["token"]
-    r = client.post(reverse("subsidies:identity_import_preview"), {"token": token}, follow=True)
+    r = client.post(reverse("enrollment:identity_import_preview"), {"token": token}, follow=True)
     assert "新增1条" in r.content.decode()
     assert PersonIdentity.objects.filter(person=idents["p1"], category=idents["civil"], certified_on=date(2024, 10, 5)).exists()
     assert AuditEvent.objects.filter(action="import").count() == 1
     # Re-import the same list: nothing changes.
-    client.post(reverse("subsidies:identity_import"), {"policy": policy.pk, "file": xlsx(sheet)})
-    html = client.get(reverse("subsidies:identity_import_preview")).content.decode()
+    client.post(reverse("enrollment:identity_import"), {"policy": policy.pk, "file": xlsx(sheet)})
+    html = client.get(reverse("enrollment:identity_import_preview")).content.decode()
     assert imports.STATUS_LABELS[imports.STATUS_SAME] in html
     token = client.session[views.SESSION_KEY]["token"]
-    r = client.post(reverse("subsidies:identity_import_preview"), {"token": token}, follow=True)
+    r = client.post(reverse("enrollment:identity_import_preview"), {"token": token}, follow=True)
     assert "新增0条" in r.content.decode() and "无变化1条" in r.content.decode()
     assert PersonIdentity.objects.count() == 2
 
@@ -246,14 +248,14 @@ def test_import_rejects_non_spreadsheet(client, users, policy):
     client.force_login(users["bureau"])
     f = io.BytesIO(b"\x00\x01\x02binary")
     f.name = "x.xlsx"
-    r = client.post(reverse("subsidies:identity_import"), {"policy": policy.pk, "file": f})
+    r = client.post(reverse("enrollment:identity_import"), {"policy": policy.pk, "file": f})
     assert r.status_code == 200 and "不是有效的" in r.content.decode()
 
 
 def test_preview_without_upload_redirects(client, users):
     client.force_login(users["bureau"])
-    r = client.get(reverse("subsidies:identity_import_preview"))
-    assert r.status_code == 302 and r["Location"] == reverse("subsidies:identity_import")
+    r = client.get(reverse("enrollment:identity_import_preview"))
+    assert r.status_code == 302 and r["Location"] == reverse("enrollment:identity_import")
 
 
 def test_edit_phase_targets_and_prizes(client, users, policy):

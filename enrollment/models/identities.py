@@ -21,6 +21,7 @@ class PersonIdentity(models.Model):
     scope_level = RegionLevel.VILLAGE
 
     class Meta:
+        app_label = "subsidies"  # the table, its migrations and admin URLs stay where they were made
         verbose_name = "资助身份"
         verbose_name_plural = "资助身份"
         ordering = ["person_id", "category_id"]

@@ -1,20 +1,26 @@
-"""Department identity lists (xlsx/csv: 姓名, 身份证号码, 资助类别, 认定日期): read and check.
+"""Department identity lists (xlsx/csv: 姓名, 身份证号码, 资助类别, 认定日期): read, check, write.
 
-Reading and checking write nothing; services.identity_import writes the checked rows.
+Reading and checking write nothing; ``identity_import`` writes the checked rows.
 """
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass, field
 from datetime import date, datetime
 
+from django.core.exceptions import PermissionDenied
+from django.db import IntegrityError, transaction
+
 from core import idcard, spreadsheets
+from core.scoping import ensure_visible
 from core.spreadsheets import UploadError
-from enrollment.models import Person
+from subsidies.models import PolicyYear, SubsidyCategory
 
-from .models import PersonIdentity, PolicyYear
-from .services import ImportRow, _importable_categories
+from .models import Person, PersonIdentity
 
+ERR_NO_IMPORT = "您的角色不能导入资助身份名单。"
+ERR_NOT_YOUR_CATEGORY = "资助类别“{name}”不由本部门认定，不能导入。"
 ERR_NO_ROWS = "文件中没有数据行。"
 ERR_NO_HEADER = "找不到表头：第一行应包含“姓名”“身份证号码”“资助类别”“认定日期”。"
 ERR_NAME = "姓名不能为空。"
@@ -182,3 +188,81 @@ def check_rows(*, actor, policy: PolicyYear, rows: list[list], today: date | Non
             before = existing.get(key)
             row.status = STATUS_NEW if before is None else STATUS_SAME if before == row.certified_on else STATUS_CHANGED
     return checked
+
+
+# --- Identity lists --------------------------------------------------------------------------
+
+
+@dataclass
+class ImportRow:
+    line: int
+    name: str
+    id_number: str
+    category_label: str
+    certified_on: date | None
+    errors: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    person_id: int | None = None
+    category_id: int | None = None
+    status: str = ""  # "new", "same", "changed" once checked
+
+
+@dataclass
+class ImportResult:
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    skipped: int = 0
+
+
+def require_import(actor) -> None:
+    if not actor.can("identity.import"):
+        raise PermissionDenied(ERR_NO_IMPORT)
+
+
+@transaction.atomic
+def identity_import(*, actor, policy: PolicyYear, rows: list[ImportRow], source_list: str) -> ImportResult:
+    """Write the checked rows (those without errors). Re-importing the same list changes nothing;
+    a changed certification date or source is updated. Unknown ID numbers were reported by the
+    check and are never created here."""
+    require_import(actor)
+    ensure_visible(actor, policy)
+    result = ImportResult()
+    allowed = {c.pk: c for c in _importable_categories(actor, policy)}
+    for row in rows:
+        if row.errors or row.person_id is None or row.category_id is None:
+            result.skipped += 1
+            continue
+        if row.category_id not in allowed:
+            raise PermissionDenied(ERR_NOT_YOUR_CATEGORY.format(name=row.category_label))
+        ident = PersonIdentity.objects.filter(person_id=row.person_id, category_id=row.category_id, year=policy.year).first()
+        if ident is None:
+            ident = PersonIdentity(person_id=row.person_id, category_id=row.category_id, year=policy.year,
+                                   certified_on=row.certified_on, source_list=source_list)
+            ident.full_clean(validate_unique=False)
+            try:
+                with transaction.atomic():
+                    ident.save()
+            except IntegrityError:
+                result.unchanged += 1
+                continue
+            result.created += 1
+        elif ident.certified_on != row.certified_on:
+            ident.certified_on = row.certified_on
+            ident.source_list = source_list
+            ident.save()
+            result.updated += 1
+        else:
+            result.unchanged += 1
+    # Re-check inside the transaction that everything written is visible to the actor.
+    written = PersonIdentity.objects.filter(year=policy.year, category__policy=policy, source_list=source_list)
+    if written.exclude(pk__in=PersonIdentity.objects.visible_to(actor)).exists():
+        raise PermissionDenied
+    return result
+
+
+def _importable_categories(actor, policy):
+    qs = SubsidyCategory.objects.filter(policy=policy)
+    if actor.role == "department" and not actor.is_superuser:
+        qs = qs.filter(department=actor.department)
+    return qs

@@ -1,4 +1,4 @@
-"""owed_by (called by the roster, payments and households) over real identities."""
+"""What a resident on the roster owes (enrollment.owed, asking subsidies.book) over real identities."""
 
 import itertools
 from datetime import date
@@ -7,6 +7,8 @@ from decimal import Decimal as D
 import pytest
 
 from core.models import Region
+from enrollment import owed
+from enrollment import selectors as roster_selectors
 from subsidies import selectors, services
 from subsidies.calc import NOTE_LATE_IDENTITY, NOTE_MIDYEAR, NOTE_MIDYEAR_NEWBORN, Owed
 from subsidies.models import CategorySubsidy, PolicyYear, SubsidyCategory
@@ -34,7 +36,7 @@ def identity(person, county_code, category, certified, year=None):
 
 def test_owed_by_returns_owed(seed_policies):
     p = person_in("411325")
-    result = selectors.owed_by(person=p, year=2025)
+    result = owed.owed_by(person=p, year=2025)
     assert isinstance(result, Owed)
     assert (result.standard, result.subsidy, result.self_pay, result.category) == (D("400.00"), D("0.00"), D("400.00"), None)
 
@@ -44,8 +46,8 @@ def test_multi_identity_best_single_applies(seed_policies):
     identity(p, "500240", "城乡重度（一、二级）残疾人员", date(2024, 10, 20))  # 280 / 400
     identity(p, "500240", "城乡低保对象", date(2024, 11, 1))  # 360 / 400
     identity(p, "500240", "计生优抚（奖扶）对象", date(2024, 11, 1))  # 320 / 320
-    one = selectors.owed_by(person=p, year=2025, tier=1)
-    two = selectors.owed_by(person=p, year=2025, tier=2)
+    one = owed.owed_by(person=p, year=2025, tier=1)
+    two = owed.owed_by(person=p, year=2025, tier=2)
     assert (one.subsidy, one.self_pay, one.category.name) == (D("360.00"), D("40.00"), "城乡低保对象")
     assert (two.subsidy, two.self_pay) == (D("400.00"), D("375.00"))
 
@@ -54,38 +56,38 @@ def test_identity_certified_after_window_counts_next_year(seed_policies):
     p = person_in("411325")
     identity(p, "411325", "特困人员", date(2025, 1, 1))
     identity(p, "411325", "低保对象", date(2024, 12, 31))
-    result = selectors.owed_by(person=p, year=2025)
+    result = owed.owed_by(person=p, year=2025)
     assert (result.subsidy, result.category.name) == (D("80.00"), "低保对象")
 
 
 def test_qinshui_everyone_gets_80_and_identity_replaces_it(seed_policies):
     p = person_in("140521")
-    assert selectors.owed_by(person=p, year=2025).self_pay == D("320.00")
+    assert owed.owed_by(person=p, year=2025).self_pay == D("320.00")
     identity(p, "140521", "返贫致贫人口", date(2025, 2, 28))  # last day of Qinshui's window
-    assert selectors.owed_by(person=p, year=2025).self_pay == D("40.00")
+    assert owed.owed_by(person=p, year=2025).self_pay == D("40.00")
 
 
 def test_student_standard(seed_policies):
     p = person_in("500240", is_student=True)
-    assert selectors.owed_by(person=p, year=2025, tier=2).self_pay == D("755.00")
+    assert owed.owed_by(person=p, year=2025, tier=2).self_pay == D("755.00")
     identity(p, "500240", "特困人员", date(2024, 11, 1))
-    assert selectors.owed_by(person=p, year=2025, tier=1).self_pay == D("0.00")  # 380 − 400, never below zero
+    assert owed.owed_by(person=p, year=2025, tier=1).self_pay == D("0.00")  # 380 − 400, never below zero
 
 
 def test_midyear_with_paid_on(seed_policies):
     p = person_in("500240")
-    assert selectors.owed_by(person=p, year=2025, paid_on=date(2025, 7, 1)).self_pay == D("1070.00")
+    assert owed.owed_by(person=p, year=2025, paid_on=date(2025, 7, 1)).self_pay == D("1070.00")
     q = person_in("500240")
     identity(q, "500240", "城乡低保对象", date(2024, 11, 1))
-    assert selectors.owed_by(person=q, year=2025, paid_on=date(2025, 7, 1)).self_pay == D("40.00")
+    assert owed.owed_by(person=q, year=2025, paid_on=date(2025, 7, 1)).self_pay == D("40.00")
 
 
 def test_identity_of_another_year_ignored(seed_policies):
     p = person_in("130628")
     identity(p, "130628", "特困人员", date(2023, 10, 1), year=2024)
-    assert selectors.owed_by(person=p, year=2024).self_pay == D("0.00")
+    assert owed.owed_by(person=p, year=2024).self_pay == D("0.00")
     with pytest.raises(selectors.PolicyMissing):
-        selectors.owed_by(person=p, year=2025)
+        owed.owed_by(person=p, year=2025)
 
 
 def test_department_sees_only_its_categories(regions, users):
@@ -96,15 +98,15 @@ def test_department_sees_only_its_categories(regions, users):
     a = PersonIdentityFactory(person=PersonFactory(household=HouseholdFactory(village=v1)), category=civil)
     b = PersonIdentityFactory(person=PersonFactory(household=HouseholdFactory(village=v1)), category=rural)
     assert set(selectors.categories_visible_to(users["dept"])) == {civil}
-    assert set(selectors.identities_visible_to(users["dept"])) == {a}
-    assert set(selectors.identities_visible_to(users["bureau"])) == {a, b}
-    assert set(selectors.identities_visible_to(users["clerk2"])) == set()
-    assert set(selectors.identities_visible_to(users["nobody"])) == set()
+    assert set(roster_selectors.identities_visible_to(users["dept"])) == {a}
+    assert set(roster_selectors.identities_visible_to(users["bureau"])) == {a, b}
+    assert set(roster_selectors.identities_visible_to(users["clerk2"])) == set()
+    assert set(roster_selectors.identities_visible_to(users["nobody"])) == set()
     other = UserFactory(role="bureau", region=TownshipFactory().parent)
-    assert set(selectors.identities_visible_to(other)) == set()
+    assert set(roster_selectors.identities_visible_to(other)) == set()
 
 
-from .seed_figures import BY_COUNTY, mismatches  # noqa: E402
+from tests.integration.subsidies.seed_figures import BY_COUNTY, mismatches  # noqa: E402
 
 
 @pytest.mark.parametrize("county", BY_COUNTY)
@@ -118,7 +120,7 @@ def test_every_seed_figure_via_owed_by(seed_policies, county):
         if name and not SubsidyCategory.objects.get(policy__county__code=code, policy__year=year, name=name).applies_to_all:
             window_end = PolicyYear.objects.get(county__code=code, year=year).window_end
             identity(p, code, name, window_end, year=year)
-        result = selectors.owed_by(person=p, year=year, tier=tier)
+        result = owed.owed_by(person=p, year=year, tier=tier)
         return result.standard, result.subsidy, result.self_pay
 
     assert mismatches(BY_COUNTY[county], compute) == []
@@ -143,7 +145,7 @@ def baby_in(county_code, born):
 )
 def test_owed_by_newborn_skips_midyear_rule(seed_policies, label, born, paid, self_pay, note):
     p = baby_in("500240", born)
-    result = selectors.owed_by(person=p, year=2025, tier=1, paid_on=paid)
+    result = owed.owed_by(person=p, year=2025, tier=1, paid_on=paid)
     assert result.self_pay == D(self_pay)
     assert note in result.notes
 
@@ -151,8 +153,8 @@ def test_owed_by_newborn_skips_midyear_rule(seed_policies, label, born, paid, se
 def test_owed_by_newborn_keeps_identity_subsidy(seed_policies):
     p = baby_in("500240", date(2025, 6, 20))
     identity(p, "500240", "城乡重度（一、二级）残疾人员", date(2024, 12, 1))  # 280 / 400, not low-income
-    assert selectors.owed_by(person=p, year=2025, tier=1, paid_on=date(2025, 7, 10)).self_pay == D("120.00")
-    assert selectors.owed_by(person=p, year=2025, tier=2, paid_on=date(2025, 7, 10)).self_pay == D("375.00")
+    assert owed.owed_by(person=p, year=2025, tier=1, paid_on=date(2025, 7, 10)).self_pay == D("120.00")
+    assert owed.owed_by(person=p, year=2025, tier=2, paid_on=date(2025, 7, 10)).self_pay == D("375.00")
 
 
 def test_quote_newborn_skips_midyear_rule(seed_policies):
@@ -176,11 +178,11 @@ def shizhu_2026(seed_policies):
 def test_late_identity_applies_next_year(shizhu_2026):
     p = person_in("500240")
     identity(p, "500240", "城乡低保对象", date(2025, 3, 1))  # Shizhu 2025 window ended 2024-12-31
-    this_year = selectors.owed_by(person=p, year=2025, tier=1)
+    this_year = owed.owed_by(person=p, year=2025, tier=1)
     assert (this_year.self_pay, this_year.category) == (D("400.00"), None)
     assert NOTE_LATE_IDENTITY in this_year.notes
-    one = selectors.owed_by(person=p, year=2026, tier=1)
-    two = selectors.owed_by(person=p, year=2026, tier=2)
+    one = owed.owed_by(person=p, year=2026, tier=1)
+    two = owed.owed_by(person=p, year=2026, tier=2)
     assert (one.subsidy, one.self_pay, one.category.name) == (D("360.00"), D("40.00"), "城乡低保对象")
     assert (two.subsidy, two.self_pay) == (D("400.00"), D("375.00"))
     assert NOTE_LATE_IDENTITY not in one.notes
@@ -190,28 +192,28 @@ def test_late_identity_uses_next_years_amount(shizhu_2026):
     CategorySubsidy.objects.filter(category__policy=shizhu_2026, category__name="城乡低保对象", tier=1).update(amount=D("380.00"))
     p = person_in("500240")
     identity(p, "500240", "城乡低保对象", date(2025, 3, 1))
-    assert selectors.owed_by(person=p, year=2026, tier=1).self_pay == D("20.00")
+    assert owed.owed_by(person=p, year=2026, tier=1).self_pay == D("20.00")
 
 
 def test_identity_certified_in_the_window_is_not_carried_over(shizhu_2026):
     p = person_in("500240")
     identity(p, "500240", "城乡低保对象", date(2024, 12, 31))
-    assert selectors.owed_by(person=p, year=2025, tier=1).self_pay == D("40.00")
-    assert selectors.owed_by(person=p, year=2026, tier=1).self_pay == D("400.00")  # re-certified per year
+    assert owed.owed_by(person=p, year=2025, tier=1).self_pay == D("40.00")
+    assert owed.owed_by(person=p, year=2026, tier=1).self_pay == D("400.00")  # re-certified per year
 
 
 def test_late_identity_needs_the_category_next_year(shizhu_2026):
     p = person_in("500240")
     identity(p, "500240", "城乡低保对象", date(2025, 3, 1))
     SubsidyCategory.objects.filter(policy=shizhu_2026, name="城乡低保对象").update(code="renamed")
-    assert selectors.owed_by(person=p, year=2026, tier=1).self_pay == D("400.00")
+    assert owed.owed_by(person=p, year=2026, tier=1).self_pay == D("400.00")
 
 
 def test_late_identity_and_next_years_identity_best_one(shizhu_2026):
     p = person_in("500240")
     identity(p, "500240", "城乡低保对象", date(2025, 3, 1))  # carried: 360
     identity(p, "500240", "特困人员", date(2025, 11, 1), year=2026)  # 2026's own: 400
-    result = selectors.owed_by(person=p, year=2026, tier=1)
+    result = owed.owed_by(person=p, year=2026, tier=1)
     assert (result.self_pay, result.category.name) == (D("0.00"), "特困人员")
 
 
@@ -220,7 +222,7 @@ def test_late_identity_not_carried_two_years(shizhu_2026):
     services.policy_copy(actor=UserFactory(role="bureau", region=county), policy=shizhu_2026)
     p = person_in("500240")
     identity(p, "500240", "城乡低保对象", date(2025, 3, 1))
-    assert selectors.owed_by(person=p, year=2027, tier=1).self_pay == D("400.00")
+    assert owed.owed_by(person=p, year=2027, tier=1).self_pay == D("400.00")
 
 
 def test_receipt_for_newborn_paid_in_july_charges_individual_part(seed_policies, monkeypatch):
@@ -253,13 +255,13 @@ def _enrolled(person, year, status="confirmed"):
 def test_cover_by_window_extension_and_waiting_period(seed_policies):
     p = person_in("500240", id_number=make_id("500240", date(1980, 5, 17)))
     # Shizhu: paid in the window → 1 January; in the extension → the 1st of the next month.
-    assert selectors.cover_by(person=p, year=2025, paid_on=date(2024, 11, 5)).start == date(2025, 1, 1)
-    assert selectors.cover_by(person=p, year=2025, paid_on=date(2025, 1, 20)).start == date(2025, 2, 1)
+    assert owed.cover_by(person=p, year=2025, paid_on=date(2024, 11, 5)).start == date(2025, 1, 1)
+    assert owed.cover_by(person=p, year=2025, paid_on=date(2025, 1, 20)).start == date(2025, 2, 1)
     # Enrolled for 2022, then missed 2023 and 2024: a break of 2 years → 3 + 1 months after an
     # extension payment.
     _enrolled(p, 2022)
-    assert selectors.break_years_before(person=p, year=2025) == 2
-    cover = selectors.cover_by(person=p, year=2025, paid_on=date(2025, 1, 20))
+    assert owed.break_years_before(person=p, year=2025) == 2
+    cover = owed.cover_by(person=p, year=2025, paid_on=date(2025, 1, 20))
     assert (cover.start, cover.waiting_months) == (date(2025, 5, 20), 4)
 
 
@@ -267,17 +269,17 @@ def test_cover_by_no_break_when_last_year_was_paid(seed_policies):
     p = person_in("500240", id_number=make_id("500240", date(1980, 5, 17)))
     _enrolled(p, 2024)
     _enrolled(p, 2023, status="pending")  # an unpaid year further back is not a break now
-    assert selectors.break_years_before(person=p, year=2025) == 0
+    assert owed.break_years_before(person=p, year=2025) == 0
 
 
 def test_cover_by_newborn_from_birth(seed_policies):
     baby = person_in("500240", id_number=make_id("500240", date(2025, 3, 10), sex="F"))
-    assert selectors.cover_by(person=baby, year=2025, paid_on=date(2025, 4, 1)).start == date(2025, 3, 10)
+    assert owed.cover_by(person=baby, year=2025, paid_on=date(2025, 4, 1)).start == date(2025, 3, 10)
 
 
 def test_cover_by_without_policy_is_none(seed_policies):
     p = person_in("500240", id_number=make_id("500240", date(1980, 5, 17)))
-    assert selectors.cover_by(person=p, year=2031, paid_on=date(2030, 11, 1)) is None
+    assert owed.cover_by(person=p, year=2031, paid_on=date(2030, 11, 1)) is None
 
 
 def test_receipt_records_when_cover_starts_and_a_void_clears_it(seed_policies, monkeypatch):
@@ -301,3 +303,23 @@ def test_receipt_records_when_cover_starts_and_a_void_clears_it(seed_policies, m
     assert starts == {steady.pk: date(2025, 2, 1), returning.pk: date(2025, 5, 20)}
     receipt_void(actor=clerk, receipt=receipt, reason="收错户")
     assert set(Enrollment.objects.filter(year=2025).values_list("benefit_start", flat=True)) == {None}
+
+
+def test_owed_and_cover_for_many_persons_in_a_fixed_number_of_queries(seed_policies, django_assert_num_queries):
+    """A township's thousands cost what one household does: the policy, its offers, the
+    identities and the record of earlier years are each read once."""
+    from subsidies.book import OwedBook
+
+    first = person_in("411325")
+    village = first.household.village
+    persons = [first] + [PersonFactory(household=HouseholdFactory(village=village)) for _ in range(19)]
+    for p in persons[::4]:
+        identity(p, "411325", "特困人员", date(2024, 10, 1))
+    book = OwedBook(village.county)
+    with django_assert_num_queries(4):  # policy with its tiers (2), the tier's offers, identities
+        owed_of = owed.owed_by_persons(persons=persons, year=2025, book=book)
+    with django_assert_num_queries(2):  # identities, last paid years (the book keeps the policy)
+        covers = owed.covers_by(persons=persons, year=2025, paid_on=date(2024, 11, 5), book=book)
+    assert owed_of[persons[0].pk].self_pay == owed.owed_by(person=persons[0], year=2025).self_pay
+    assert owed_of[persons[0].pk].self_pay < owed_of[persons[1].pk].self_pay
+    assert covers[persons[1].pk].start == date(2025, 1, 1)
