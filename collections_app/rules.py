@@ -25,12 +25,13 @@ class DoubleLimit:
         return self.over_amount or self.over_days
 
 
-def double_limit(items, *, today: date, remit_days: int, remit_amount: Decimal) -> DoubleLimit:
+def double_limit(items, *, today: date, remit_days: int | None, remit_amount: Decimal | None) -> DoubleLimit:
     """``items``: (collected_on, amount) of cash not yet remitted.
 
     Cash must be remitted within ``remit_days`` days of collection, or as soon as it reaches
     ``remit_amount`` yuan, whichever comes first. Cash collected on day D is overdue from
     day D + remit_days + 1; ``days_overdue`` counts from there for the oldest unremitted cash.
+    A limit the county's policy does not set (None) is never breached.
     """
     items = [(d, Decimal(a)) for d, a in items if Decimal(a) > 0]
     amount = sum((a for _, a in items), ZERO)
@@ -38,13 +39,13 @@ def double_limit(items, *, today: date, remit_days: int, remit_amount: Decimal) 
         return DoubleLimit(ZERO, None, 0, 0, False, False)
     oldest = min(d for d, _ in items)
     held = (today - oldest).days
-    overdue = max(held - remit_days, 0)
+    overdue = max(held - remit_days, 0) if remit_days is not None else 0
     return DoubleLimit(
         amount=amount,
         oldest=oldest,
         days_held=held,
         days_overdue=overdue,
-        over_amount=amount >= Decimal(remit_amount),
+        over_amount=remit_amount is not None and amount >= Decimal(remit_amount),
         over_days=overdue > 0,
     )
 

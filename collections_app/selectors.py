@@ -23,8 +23,6 @@ from .choices import CASH_CHANNELS, LineResult, ReceiptStatus
 from .models import DailyLedger, DeclarationLine, Receipt, ReceiptLine, Remittance
 
 ZERO = Decimal("0.00")
-DEFAULT_REMIT_DAYS = 5
-DEFAULT_REMIT_AMOUNT = Decimal("10000.00")
 
 
 def unremitted_cash(qs, *, as_of: date | None = None):
@@ -150,7 +148,8 @@ def _limits(county_id: int, year: int, cache: dict):
     key = (county_id, year)
     if key not in cache:
         p = PolicyYear.objects.filter(county_id=county_id, year=year).values("remit_days", "remit_amount").first()
-        cache[key] = (p["remit_days"], p["remit_amount"]) if p else (DEFAULT_REMIT_DAYS, DEFAULT_REMIT_AMOUNT)
+        # No policy of the year, or a plan without the rule: no limit is applied (none is made up).
+        cache[key] = (p["remit_days"], p["remit_amount"]) if p else (None, None)
     return cache[key]
 
 
@@ -160,10 +159,16 @@ def _amount_text(amount) -> str:
 
 
 def remit_limits(*, county, year: int) -> dict:
-    """The county policy's double limit (报解期限 and 额度) for a benefit year, for page texts;
-    the defaults when the county has no policy for that year."""
-    days, amount = _limits(getattr(county, "pk", county), year, {}) if county else (DEFAULT_REMIT_DAYS, DEFAULT_REMIT_AMOUNT)
-    return {"days": days, "amount": amount, "amount_text": _amount_text(amount)}
+    """The county policy's double limit (报解期限 and 额度) for a benefit year, for page texts:
+    ``set`` is False when there is no policy of the year or its plan sets no limit."""
+    days, amount = _limits(getattr(county, "pk", county), year, {}) if county else (None, None)
+    return {
+        "set": days is not None or amount is not None,
+        "days": days,
+        "amount": amount,
+        "amount_text": _amount_text(amount) if amount is not None else "",
+        "year": year,
+    }
 
 
 def double_limit_for_queryset(receipts, *, on: date | None = None) -> list[dict]:

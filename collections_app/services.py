@@ -22,7 +22,7 @@ from enrollment.models import Enrollment, Household, Person
 from enrollment.owed import covers_by, identities_of, owed_by_persons
 from subsidies.book import OwedBook
 from subsidies.calc import to_money
-from subsidies.selectors import PolicyMissing
+from subsidies.selectors import PolicyMissing, posting_working_days
 
 from . import lifecycle, rules
 from .choices import (
@@ -120,7 +120,6 @@ MSG_LEDGER_RECONFIRMED = (
 WARN_REMIT_OVER = "解缴金额比所含凭证多 {diff} 元（多解）。"
 WARN_REMIT_UNDER = "解缴金额比所含凭证少 {diff} 元（少解）。"
 
-MIN_POSTING_WORKING_DAYS = 5
 MAX_PHOTO_BYTES = 10 * 1024 * 1024
 PHOTO_MAGIC = (b"\xff\xd8\xff", b"\x89PNG\r\n\x1a\n")
 PDF_MAGIC = b"%PDF-"
@@ -705,16 +704,16 @@ def check_file(upload, *, allow_pdf: bool = False):
 def publicity_record(
     *, actor: User, village: Region, year: int, posted_from: date, posted_until: date, photo, note: str = ""
 ) -> PublicityPosting:
-    """Record that the paid list was posted for at least 5 working days, with a photo of the posting."""
+    """Record that the paid list was posted, with a photo of the posting: for at least the
+    policy's working days where the county's plan sets a minimum."""
     _require(actor, "publicity.manage")
     _require_region(actor, village)
     if posted_until < posted_from:
         raise ValidationError({"posted_until": ERR_POSTING_ORDER})
     days = rules.working_days(posted_from, posted_until)
-    if days < MIN_POSTING_WORKING_DAYS:
-        raise ValidationError(
-            {"posted_until": ERR_POSTING_TOO_SHORT.format(days=MIN_POSTING_WORKING_DAYS, actual=days)}
-        )
+    minimum = posting_working_days(village.county, year)
+    if minimum and days < minimum:
+        raise ValidationError({"posted_until": ERR_POSTING_TOO_SHORT.format(days=minimum, actual=days)})
     check_file(photo)
     from .selectors import publicity_rows
 

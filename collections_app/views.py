@@ -28,7 +28,7 @@ from enrollment.owed import owed_by_persons
 from enrollment.years import year_for
 from subsidies.book import OwedBook
 from subsidies.models import SubsidyCategory
-from subsidies.selectors import ERR_NO_POLICY
+from subsidies.selectors import ERR_NO_POLICY, posting_working_days
 
 from . import selectors, services
 from .capitals import amount_in_words
@@ -478,7 +478,10 @@ def publicity_list(request):
     for p in PublicityPosting.objects.visible_to(user).filter(year=year).order_by("posted_from"):
         postings.setdefault(p.village_id, []).append(p)
     rows = [{"village": v, "count": counts.get(v.pk, 0), "postings": postings.get(v.pk, [])} for v in villages]
-    return render(request, "collections/publicity_list.html", {"rows": rows, "year": year, "can_manage": user.can("publicity.manage")})
+    return render(request, "collections/publicity_list.html", {
+        "rows": rows, "year": year, "can_manage": user.can("publicity.manage"),
+        "posting_days": posting_working_days(user.county, year),
+    })
 
 
 def _village(request, pk):
@@ -493,14 +496,18 @@ def publicity_print(request, village_pk):
     year = year_for(request, village.county)
     rows = selectors.publicity_rows(village=village, year=year)
     total = sum((r["amount"] for r in rows), Decimal("0.00"))
-    return render(request, "collections/publicity_print.html", {"village": village, "year": year, "rows": rows, "total": total})
+    return render(request, "collections/publicity_print.html", {
+        "village": village, "year": year, "rows": rows, "total": total,
+        "posting_days": posting_working_days(village.county, year),
+    })
 
 
 @capability("publicity.manage")
 def publicity_posting(request, village_pk):
     village = _village(request, village_pk)
     year = year_for(request, village.county)
-    form = PostingForm(request.POST or None, request.FILES or None)
+    posting_days = posting_working_days(village.county, year)
+    form = PostingForm(request.POST or None, request.FILES or None, min_days=posting_days)
     if request.method == "POST" and form.is_valid():
         try:
             services.publicity_record(actor=request.user, village=village, year=year, **form.cleaned_data)
@@ -509,7 +516,7 @@ def publicity_posting(request, village_pk):
         else:
             messages.success(request, f"已登记{village.name}公示张贴记录。")
             return redirect(f"{reverse('collections:publicity_list')}?year={year}")
-    return render(request, "collections/publicity_form.html", {"form": form, "village": village, "year": year})
+    return render(request, "collections/publicity_form.html", {"form": form, "village": village, "year": year, "posting_days": posting_days})
 
 
 @login_required

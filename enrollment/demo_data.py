@@ -166,6 +166,11 @@ def village_weights(county: Region, year: int) -> list[tuple[Region, float]]:
     return [(v, float(w) if w else fill) for v, w in zip(villages, weights, strict=True)]
 
 
+# Students their school enrols (every plan has schools collect from their pupils): the share the
+# demo gives, the same in every county (it is a demonstration, not a county's rule).
+SCHOOL_INSURED_SHARE = 0.1
+
+
 # --- Policy ---------------------------------------------------------------------------------
 @dataclass
 class PolicyView:
@@ -424,7 +429,6 @@ class _Generator:
         self.reference = self.start  # ages are counted at the start of the collection window
         existing = set(Person.objects.filter(id_number__startswith=county.code).values_list("id_number", flat=True))
         self.ids = IdMaker(county.code, existing, self.today)
-        self.school_insured = county.code.startswith("50")  # Chongqing: students insured at school
         self.tiers = sorted(self.policy.tiers)
         self.voucher_seq = 0
 
@@ -579,7 +583,7 @@ class _Generator:
         reason = None
         if person["is_deceased"]:
             reason = ExclusionReason.DECEASED
-        elif person["is_student"] and self.school_insured and rng.random() < 0.5:
+        elif person["is_student"] and rng.random() < SCHOOL_INSURED_SHARE:
             reason = ExclusionReason.STUDENT_AT_SCHOOL
         elif (18 <= age < 60 and rng.random() < 0.12) or (age >= 60 and rng.random() < 0.05):
             reason = rng.choices([r for r, _ in EXCLUSIONS_WORKING_AGE], [w for _, w in EXCLUSIONS_WORKING_AGE])[0]

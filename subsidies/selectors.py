@@ -72,6 +72,14 @@ def seasons_last_ended(day: date) -> list[PolicyYear]:
     return [s for s in (seasons.last_ended(day, ps) for ps in _policies_by_county()) if s is not None]
 
 
+def posting_working_days(county, year: int) -> int | None:
+    """The least number of working days the paid list stays posted (None: the county's plan, or
+    the missing policy of the year, sets no minimum)."""
+    if county is None:
+        return None
+    return PolicyYear.objects.filter(county=county, year=year).values_list("posting_working_days", flat=True).first()
+
+
 def tier_standard(policy: PolicyYear, tier: int, *, student: bool = False):
     t = next((t for t in policy.tiers.all() if t.number == tier), None)  # uses a prefetch when there is one
     if t is None:

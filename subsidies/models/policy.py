@@ -41,9 +41,16 @@ class PolicyYear(models.Model):
     midyear_from = models.DateField("下半年参保起始日", null=True, blank=True)
     midyear_pays_fiscal_subsidy = models.BooleanField("下半年参保须自缴财政补助部分", default=False)
 
-    # Double-limit remittance (双限报解).
-    remit_days = models.PositiveSmallIntegerField("报解期限（天）", default=5)
-    remit_amount = money(verbose_name="报解额度（元）", default=Decimal("10000.00"))
+    # Double-limit remittance (双限报解): Neixiang's and Shizhu's plans set 5 days / 10,000 yuan;
+    # a county whose plan sets none leaves both empty, and no collector is held to a limit.
+    remit_days = models.PositiveSmallIntegerField("报解期限（天）", null=True, blank=True, help_text="方案未规定双限报解时留空")
+    remit_amount = money(verbose_name="报解额度（元）", null=True, blank=True, help_text="方案未规定双限报解时留空")
+
+    # Publicity of the paid list: Neixiang posts it for at least 5 working days; Shizhu sets no
+    # minimum (empty: no minimum is checked).
+    posting_working_days = models.PositiveSmallIntegerField(
+        "公示期最少工作日", null=True, blank=True, help_text="方案未规定公示天数时留空"
+    )
 
     # Reporting schedule.
     daily_cutoff = models.TimeField("每日报送截止时间", default=time(17, 0))

@@ -17,7 +17,9 @@ def benefit_year() -> int:
     return timezone.localdate().year + 1
 
 
-def make_policy(county, *, year=None, standard="400.00", remit_days=5, remit_amount="10000.00", tier2=None):
+def make_policy(
+    county, *, year=None, standard="400.00", remit_days=5, remit_amount="10000.00", posting_working_days=5, tier2=None
+):
     year = year or benefit_year()
     policy, _ = PolicyYear.objects.get_or_create(
         county=county,
@@ -26,7 +28,8 @@ def make_policy(county, *, year=None, standard="400.00", remit_days=5, remit_amo
             "window_start": date(year - 1, 9, 1),
             "window_end": date(year - 1, 12, 31),
             "remit_days": remit_days,
-            "remit_amount": Decimal(remit_amount),
+            "remit_amount": None if remit_amount is None else Decimal(remit_amount),
+            "posting_working_days": posting_working_days,
         },
     )
     Tier.objects.get_or_create(policy=policy, number=1, defaults={"name": "一档", "standard": Decimal(standard)})

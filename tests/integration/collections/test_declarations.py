@@ -7,6 +7,7 @@ from decimal import Decimal
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 from openpyxl import Workbook, load_workbook
@@ -570,3 +571,38 @@ def test_declaring_fully_subsidised_persons_reads_the_same_for_3_or_30(users, re
         return sum(1 for q in ctx.captured_queries if not q["sql"].startswith("INSERT"))
 
     assert reads_to_declare(regions["v1"], 3) == reads_to_declare(regions["v2"], 30)
+
+
+def test_posting_minimum_is_the_countys(users, regions, policy):
+    """Neixiang's plan: at least 5 working days; Shizhu's sets none: a shorter posting is recorded."""
+    monday = date(2027, 1, 4)
+    photo = lambda: SimpleUploadedFile("p.png", PNG, content_type="image/png")  # noqa: E731
+    policy.posting_working_days = 7
+    policy.save()
+    with pytest.raises(ValidationError, match="至少7个工作日，现为5个工作日"):
+        services.publicity_record(actor=users["collector"], village=regions["v1"], year=policy.year,
+                                  posted_from=monday, posted_until=monday + timedelta(days=4), photo=photo())
+    policy.posting_working_days = None
+    policy.save()
+    p = services.publicity_record(actor=users["collector"], village=regions["v1"], year=policy.year,
+                                  posted_from=monday, posted_until=monday, photo=photo())
+    assert p.posted_until == monday
+
+
+def test_no_double_limit_where_the_plan_sets_none(users, regions, policy):
+    """Qinshui's, Gaoyang's and Jiangnan's plans set no 双限报解: old cash is listed, never flagged,
+    and the pages say the policy sets no limit instead of showing 5 days and 10,000 yuan."""
+    policy.remit_days, policy.remit_amount = None, None
+    policy.save()
+    hh, m = household_with(regions["v1"], 2)
+    r = pay(users["collector"], hh, m)
+    Receipt.objects.filter(pk=r.pk).update(issued_on=timezone.localdate() - timedelta(days=40))
+    rows = selectors.double_limit_for_queryset(Receipt.objects.all())
+    assert len(rows) == 1 and rows[0]["amount"] == Decimal("800.00") and not rows[0]["breached"]
+    limits = selectors.remit_limits(county=regions["county"], year=policy.year)
+    assert limits["set"] is False
+    assert selectors.remit_limits(county=regions["county"], year=policy.year + 5)["set"] is False  # no policy
+    browser = Client()
+    browser.force_login(users["clerk"])
+    html = browser.get(reverse("collections:remittance_list")).content.decode()
+    assert "未设置双限报解" in html and "10000元" not in html
