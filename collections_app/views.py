@@ -4,10 +4,8 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
-from functools import wraps
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Count, Q
@@ -18,6 +16,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from core import audit, disclosure
+from core.access import needs
 from core.choices import RegionLevel
 from core.models import Region
 from core.params import query_date, query_id
@@ -52,20 +51,6 @@ from .models import Declaration, PublicityPosting, Receipt, ReceiptLine, Refund
 PAGE_SIZE = 50
 
 
-def capability(name):
-    def deco(view):
-        @wraps(view)
-        @login_required
-        def wrapped(request, *args, **kwargs):
-            if not request.user.can(name):
-                raise PermissionDenied
-            return view(request, *args, **kwargs)
-
-        return wrapped
-
-    return deco
-
-
 def _errors(exc: ValidationError) -> list[str]:
     return list(exc.messages)
 
@@ -97,7 +82,7 @@ def _show_id(user, number):
 # --- Receipts ---------------------------------------------------------------------------------
 
 
-@capability("roster.view")
+@needs("roster.view")
 def receipt_list(request):
     qs = Receipt.objects.visible_to(request.user).select_related("village", "collector", "household")
     f = ReceiptFilterSet(request.GET, queryset=qs, request=request)
@@ -138,7 +123,7 @@ def _owed_table(members, year, tiers, enrollments, book):
     return rows
 
 
-@capability("payment.take")
+@needs("payment.take")
 def receipt_create(request):
     user = request.user
     household = None
@@ -209,7 +194,7 @@ def _receipt(request, pk):
     return get_object_or_404(qs, pk=pk)
 
 
-@capability("roster.view")
+@needs("roster.view")
 def receipt_detail(request, pk):
     receipt = _receipt(request, pk)
     lines = list(receipt.lines.all())
@@ -226,7 +211,7 @@ def receipt_detail(request, pk):
     )
 
 
-@capability("roster.view")
+@needs("roster.view")
 def receipt_print(request, pk):
     receipt = _receipt(request, pk)
     lines = list(receipt.lines.all())
@@ -243,7 +228,7 @@ def receipt_print(request, pk):
 
 
 @require_POST
-@capability("receipt.void")
+@needs("receipt.void")
 def receipt_void(request, pk):
     receipt = _receipt(request, pk)
     form = VoidForm(request.POST)
@@ -263,7 +248,7 @@ def receipt_void(request, pk):
 # --- Ledger ---------------------------------------------------------------------------------
 
 
-@capability("payment.take")
+@needs("payment.take")
 def ledger(request):
     user = request.user
     day = query_date(request.GET, "day") or timezone.localdate()
@@ -302,7 +287,7 @@ def ledger(request):
 # --- Remittances ---------------------------------------------------------------------------------
 
 
-@capability("remittance.record")
+@needs("remittance.record")
 def remittance_list(request):
     user = request.user
     page = _page(request, selectors.remittance_list(user=user).order_by("-deposited_on", "-id"))
@@ -317,7 +302,7 @@ def remittance_list(request):
     )
 
 
-@capability("remittance.record")
+@needs("remittance.record")
 def remittance_create(request):
     user = request.user
     collectors = selectors.collectors_for(user)
@@ -359,11 +344,9 @@ def _declarable_regions(user):
     return out
 
 
-@login_required
+@needs("declaration.manage", "report.view")
 def declaration_list(request):
     user = request.user
-    if not (user.can("declaration.manage") or user.can("report.view")):
-        raise PermissionDenied
     year = year_for(request)
     qs = Declaration.objects.visible_to(user).select_related("township", "village", "created_by")
     f = DeclarationFilterSet(request.GET, queryset=qs)
@@ -389,10 +372,8 @@ def _declaration(request, pk):
     return get_object_or_404(Declaration.objects.visible_to(request.user).select_related("township", "village", "created_by"), pk=pk)
 
 
-@login_required
+@needs("declaration.manage", "report.view")
 def declaration_detail(request, pk):
-    if not (request.user.can("declaration.manage") or request.user.can("report.view")):
-        raise PermissionDenied
     d = _declaration(request, pk)
     lines = list(d.lines.select_related("village", "enrollment__person").order_by("result", "village__code", "id"))
     # Plain names for the subsidy category codes (城乡低保对象, not "dibao").
@@ -433,19 +414,15 @@ def _confirmation_check(d):
     return selectors.confirmation_check(declaration=d)
 
 
-@login_required
+@needs("declaration.manage", "report.view")
 def declaration_export(request, pk):
-    if not (request.user.can("declaration.manage") or request.user.can("report.view")):
-        raise PermissionDenied
     d = _declaration(request, pk)
     return xlsx_response(declaration_workbook_for(actor=request.user, declaration=d), f"缴费清册_{d.unit_name}_{d.year}_{d.pk}.xlsx")
 
 
-@login_required
+@needs("declaration.manage", "report.view", "payment.take")
 def reconciliation(request):
     user = request.user
-    if not (user.can("declaration.manage") or user.can("report.view") or user.can("payment.take")):
-        raise PermissionDenied
     regions = _declarable_regions(user)
     if user.region_id and user.region.level == RegionLevel.VILLAGE:
         regions = [user.region]
@@ -462,11 +439,9 @@ def reconciliation(request):
 # --- Publicity ---------------------------------------------------------------------------------
 
 
-@login_required
+@needs("publicity.manage", "report.view")
 def publicity_list(request):
     user = request.user
-    if not (user.can("publicity.manage") or user.can("report.view")):
-        raise PermissionDenied
     year = year_for(request)
     villages = Region.objects.visible_to(user).villages().order_by("parent__code", "sort_order", "code")
     counts = dict(
@@ -488,10 +463,8 @@ def _village(request, pk):
     return get_object_or_404(Region.objects.visible_to(request.user).villages().select_related("parent"), pk=pk)
 
 
-@login_required
+@needs("publicity.manage", "report.view")
 def publicity_print(request, village_pk):
-    if not (request.user.can("publicity.manage") or request.user.can("report.view")):
-        raise PermissionDenied
     village = _village(request, village_pk)
     year = year_for(request, village.county)
     rows = selectors.publicity_rows(village=village, year=year)
@@ -502,7 +475,7 @@ def publicity_print(request, village_pk):
     })
 
 
-@capability("publicity.manage")
+@needs("publicity.manage")
 def publicity_posting(request, village_pk):
     village = _village(request, village_pk)
     year = year_for(request, village.county)
@@ -519,10 +492,8 @@ def publicity_posting(request, village_pk):
     return render(request, "collections/publicity_form.html", {"form": form, "village": village, "year": year, "posting_days": posting_days})
 
 
-@login_required
+@needs("publicity.manage", "report.view")
 def publicity_photo(request, pk):
-    if not (request.user.can("publicity.manage") or request.user.can("report.view")):
-        raise PermissionDenied
     p = get_object_or_404(PublicityPosting.objects.visible_to(request.user), pk=pk)
     if not p.photo:
         raise Http404
@@ -532,11 +503,9 @@ def publicity_photo(request, pk):
 # --- Refunds ---------------------------------------------------------------------------------
 
 
-@login_required
+@needs("refund.apply", "refund.approve", "refund.pay")
 def refund_list(request):
     user = request.user
-    if not (user.can("refund.apply") or user.can("refund.approve") or user.can("refund.pay")):
-        raise PermissionDenied
     if services.refund_candidates_sync(user=user):
         messages.info(request, "税务数据导入发现的重复缴费已列为“待核实”退费。")
     qs = Refund.objects.visible_to(user).select_related("enrollment__person", "village")
@@ -546,7 +515,7 @@ def refund_list(request):
     return render(request, "collections/refund_list.html", {"filter": f, "page_obj": page, "q": request.GET.get("q", "")})
 
 
-@capability("refund.apply")
+@needs("refund.apply")
 def refund_create(request):
     user = request.user
     enrollment = None
@@ -575,11 +544,9 @@ def refund_create(request):
     return render(request, "collections/refund_form.html", {"form": form, "enrollment": enrollment})
 
 
-@login_required
+@needs("refund.apply", "refund.approve", "refund.pay")
 def refund_detail(request, pk):
     user = request.user
-    if not (user.can("refund.apply") or user.can("refund.approve") or user.can("refund.pay")):
-        raise PermissionDenied
     refund = get_object_or_404(Refund.objects.visible_to(user).select_related("enrollment__person", "village"), pk=pk)
     decide = RefundDecisionForm(prefix="d")
     paid = RefundPaidForm(prefix="p")
@@ -618,11 +585,9 @@ def refund_detail(request, pk):
     )
 
 
-@login_required
+@needs("refund.apply", "refund.approve", "refund.pay")
 def refund_evidence(request, pk):
     user = request.user
-    if not (user.can("refund.apply") or user.can("refund.approve") or user.can("refund.pay")):
-        raise PermissionDenied
     refund = get_object_or_404(Refund.objects.visible_to(user), pk=pk)
     if not refund.evidence:
         raise Http404

@@ -13,6 +13,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from core import audit
+from core.access import needs
 from core.choices import RegionLevel
 from core.formats import chinese_date
 from core.models import Region
@@ -29,11 +30,6 @@ MSG_NOTE_SAVED = "已保存{township}的周报说明，将随{day}的周排名�
 MSG_JOB_DONE = "已生成：{title}"
 
 
-def _require(user, capability=None):
-    if not user.can(capability or "report.view"):
-        raise PermissionDenied(ERR_NO_VIEW)
-
-
 def _day(request, county) -> date:
     raw = request.GET.get("date")
     if raw:
@@ -44,10 +40,9 @@ def _day(request, county) -> date:
     return selectors.default_day(county)
 
 
-@login_required
+@needs("report.view", message=ERR_NO_VIEW)
 def dashboard(request):
     user = request.user
-    _require(user)
     region = selectors.region_for(user=user, code=request.GET.get("region"))
     county = region.county
     day = _day(request, county)
@@ -103,10 +98,9 @@ def dashboard(request):
     return render(request, "reporting/dashboard.html", context)
 
 
-@login_required
+@needs("report.view", message=ERR_NO_VIEW)
 def special_missing(request):
     user = request.user
-    _require(user)
     region = selectors.region_for(user=user, code=request.GET.get("region"))
     day = services.local_today()
     year = benefit_year(region.county, day)
@@ -114,10 +108,9 @@ def special_missing(request):
     return render(request, "reporting/special_missing.html", {"region": region, "page": page, "year": year})
 
 
-@login_required
+@needs("report.view", message=ERR_NO_VIEW)
 def report_list(request):
     user = request.user
-    _require(user)
     qs = Report.objects.visible_to(user).select_related("county").order_by("-date", "kind")
     kind = request.GET.get("kind")
     if kind in ReportKind.values:
@@ -143,10 +136,9 @@ def _report_notes(user, report):
     return by_code
 
 
-@login_required
+@needs("report.view", message=ERR_NO_VIEW)
 def report_detail(request, pk):
     user = request.user
-    _require(user)
     report = get_object_or_404(Report.objects.visible_to(user).select_related("county"), pk=pk)
     report.read_by.add(user)
     payload = reports.scoped_payload(user, report)
@@ -170,10 +162,9 @@ def report_detail(request, pk):
     )
 
 
-@login_required
+@needs("report.view", message=ERR_NO_VIEW)
 def report_xlsx(request, pk):
     user = request.user
-    _require(user)
     report = get_object_or_404(Report.objects.visible_to(user).select_related("county"), pk=pk)
     payload = reports.scoped_payload(user, report)
     notes = _report_notes(user, report)
@@ -202,12 +193,10 @@ def note_edit(request):
     return render(request, "reporting/note_form.html", {"form": form, "township": township, "day": day, "earlier": earlier})
 
 
-@login_required
+@needs("report.run", message=services.ERR_NO_RUN_RIGHT)
 @require_POST
 def run_job(request):
     user = request.user
-    if not user.can("report.run"):
-        raise PermissionDenied(services.ERR_NO_RUN_RIGHT)
     form = RunForm(request.POST)
     county = user.county if user.region_id else Region.objects.filter(code=request.POST.get("county")).first()
     if not form.is_valid() or county is None:

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db.models import Count, Prefetch
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from core import disclosure, history
+from core.access import needs
 
 from . import selectors, services
 from .benefit import PaymentNotAccepted
@@ -28,15 +28,6 @@ MSG_SAVED = "已保存{policy}。"
 MSG_COPIED = "已按{old}年度复制出{new}年度政策，请逐项核对并修改。"
 MSG_CATEGORY_SAVED = "已保存资助类别“{name}”。"
 ERR_NO_VIEW = "您的角色不能查看此页面。"
-
-
-def _can_view_policy(user) -> bool:
-    return user.can("report.view") or user.can("policy.edit") or user.can("identity.import")
-
-
-def _require(user, ok: bool):
-    if not ok:
-        raise PermissionDenied(ERR_NO_VIEW)
 
 
 # --- Public calculator ---------------------------------------------------------------------
@@ -66,9 +57,8 @@ def quote_page(request):
 # --- Policy years --------------------------------------------------------------------------
 
 
-@login_required
+@needs("report.view", "policy.edit", "identity.import", message=ERR_NO_VIEW)
 def policy_list(request):
-    _require(request.user, _can_view_policy(request.user))
     policies = selectors.policies_visible_to(request.user).annotate(category_count=Count("categories"))
     return render(request, "subsidies/policy_list.html", {"policies": policies, "can_edit": request.user.can("policy.edit")})
 
@@ -78,9 +68,8 @@ def _policy(request, pk):
     return get_object_or_404(qs, pk=pk)
 
 
-@login_required
+@needs("report.view", "policy.edit", "identity.import", message=ERR_NO_VIEW)
 def policy_detail(request, pk):
-    _require(request.user, _can_view_policy(request.user))
     policy = _policy(request, pk)
     tiers = list(policy.tiers.all())
     cats = policy.categories.prefetch_related(Prefetch("amounts", queryset=CategorySubsidy.objects.order_by("tier")))
@@ -100,9 +89,8 @@ def policy_detail(request, pk):
     })
 
 
-@login_required
+@needs("policy.edit", message=ERR_NO_VIEW)
 def policy_edit(request, pk):
-    _require(request.user, request.user.can("policy.edit"))
     policy = _policy(request, pk)
     initial_tiers = [{"number": t.number, "name": t.name, "standard": t.standard, "student_standard": t.student_standard} for t in policy.tiers.all()]
     initial_phases = [{"name": p.name, "due": p.due, "rate": p.rate} for p in policy.phase_targets.all()]
@@ -146,10 +134,9 @@ def _rows(formset, *, keep_deleted: bool = False) -> list[dict]:
     return out
 
 
-@login_required
+@needs("policy.edit", message=ERR_NO_VIEW)
 @require_POST
 def policy_copy(request, pk):
-    _require(request.user, request.user.can("policy.edit"))
     policy = _policy(request, pk)
     form = CopyPolicyForm(request.POST)
     if form.is_valid():
@@ -173,9 +160,8 @@ def _changes(records):
     return history.changes_of(records, shown=disclosure.MASKED)
 
 
-@login_required
+@needs("report.view", "policy.edit", "identity.import", message=ERR_NO_VIEW)
 def policy_history(request, pk):
-    _require(request.user, _can_view_policy(request.user))
     policy = _policy(request, pk)
     records = policy.history.select_related("history_user").order_by("-history_date", "-history_id")[:100]
     cat_records = (
@@ -198,9 +184,8 @@ def policy_history(request, pk):
     })
 
 
-@login_required
+@needs("policy.edit", message=ERR_NO_VIEW)
 def category_edit(request, pk, category_pk=None):
-    _require(request.user, request.user.can("policy.edit"))
     policy = _policy(request, pk)
     category = get_object_or_404(policy.categories, pk=category_pk) if category_pk else None
     tiers = list(policy.tiers.all())

@@ -11,6 +11,7 @@ from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 
 from core import audit
+from core.access import Capabilities
 from core.choices import RegionLevel
 from core.models import Region
 from core.spreadsheets import xlsx_response
@@ -30,22 +31,8 @@ def _raise(exc: DjangoValidationError):
     raise ValidationError({"detail": exc.messages})
 
 
-class Capability(permissions.BasePermission):
-    """``capabilities`` on the view maps an action to the capability it needs (``*`` = default)."""
-
-    def has_permission(self, request, view):
-        if not request.user or not request.user.is_authenticated:
-            return False
-        caps = getattr(view, "capabilities", {})
-        need = caps.get(view.action, caps.get("*"))
-        if need is None:
-            return True
-        needs = need if isinstance(need, tuple) else (need,)
-        return any(request.user.can(c) for c in needs)
-
-
 class ScopedViewSet(viewsets.GenericViewSet):
-    permission_classes = [permissions.IsAuthenticated, Capability]
+    permission_classes = [permissions.IsAuthenticated, Capabilities]
 
 
 class ReceiptViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewSet):

@@ -4,30 +4,19 @@ from __future__ import annotations
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from drf_spectacular.utils import extend_schema, inline_serializer
-from rest_framework import mixins, permissions, serializers, status, viewsets
+from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.routers import SimpleRouter
 
+from core.access import Capabilities
 from core.api.fields import DisclosedIdField
 
 from ..models.tax_imports import RowOutcome, TaxImport, TaxImportRow, TaxImportStatus
 from . import selectors, services
 from .tasks import run_tax_import
-
-
-class CanImport(permissions.BasePermission):
-    """Reading: tax office and bureau; uploading and confirming: tax office only."""
-
-    def has_permission(self, request, view):
-        user = request.user
-        if not (user and user.is_authenticated):
-            return False
-        if request.method in permissions.SAFE_METHODS:
-            return user.can("taximport.run") or user.can("refund.approve")
-        return user.can("taximport.run")
 
 
 class TaxImportSerializer(serializers.ModelSerializer):
@@ -86,7 +75,8 @@ PROGRESS = inline_serializer(
 
 class TaxImportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     serializer_class = TaxImportSerializer
-    permission_classes = [CanImport]
+    permission_classes = [Capabilities]
+    capabilities = {"read": ("taximport.run", "refund.approve"), "write": "taximport.run"}  # reading: the bureau too
     parser_classes = [MultiPartParser, FormParser]
     filterset_fields = ["status", "year"]
     ordering_fields = ["created_at", "id"]

@@ -15,6 +15,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from core import audit, disclosure
+from core.access import needs, require
 from core.choices import RegionLevel
 from core.params import query_id
 from core.spreadsheets import write_rows, xlsx_response
@@ -38,18 +39,11 @@ RUNNING = services.RUNNING_STATUSES
 PAGE_ROWS = 200
 
 
-def _can_view(user):
-    return user.can("taximport.run") or user.can("refund.approve")
-
-
-@login_required
+@needs("taximport.run", "refund.approve")
 def taximport_list(request):
-    if not _can_view(request.user):
-        raise PermissionDenied
     form = TaxImportUploadForm()
     if request.method == "POST":
-        if not request.user.can("taximport.run"):
-            raise PermissionDenied(services.ERR_NO_PERMISSION)
+        require(request.user, "taximport.run", message=services.ERR_NO_PERMISSION)
         form = TaxImportUploadForm(request.POST, request.FILES)
         county = request.user.county
         if county is None:
@@ -91,8 +85,7 @@ def _start(request, ti, *, apply: bool, revert_to: str | None = None) -> None:
 
 
 def _get(request, pk):
-    if not _can_view(request.user):
-        raise PermissionDenied
+    require(request.user, "taximport.run", "refund.approve")
     return get_object_or_404(selectors.tax_import_list(user=request.user), pk=pk)
 
 
@@ -140,8 +133,7 @@ def taximport_detail(request, pk):
 @require_POST
 def taximport_confirm(request, pk):
     ti = _get(request, pk)
-    if not request.user.can("taximport.run"):
-        raise PermissionDenied(services.ERR_NO_PERMISSION)
+    require(request.user, "taximport.run", message=services.ERR_NO_PERMISSION)
     previous = ti.status
     # Shown as running at once (progress bar, no second 确认 button) while the job waits for a worker.
     if not services.tax_import_mark_applying(actor=request.user, tax_import=ti):
@@ -170,8 +162,7 @@ def taximport_confirm(request, pk):
 def taximport_resume(request, pk):
     """Rerun the preview or the apply of an interrupted import."""
     ti = _get(request, pk)
-    if not request.user.can("taximport.run"):
-        raise PermissionDenied(services.ERR_NO_PERMISSION)
+    require(request.user, "taximport.run", message=services.ERR_NO_PERMISSION)
     if not services.tax_import_resume(actor=request.user, tax_import=ti):
         messages.error(request, services.ERR_NOT_INTERRUPTED)
         return redirect("collections:taximport_detail", pk=ti.pk)

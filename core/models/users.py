@@ -84,9 +84,16 @@ class User(AbstractUser):
             return True
         return self.role in CAPABILITIES[capability]
 
+    def may_write(self, *, department_list: bool = False) -> bool:
+        """The read-only rule: leadership never changes data; a department only its own lists
+        (``department_list``: the identity-list import)."""
+        if self.role == Role.LEADERSHIP:
+            return False
+        return self.role != Role.DEPARTMENT or department_list
+
     @property
     def is_read_only(self) -> bool:
-        return self.role in (Role.LEADERSHIP, Role.DEPARTMENT)
+        return not self.may_write()
 
     @property
     def county(self):

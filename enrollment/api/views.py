@@ -8,8 +8,8 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
+from core.access import Capabilities, ReadOnlyRolesPermission
 from core.params import parse_year
-from core.permissions import ReadOnlyRolesPermission
 from subsidies.selectors import benefit_year
 
 from .. import selectors, services
@@ -17,17 +17,8 @@ from ..filtersets import EnrollmentFilterSet, HouseholdFilterSet, IdentityFilter
 from ..models import Enrollment, Household, Person
 from . import serializers as s
 
+ROSTER = {"read": "roster.view", "write": "roster.edit"}
 YEAR_PARAM = OpenApiParameter("year", OpenApiTypes.INT, description="待遇年度（默认：本县当前征缴的待遇年度）")
-
-
-class RosterPermission(permissions.BasePermission):
-    """Reading needs roster.view, writing roster.edit (403 otherwise)."""
-
-    def has_permission(self, request, view):
-        user = request.user
-        if not user or not user.is_authenticated:
-            return False
-        return user.can("roster.view" if request.method in permissions.SAFE_METHODS else "roster.edit")
 
 
 class YearMixin:
@@ -61,7 +52,8 @@ class HouseholdViewSet(YearMixin, mixins.ListModelMixin, mixins.RetrieveModelMix
     (members with an ``id`` are edited, without one added, with ``delete: true`` removed);
     nothing is saved unless everything is valid."""
 
-    permission_classes = [RosterPermission, ReadOnlyRolesPermission]
+    permission_classes = [Capabilities, ReadOnlyRolesPermission]
+    capabilities = ROSTER
     queryset = Household.objects.none()  # for the schema; get_queryset scopes
     filterset_class = HouseholdFilterSet
     ordering_fields = ["number", "id"]
@@ -153,7 +145,8 @@ class PersonViewSet(YearMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin,
     """Persons (一人一档), ID numbers masked. Correct a person with PATCH (same rules as the form);
     persons are added through their household."""
 
-    permission_classes = [RosterPermission, ReadOnlyRolesPermission]
+    permission_classes = [Capabilities, ReadOnlyRolesPermission]
+    capabilities = ROSTER
     serializer_class = s.PersonSerializer
     queryset = Person.objects.none()
     filterset_class = PersonFilterSet
@@ -197,7 +190,8 @@ class EnrollmentViewSet(YearMixin, mixins.ListModelMixin, mixins.RetrieveModelMi
     """Each person's enrollment per benefit year. POST/PATCH set ``participation`` (enrol or an
     exclusion reason); money statuses are changed only by collections and refunds."""
 
-    permission_classes = [RosterPermission, ReadOnlyRolesPermission]
+    permission_classes = [Capabilities, ReadOnlyRolesPermission]
+    capabilities = ROSTER
     serializer_class = s.EnrollmentSerializer
     queryset = Enrollment.objects.none()
     filterset_class = EnrollmentFilterSet
@@ -258,15 +252,10 @@ class EnrollmentViewSet(YearMixin, mixins.ListModelMixin, mixins.RetrieveModelMi
 __all__ = ["EnrollmentViewSet", "HouseholdViewSet", "PersonViewSet"]
 
 
-class CanImportIdentities(permissions.BasePermission):
-    def has_permission(self, request, view):
-        u = request.user
-        return bool(u and u.is_authenticated and (u.can("identity.import") or u.can("roster.view")))
-
-
 class PersonIdentityViewSet(viewsets.ReadOnlyModelViewSet):
     serializer_class = s.PersonIdentitySerializer
-    permission_classes = [CanImportIdentities]
+    permission_classes = [Capabilities]
+    capabilities = {"*": ("identity.import", "roster.view")}
     filterset_class = IdentityFilterSet
     ordering_fields = ["certified_on", "year"]
 

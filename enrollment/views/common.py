@@ -1,30 +1,7 @@
-from functools import wraps
-
-from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
-
 from core.choices import RegionLevel
 
 from ..selectors import visible_region
 from ..years import year_for
-
-ERR_NO_CAPABILITY = "您的角色没有这项权限。"
-
-
-def needs(capability):
-    """login_required + a capability from CAPABILITIES (403 without it)."""
-
-    def deco(view):
-        @login_required
-        @wraps(view)
-        def wrapper(request, *args, **kwargs):
-            if not request.user.can(capability):
-                raise PermissionDenied(ERR_NO_CAPABILITY)
-            return view(request, *args, **kwargs)
-
-        return wrapper
-
-    return deco
 
 
 def picked_regions(request):

@@ -5,6 +5,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from core import audit
+from core.access import needs
 from core.choices import RegionLevel
 
 from .. import selectors
@@ -19,7 +20,7 @@ from ..services import (
     require_edit,
     transfer_request,
 )
-from .common import needs, page_year, picked_regions
+from .common import page_year, picked_regions
 
 MSG_SAVED = "已保存{number}号户及{count}名成员。"
 MSG_FIX = "没有保存：请按提示改正标红的内容后再提交。"

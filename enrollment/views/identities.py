@@ -5,12 +5,11 @@ from __future__ import annotations
 import uuid
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
 
 from core import audit, disclosure
+from core.access import needs
 from core.spreadsheets import UploadError
 from subsidies import selectors as subsidy_selectors
 from subsidies.models import PolicyYear
@@ -25,18 +24,8 @@ ERR_NO_VIEW = "您的角色不能查看此页面。"
 SESSION_KEY = "identity_import"
 
 
-def _require(user, ok: bool):
-    if not ok:
-        raise PermissionDenied(ERR_NO_VIEW)
-
-
-def _can_see_identities(user) -> bool:
-    return user.can("identity.import") or user.can("roster.view")
-
-
-@login_required
+@needs("identity.import", "roster.view", message=ERR_NO_VIEW)
 def identity_list(request):
-    _require(request.user, _can_see_identities(request.user))
     qs = selectors.identities_visible_to(request.user)
     f = IdentityFilterSet(request.GET or None, queryset=qs, request=request)
     f.form.fields["category"].widget.attrs["data-autosubmit"] = ""
@@ -47,9 +36,8 @@ def identity_list(request):
     })
 
 
-@login_required
+@needs("identity.import", message=ERR_NO_VIEW)
 def identity_import(request):
-    _require(request.user, request.user.can("identity.import"))
     policies = PolicyYear.objects.visible_to(request.user).select_related("county")
     form = IdentityImportForm(request.POST or None, request.FILES or None, policies=policies)
     if request.method == "POST" and form.is_valid():
@@ -70,9 +58,8 @@ def identity_import(request):
     return render(request, "enrollment/identity_import.html", {"form": form})
 
 
-@login_required
+@needs("identity.import", message=ERR_NO_VIEW)
 def identity_import_preview(request):
-    _require(request.user, request.user.can("identity.import"))
     stash = request.session.get(SESSION_KEY)
     if not stash:
         messages.warning(request, MSG_PREVIEW_GONE)

@@ -15,6 +15,7 @@ from django.urls import reverse
 from openpyxl import Workbook
 
 from core import audit
+from core.access import needs
 from core.choices import RegionLevel
 from core.scoping import region_in_scope
 from core.spreadsheets import UploadError, check_sheet, check_upload, write_rows, xlsx_response
@@ -22,7 +23,7 @@ from core.spreadsheets import UploadError, check_sheet, check_upload, write_rows
 from .. import selectors
 from ..forms import ImportForm
 from ..resources import TEMPLATE_COLUMNS, Move, RosterResource, row_messages
-from .common import needs, page_year, picked_regions
+from .common import page_year, picked_regions
 
 SESSION_KEY = "roster_import"
 MSG_PREVIEW_OK = "预览通过：新增{new}人，更新{update}人，换户{moved}人。确认后才会写入。"

@@ -9,13 +9,14 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from core import audit
+from core.access import needs
 from core.history import change_log, model_choices, model_verbose_name
 from core.models import AuditEvent, Region, User
 
 from .. import selectors
 from ..models import Person, TransferRequest
 from ..services import RosterInvalid, can_decide, reveal_id, transfer_decide, transfers_to_decide
-from .common import needs, page_year
+from .common import page_year
 
 MSG_TRANSFER_APPROVED = "已同意：{name}已转入{place}。"
 MSG_TRANSFER_REJECTED = "已退回转户申请。"

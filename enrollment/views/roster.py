@@ -6,6 +6,7 @@ from django.urls import reverse
 from openpyxl import Workbook
 
 from core import audit, disclosure
+from core.access import needs
 from core.choices import RegionLevel
 from core.spreadsheets import write_rows, xlsx_response
 
@@ -15,7 +16,7 @@ from ..filtersets import PersonFilterSet
 from ..forms import CarryOverForm
 from ..models import Household, HouseholdNotice
 from ..services import RosterInvalid, carry_over, require_edit
-from .common import needs, page_year, picked_regions
+from .common import page_year, picked_regions
 
 PAGE_SIZE = 50
 EXPORT_LIMIT = 200_000

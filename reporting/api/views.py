@@ -7,9 +7,10 @@ from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import exceptions, generics
-from rest_framework.permissions import BasePermission, IsAuthenticated
+from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 
+from core.access import Capabilities
 from core.choices import RegionLevel
 from core.models import Region
 from subsidies.selectors import benefit_year
@@ -19,11 +20,6 @@ from ..models import Ranking, RankingKind
 from .serializers import ProgressSerializer, RankingSerializer
 
 ERR_BAD_DATE = "date 须为 YYYY-MM-DD 格式。"
-
-
-class CanViewReports(BasePermission):
-    def has_permission(self, request, view):
-        return bool(request.user and request.user.is_authenticated and request.user.can("report.view"))
 
 
 def _date(request, county=None) -> date:
@@ -72,7 +68,8 @@ ROW_FIELDS = (
 class ProgressView(generics.GenericAPIView):
     """Progress of one unit (default: your own) and its child units on one day (default: today)."""
 
-    permission_classes = [IsAuthenticated, CanViewReports]
+    permission_classes = [IsAuthenticated, Capabilities]
+    capabilities = {"*": "report.view"}
     serializer_class = ProgressSerializer
     pagination_class = None
     filter_backends = []
@@ -102,7 +99,8 @@ class ProgressView(generics.GenericAPIView):
 class RankingView(generics.GenericAPIView):
     """The latest ranking of a county on or before a day: townships, and villages within each."""
 
-    permission_classes = [IsAuthenticated, CanViewReports]
+    permission_classes = [IsAuthenticated, Capabilities]
+    capabilities = {"*": "report.view"}
     serializer_class = RankingSerializer
     pagination_class = None
     filter_backends = []

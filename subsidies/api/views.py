@@ -1,10 +1,12 @@
 from django.db.models import Prefetch
 from drf_spectacular.utils import extend_schema
-from rest_framework import permissions, viewsets
+from rest_framework import viewsets
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.throttling import AnonRateThrottle, UserRateThrottle
 from rest_framework.views import APIView
+
+from core.access import Capabilities
 
 from .. import selectors
 from ..benefit import PaymentNotAccepted
@@ -86,15 +88,10 @@ class QuoteOptionsView(APIView):
         return Response(PublicPolicySerializer(policies, many=True).data)
 
 
-class CanViewPolicy(permissions.BasePermission):
-    def has_permission(self, request, view):
-        u = request.user
-        return bool(u and u.is_authenticated and (u.can("report.view") or u.can("policy.edit") or u.can("identity.import")))
-
-
 class PolicyYearViewSet(viewsets.ReadOnlyModelViewSet):
     serializer_class = PolicyYearSerializer
-    permission_classes = [CanViewPolicy]
+    permission_classes = [Capabilities]
+    capabilities = {"*": ("report.view", "policy.edit", "identity.import")}
     filterset_class = PolicyYearFilterSet
     ordering_fields = ["year"]
 
@@ -111,7 +108,8 @@ class PolicyYearViewSet(viewsets.ReadOnlyModelViewSet):
 
 class SubsidyCategoryViewSet(viewsets.ReadOnlyModelViewSet):
     serializer_class = SubsidyCategorySerializer
-    permission_classes = [CanViewPolicy]
+    permission_classes = [Capabilities]
+    capabilities = {"*": ("report.view", "policy.edit", "identity.import")}
     filterset_class = SubsidyCategoryFilterSet
     ordering_fields = ["sort_order", "code"]
 

@@ -6,8 +6,8 @@ import hashlib
 import pytest
 from django.test import Client
 
+from core.access import ReadOnlyRolesPermission
 from core.choices import Role
-from core.permissions import ReadOnlyRolesPermission
 from tests.functional.test_every_route import (  # noqa: F401 - fixtures
     FOREIGN_PK,
     SIBLING_PK,
@@ -97,7 +97,7 @@ def test_read_only_roles_permission_rules(users, role, method, view_flags, allow
 
 
 def test_the_permission_is_a_default_for_every_api_view(settings):
-    assert "core.permissions.ReadOnlyRolesPermission" in settings.REST_FRAMEWORK["DEFAULT_PERMISSION_CLASSES"]
+    assert "core.access.ReadOnlyRolesPermission" in settings.REST_FRAMEWORK["DEFAULT_PERMISSION_CLASSES"]
     assert users_roles_are_read_only()
 
 
