@@ -10,7 +10,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Count, Q
 from django.http import FileResponse, Http404
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
@@ -20,6 +20,7 @@ from core.access import needs
 from core.choices import RegionLevel
 from core.models import Region
 from core.params import query_date, query_id
+from core.scoping import visible_or_404
 from core.spreadsheets import xlsx_response
 from enrollment.choices import PAID_STATUSES, EnrollmentStatus
 from enrollment.models import Enrollment, Household
@@ -128,7 +129,7 @@ def receipt_create(request):
     user = request.user
     household = None
     if household_id := query_id(request.GET, "household"):
-        household = get_object_or_404(Household.objects.visible_to(user).select_related("village"), pk=household_id)
+        household = visible_or_404(user, Household.objects.select_related("village"), pk=household_id)
     if household is None:
         q = request.GET.get("q", "").strip()
         results = []
@@ -190,8 +191,8 @@ def receipt_create(request):
 
 
 def _receipt(request, pk):
-    qs = Receipt.objects.visible_to(request.user).select_related("village__parent", "collector", "household", "voided_by", "remittance")
-    return get_object_or_404(qs, pk=pk)
+    qs = Receipt.objects.select_related("village__parent", "collector", "household", "voided_by", "remittance")
+    return visible_or_404(request.user, qs, pk=pk)
 
 
 @needs("roster.view")
@@ -308,7 +309,7 @@ def remittance_create(request):
     collectors = selectors.collectors_for(user)
     collector = None
     if collector_id := query_id(request.GET, "collector"):
-        collector = get_object_or_404(collectors, pk=collector_id)
+        collector = visible_or_404(user, collectors, pk=collector_id)
     elif collectors.count() == 1:
         collector = collectors.first()
     if collector is None:
@@ -354,7 +355,7 @@ def declaration_list(request):
     if user.can("declaration.manage"):
         form = DeclarationForm(request.POST or None, regions=_declarable_regions(user), initial={"year": year})
         if request.method == "POST" and form.is_valid():
-            region = get_object_or_404(Region.objects.visible_to(user), pk=form.cleaned_data["region"])
+            region = visible_or_404(user, Region, pk=form.cleaned_data["region"])
             try:
                 d = services.declaration_create(actor=user, region=region, year=form.cleaned_data["year"])
             except ValidationError as exc:
@@ -369,7 +370,7 @@ def declaration_list(request):
 
 
 def _declaration(request, pk):
-    return get_object_or_404(Declaration.objects.visible_to(request.user).select_related("township", "village", "created_by"), pk=pk)
+    return visible_or_404(request.user, Declaration.objects.select_related("township", "village", "created_by"), pk=pk)
 
 
 @needs("declaration.manage", "report.view")
@@ -430,7 +431,7 @@ def reconciliation(request):
         return render(request, "collections/reconciliation.html", {"data": None, "regions": []})
     region = regions[0]
     if region_id := query_id(request.GET, "region"):
-        region = get_object_or_404(Region.objects.visible_to(user).exclude(level=RegionLevel.COUNTY), pk=region_id)
+        region = visible_or_404(user, Region.objects.exclude(level=RegionLevel.COUNTY), pk=region_id)
     year = year_for(request, region.county)
     data = selectors.reconciliation(user=user, region=region, year=year)
     return render(request, "collections/reconciliation.html", {"data": data, "regions": regions, "region": region, "year": year})
@@ -460,7 +461,7 @@ def publicity_list(request):
 
 
 def _village(request, pk):
-    return get_object_or_404(Region.objects.visible_to(request.user).villages().select_related("parent"), pk=pk)
+    return visible_or_404(request.user, Region.objects.villages().select_related("parent"), pk=pk)
 
 
 @needs("publicity.manage", "report.view")
@@ -494,7 +495,7 @@ def publicity_posting(request, village_pk):
 
 @needs("publicity.manage", "report.view")
 def publicity_photo(request, pk):
-    p = get_object_or_404(PublicityPosting.objects.visible_to(request.user), pk=pk)
+    p = visible_or_404(request.user, PublicityPosting, pk=pk)
     if not p.photo:
         raise Http404
     return FileResponse(p.photo.open("rb"), filename=p.photo.name.rsplit("/", 1)[-1])
@@ -520,7 +521,7 @@ def refund_create(request):
     user = request.user
     enrollment = None
     if enrollment_id := query_id(request.GET, "enrollment"):
-        enrollment = get_object_or_404(Enrollment.objects.visible_to(user).select_related("person", "village"), pk=enrollment_id)
+        enrollment = visible_or_404(user, Enrollment.objects.select_related("person", "village"), pk=enrollment_id)
     if enrollment is None:
         q = request.GET.get("q", "").strip()
         results = []
@@ -547,7 +548,7 @@ def refund_create(request):
 @needs("refund.apply", "refund.approve", "refund.pay")
 def refund_detail(request, pk):
     user = request.user
-    refund = get_object_or_404(Refund.objects.visible_to(user).select_related("enrollment__person", "village"), pk=pk)
+    refund = visible_or_404(user, Refund.objects.select_related("enrollment__person", "village"), pk=pk)
     decide = RefundDecisionForm(prefix="d")
     paid = RefundPaidForm(prefix="p")
     if request.method == "POST":
@@ -588,7 +589,7 @@ def refund_detail(request, pk):
 @needs("refund.apply", "refund.approve", "refund.pay")
 def refund_evidence(request, pk):
     user = request.user
-    refund = get_object_or_404(Refund.objects.visible_to(user), pk=pk)
+    refund = visible_or_404(user, Refund, pk=pk)
     if not refund.evidence:
         raise Http404
     return FileResponse(refund.evidence.open("rb"), filename=refund.evidence.name.rsplit("/", 1)[-1])

@@ -13,6 +13,7 @@ from __future__ import annotations
 from django.core.exceptions import PermissionDenied
 from django.db import models
 from django.db.models import Q
+from django.shortcuts import get_object_or_404
 
 from .choices import RegionLevel
 
@@ -59,6 +60,14 @@ class ScopedQuerySet(models.QuerySet):
 
 class ScopedManager(models.Manager.from_queryset(ScopedQuerySet)):  # type: ignore[misc]  # a class built at run time
     pass
+
+
+def visible_or_404(user, rows, **lookup):
+    """The one row matching ``lookup`` among ``rows`` (a scoped model or a queryset of one) that
+    ``user`` may see; 404 otherwise — a row of another region answers as one that does not exist.
+    Pages and API actions fetch every object through this, so no lookup forgets the scope."""
+    queryset = rows._default_manager.all() if isinstance(rows, type) else rows
+    return get_object_or_404(queryset.visible_to(user), **lookup)
 
 
 def ensure_visible(user, obj) -> None:

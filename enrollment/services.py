@@ -12,6 +12,7 @@ from datetime import date
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import ProtectedError
+from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from simple_history.utils import bulk_create_with_history
 
@@ -474,6 +475,12 @@ def transfers_to_decide(user):
         return pending.none()
     up = LEVEL_DEPTH[RegionLevel.VILLAGE] - LEVEL_DEPTH[user.region.level]
     return pending.filter(**{f"from_household__village{'__parent' * up}_id": user.region_id})
+
+
+def transfer_to_decide(user, pk) -> TransferRequest:
+    """One pending request the user may decide; 404 for any other (it is scoped by the holding
+    side, not by ``visible_to``'s receiving side, so it has its own lookup)."""
+    return get_object_or_404(transfers_to_decide(user), pk=pk)
 
 
 def can_decide(user, transfer: TransferRequest) -> bool:

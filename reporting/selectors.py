@@ -34,6 +34,19 @@ def region_for(*, user, code: str | None) -> Region:
     return get_object_or_404(visible.filter(level=RegionLevel.COUNTY).order_by("sort_order", "code")[:1])
 
 
+def county_for(*, user, code: str | None = None) -> Region:
+    """The county whose ranking a user reads: ``code`` if it is the user's own county (a township
+    or village reads its county's ranking) or inside their scope — another county's code answers
+    the same 404 as a code that does not exist; without a code the user's own county."""
+    counties = Region.objects.filter(level=RegionLevel.COUNTY)
+    if code:
+        own = user.county.pk if user.region_id else None
+        return get_object_or_404(counties.filter(Q(pk=own) | Q(pk__in=Region.objects.visible_to(user))), code=code)
+    if user.region_id:
+        return user.county
+    return get_object_or_404(counties.filter(pk__in=Region.objects.visible_to(user)).order_by("code")[:1])
+
+
 def ancestors(region: Region) -> list[Region]:
     chain, node = [], region
     while node is not None:

@@ -8,7 +8,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
@@ -17,6 +17,7 @@ from core.access import needs
 from core.choices import RegionLevel
 from core.formats import chinese_date
 from core.models import Region
+from core.scoping import visible_or_404
 from core.spreadsheets import xlsx_response
 from subsidies.selectors import benefit_year
 
@@ -139,7 +140,7 @@ def _report_notes(user, report):
 @needs("report.view", message=ERR_NO_VIEW)
 def report_detail(request, pk):
     user = request.user
-    report = get_object_or_404(Report.objects.visible_to(user).select_related("county"), pk=pk)
+    report = visible_or_404(user, Report.objects.select_related("county"), pk=pk)
     report.read_by.add(user)
     payload = reports.scoped_payload(user, report)
     notes = _report_notes(user, report)
@@ -165,7 +166,7 @@ def report_detail(request, pk):
 @needs("report.view", message=ERR_NO_VIEW)
 def report_xlsx(request, pk):
     user = request.user
-    report = get_object_or_404(Report.objects.visible_to(user).select_related("county"), pk=pk)
+    report = visible_or_404(user, Report.objects.select_related("county"), pk=pk)
     payload = reports.scoped_payload(user, report)
     notes = _report_notes(user, report)
     note_rows = None

@@ -235,7 +235,7 @@ def policies_visible_to(user):
 
 def categories_visible_to(user):
     """Categories of the policies the user sees; a department user only its own department's."""
-    qs = SubsidyCategory.objects.filter(policy__in=PolicyYear.objects.visible_to(user)).select_related("policy__county")
+    qs = SubsidyCategory.objects.visible_to(user).select_related("policy__county")
     if getattr(user, "role", None) == "department" and not user.is_superuser:
         qs = qs.filter(department=user.department)
     return qs

@@ -5,11 +5,12 @@ from __future__ import annotations
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.db.models import Count, Prefetch
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from core import disclosure, history
 from core.access import needs
+from core.scoping import visible_or_404
 
 from . import selectors, services
 from .benefit import PaymentNotAccepted
@@ -64,8 +65,7 @@ def policy_list(request):
 
 
 def _policy(request, pk):
-    qs = PolicyYear.objects.visible_to(request.user).select_related("county")
-    return get_object_or_404(qs, pk=pk)
+    return visible_or_404(request.user, PolicyYear.objects.select_related("county"), pk=pk)
 
 
 @needs("report.view", "policy.edit", "identity.import", message=ERR_NO_VIEW)
@@ -187,7 +187,7 @@ def policy_history(request, pk):
 @needs("policy.edit", message=ERR_NO_VIEW)
 def category_edit(request, pk, category_pk=None):
     policy = _policy(request, pk)
-    category = get_object_or_404(policy.categories, pk=category_pk) if category_pk else None
+    category = visible_or_404(request.user, policy.categories.all(), pk=category_pk) if category_pk else None
     tiers = list(policy.tiers.all())
     form = CategoryForm(request.POST or None, instance=category or SubsidyCategory(policy=policy), tiers=tiers)
     if request.method == "POST" and form.is_valid():

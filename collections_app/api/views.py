@@ -1,19 +1,19 @@
 """REST endpoints of the cash trail: the same services, rules and scoping as the pages."""
 
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from drf_spectacular.utils import extend_schema
-from rest_framework import mixins, permissions, status, viewsets
+from rest_framework import mixins, status
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 
 from core import audit
-from core.access import Capabilities
+from core.api.viewsets import ScopedViewSet
 from core.choices import RegionLevel
 from core.models import Region
+from core.scoping import visible_or_404
 from core.spreadsheets import xlsx_response
 from enrollment.models import Enrollment, Household
 from subsidies.selectors import benefit_year
@@ -21,7 +21,7 @@ from subsidies.selectors import benefit_year
 from .. import selectors, services
 from ..exports import declaration_workbook_for
 from ..filtersets import DeclarationFilterSet, ReceiptFilterSet, RefundFilterSet, RemittanceFilterSet
-from ..models import DailyLedger, Declaration, Receipt, Refund
+from ..models import DailyLedger, Declaration, Receipt, Refund, Remittance
 from . import serializers as s
 
 
@@ -29,10 +29,6 @@ def _raise(exc: DjangoValidationError):
     if hasattr(exc, "error_dict"):
         raise ValidationError(exc.message_dict)
     raise ValidationError({"detail": exc.messages})
-
-
-class ScopedViewSet(viewsets.GenericViewSet):
-    permission_classes = [permissions.IsAuthenticated, Capabilities]
 
 
 class ReceiptViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewSet):
@@ -43,20 +39,17 @@ class ReceiptViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedVie
     ordering_fields = ["issued_at", "number", "total"]
     capabilities = {"*": "roster.view", "create": "payment.take", "void": "receipt.void"}
 
-    def get_queryset(self):
-        return (
-            Receipt.objects.visible_to(self.request.user)
-            .select_related("village", "collector")
-            .prefetch_related("lines")
-            .order_by("-issued_at", "-id")
-        )
+    queryset = Receipt.objects.all()
+
+    def base_queryset(self):
+        return Receipt.objects.select_related("village", "collector").prefetch_related("lines").order_by("-issued_at", "-id")
 
     @extend_schema(request=s.ReceiptCreateSerializer, responses={201: s.ReceiptSerializer, 400: s.ErrorSerializer})
     def create(self, request):
         data = s.ReceiptCreateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         v = data.validated_data
-        household = get_object_or_404(Household.objects.visible_to(request.user).select_related("village"), pk=v["household"])
+        household = visible_or_404(request.user, Household.objects.select_related("village"), pk=v["household"])
         year = v.get("year") or benefit_year(household.village.county)
         try:
             receipt = services.receipt_issue(
@@ -88,8 +81,10 @@ class LedgerViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedView
     filterset_fields = ["day", "collector"]
     capabilities = {"*": ("payment.take", "report.view"), "confirm": "payment.take", "day": "payment.take"}
 
-    def get_queryset(self):
-        return DailyLedger.objects.visible_to(self.request.user).select_related("collector").order_by("-day", "collector_id")
+    queryset = DailyLedger.objects.all()
+
+    def base_queryset(self):
+        return DailyLedger.objects.select_related("collector").order_by("-day", "collector_id")
 
     @extend_schema(parameters=[s.LedgerDayQuerySerializer], responses={200: s.LedgerDaySerializer})
     @action(detail=False, methods=["get"], url_path="day")
@@ -120,7 +115,9 @@ class RemittanceViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Scoped
     filterset_class = RemittanceFilterSet
     capabilities = {"*": ("remittance.record", "report.view"), "create": "remittance.record"}
 
-    def get_queryset(self):
+    queryset = Remittance.objects.all()
+
+    def base_queryset(self):
         return selectors.remittance_list(user=self.request.user).prefetch_related("receipts").order_by("-deposited_on", "-id")
 
     @extend_schema(request=s.RemittanceCreateSerializer, responses={201: s.RemittanceSerializer, 400: s.ErrorSerializer})
@@ -129,7 +126,7 @@ class RemittanceViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Scoped
         data.is_valid(raise_exception=True)
         v = dict(data.validated_data)
         collector_id = v.pop("collector", None) or request.user.pk
-        collector = get_object_or_404(selectors.collectors_for(request.user), pk=collector_id)
+        collector = visible_or_404(request.user, selectors.collectors_for(request.user), pk=collector_id)
         try:
             out = services.remittance_record(actor=request.user, collector=collector, **v)
         except DjangoValidationError as exc:
@@ -144,14 +141,16 @@ class DeclarationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Scope
     filterset_class = DeclarationFilterSet
     capabilities = {"*": ("declaration.manage", "report.view"), "create": "declaration.manage", "answer": "declaration.manage"}
 
-    def get_queryset(self):
-        return Declaration.objects.visible_to(self.request.user).prefetch_related("lines").order_by("-created_at", "-id")
+    queryset = Declaration.objects.all()
+
+    def base_queryset(self):
+        return Declaration.objects.prefetch_related("lines").order_by("-created_at", "-id")
 
     @extend_schema(request=s.DeclarationCreateSerializer, responses={201: s.DeclarationSerializer, 400: s.ErrorSerializer})
     def create(self, request):
         data = s.DeclarationCreateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        region = get_object_or_404(Region.objects.visible_to(request.user), pk=data.validated_data["region"])
+        region = visible_or_404(request.user, Region, pk=data.validated_data["region"])
         try:
             d = services.declaration_create(actor=request.user, region=region, year=data.validated_data["year"])
         except DjangoValidationError as exc:
@@ -183,9 +182,7 @@ class DeclarationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Scope
     def reconciliation(self, request):
         q = s.ReconciliationQuerySerializer(data=request.query_params)
         q.is_valid(raise_exception=True)
-        region = get_object_or_404(
-            Region.objects.visible_to(request.user).exclude(level=RegionLevel.COUNTY), pk=q.validated_data["region"]
-        )
+        region = visible_or_404(request.user, Region.objects.exclude(level=RegionLevel.COUNTY), pk=q.validated_data["region"])
         year = q.validated_data.get("year") or benefit_year(region.county)
         data = selectors.reconciliation(user=request.user, region=region, year=year)
         return Response(s.ReconciliationSerializer(data).data)
@@ -208,15 +205,17 @@ class RefundViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedView
         services.refund_candidates_sync(user=request.user)
         return super().list(request, *args, **kwargs)
 
-    def get_queryset(self):
-        return Refund.objects.visible_to(self.request.user).select_related("enrollment__person").order_by("-created_at", "-id")
+    queryset = Refund.objects.all()
+
+    def base_queryset(self):
+        return Refund.objects.select_related("enrollment__person").order_by("-created_at", "-id")
 
     @extend_schema(request={"multipart/form-data": s.RefundCreateSerializer}, responses={201: s.RefundSerializer, 400: s.ErrorSerializer})
     def create(self, request):
         data = s.RefundCreateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         v = dict(data.validated_data)
-        enrollment = get_object_or_404(Enrollment.objects.visible_to(request.user), pk=v.pop("enrollment"))
+        enrollment = visible_or_404(request.user, Enrollment, pk=v.pop("enrollment"))
         try:
             refund = services.refund_apply(actor=request.user, enrollment=enrollment, **v)
         except DjangoValidationError as exc:

@@ -4,15 +4,15 @@ from __future__ import annotations
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from drf_spectacular.utils import extend_schema, inline_serializer
-from rest_framework import mixins, serializers, status, viewsets
+from rest_framework import mixins, serializers, status
 from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.routers import SimpleRouter
 
-from core.access import Capabilities
 from core.api.fields import DisclosedIdField
+from core.api.viewsets import ScopedViewSet
 
 from ..models.tax_imports import RowOutcome, TaxImport, TaxImportRow, TaxImportStatus
 from . import selectors, services
@@ -73,16 +73,15 @@ PROGRESS = inline_serializer(
 )
 
 
-class TaxImportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class TaxImportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewSet):
     serializer_class = TaxImportSerializer
-    permission_classes = [Capabilities]
     capabilities = {"read": ("taximport.run", "refund.approve"), "write": "taximport.run"}  # reading: the bureau too
     parser_classes = [MultiPartParser, FormParser]
     filterset_fields = ["status", "year"]
     ordering_fields = ["created_at", "id"]
-    queryset = TaxImport.objects.none()
+    queryset = TaxImport.objects.all()
 
-    def get_queryset(self):
+    def base_queryset(self):
         return selectors.tax_import_list(user=self.request.user)
 
     @extend_schema(request=TaxImportUploadSerializer, responses={201: TaxImportSerializer})

@@ -10,7 +10,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import JsonResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
@@ -18,6 +18,7 @@ from core import audit, disclosure
 from core.access import needs, require
 from core.choices import RegionLevel
 from core.params import query_id
+from core.scoping import visible_or_404
 from core.spreadsheets import write_rows, xlsx_response
 
 from ..models.tax_imports import PROBLEM_OUTCOMES, RowOutcome, TaxImport, TaxImportStatus
@@ -86,7 +87,7 @@ def _start(request, ti, *, apply: bool, revert_to: str | None = None) -> None:
 
 def _get(request, pk):
     require(request.user, "taximport.run", "refund.approve")
-    return get_object_or_404(selectors.tax_import_list(user=request.user), pk=pk)
+    return visible_or_404(request.user, selectors.tax_import_list(user=request.user), pk=pk)
 
 
 @login_required

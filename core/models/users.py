@@ -1,10 +1,12 @@
-from django.contrib.auth.models import AbstractUser
+from django.contrib.auth.models import AbstractUser, UserManager
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
 from core.choices import ROLE_LEVELS, Department, Role
+
+from .regions import Region
 
 # What each role may do. One table, so a page, an API view and a task ask the same question.
 CAPABILITIES: dict[str, set] = {  # capability -> the roles (Role members) that have it
@@ -35,6 +37,16 @@ ERR_ROLE_LEVEL = "角色“{role}”应绑定到{levels}级单位。"
 ERR_DEPARTMENT_REQUIRED = "部门工作人员必须选择所属部门。"
 
 
+class UserQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        """Users bound to a region the viewer's region covers (fail closed, like every scoped row)."""
+        return self.filter(region__in=Region.objects.visible_to(user))
+
+
+class ScopedUserManager(UserManager.from_queryset(UserQuerySet)):  # type: ignore[misc]  # a class built at run time
+    pass
+
+
 class User(AbstractUser):
     """Someone who logs in: one role, bound to one region (and one department for department staff)."""
 
@@ -48,6 +60,8 @@ class User(AbstractUser):
     # made before it are refused (core.tokens).
     password_changed = models.DateTimeField("密码修改时间", null=True, blank=True, editable=False)
     history = HistoricalRecords(excluded_fields=["password", "last_login", "password_changed"])
+
+    objects = ScopedUserManager()
 
     class Meta:
         app_label = "enrollment"  # the table, its migrations and admin URLs stay where they were made

@@ -3,18 +3,19 @@
 from django.db.models import Count
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
-from rest_framework import mixins, permissions, status, viewsets
+from rest_framework import mixins, permissions, status
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
-from core.access import Capabilities, ReadOnlyRolesPermission
+from core.access import ReadOnlyRolesPermission
+from core.api.viewsets import ScopedViewSet
 from core.params import parse_year
 from subsidies.selectors import benefit_year
 
 from .. import selectors, services
 from ..filtersets import EnrollmentFilterSet, HouseholdFilterSet, IdentityFilterSet, PersonFilterSet
-from ..models import Enrollment, Household, Person
+from ..models import Enrollment, Household, Person, PersonIdentity
 from . import serializers as s
 
 ROSTER = {"read": "roster.view", "write": "roster.edit"}
@@ -47,18 +48,18 @@ def _invalid(exc: services.RosterInvalid):
     partial_update=extend_schema(parameters=[YEAR_PARAM]),
 )
 class HouseholdViewSet(YearMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin,
-                       mixins.UpdateModelMixin, viewsets.GenericViewSet):
+                       mixins.UpdateModelMixin, ScopedViewSet):
     """Households with all their members. Create and update take the whole household at once
     (members with an ``id`` are edited, without one added, with ``delete: true`` removed);
     nothing is saved unless everything is valid."""
 
-    permission_classes = [Capabilities, ReadOnlyRolesPermission]
+    permission_classes = [*ScopedViewSet.permission_classes, ReadOnlyRolesPermission]
     capabilities = ROSTER
-    queryset = Household.objects.none()  # for the schema; get_queryset scopes
+    queryset = Household.objects.all()
     filterset_class = HouseholdFilterSet
     ordering_fields = ["number", "id"]
 
-    def get_queryset(self):
+    def base_queryset(self):
         return (
             selectors.households_visible(self.request.user)
             .annotate(member_count=Count("members"))
@@ -141,19 +142,19 @@ class HouseholdViewSet(YearMixin, mixins.ListModelMixin, mixins.RetrieveModelMix
     partial_update=extend_schema(parameters=[YEAR_PARAM]),
 )
 class PersonViewSet(YearMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.UpdateModelMixin,
-                    viewsets.GenericViewSet):
+                    ScopedViewSet):
     """Persons (一人一档), ID numbers masked. Correct a person with PATCH (same rules as the form);
     persons are added through their household."""
 
-    permission_classes = [Capabilities, ReadOnlyRolesPermission]
+    permission_classes = [*ScopedViewSet.permission_classes, ReadOnlyRolesPermission]
     capabilities = ROSTER
     serializer_class = s.PersonSerializer
-    queryset = Person.objects.none()
+    queryset = Person.objects.all()
     filterset_class = PersonFilterSet
     ordering_fields = ["name", "id"]
     http_method_names = ["get", "patch", "post", "head", "options"]
 
-    def get_queryset(self):
+    def base_queryset(self):
         return selectors.persons_with_status(user=self.request.user, year=self.year()).order_by("household_id", "id")
 
     def update(self, request, *args, **kwargs):
@@ -186,20 +187,20 @@ class PersonViewSet(YearMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin,
     list=extend_schema(parameters=[YEAR_PARAM]),
 )
 class EnrollmentViewSet(YearMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin,
-                        mixins.UpdateModelMixin, viewsets.GenericViewSet):
+                        mixins.UpdateModelMixin, ScopedViewSet):
     """Each person's enrollment per benefit year. POST/PATCH set ``participation`` (enrol or an
     exclusion reason); money statuses are changed only by collections and refunds."""
 
-    permission_classes = [Capabilities, ReadOnlyRolesPermission]
+    permission_classes = [*ScopedViewSet.permission_classes, ReadOnlyRolesPermission]
     capabilities = ROSTER
     serializer_class = s.EnrollmentSerializer
-    queryset = Enrollment.objects.none()
+    queryset = Enrollment.objects.all()
     filterset_class = EnrollmentFilterSet
     ordering_fields = ["year", "id"]
     http_method_names = ["get", "post", "patch", "head", "options"]
 
-    def get_queryset(self):
-        return Enrollment.objects.visible_to(self.request.user).select_related("person").order_by("-year", "person_id")
+    def base_queryset(self):
+        return Enrollment.objects.select_related("person").order_by("-year", "person_id")
 
     def _set(self, person, year, data):
         try:
@@ -252,12 +253,13 @@ class EnrollmentViewSet(YearMixin, mixins.ListModelMixin, mixins.RetrieveModelMi
 __all__ = ["EnrollmentViewSet", "HouseholdViewSet", "PersonViewSet"]
 
 
-class PersonIdentityViewSet(viewsets.ReadOnlyModelViewSet):
+class PersonIdentityViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewSet):
     serializer_class = s.PersonIdentitySerializer
-    permission_classes = [Capabilities]
     capabilities = {"*": ("identity.import", "roster.view")}
     filterset_class = IdentityFilterSet
     ordering_fields = ["certified_on", "year"]
 
-    def get_queryset(self):
+    queryset = PersonIdentity.objects.all()
+
+    def base_queryset(self):
         return selectors.identities_visible_to(self.request.user)

@@ -1,12 +1,13 @@
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from core import audit
 from core.access import needs
 from core.choices import RegionLevel
+from core.scoping import visible_or_404
 
 from .. import selectors
 from ..choices import Relation
@@ -35,7 +36,7 @@ def _year_url(name, pk, year):
 
 @needs("roster.view")
 def household_detail(request, pk):
-    household = get_object_or_404(selectors.households_visible(request.user), pk=pk)
+    household = visible_or_404(request.user, selectors.households_visible(request.user), pk=pk)
     return _household_page(request, household)
 
 
@@ -151,7 +152,7 @@ def _household_page(request, household):
 @require_POST
 @needs("roster.edit")
 def household_notice(request, pk):
-    household = get_object_or_404(selectors.households_visible(request.user), pk=pk)
+    household = visible_or_404(request.user, selectors.households_visible(request.user), pk=pk)
     year = page_year(request, household.village)
     form = NoticeForm(request.POST)
     if form.is_valid():
@@ -163,7 +164,7 @@ def household_notice(request, pk):
 @require_POST
 @needs("roster.edit")
 def transfer_create(request, pk):
-    household = get_object_or_404(selectors.households_visible(request.user), pk=pk)
+    household = visible_or_404(request.user, selectors.households_visible(request.user), pk=pk)
     year = page_year(request, household.village)
     require_edit(request.user)
     form = TransferForm(request.POST, prefix="t")

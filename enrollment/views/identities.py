@@ -6,10 +6,11 @@ import uuid
 
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 
 from core import audit, disclosure
 from core.access import needs
+from core.scoping import visible_or_404
 from core.spreadsheets import UploadError
 from subsidies import selectors as subsidy_selectors
 from subsidies.models import PolicyYear
@@ -64,7 +65,7 @@ def identity_import_preview(request):
     if not stash:
         messages.warning(request, MSG_PREVIEW_GONE)
         return redirect("enrollment:identity_import")
-    policy = get_object_or_404(PolicyYear.objects.visible_to(request.user), pk=stash["policy"])
+    policy = visible_or_404(request.user, PolicyYear, pk=stash["policy"])
     checked = identity_lists.check_rows(actor=request.user, policy=policy, rows=stash["rows"])
     if request.method == "POST":
         if request.POST.get("token") != stash["token"]:

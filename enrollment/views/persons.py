@@ -3,7 +3,7 @@ from datetime import date, datetime, time
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
@@ -12,10 +12,11 @@ from core import audit
 from core.access import needs
 from core.history import change_log, model_choices, model_verbose_name
 from core.models import AuditEvent, Region, User
+from core.scoping import visible_or_404
 
 from .. import selectors
 from ..models import Person, TransferRequest
-from ..services import RosterInvalid, can_decide, reveal_id, transfer_decide, transfers_to_decide
+from ..services import RosterInvalid, can_decide, reveal_id, transfer_decide, transfer_to_decide, transfers_to_decide
 from .common import page_year
 
 MSG_TRANSFER_APPROVED = "已同意：{name}已转入{place}。"
@@ -24,7 +25,7 @@ MSG_TRANSFER_REJECTED = "已退回转户申请。"
 
 @needs("roster.view")
 def person_detail(request, pk):
-    person = get_object_or_404(Person.objects.visible_to(request.user).select_related("household__village__parent__parent"), pk=pk)
+    person = visible_or_404(request.user, Person.objects.select_related("household__village__parent__parent"), pk=pk)
     year = page_year(request, person.household.village)
     enrollments = list(person.enrollments.select_related("village").order_by("-year"))
     ctx = {
@@ -48,7 +49,7 @@ def transfer_list(request):
 @require_POST
 @needs("roster.edit")
 def transfer_decide_view(request, pk):
-    transfer = get_object_or_404(transfers_to_decide(request.user), pk=pk)
+    transfer = transfer_to_decide(request.user, pk)
     if not can_decide(request.user, transfer):
         raise PermissionDenied
     approve = request.POST.get("decision") == "approve"

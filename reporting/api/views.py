@@ -2,8 +2,6 @@
 
 from datetime import date
 
-from django.db.models import Q
-from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import exceptions, generics
@@ -11,8 +9,8 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 
 from core.access import Capabilities
-from core.choices import RegionLevel
 from core.models import Region
+from core.scoping import visible_or_404
 from subsidies.selectors import benefit_year
 
 from .. import metrics, selectors, services
@@ -115,17 +113,7 @@ class RankingView(generics.GenericAPIView):
     )
     def get(self, request):
         user = request.user
-        code = request.query_params.get("county")
-        if code:
-            # Only the user's own county or one inside their scope: another county's code answers
-            # the same 404 as a code that does not exist.
-            own = user.county.pk if user.region_id else None
-            counties = Region.objects.filter(level=RegionLevel.COUNTY)
-            county = get_object_or_404(counties.filter(Q(pk=own) | Q(pk__in=Region.objects.visible_to(user))), code=code)
-        elif user.region_id:
-            county = user.county
-        else:
-            county = get_object_or_404(Region.objects.visible_to(user).filter(level=RegionLevel.COUNTY).order_by("code")[:1])
+        county = selectors.county_for(user=user, code=request.query_params.get("county"))
         kind = request.query_params.get("kind") or RankingKind.WEEKLY
         if kind not in RankingKind.values:
             raise exceptions.ValidationError({"kind": f"kind 须为 {', '.join(RankingKind.values)} 之一。"})
@@ -141,7 +129,7 @@ class RankingView(generics.GenericAPIView):
         group = county
         township = request.query_params.get("township")
         if township:
-            group = get_object_or_404(Region.objects.visible_to(user).filter(parent=county), code=township)
+            group = visible_or_404(user, Region.objects.filter(parent=county), code=township)
         entries = ranking.entries.filter(group=group).select_related("region", "group").order_by("rank")
         if group != county:  # townships are announced county-wide; villages only inside the reader's scope
             entries = entries.filter(region__in=Region.objects.visible_to(user))

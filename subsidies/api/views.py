@@ -1,12 +1,12 @@
 from django.db.models import Prefetch
 from drf_spectacular.utils import extend_schema
-from rest_framework import viewsets
+from rest_framework import mixins
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.throttling import AnonRateThrottle, UserRateThrottle
 from rest_framework.views import APIView
 
-from core.access import Capabilities
+from core.api.viewsets import ScopedViewSet
 
 from .. import selectors
 from ..benefit import PaymentNotAccepted
@@ -88,30 +88,31 @@ class QuoteOptionsView(APIView):
         return Response(PublicPolicySerializer(policies, many=True).data)
 
 
-class PolicyYearViewSet(viewsets.ReadOnlyModelViewSet):
+class PolicyYearViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewSet):
     serializer_class = PolicyYearSerializer
-    permission_classes = [Capabilities]
     capabilities = {"*": ("report.view", "policy.edit", "identity.import")}
     filterset_class = PolicyYearFilterSet
     ordering_fields = ["year"]
 
-    def get_queryset(self):
+    queryset = PolicyYear.objects.all()
+
+    def base_queryset(self):
         cats = SubsidyCategory.objects.select_related("policy__county").prefetch_related(
             Prefetch("amounts", queryset=CategorySubsidy.objects.order_by("tier"))
         )
         return (
-            PolicyYear.objects.visible_to(self.request.user)
-            .select_related("county")
+            PolicyYear.objects.select_related("county")
             .prefetch_related("tiers", "phase_targets", "prize_grades", Prefetch("categories", queryset=cats))
         )
 
 
-class SubsidyCategoryViewSet(viewsets.ReadOnlyModelViewSet):
+class SubsidyCategoryViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewSet):
     serializer_class = SubsidyCategorySerializer
-    permission_classes = [Capabilities]
     capabilities = {"*": ("report.view", "policy.edit", "identity.import")}
     filterset_class = SubsidyCategoryFilterSet
     ordering_fields = ["sort_order", "code"]
 
-    def get_queryset(self):
+    queryset = SubsidyCategory.objects.all()
+
+    def base_queryset(self):
         return selectors.categories_visible_to(self.request.user).prefetch_related("amounts")

@@ -161,6 +161,11 @@ class SubsidyCategory(models.Model):
     sort_order = models.PositiveSmallIntegerField("序号", default=0)
     history = HistoricalRecords()
 
+    objects = ScopedManager()
+    scope_path = "policy__county"
+    scope_level = RegionLevel.COUNTY
+    scope_ancestors_visible = True  # read with its policy, by every clerk of the county
+
     class Meta:
         verbose_name = "资助类别"
         verbose_name_plural = "资助类别"
