@@ -12,7 +12,7 @@ from django.db.models import Count, Q, Sum
 from django.utils import timezone
 from simple_history.utils import bulk_create_with_history
 
-from core import idcard
+from core import audit, idcard
 from core.choices import RegionLevel
 from core.models import Region, User
 from core.scoping import ERR_OUT_OF_SCOPE, ensure_visible, region_in_scope
@@ -680,6 +680,9 @@ def declaration_answer_import(*, actor: User, declaration: Declaration, fileobj)
     declaration.save()
     result.accepted = sum(1 for _, o, _ in decisions if o == LineResult.ACCEPTED)
     result.failed = sum(1 for _, o, _ in decisions if o == LineResult.FAILED)
+    audit.record(actor=actor, action=audit.ACTION_IMPORT, obj=declaration, detail={
+        "kind": "declaration_answer", "file": getattr(fileobj, "name", ""), "accepted": result.accepted, "failed": result.failed,
+    })
     return result
 
 

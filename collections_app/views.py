@@ -15,7 +15,7 @@ from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from core import audit, disclosure
+from core import disclosure
 from core.access import needs
 from core.choices import RegionLevel
 from core.models import Region
@@ -74,10 +74,6 @@ def household_url(pk) -> str:
 
 def _page(request, qs):
     return Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
-
-
-def _show_id(user, number):
-    return disclosure.for_viewer(user).id_number(number)
 
 
 # --- Receipts ---------------------------------------------------------------------------------
@@ -179,9 +175,9 @@ def receipt_create(request):
             messages.success(request, f"已收款 {receipt.total} 元，凭证号 {receipt.number}。请打印收款凭证。")
             return redirect("collections:receipt_detail", pk=receipt.pk)
     rows = _owed_table(members, year, [t for t, _ in tiers], enrollments, book) if policy else []
+    disclosure.show_ids(user, rows, page="receipt_create", obj=household, number=lambda r: r["person"].id_number)
     for r in rows:
         r["receipt"] = paid_by.get(r["person"].pk)
-        r["id_shown"] = _show_id(user, r["person"].id_number)
         r["tier_field"] = form[f"tier_{r['person'].pk}"] if f"tier_{r['person'].pk}" in form.fields else None
     return render(
         request,
@@ -199,8 +195,7 @@ def _receipt(request, pk):
 def receipt_detail(request, pk):
     receipt = _receipt(request, pk)
     lines = list(receipt.lines.all())
-    for ln in lines:
-        ln.id_shown = _show_id(request.user, ln.id_number)
+    disclosure.show_ids(request.user, lines, page="receipt_detail", obj=receipt)
     can_void = request.user.can("receipt.void")
     return render(
         request,
@@ -382,9 +377,8 @@ def declaration_detail(request, pk):
         SubsidyCategory.objects.filter(policy__county_id=d.township.parent_id, policy__year=d.year).values_list("code", "name")
     )
     # The form's full numbers are for the township that declares and the tax office only.
-    shown = disclosure.for_viewer(request.user, full_ids=disclosure.DECLARATION_ID_FULL)
+    disclosure.show_ids(request.user, lines, page="declaration_detail", obj=d, full_ids=disclosure.DECLARATION_ID_FULL)
     for ln in lines:
-        ln.id_shown = shown.id_number(ln.id_number)
         ln.category_name = category_names.get(ln.subsidy_category_code, ln.subsidy_category_code)
     form = AnswerForm()
     result = None
@@ -400,7 +394,6 @@ def declaration_detail(request, pk):
                     form.add_error("file", m)
                 messages.error(request, "回执未导入，文件中有错误（见下方），请改正后重新上传。")
             else:
-                audit.record(actor=request.user, action=audit.ACTION_IMPORT, obj=d, detail={"accepted": result.accepted, "failed": result.failed})
                 messages.success(request, f"回执已导入：成功 {result.accepted} 人，失败 {result.failed} 人。失败人员已退回待修正后重新申报。")
                 return redirect("collections:declaration_detail", pk=d.pk)
     remitted = _confirmation_check(d)
@@ -575,10 +568,12 @@ def refund_detail(request, pk):
         except ValidationError as exc:
             for m in _errors(exc):
                 messages.error(request, m)
+    person = refund.enrollment.person
+    disclosure.show_ids(user, [person], page="refund_detail", obj=refund)
     return render(
         request,
         "collections/refund_detail.html",
-        {"refund": refund, "decide": decide, "paid": paid, "id_shown": _show_id(user, refund.enrollment.person.id_number),
+        {"refund": refund, "decide": decide, "paid": paid, "id_shown": person.id_shown,
          "can_decide": user.can("refund.approve") and refund.status == RefundStatus.APPLIED,
          "can_refuse_candidate": user.can("refund.approve") and refund.status == RefundStatus.CANDIDATE,
          "can_pay": user.can("refund.pay") and refund.status == RefundStatus.APPROVED,

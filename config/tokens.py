@@ -11,8 +11,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 from rest_framework.authtoken.models import Token
 
-from core.audit import record
-from core.tokens import ACTION_TOKEN_CREATE, ACTION_TOKEN_REVOKE, REASON_BY_OWNER, masked, tokens_revoke
+from core.tokens import ACTION_TOKEN_CREATE, ACTION_TOKEN_REVOKE, REASON_BY_OWNER, masked, token_create, tokens_revoke
 
 __all__ = ["ACTION_TOKEN_CREATE", "ACTION_TOKEN_REVOKE", "api_tokens"]
 MSG_TOKEN_CREATED = "已生成新的 API 令牌。请立即复制保存，离开本页后将不再显示完整令牌；旧令牌（如有）已失效。"
@@ -29,10 +28,8 @@ def api_tokens(request):
     if request.method == "POST":
         action = request.POST.get("action")
         if action == "create":
-            Token.objects.filter(user=request.user).delete()
-            token = Token.objects.create(user=request.user)
+            token = token_create(user=request.user)
             new_key = token.key
-            record(actor=request.user, action=ACTION_TOKEN_CREATE, obj=request.user, detail={"token": masked(token.key)})
             messages.success(request, MSG_TOKEN_CREATED)
         elif action == "revoke":
             if token is None:

@@ -21,7 +21,7 @@ from datetime import date
 
 from django.db.models import Q
 
-from . import idcard
+from . import audit, idcard
 
 ID_FULL = "id.full"
 DECLARATION_ID_FULL = "declaration.id_full"
@@ -69,6 +69,23 @@ def for_viewer(user, *, full_ids: str | None = ID_FULL) -> Disclosure:
     (None: masked for everyone). A full number always implies the right to the full birth date."""
     full_birth = may_see_full(user)
     return Disclosure(full_ids=full_ids is not None and full_birth and may_see_full(user, full_ids), full_birth=full_birth)
+
+
+def show_ids(user, items, *, page: str, obj=None, full_ids: str | None = ID_FULL, number=lambda item: item.id_number):
+    """Set ``id_shown`` on each of ``items`` (objects, or dicts) as ``user`` may see it at this
+    page, and record one view of full IDs when any full number was shown: the one place a page
+    discloses numbers, so no page shows full numbers unrecorded. Returns the Disclosure."""
+    shown = for_viewer(user, full_ids=full_ids)
+    items = list(items)
+    for item in items:
+        text = shown.id_number(number(item))
+        if isinstance(item, dict):
+            item["id_shown"] = text
+        else:
+            item.id_shown = text
+    if shown.full_ids and items:
+        audit.record(actor=user, action=audit.ACTION_VIEW_FULL_ID, obj=obj, detail={"page": page, "rows": len(items)})
+    return shown
 
 
 def birth_year(born: date | None) -> int | None:

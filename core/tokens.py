@@ -43,6 +43,15 @@ def masked(key: str) -> str:
 
 
 @transaction.atomic
+def token_create(*, user) -> Token:
+    """A new API token for ``user``, replacing any old one; recorded (the key masked)."""
+    Token.objects.filter(user=user).delete()
+    token = Token.objects.create(user=user)
+    record(actor=user, action=ACTION_TOKEN_CREATE, obj=user, detail={"token": masked(token.key)})
+    return token
+
+
+@transaction.atomic
 def tokens_revoke(*, user, actor, reason: str) -> int:
     """Delete ``user``'s API tokens, one audit event each (filed at the user's county when no one
     acted, e.g. a lock-out or a management command). Returns how many were revoked."""

@@ -12,7 +12,7 @@ from datetime import date, datetime
 from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
 
-from core import idcard, spreadsheets
+from core import audit, idcard, spreadsheets
 from core.scoping import ensure_visible
 from core.spreadsheets import UploadError
 from subsidies.models import PolicyYear, SubsidyCategory
@@ -221,7 +221,7 @@ def require_import(actor) -> None:
 
 
 @transaction.atomic
-def identity_import(*, actor, policy: PolicyYear, rows: list[ImportRow], source_list: str) -> ImportResult:
+def identity_import(*, actor, policy: PolicyYear, rows: list[ImportRow], source_list: str, file: str = "") -> ImportResult:
     """Write the checked rows (those without errors). Re-importing the same list changes nothing;
     a changed certification date or source is updated. Unknown ID numbers were reported by the
     check and are never created here."""
@@ -258,6 +258,10 @@ def identity_import(*, actor, policy: PolicyYear, rows: list[ImportRow], source_
     written = PersonIdentity.objects.filter(year=policy.year, category__policy=policy, source_list=source_list)
     if written.exclude(pk__in=PersonIdentity.objects.visible_to(actor)).exists():
         raise PermissionDenied
+    audit.record(actor=actor, action=audit.ACTION_IMPORT, obj=policy, detail={
+        "kind": "identity_list", "file": file, "source_list": source_list,
+        "created": result.created, "updated": result.updated, "unchanged": result.unchanged, "skipped": result.skipped,
+    })
     return result
 
 

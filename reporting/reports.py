@@ -11,10 +11,11 @@ from typing import Callable
 
 from openpyxl import Workbook
 
+from core import audit
 from core.choices import RegionLevel
 from core.spreadsheets import write_rows
 
-from . import services
+from . import selectors, services
 from .models import ReportKind
 
 YES = "是"
@@ -168,6 +169,18 @@ def scoped_payload(user, report) -> dict:
             town: [v for v in rows if keep(v["code"], town)] for town, rows in villages.items() if any(keep(v["code"], town) for v in rows)
         }
     return payload
+
+
+def workbook_for_reader(*, actor, report) -> Workbook:
+    """The report as ``actor`` may read it (``scoped_payload``, the notes they may see) as xlsx;
+    every export is recorded."""
+    notes = selectors.report_notes(user=actor, report=report)
+    note_rows = None
+    if notes is not None:
+        note_rows = {code: [n.good_practices, n.problems, n.suggestions] for code, n in notes.items()}
+    wb = workbook_for(report, scoped_payload(actor, report), note_rows)
+    audit.record(actor=actor, action=audit.ACTION_EXPORT, obj=report, detail={"kind": report.kind, "date": report.date.isoformat()})
+    return wb
 
 
 def workbook_for(report, payload, notes=None) -> Workbook:

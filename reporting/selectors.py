@@ -21,7 +21,7 @@ from subsidies.seasons import season_end
 from subsidies.selectors import benefit_year, season_of
 
 from . import metrics, services
-from .models import ProgressSnapshot, Ranking, RankingEntry, RankingKind, Report, WeeklyNote
+from .models import ProgressSnapshot, Ranking, RankingEntry, RankingKind, Report, ReportKind, WeeklyNote
 
 
 def region_for(*, user, code: str | None) -> Region:
@@ -236,6 +236,13 @@ def notes_for(*, user, county: Region, day: date) -> dict[int, WeeklyNote]:
     if not (user.is_superuser or (user.region_id and user.region.level == RegionLevel.COUNTY)):
         qs = qs.visible_to(user)
     return {n.township_id: n for n in qs}
+
+
+def report_notes(*, user, report: Report) -> dict[str, WeeklyNote] | None:
+    """A weekly report's township notes the user may read, by township code (None: not weekly)."""
+    if report.kind != ReportKind.WEEKLY:
+        return None
+    return {note.township.code: note for note in notes_for(user=user, county=report.county, day=report.date).values()}
 
 
 def at_a_glance(*, user) -> dict | None:

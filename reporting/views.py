@@ -12,7 +12,6 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from core import audit
 from core.access import needs
 from core.choices import RegionLevel
 from core.formats import chinese_date
@@ -127,23 +126,13 @@ def report_list(request):
     )
 
 
-def _report_notes(user, report):
-    if report.kind != ReportKind.WEEKLY:
-        return None
-    notes = selectors.notes_for(user=user, county=report.county, day=report.date)
-    by_code = {}
-    for note in notes.values():
-        by_code[note.township.code] = note
-    return by_code
-
-
 @needs("report.view", message=ERR_NO_VIEW)
 def report_detail(request, pk):
     user = request.user
     report = visible_or_404(user, Report.objects.select_related("county"), pk=pk)
     report.read_by.add(user)
     payload = reports.scoped_payload(user, report)
-    notes = _report_notes(user, report)
+    notes = selectors.report_notes(user=user, report=report)
     for t in payload.get("townships", []):
         t["note"] = notes.get(t["code"]) if notes is not None else None
     names = {t["code"]: t["name"] for t in payload.get("townships", [])}
@@ -167,14 +156,7 @@ def report_detail(request, pk):
 def report_xlsx(request, pk):
     user = request.user
     report = visible_or_404(user, Report.objects.select_related("county"), pk=pk)
-    payload = reports.scoped_payload(user, report)
-    notes = _report_notes(user, report)
-    note_rows = None
-    if notes is not None:
-        note_rows = {code: [n.good_practices, n.problems, n.suggestions] for code, n in notes.items()}
-    wb = reports.workbook_for(report, payload, note_rows)
-    audit.record(actor=user, action=audit.ACTION_EXPORT, obj=report, detail={"kind": report.kind, "date": report.date.isoformat()})
-    return xlsx_response(wb, f"{report.title}.xlsx")
+    return xlsx_response(reports.workbook_for_reader(actor=user, report=report), f"{report.title}.xlsx")
 
 
 @login_required

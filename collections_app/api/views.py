@@ -9,7 +9,6 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 
-from core import audit
 from core.api.viewsets import ScopedViewSet
 from core.choices import RegionLevel
 from core.models import Region
@@ -167,7 +166,6 @@ class DeclarationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Scope
             result = services.declaration_answer_import(actor=request.user, declaration=d, fileobj=data.validated_data["file"])
         except DjangoValidationError as exc:
             _raise(exc)
-        audit.record(actor=request.user, action=audit.ACTION_IMPORT, obj=d, detail={"accepted": result.accepted, "failed": result.failed})
         d.refresh_from_db()
         return Response({"accepted": result.accepted, "failed": result.failed, "declaration": self.get_serializer(d).data})
 

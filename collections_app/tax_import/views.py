@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 
-import openpyxl
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -14,15 +13,16 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from core import audit, disclosure
+from core import disclosure
 from core.access import needs, require
 from core.choices import RegionLevel
 from core.params import query_id
 from core.scoping import visible_or_404
-from core.spreadsheets import write_rows, xlsx_response
+from core.spreadsheets import xlsx_response
 
 from ..models.tax_imports import PROBLEM_OUTCOMES, RowOutcome, TaxImport, TaxImportStatus
 from . import selectors, services
+from .exports import problems_workbook_for
 from .forms import TaxImportUploadForm
 from .tasks import run_tax_import
 
@@ -103,13 +103,8 @@ def taximport_detail(request, pk):
         outcome = None
     rows = selectors.tax_import_rows(user=request.user, tax_import=ti, outcome=outcome)
     page = Paginator(rows, PAGE_ROWS).get_page(request.GET.get("page"))
-    disclosed = disclosure.for_viewer(request.user)
-    shown = []
-    for r in page:
-        r.shown_id = disclosed.id_number(r.id_number)
-        shown.append(r)
-    if disclosed.full_ids and shown:
-        audit.record(actor=request.user, action=audit.ACTION_VIEW_FULL_ID, obj=ti, detail={"page": "tax_import_problems", "rows": len(shown)})
+    shown = list(page)
+    disclosure.show_ids(request.user, shown, page="tax_import_problems", obj=ti)
     interrupted = services.tax_import_is_interrupted(ti)
     summary = ti.summary
     counts = [
@@ -211,44 +206,12 @@ def taximport_progress(request, pk):
     )
 
 
-PROBLEM_HEADER = ["行号", "结果", "原因", "姓名", "身份证号码", "缴费金额", "应缴金额", "缴费日期", "税票号码", "缴费渠道", "参保地", "乡镇", "待遇年度", "退费候选"]
-
-
-def _problems_workbook(user, rows, *, with_import: bool = False):
-    """The problem rows as an xlsx sheet (``with_import``: a first column names each row's import)."""
-    disclosed = disclosure.for_viewer(user)
-    lead = 1 if with_import else 0
-    wb = openpyxl.Workbook()
-    ws = wb.active
-    ws.title = "问题行"
-    write_rows(
-        ws,
-        ["导入批次"] * lead + PROBLEM_HEADER,
-        (
-            [f"#{r.tax_import_id}"] * lead
-            + [
-                r.row_number, r.get_outcome_display(), r.message, r.name,
-                disclosed.id_number(r.id_number),
-                r.amount, r.owed, r.paid_on, r.voucher, r.channel, r.place, r.township.name if r.township else "",
-                r.year, "是" if r.refund_candidate else "",
-            ]
-            for r in rows.iterator(chunk_size=2000)
-        ),
-        id_columns=(5 + lead, 9 + lead),
-    )
-    ws.column_dimensions["D" if lead else "C"].width = 60
-    return wb
-
-
 @login_required
 def taximport_problems(request, pk):
     """The problem rows with their reasons, for the township to fix."""
     ti = _get(request, pk)
-    wb = _problems_workbook(request.user, selectors.tax_import_rows(user=request.user, tax_import=ti))
-    audit.record_export(
-        actor=request.user, obj=ti, full_ids=disclosure.for_viewer(request.user).full_ids,
-        detail={"export": "tax_import_problems"},
-    )
+    rows = selectors.tax_import_rows(user=request.user, tax_import=ti)
+    wb = problems_workbook_for(actor=request.user, rows=rows, obj=ti, detail={"export": "tax_import_problems"})
     return xlsx_response(wb, f"税务导入问题行_{ti.pk}.xlsx")
 
 
@@ -272,14 +235,8 @@ def taximport_township(request):
     rows = selectors.township_problem_rows(user=request.user, tax_import_id=import_id, outcome=outcome)
     page = Paginator(rows, PAGE_ROWS).get_page(request.GET.get("page"))
     shown = list(page)
-    disclosed = disclosure.for_viewer(request.user)  # township clerks: they fix the rows against the ID card
-    for r in shown:
-        r.shown_id = disclosed.id_number(r.id_number)
-    if disclosed.full_ids and shown:
-        audit.record(
-            actor=request.user, action=audit.ACTION_VIEW_FULL_ID, obj=None,
-            detail={"page": "tax_import_township_problems", "rows": len(shown)},
-        )
+    # Township clerks see full numbers: they fix the rows against the ID card.
+    disclosure.show_ids(request.user, shown, page="tax_import_township_problems")
     return render(
         request,
         "collections/taximport_township.html",
@@ -297,9 +254,8 @@ def taximport_township_problems(request):
     """The same rows as xlsx (the filters of the page apply)."""
     import_id, outcome = _township_filters(request)
     rows = selectors.township_problem_rows(user=request.user, tax_import_id=import_id, outcome=outcome)
-    wb = _problems_workbook(request.user, rows, with_import=True)
-    audit.record_export(
-        actor=request.user, obj=None, full_ids=disclosure.for_viewer(request.user).full_ids,
+    wb = problems_workbook_for(
+        actor=request.user, rows=rows, with_import=True,
         detail={"export": "tax_import_township_problems", "import": import_id, "outcome": outcome or ""},
     )
     return xlsx_response(wb, f"税务导入问题行_{request.user.region.name}.xlsx")

@@ -4,7 +4,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from core import audit
+from core import disclosure
 from core.access import needs
 from core.choices import RegionLevel
 from core.scoping import visible_or_404
@@ -115,10 +115,9 @@ def _household_page(request, household):
                 villages=villages, fixed_village=fixed_village,
             )
             formset = MemberFormSet(initial=[_member_initial(r) for r in rows], prefix="m")
-            if can_edit and user.can("id.full") and rows:
-                # The edit form shows full ID numbers: record that they were seen.
-                audit.record(actor=user, action=audit.ACTION_VIEW_FULL_ID, obj=household,
-                             detail={"persons": [r.person.pk for r in rows], "page": "household_form"})
+            if can_edit:
+                # The edit form holds full ID numbers: recorded like every page that shows them.
+                disclosure.show_ids(user, [r.person for r in rows], page="household_form", obj=household)
         else:
             hh_form = HouseholdForm(initial={"village": picked_village}, villages=villages, fixed_village=fixed_village)
             formset = MemberFormSet(initial=[{"relation": Relation.HEAD, "participation": "enrol", "tier": 1}], prefix="m")

@@ -8,7 +8,7 @@ from django.contrib import messages
 from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
 
-from core import audit, disclosure
+from core import disclosure
 from core.access import needs
 from core.scoping import visible_or_404
 from core.spreadsheets import UploadError
@@ -71,11 +71,9 @@ def identity_import_preview(request):
         if request.POST.get("token") != stash["token"]:
             messages.warning(request, MSG_PREVIEW_GONE)
             return redirect("enrollment:identity_import")
-        result = identity_lists.identity_import(actor=request.user, policy=policy, rows=checked, source_list=stash["source_list"])
-        audit.record(actor=request.user, action=audit.ACTION_IMPORT, obj=policy, detail={
-            "kind": "identity_list", "file": stash["file"], "source_list": stash["source_list"],
-            "created": result.created, "updated": result.updated, "unchanged": result.unchanged, "skipped": result.skipped,
-        })
+        result = identity_lists.identity_import(
+            actor=request.user, policy=policy, rows=checked, source_list=stash["source_list"], file=stash["file"],
+        )
         del request.session[SESSION_KEY]
         messages.success(request, imports_message(result))
         return redirect("enrollment:identity_list")

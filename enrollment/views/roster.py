@@ -3,15 +3,14 @@ from django.core.paginator import Paginator
 from django.db.models import Count, OuterRef, Q, Subquery
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from openpyxl import Workbook
 
-from core import audit, disclosure
 from core.access import needs
 from core.choices import RegionLevel
-from core.spreadsheets import write_rows, xlsx_response
+from core.spreadsheets import xlsx_response
 
 from .. import selectors
 from ..choices import PAID_STATUSES
+from ..exports import roster_workbook_for
 from ..filtersets import PersonFilterSet
 from ..forms import CarryOverForm
 from ..models import Household, HouseholdNotice
@@ -21,10 +20,6 @@ from .common import page_year, picked_regions
 PAGE_SIZE = 50
 EXPORT_LIMIT = 200_000
 ERR_EXPORT_TOO_BIG = "要导出的记录超过{limit}条，请按乡镇或村分批导出。"
-
-
-def _mask_phone(phone: str) -> str:
-    return f"*******{phone[-4:]}" if phone else ""
 
 
 def _roster_scope(request):
@@ -74,28 +69,9 @@ def roster_export(request):
         messages.error(request, ERR_EXPORT_TOO_BIG.format(limit=EXPORT_LIMIT))
         return redirect(f"{reverse('enrollment:roster')}?{request.GET.urlencode()}")
     # Full numbers only when asked for, by a role that may see them; birth dates as the rule says.
-    shown = disclosure.for_viewer(user, full_ids=disclosure.ID_FULL if request.GET.get("full_id") == "1" else None)
-    full = shown.full_ids  # phone numbers go with the IDs
-    status_labels = dict(selectors.Enrollment._meta.get_field("status").flatchoices)
-    reason_labels = dict(selectors.Enrollment._meta.get_field("exclusion_reason").flatchoices)
-    header = ["村/社区", "户号", "姓名", "身份证号码", "性别", "出生日期", "与户主关系", "联系电话", f"{year}年度状态", "不参保原因", "档次", "已死亡"]
-    rows = (
-        [
-            p.household.village.name, p.household.number, p.name,
-            shown.id_number(p.id_number), p.get_sex_display(), shown.birth_cell(p.birth_date),
-            p.get_relation_display(), p.phone if full else _mask_phone(p.phone),
-            status_labels.get(p.year_status, "未登记") if p.year_status else ("" if p.is_deceased else "缺口"),
-            reason_labels.get(p.year_reason, "") if p.year_reason else "", p.year_tier or "", "是" if p.is_deceased else "",
-        ]
-        for p in people.iterator(chunk_size=2000)
-    )
-    wb = Workbook()
-    ws = wb.active
-    ws.title = f"{year}年度花名册"
-    write_rows(ws, header, rows, id_columns=(2, 4))
-    audit.record_export(
-        actor=user, obj=village or township, full_ids=shown.full_ids,
-        detail={"what": "roster", "year": year, "rows": total, "filters": request.GET.dict()},
+    wb = roster_workbook_for(
+        actor=user, people=people, year=year, full_ids=request.GET.get("full_id") == "1", obj=village or township,
+        detail={"rows": total, "filters": request.GET.dict()},
     )
     name = (village or township or user.region)
     return xlsx_response(wb, f"花名册-{name.name if name else '全部'}-{year}.xlsx")

@@ -8,7 +8,7 @@ from django.db.models import Q
 
 from core import disclosure, idcard
 from core.choices import Role
-from core.models import User
+from core.models import AuditEvent, User
 
 BORN = date(1980, 5, 7)
 NUMBER = idcard.make("411325", BORN, 686)
@@ -76,3 +76,22 @@ def test_a_search_by_id_matches_only_what_the_viewer_may_see():
     masked = disclosure.for_viewer(viewer(Role.LEADERSHIP))
     assert disclosure.id_lookup("id_number", NUMBER, masked) == Q(id_number__startswith=NUMBER[:6], id_number__endswith=NUMBER[-4:])
     assert disclosure.id_lookup("id_number", NUMBER[:10], masked, prefix=True) == Q(id_number__startswith=NUMBER[:6])
+
+
+@pytest.mark.django_db
+def test_show_ids_sets_each_number_and_records_one_view_only_when_full(regions, users):
+    rows = [{"id_number": "411325198005176860"}, {"id_number": "41132519900101001X"}]
+    shown = disclosure.show_ids(users["clerk"], rows, page="p", number=lambda r: r["id_number"])
+    assert shown.full_ids and [r["id_shown"] for r in rows] == [r["id_number"] for r in rows]
+    (event,) = AuditEvent.objects.filter(action="view_full_id", actor=users["clerk"])
+    assert event.detail == {"page": "p", "rows": 2}
+
+    class Line:
+        id_number = "411325198005176860"
+
+    line = Line()
+    disclosure.show_ids(users["leader"], [line], page="p")  # leadership: masked, nothing to record
+    assert line.id_shown == "411325********6860"
+    assert not AuditEvent.objects.filter(actor=users["leader"]).exists()
+    disclosure.show_ids(users["clerk"], [], page="p")  # nothing shown, nothing recorded
+    assert AuditEvent.objects.filter(actor=users["clerk"]).count() == 1

@@ -11,6 +11,7 @@ from rest_framework.test import APIClient
 
 from collections_app.models import Receipt
 from core import idcard
+from core.models import AuditEvent
 from enrollment.choices import EnrollmentStatus
 from enrollment.models import Enrollment
 from tests.factories.collections import household_with, make_policy, pay
@@ -66,6 +67,9 @@ def test_collector_to_reconciled_village_through_the_api(api, users, regions, po
     wb.save(buf)
     ans = clerk.post(f"/api/declarations/{did}/answer/", {"file": SimpleUploadedFile("a.xlsx", buf.getvalue())}, format="multipart")
     assert ans.status_code == 200 and ans.json()["accepted"] == 2 and ans.json()["declaration"]["confirmed_total"] == "800.00"
+    # Logged once, by the service: the API path does not have to remember.
+    (event,) = AuditEvent.objects.filter(action="import", object_id=str(did))
+    assert event.detail == {"kind": "declaration_answer", "file": "a.xlsx", "accepted": 2, "failed": 0}
     rec = clerk.get("/api/declarations/reconciliation/", {"region": regions["v1"].pk, "year": policy.year})
     assert rec.status_code == 200
     (row,) = [r for r in rec.json()["rows"] if r["village"] == regions["v1"].pk]

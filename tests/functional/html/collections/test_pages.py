@@ -148,6 +148,9 @@ def test_township_declares_imports_answer_and_village_reconciles(client, users, 
     resp = client.post(reverse("collections:declaration_detail", args=[d.pk]),
                        {"file": _answer([[p.id_number, "成功", ""] for p in m])}, follow=True)
     assert "成功 2 人，失败 0 人" in resp.content.decode()
+    assert AuditEvent.objects.filter(action="import", object_id=str(d.pk), detail__kind="declaration_answer").count() == 1
+    # The form's page showed the township its full numbers: one recorded view per page shown.
+    assert AuditEvent.objects.filter(action="view_full_id", object_id=str(d.pk), detail__page="declaration_detail").exists()
     assert "一致" in resp.content.decode()
     recon = client.get(reverse("collections:reconciliation"), {"region": regions["v1"].pk, "year": policy.year}).content.decode()
     assert "没有差异：钱、票、册一致" in recon
