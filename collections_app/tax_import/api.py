@@ -6,7 +6,7 @@ from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import mixins, serializers, status
 from rest_framework.decorators import action
-from rest_framework.exceptions import PermissionDenied, ValidationError
+from rest_framework.exceptions import APIException, PermissionDenied, ValidationError
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.routers import SimpleRouter
@@ -16,7 +16,7 @@ from core.api.viewsets import ScopedViewSet
 
 from ..models.tax_imports import RowOutcome, TaxImport, TaxImportRow, TaxImportStatus
 from . import selectors, services
-from .tasks import run_tax_import
+from .tasks import ERR_QUEUE, queue_tax_import
 
 
 class TaxImportSerializer(serializers.ModelSerializer):
@@ -73,6 +73,18 @@ PROGRESS = inline_serializer(
 )
 
 
+class QueueDown(APIException):
+    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
+    default_detail = ERR_QUEUE
+    default_code = "queue_unavailable"
+
+
+def _queue(ti, *, actor, apply: bool, previous: str | None = None) -> None:
+    """Queue the run as the pages do; 503 with the pages' message when it could not be."""
+    if not queue_tax_import(ti, actor=actor, apply=apply, previous=previous):
+        raise QueueDown()
+
+
 class TaxImportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewSet):
     serializer_class = TaxImportSerializer
     capabilities = {"read": ("taximport.run", "refund.approve"), "write": "taximport.run"}  # reading: the bureau too
@@ -99,7 +111,7 @@ class TaxImportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedV
             raise ValidationError({"file": [exc.message]}) from None
         except DjangoPermissionDenied as exc:
             raise PermissionDenied(str(exc)) from None
-        run_tax_import.delay(ti.pk, apply=False, actor_id=request.user.pk, run=ti.run)
+        _queue(ti, actor=request.user, apply=False)
         ti.refresh_from_db()
         return Response(TaxImportSerializer(ti).data, status=status.HTTP_201_CREATED)
 
@@ -111,13 +123,14 @@ class TaxImportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedV
         ti = self.get_object()
         if ti.status == TaxImportStatus.APPLIED:
             return Response(TaxImportSerializer(ti).data)
+        previous = ti.status
         if not services.tax_import_mark_applying(actor=request.user, tax_import=ti):
             if ti.status == TaxImportStatus.APPLIED:
                 return Response(TaxImportSerializer(ti).data)
             if ti.status == TaxImportStatus.APPLYING:  # running (not interrupted): nothing to queue
                 return Response(TaxImportSerializer(ti).data, status=status.HTTP_202_ACCEPTED)
             raise ValidationError({"status": [services.ERR_NOT_PREVIEWED]})
-        run_tax_import.delay(ti.pk, apply=True, actor_id=request.user.pk, run=ti.run)
+        _queue(ti, actor=request.user, apply=True, previous=previous)
         ti.refresh_from_db()
         code = status.HTTP_200_OK if ti.status == TaxImportStatus.APPLIED else status.HTTP_202_ACCEPTED
         return Response(TaxImportSerializer(ti).data, status=code)
@@ -130,7 +143,7 @@ class TaxImportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedV
         ti = self.get_object()
         if not services.tax_import_resume(actor=request.user, tax_import=ti):
             raise ValidationError({"status": [services.ERR_NOT_INTERRUPTED]})
-        run_tax_import.delay(ti.pk, apply=ti.status == TaxImportStatus.APPLYING, actor_id=request.user.pk, run=ti.run)
+        _queue(ti, actor=request.user, apply=ti.status == TaxImportStatus.APPLYING)
         ti.refresh_from_db()
         running = ti.status in services.RUNNING_STATUSES
         return Response(TaxImportSerializer(ti).data, status=status.HTTP_202_ACCEPTED if running else status.HTTP_200_OK)

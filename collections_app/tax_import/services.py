@@ -1108,6 +1108,16 @@ def tax_import_mark_applying(*, actor, tax_import: TaxImport) -> bool:
     return ready
 
 
+def tax_import_not_queued(*, tax_import: TaxImport, back_to: str, error: str) -> bool:
+    """An apply marked running whose task could not be queued goes back to ``back_to`` (its
+    preview, or failed with ``error``); only while still marked applying and never started, so
+    a run that did start is left alone. Returns whether it went back."""
+    back = {"status": back_to, **({"error": error} if back_to == TaxImportStatus.FAILED else {})}
+    reverted = TaxImport.objects.filter(pk=tax_import.pk, status=TaxImportStatus.APPLYING).update(**back)
+    tax_import.refresh_from_db()
+    return bool(reverted)
+
+
 def tax_import_resume(*, actor, tax_import: TaxImport) -> bool:
     """Rerun the preview or the apply of an interrupted import (its worker gone): for its own
     uploader or anyone who may run imports of its county. Returns whether to queue

@@ -10,15 +10,20 @@ vanished is shown 中断 once its heartbeat is older than settings.CANBAO_IMPORT
 and can be resumed (``services.tax_import_resume``).
 """
 
+import logging
+
 from celery import shared_task
 
 from core.models import User
 from core.task_guard import CrashGuardedTask
 
-from ..models.tax_imports import TaxImport
+from ..models.tax_imports import TaxImport, TaxImportStatus
 from . import services
 
 TASK_NAME = "collections_app.tax_import.run_tax_import"
+ERR_QUEUE = "任务未能启动，请稍后重试。"
+
+log = logging.getLogger(__name__)
 
 
 def _import_and_run(args, kwargs) -> tuple[int, str]:
@@ -61,3 +66,23 @@ def run_tax_import(import_id: int, apply: bool = False, actor_id: int | None = N
         return {"error": exc.message}
     except services.StaleRun:
         return {"stale": run}
+
+
+def queue_tax_import(tax_import: TaxImport, *, actor, apply: bool, previous: str | None = None) -> bool:
+    """Queue the import's current run: the one way a page or the API starts one. When the queue
+    refuses (the broker is down), a confirmed apply already shown as 正在导入 goes back to its
+    ``previous`` status (previewed or failed; an interrupted apply is shown failed, to be
+    confirmed again) so nothing looks as if it were running. Returns whether the run was queued
+    — or, run eagerly, ended with its outcome recorded on the import; False: say ERR_QUEUE."""
+    revert_to = None
+    if previous is not None:
+        revert_to = previous if previous in (TaxImportStatus.PREVIEWED, TaxImportStatus.FAILED) else TaxImportStatus.FAILED
+    try:
+        run_tax_import.delay(tax_import.pk, apply=apply, actor_id=actor.pk, run=tax_import.run)
+    except Exception:  # noqa: BLE001 - eager failures are recorded on the import; broker down → say so
+        log.exception("tax import %s task", tax_import.pk)
+        if revert_to and services.tax_import_not_queued(tax_import=tax_import, back_to=revert_to, error=ERR_QUEUE):
+            return False
+        tax_import.refresh_from_db()
+        return tax_import.status not in services.RUNNING_STATUSES
+    return True

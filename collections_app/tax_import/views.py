@@ -20,11 +20,11 @@ from core.params import query_id
 from core.scoping import visible_or_404
 from core.spreadsheets import xlsx_response
 
-from ..models.tax_imports import PROBLEM_OUTCOMES, RowOutcome, TaxImport, TaxImportStatus
+from ..models.tax_imports import PROBLEM_OUTCOMES, RowOutcome, TaxImportStatus
 from . import selectors, services
 from .exports import problems_workbook_for
 from .forms import TaxImportUploadForm
-from .tasks import run_tax_import
+from .tasks import ERR_QUEUE, queue_tax_import
 
 log = logging.getLogger(__name__)
 
@@ -35,7 +35,6 @@ MSG_APPLIED = "导入完成：确认入库 {confirmed} 人。问题行可下载�
 MSG_CANCELLED = "已放弃该批次，数据未做修改。"
 MSG_RESUMED = "已重新开始，请稍候。"
 ERR_NO_REGION = "您的账户没有绑定县/区，不能导入。"
-ERR_QUEUE = "任务未能启动，请稍后重试。"
 RUNNING = services.RUNNING_STATUSES
 PAGE_ROWS = 200
 
@@ -71,18 +70,11 @@ def taximport_list(request):
     )
 
 
-def _start(request, ti, *, apply: bool, revert_to: str | None = None) -> None:
-    try:
-        run_tax_import.delay(ti.pk, apply=apply, actor_id=request.user.pk, run=ti.run)
-    except Exception:  # noqa: BLE001 - eager failures are recorded on the import; broker down → say so
-        log.exception("tax import %s task", ti.pk)
-        back = {"status": revert_to, **({"error": ERR_QUEUE} if revert_to == TaxImportStatus.FAILED else {})}
-        if revert_to and TaxImport.objects.filter(pk=ti.pk, status=TaxImportStatus.APPLYING).update(**back):
-            messages.error(request, ERR_QUEUE)  # never queued: back to the preview
-            return
-        ti.refresh_from_db()
-        if ti.status in RUNNING:
-            messages.error(request, ERR_QUEUE)
+def _start(request, ti, *, apply: bool, previous: str | None = None) -> bool:
+    if queue_tax_import(ti, actor=request.user, apply=apply, previous=previous):
+        return True
+    messages.error(request, ERR_QUEUE)
+    return False
 
 
 def _get(request, pk):
@@ -140,9 +132,8 @@ def taximport_confirm(request, pk):
         else:
             messages.error(request, services.ERR_NOT_PREVIEWED)
         return redirect("collections:taximport_detail", pk=ti.pk)
-    # An interrupted import that cannot be queued either is shown as failed (it can be confirmed again).
-    revert_to = previous if previous in (TaxImportStatus.PREVIEWED, TaxImportStatus.FAILED) else TaxImportStatus.FAILED
-    _start(request, ti, apply=True, revert_to=revert_to)
+    if not _start(request, ti, apply=True, previous=previous):
+        return redirect("collections:taximport_detail", pk=ti.pk)
     ti.refresh_from_db()
     if ti.status == TaxImportStatus.APPLIED:
         messages.success(request, MSG_APPLIED.format(confirmed=ti.result.get("confirmed", 0)))
@@ -162,7 +153,8 @@ def taximport_resume(request, pk):
     if not services.tax_import_resume(actor=request.user, tax_import=ti):
         messages.error(request, services.ERR_NOT_INTERRUPTED)
         return redirect("collections:taximport_detail", pk=ti.pk)
-    _start(request, ti, apply=ti.status == TaxImportStatus.APPLYING)
+    if not _start(request, ti, apply=ti.status == TaxImportStatus.APPLYING):
+        return redirect("collections:taximport_detail", pk=ti.pk)
     ti.refresh_from_db()
     if ti.status == TaxImportStatus.FAILED:
         messages.error(request, ti.error or ERR_QUEUE)

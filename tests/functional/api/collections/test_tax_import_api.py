@@ -2,9 +2,11 @@
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
 from rest_framework.test import APIClient
 
 from collections_app.models import TaxImport
+from collections_app.tax_import import tasks
 from core.choices import Role
 from core.spreadsheets import ERR_EMPTY_FILE
 from enrollment.choices import EnrollmentStatus
@@ -99,3 +101,24 @@ def test_interrupted_import_is_shown_and_resumed(users, world, status, resumed):
     assert resp.status_code == 200 and resp.json()["status"] == resumed and resp.json()["interrupted"] is False
     again = c.post(f"/api/imports/{body['id']}/resume/")
     assert again.status_code == 400
+
+
+def test_a_confirm_the_queue_refuses_goes_back_to_its_preview_on_both_paths(users, world, client, monkeypatch):
+    """Broker down: the API answers 503 with the pages' message, the page says it, and in both
+    the import is back to 已预检 (not left 正在导入 for a run that will never start)."""
+    c = api(users["tax"])
+    body = c.post("/api/imports/", {"file": SimpleUploadedFile("f.xlsx", workbook_bytes(filing_rows(world))), "year": 2025},
+                  format="multipart").json()
+
+    def down(*args, **kwargs):
+        raise ConnectionError("broker down")
+
+    monkeypatch.setattr(tasks.run_tax_import, "delay", down)
+    resp = c.post(f"/api/imports/{body['id']}/confirm/")
+    assert resp.status_code == 503 and resp.json()["detail"] == tasks.ERR_QUEUE
+    assert TaxImport.objects.get(pk=body["id"]).status == "previewed"
+    client.force_login(users["tax"])
+    page = client.post(reverse("collections:taximport_confirm", args=[body["id"]]), follow=True).content.decode()
+    assert page.count(tasks.ERR_QUEUE) == 1
+    assert TaxImport.objects.get(pk=body["id"]).status == "previewed"
+    assert Enrollment.objects.get(pk=world["pending"].pk).status == EnrollmentStatus.PENDING
