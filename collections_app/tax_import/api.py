@@ -15,7 +15,7 @@ from core.api.fields import DisclosedIdField
 from core.api.viewsets import ScopedViewSet
 
 from ..models.tax_imports import RowOutcome, TaxImport, TaxImportRow, TaxImportStatus
-from . import selectors, services
+from . import progress, selectors, services
 from .tasks import ERR_QUEUE, queue_tax_import
 
 
@@ -35,14 +35,14 @@ class TaxImportSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
     def get_interrupted(self, obj) -> bool:
-        return services.tax_import_is_interrupted(obj)
+        return progress.tax_import_is_interrupted(obj)
 
     def get_status_display(self, obj) -> str:
         """中断 for an interrupted import (its status stays 正在预检 or 正在导入: resume it)."""
-        return services.status_label(obj)
+        return progress.status_label(obj)
 
     def get_interrupted_message(self, obj) -> str:
-        return services.interrupted_message(obj) if services.tax_import_is_interrupted(obj) else ""
+        return progress.interrupted_message(obj) if progress.tax_import_is_interrupted(obj) else ""
 
 
 class TaxImportUploadSerializer(serializers.Serializer):
@@ -145,7 +145,7 @@ class TaxImportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedV
             raise ValidationError({"status": [services.ERR_NOT_INTERRUPTED]})
         _queue(ti, actor=request.user, apply=ti.status == TaxImportStatus.APPLYING)
         ti.refresh_from_db()
-        running = ti.status in services.RUNNING_STATUSES
+        running = ti.status in progress.RUNNING_STATUSES
         return Response(TaxImportSerializer(ti).data, status=status.HTTP_202_ACCEPTED if running else status.HTTP_200_OK)
 
     @extend_schema(responses=TaxImportRowSerializer(many=True))
@@ -164,10 +164,10 @@ class TaxImportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedV
     @action(detail=True, methods=["get"], filterset_fields=[])
     def progress(self, request, pk=None):
         ti = self.get_object()
-        interrupted = services.tax_import_is_interrupted(ti)
-        running = ti.status in services.RUNNING_STATUSES and not interrupted
-        p = services.get_progress(ti.pk) or {}
-        message = services.interrupted_message(ti) if interrupted else p.get("message") or ti.get_status_display()
+        interrupted = progress.tax_import_is_interrupted(ti)
+        running = ti.status in progress.RUNNING_STATUSES and not interrupted
+        p = progress.get_progress(ti.pk) or {}
+        message = progress.interrupted_message(ti) if interrupted else p.get("message") or ti.get_status_display()
         return Response(
             {
                 "percent": p.get("percent", 0) if running else 100, "message": message, "done": not running,

@@ -18,7 +18,7 @@ from core.models import User
 from core.task_guard import CrashGuardedTask
 
 from ..models.tax_imports import TaxImport, TaxImportStatus
-from . import services
+from . import progress, services
 
 TASK_NAME = "collections_app.tax_import.run_tax_import"
 ERR_QUEUE = "任务未能启动，请稍后重试。"
@@ -84,5 +84,5 @@ def queue_tax_import(tax_import: TaxImport, *, actor, apply: bool, previous: str
         if revert_to and services.tax_import_not_queued(tax_import=tax_import, back_to=revert_to, error=ERR_QUEUE):
             return False
         tax_import.refresh_from_db()
-        return tax_import.status not in services.RUNNING_STATUSES
+        return tax_import.status not in progress.RUNNING_STATUSES
     return True

@@ -21,7 +21,7 @@ from core.scoping import visible_or_404
 from core.spreadsheets import xlsx_response
 
 from ..models.tax_imports import PROBLEM_OUTCOMES, RowOutcome, TaxImportStatus
-from . import selectors, services
+from . import progress, selectors, services
 from .exports import problems_workbook_for
 from .forms import TaxImportUploadForm
 from .tasks import ERR_QUEUE, queue_tax_import
@@ -35,7 +35,7 @@ MSG_APPLIED = "导入完成：确认入库 {confirmed} 人。问题行可下载�
 MSG_CANCELLED = "已放弃该批次，数据未做修改。"
 MSG_RESUMED = "已重新开始，请稍候。"
 ERR_NO_REGION = "您的账户没有绑定县/区，不能导入。"
-RUNNING = services.RUNNING_STATUSES
+RUNNING = progress.RUNNING_STATUSES
 PAGE_ROWS = 200
 
 
@@ -63,8 +63,8 @@ def taximport_list(request):
     imports = selectors.tax_import_list(user=request.user)
     page = Paginator(imports, 30).get_page(request.GET.get("page"))
     for ti in page:
-        ti.interrupted = services.tax_import_is_interrupted(ti)
-        ti.status_label = services.status_label(ti, interrupted=ti.interrupted)
+        ti.interrupted = progress.tax_import_is_interrupted(ti)
+        ti.status_label = progress.status_label(ti, interrupted=ti.interrupted)
     return render(
         request, "collections/taximport_list.html", {"form": form, "page_obj": page, "can_run": request.user.can("taximport.run")}
     )
@@ -97,7 +97,7 @@ def taximport_detail(request, pk):
     page = Paginator(rows, PAGE_ROWS).get_page(request.GET.get("page"))
     shown = list(page)
     disclosure.show_ids(request.user, shown, page="tax_import_problems", obj=ti)
-    interrupted = services.tax_import_is_interrupted(ti)
+    interrupted = progress.tax_import_is_interrupted(ti)
     summary = ti.summary
     counts = [
         (key, label, summary.get(key, 0)) for key, label in RowOutcome.choices
@@ -108,8 +108,8 @@ def taximport_detail(request, pk):
         {
             "ti": ti, "page_obj": page, "rows": shown, "counts": counts, "summary": summary, "outcome": outcome,
             "running": ti.status in RUNNING and not interrupted, "interrupted": interrupted,
-            "interrupted_message": services.interrupted_message(ti) if interrupted else "",
-            "status_label": services.status_label(ti, interrupted=interrupted),
+            "interrupted_message": progress.interrupted_message(ti) if interrupted else "",
+            "status_label": progress.status_label(ti, interrupted=interrupted),
             "problem_outcomes": [(k, RowOutcome(k).label) for k in PROBLEM_OUTCOMES],
             "can_run": request.user.can("taximport.run"),
             "can_confirm": bool(ti.preview) and ti.status in (TaxImportStatus.PREVIEWED, TaxImportStatus.FAILED),
@@ -179,16 +179,16 @@ def taximport_cancel(request, pk):
 @login_required
 def taximport_progress(request, pk):
     ti = _get(request, pk)
-    interrupted = services.tax_import_is_interrupted(ti)
+    interrupted = progress.tax_import_is_interrupted(ti)
     done = ti.status not in RUNNING or interrupted
-    progress = services.get_progress(ti.pk) or {}
-    percent = 100 if done else progress.get("percent", 0)
+    last = progress.get_progress(ti.pk) or {}
+    percent = 100 if done else last.get("percent", 0)
     if interrupted:
-        message = services.interrupted_message(ti)
+        message = progress.interrupted_message(ti)
     elif ti.status == TaxImportStatus.FAILED:
         message = ti.error
     else:
-        message = progress.get("message") or ti.get_status_display()
+        message = last.get("message") or ti.get_status_display()
     return JsonResponse(
         {
             "percent": percent, "message": message, "done": done, "status": ti.status, "interrupted": interrupted,

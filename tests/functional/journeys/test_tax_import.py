@@ -16,6 +16,7 @@ import pytest
 from django.core.cache import cache
 from django.utils import timezone
 
+from collections_app.tax_import import progress
 from collections_app.tax_import import services as tax_services
 from collections_app.tax_import import tasks as tax_tasks
 from collections_app.tax_import import views as tax_views
@@ -42,7 +43,7 @@ class QueuedTasks:
     def delay(self, *args, **kwargs):
         # Progress is cached by import id, and ids restart with every test database: forget any
         # figure an earlier test left under this id (a real deployment never reuses an id).
-        cache.delete(tax_services.progress_key(args[0]))
+        cache.delete(progress.progress_key(args[0]))
         self.jobs.append((args, kwargs))
 
 

@@ -19,7 +19,7 @@ from collections_app import services
 from collections_app.choices import LineResult, ReceiptStatus
 from collections_app.models import DeclarationLine, Receipt, Refund, Remittance
 from collections_app.tax_import import readers
-from collections_app.tax_import.services import run_filing
+from collections_app.tax_import.run import run_filing
 from enrollment.choices import EnrollmentStatus
 from enrollment.models import Enrollment
 from tests.factories.collections import household_with, make_policy, pay

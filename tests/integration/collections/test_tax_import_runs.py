@@ -9,7 +9,7 @@ from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
 
 from collections_app.models import TaxImport, TaxImportStatus
-from collections_app.tax_import import readers, services
+from collections_app.tax_import import progress, readers, run, services
 from collections_app.tax_import.tasks import run_tax_import
 from core.choices import Role
 from core.models import AuditEvent
@@ -32,7 +32,7 @@ class WorkerDied(BaseException):
 def crashing(monkeypatch):
     """run_filing dies (as the worker would) while ``dying`` holds True; the calls are counted."""
     calls = {"n": 0, "dying": True}
-    real = services.run_filing
+    real = run.run_filing
 
     def run_filing(**kw):
         calls["n"] += 1
@@ -52,7 +52,7 @@ def deliver(ti, *, apply=False, actor=None, task_id="delivery", run=None):
 
 def silence(ti, seconds):
     """The import's last heartbeat was ``seconds`` ago."""
-    cache.set(services.beat_key(ti.pk), time.time() - seconds)
+    cache.set(progress.beat_key(ti.pk), time.time() - seconds)
 
 
 def fresh(ti):
@@ -84,8 +84,8 @@ def test_a_preview_that_kills_its_worker_fails_after_one_retry(users, regions, w
     assert result == {"error": message} and crashing["n"] == 2
     ti.refresh_from_db()
     assert ti.status == TaxImportStatus.FAILED and ti.error == message
-    assert services.get_progress(ti.pk)["message"] == message
-    assert not services.tax_import_is_interrupted(ti)
+    assert progress.get_progress(ti.pk)["message"] == message
+    assert not progress.tax_import_is_interrupted(ti)
     assert AuditEvent.objects.filter(action=services.AUDIT_ACTION, detail__step="given_up").exists()
     assert deliver(ti) == {} and crashing["n"] == 2  # and a fourth delivery finds it ended
 
@@ -110,11 +110,11 @@ def test_resuming_counts_towards_the_limit(users, regions, world, crashing):
     ti = upload(users, regions, workbook_bytes(filing_rows(world)))
     with pytest.raises(WorkerDied):
         deliver(ti, task_id="first")
-    silence(ti, services.interrupted_after() + 1)
+    silence(ti, progress.interrupted_after() + 1)
     assert services.tax_import_resume(actor=users["tax"], tax_import=ti)
     with pytest.raises(WorkerDied):
         deliver(ti, task_id="second")
-    silence(ti, services.interrupted_after() + 1)
+    silence(ti, progress.interrupted_after() + 1)
     assert services.tax_import_resume(actor=users["tax"], tax_import=ti)
     assert deliver(ti, task_id="third") == {"error": services.ERR_CRASHED.format(crashes=2, id=ti.pk)}
     assert crashing["n"] == 2 and fresh(ti).status == TaxImportStatus.FAILED
@@ -137,9 +137,9 @@ def test_a_run_that_merely_raised_is_not_a_crash(users, regions, world, monkeypa
 @pytest.mark.parametrize(
     "status, message",
     [
-        (TaxImportStatus.UPLOADED, services.MSG_INTERRUPTED_PREVIEW),
-        (TaxImportStatus.PREVIEWING, services.MSG_INTERRUPTED_PREVIEW),
-        (TaxImportStatus.APPLYING, services.MSG_INTERRUPTED_APPLY),
+        (TaxImportStatus.UPLOADED, progress.MSG_INTERRUPTED_PREVIEW),
+        (TaxImportStatus.PREVIEWING, progress.MSG_INTERRUPTED_PREVIEW),
+        (TaxImportStatus.APPLYING, progress.MSG_INTERRUPTED_APPLY),
     ],
 )
 def test_a_run_without_heartbeat_for_two_minutes_is_interrupted(users, regions, world, settings, status, message):
@@ -147,17 +147,17 @@ def test_a_run_without_heartbeat_for_two_minutes_is_interrupted(users, regions, 
     ti = upload(users, regions, workbook_bytes(filing_rows(world)))
     TaxImport.objects.filter(pk=ti.pk).update(status=status)
     ti.refresh_from_db()
-    services.set_progress(ti.pk, 32, "已处理 5000 / 约 15000 行")
-    assert not services.tax_import_is_interrupted(ti)
+    progress.set_progress(ti.pk, 32, "已处理 5000 / 约 15000 行")
+    assert not progress.tax_import_is_interrupted(ti)
     silence(ti, 100)
-    assert not services.tax_import_is_interrupted(ti) and services.status_label(ti) == ti.get_status_display()
+    assert not progress.tax_import_is_interrupted(ti) and progress.status_label(ti) == ti.get_status_display()
     silence(ti, 125)
-    assert services.tax_import_is_interrupted(ti)
-    assert services.status_label(ti) == services.INTERRUPTED_LABEL
-    assert services.interrupted_message(ti) == message.format(minutes=2)
-    cache.delete(services.beat_key(ti.pk))  # nothing known (the cache was emptied): since the upload
-    assert not services.tax_import_is_interrupted(ti)
-    assert services.tax_import_is_interrupted(ti, now=ti.created_at.timestamp() + 121)
+    assert progress.tax_import_is_interrupted(ti)
+    assert progress.status_label(ti) == progress.INTERRUPTED_LABEL
+    assert progress.interrupted_message(ti) == message.format(minutes=2)
+    cache.delete(progress.beat_key(ti.pk))  # nothing known (the cache was emptied): since the upload
+    assert not progress.tax_import_is_interrupted(ti)
+    assert progress.tax_import_is_interrupted(ti, now=ti.created_at.timestamp() + 121)
 
 
 @pytest.mark.parametrize("status", [TaxImportStatus.PREVIEWED, TaxImportStatus.APPLIED, TaxImportStatus.FAILED, TaxImportStatus.CANCELLED])
@@ -166,7 +166,7 @@ def test_an_import_at_rest_is_never_interrupted(users, regions, world, status):
     TaxImport.objects.filter(pk=ti.pk).update(status=status)
     ti.refresh_from_db()
     silence(ti, 3600)
-    assert not services.tax_import_is_interrupted(ti)
+    assert not progress.tax_import_is_interrupted(ti)
     assert not services.tax_import_resume(actor=users["tax"], tax_import=ti)
 
 
@@ -177,9 +177,9 @@ def test_a_long_silent_phase_keeps_beating(users, regions, world, settings, monk
     real = readers.read_filing
 
     def slow_read(*args, **kw):
-        cache.delete(services.beat_key(ti.pk))
+        cache.delete(progress.beat_key(ti.pk))
         time.sleep(0.5)
-        seen.append(cache.get(services.beat_key(ti.pk)))
+        seen.append(cache.get(progress.beat_key(ti.pk)))
         return real(*args, **kw)
 
     monkeypatch.setattr(readers, "read_filing", slow_read)
@@ -197,11 +197,11 @@ def test_resume_an_interrupted_preview_and_drop_the_late_old_message(users, regi
     with pytest.raises(WorkerDied):
         deliver(ti, task_id="old")
     assert not services.tax_import_resume(actor=users["tax"], tax_import=ti)  # not yet: it may be alive
-    silence(ti, services.interrupted_after() + 1)
+    silence(ti, progress.interrupted_after() + 1)
     other = UserFactory(username="tax2", role=Role.TAX, region=regions["county"])  # anyone who may run it
     assert services.tax_import_resume(actor=other, tax_import=ti)
     assert ti.run != old_run and ti.status == TaxImportStatus.PREVIEWING
-    assert not services.tax_import_is_interrupted(ti)
+    assert not progress.tax_import_is_interrupted(ti)
     assert not services.tax_import_resume(actor=users["tax"], tax_import=ti)  # a second resume: nothing
     crashing["dying"] = False
     assert deliver(ti, task_id="new")["confirmed"] == 6
@@ -217,7 +217,7 @@ def test_resume_an_interrupted_apply_applies_once(users, regions, world, crashin
     crashing["dying"] = True
     with pytest.raises(WorkerDied):
         deliver(ti, apply=True, actor=users["tax"], task_id="old")
-    silence(ti, services.interrupted_after() + 1)
+    silence(ti, progress.interrupted_after() + 1)
     assert services.tax_import_resume(actor=users["tax"], tax_import=ti)
     assert ti.status == TaxImportStatus.APPLYING
     crashing["dying"] = False
@@ -238,7 +238,7 @@ def test_confirming_an_interrupted_apply_again_is_a_resume(users, regions, world
     with pytest.raises(WorkerDied):
         deliver(ti, apply=True, actor=users["tax"], task_id="old")
     assert not services.tax_import_mark_applying(actor=users["tax"], tax_import=ti)  # alive, as far as anyone knows
-    silence(ti, services.interrupted_after() + 1)
+    silence(ti, progress.interrupted_after() + 1)
     old_run = ti.run
     assert services.tax_import_mark_applying(actor=users["tax"], tax_import=ti)
     assert ti.run != old_run and ti.attempts == 1  # the death still counts
@@ -249,7 +249,7 @@ def test_a_late_preview_message_does_not_disturb_the_apply(users, regions, world
     ti = upload(users, regions, workbook_bytes(filing_rows(world)))
     old_run = ti.run
     TaxImport.objects.filter(pk=ti.pk).update(status=TaxImportStatus.PREVIEWING)
-    silence(ti, services.interrupted_after() + 1)
+    silence(ti, progress.interrupted_after() + 1)
     assert services.tax_import_resume(actor=users["tax"], tax_import=ti)
     deliver(ti)
     assert services.tax_import_mark_applying(actor=users["tax"], tax_import=ti)
@@ -260,7 +260,7 @@ def test_a_late_preview_message_does_not_disturb_the_apply(users, regions, world
 
 def test_only_those_who_may_run_it_resume_it(users, regions, world):
     ti = upload(users, regions, workbook_bytes(filing_rows(world)))
-    silence(ti, services.interrupted_after() + 1)
+    silence(ti, progress.interrupted_after() + 1)
     for name in ("bureau", "clerk", "collector"):
         with pytest.raises(PermissionDenied):
             services.tax_import_resume(actor=users[name], tax_import=ti)
@@ -274,7 +274,7 @@ def test_only_those_who_may_run_it_resume_it(users, regions, world):
 def test_two_resumes_at_once_start_one_run(users, regions, world, monkeypatch):
     ti = upload(users, regions, workbook_bytes(filing_rows(world)))
     TaxImport.objects.filter(pk=ti.pk).update(status=TaxImportStatus.APPLYING, preview={"confirmed": 6})
-    silence(ti, services.interrupted_after() + 1)
+    silence(ti, progress.interrupted_after() + 1)
     real = services._queue_run
 
     def slow_queue_run(*args, **kw):  # hold the row while the other resume arrives

@@ -11,7 +11,7 @@ from django.core.exceptions import PermissionDenied
 from django.core.management import call_command
 
 from collections_app.models import RowOutcome, TaxImport, TaxImportRow, TaxImportStatus
-from collections_app.tax_import import matching, readers, roster, services
+from collections_app.tax_import import matching, readers, roster, run, services, writer
 from collections_app.tax_import.selectors import refund_candidates
 from core import idcard
 from core.choices import Role
@@ -64,7 +64,7 @@ def reads(request, monkeypatch, settings):
     monkeypatch.setattr(roster, "MIN_ROWS", 0)
     monkeypatch.setattr(roster, "SHARE_OF_COUNTY", 0)
     if request.param == "county_roster_no_deferring":
-        monkeypatch.setattr(services, "DEFER_MAX", 0)
+        monkeypatch.setattr(run, "DEFER_MAX", 0)
     asked = []
     real_lacks = roster.CountyRoster.lacks
 
@@ -260,7 +260,7 @@ def test_failure_midway_leaves_nothing_half_applied(users, regions, world, monke
     ti = upload(users, regions, workbook_bytes(filing_rows(world)))
     services.tax_import_preview(tax_import=ti)
     calls = {"n": 0}
-    real_submit = services._Writer.submit
+    real_submit = writer.Writer.submit
 
     def flaky(self, batch):
         calls["n"] += 1
@@ -269,9 +269,9 @@ def test_failure_midway_leaves_nothing_half_applied(users, regions, world, monke
         if calls["n"] == 2:
             raise RuntimeError("worker killed")  # … and then the worker dies
 
-    monkeypatch.setattr(services._Writer, "submit", flaky)
-    monkeypatch.setattr(services, "CHUNK", 3)
-    monkeypatch.setattr(services.run_filing, "__kwdefaults__", {**services.run_filing.__kwdefaults__, "chunk_size": 3})
+    monkeypatch.setattr(writer.Writer, "submit", flaky)
+    monkeypatch.setattr(run, "CHUNK", 3)
+    monkeypatch.setattr(run.run_filing, "__kwdefaults__", {**run.run_filing.__kwdefaults__, "chunk_size": 3})
     with pytest.raises(RuntimeError):
         services.tax_import_apply(actor=users["tax"], tax_import=ti)
     assert calls["n"] == 2
@@ -286,24 +286,24 @@ def test_failure_midway_leaves_nothing_half_applied(users, regions, world, monke
 def test_garbage_collection_paused_while_matching_and_back_after_a_failure(users, regions, world, monkeypatch):
     ti = upload(users, regions, workbook_bytes(filing_rows(world)))
     during = []
-    real_submit = services._Writer.submit
+    real_submit = writer.Writer.submit
 
     def failing(self, batch):
         during.append(gc.isenabled())
         raise RuntimeError("worker killed")
 
-    monkeypatch.setattr(services._Writer, "submit", failing)
+    monkeypatch.setattr(writer.Writer, "submit", failing)
     assert gc.isenabled()
     with pytest.raises(RuntimeError):
         services.tax_import_apply(actor=users["tax"], tax_import=ti, require_preview=False)
     assert during == [False] and gc.isenabled()
-    monkeypatch.setattr(services._Writer, "submit", real_submit)
+    monkeypatch.setattr(writer.Writer, "submit", real_submit)
     services.tax_import_apply(actor=users["tax"], tax_import=ti, require_preview=False)
     assert gc.isenabled()
 
 
 def test_chunks_give_the_same_answer(users, regions, world, monkeypatch, reads):
-    monkeypatch.setattr(services.run_filing, "__kwdefaults__", {**services.run_filing.__kwdefaults__, "chunk_size": 2})
+    monkeypatch.setattr(run.run_filing, "__kwdefaults__", {**run.run_filing.__kwdefaults__, "chunk_size": 2})
     ti = upload(users, regions, workbook_bytes(filing_rows(world)))
     summary = services.tax_import_apply(actor=users["tax"], tax_import=ti, require_preview=False)
     assert {k: summary[k] for k in EXPECTED} == EXPECTED
@@ -380,7 +380,7 @@ def test_command_prints_json_summary(regions, world, tmp_path, settings):
 # --- Duplicates in the file, row order (refund candidates) ---------------------------------------
 def apply_rows(users, regions, rows, *, chunk_size=None, monkeypatch=None):
     if chunk_size is not None:
-        monkeypatch.setattr(services.run_filing, "__kwdefaults__", {**services.run_filing.__kwdefaults__, "chunk_size": chunk_size})
+        monkeypatch.setattr(run.run_filing, "__kwdefaults__", {**run.run_filing.__kwdefaults__, "chunk_size": chunk_size})
     ti = upload(users, regions, workbook_bytes(rows))
     summary = services.tax_import_apply(actor=users["tax"], tax_import=ti, require_preview=False)
     return ti, summary, {r.row_number: r for r in TaxImportRow.objects.filter(tax_import=ti)}
@@ -537,7 +537,7 @@ def test_matching_reads_in_bulk_not_per_row(regions, policy):
         )
         sheet = readers.open_sheet(io.BytesIO(data), "xlsx")
         with CaptureQueriesContext(connection) as ctx:
-            services.run_filing(sheet=sheet, county=regions["county"], default_year=2025, dry_run=True)
+            run.run_filing(sheet=sheet, county=regions["county"], default_year=2025, dry_run=True)
         return len(ctx.captured_queries)
 
     assert reads(3) == reads(40)
@@ -576,7 +576,7 @@ def test_nul_characters_do_not_reach_postgresql(users, regions, world):
     with pytest.raises(services.ImportFailed):
         upload(users, regions, data, name="明细.csv")
     ti = TaxImport.objects.create(county=regions["county"], year=2025, file="tax_imports/x.csv", original_name="x.csv", kind="csv")
-    summary = services.run_filing(
+    summary = run.run_filing(
         sheet=readers.open_sheet(io.BytesIO(data), "csv"), county=regions["county"], default_year=2025, dry_run=False, tax_import=ti,
     )
     row = ti.rows.get()

@@ -6,7 +6,7 @@ import time
 import pytest
 
 from collections_app.models import TaxImport, TaxImportStatus
-from collections_app.tax_import import services
+from collections_app.tax_import import progress, services
 from collections_app.tax_import.tasks import run_tax_import
 from enrollment.choices import EnrollmentStatus
 from enrollment.models import Enrollment
@@ -98,7 +98,7 @@ def test_kill_9_mid_import_shows_interrupted_and_its_user_resumes_it_once(worker
         killed = run_tax_import.apply_async(
             args=[ti.pk], kwargs={"apply": True, "actor_id": users["tax"].pk, "run": killed_run}, queue=queue
         )
-        wait_for(lambda: (services.get_progress(ti.pk) or {}).get("message", "").startswith("已处理"), timeout=120)
+        wait_for(lambda: (progress.get_progress(ti.pk) or {}).get("message", "").startswith("已处理"), timeout=120)
         workers[0].send_signal(signal.SIGKILL)
         workers[0].wait()
         died = time.monotonic()
@@ -109,7 +109,7 @@ def test_kill_9_mid_import_shows_interrupted_and_its_user_resumes_it_once(worker
         shown = wait_for(lambda: (body := c.get(f"/api/imports/{ti.pk}/").json())["interrupted"] and body, timeout=30, step=0.2)
         interrupted_after = time.monotonic() - died
         assert interrupted_after < 3 + 2, interrupted_after  # the threshold, and at most a beat
-        assert shown["status"] == "applying" and shown["status_display"] == services.INTERRUPTED_LABEL
+        assert shown["status"] == "applying" and shown["status_display"] == progress.INTERRUPTED_LABEL
         assert Enrollment.objects.get(pk=world["pending"].pk).status == EnrollmentStatus.PENDING  # rolled back
         assert TaxImport.objects.get(pk=ti.pk).attempts == 1
 
@@ -172,11 +172,11 @@ def test_an_import_that_kills_its_pool_process_fails_after_one_retry(worker_medi
         for delivery in (1, 2):
             wait_for(
                 lambda: TaxImport.objects.get(pk=ti.pk).attempts == delivery
-                and (services.get_progress(ti.pk) or {}).get("message", "").startswith("已处理"),
+                and (progress.get_progress(ti.pk) or {}).get("message", "").startswith("已处理"),
                 timeout=120,
             )
             (child,) = children(worker.pid)
-            services.set_progress(ti.pk, 0, "killed")  # the next delivery's progress is its own
+            progress.set_progress(ti.pk, 0, "killed")  # the next delivery's progress is its own
             os.kill(child, signal.SIGKILL)
         message = services.ERR_CRASHED.format(crashes=2, id=ti.pk)
         assert result.get(timeout=120) == {"error": message}

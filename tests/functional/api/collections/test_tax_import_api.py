@@ -6,7 +6,7 @@ from django.urls import reverse
 from rest_framework.test import APIClient
 
 from collections_app.models import TaxImport
-from collections_app.tax_import import tasks
+from collections_app.tax_import import progress, tasks
 from core.choices import Role
 from core.spreadsheets import ERR_EMPTY_FILE
 from enrollment.choices import EnrollmentStatus
@@ -80,20 +80,20 @@ def test_interrupted_import_is_shown_and_resumed(users, world, status, resumed):
     c = api(users["tax"])
     body = c.post("/api/imports/", {"file": SimpleUploadedFile("f.xlsx", workbook_bytes(filing_rows(world))), "year": 2025}, format="multipart").json()
     TaxImport.objects.filter(pk=body["id"]).update(status=status)  # the worker died
-    services.set_progress(body["id"], 30, "…")
+    progress.set_progress(body["id"], 30, "…")
     if status == "applying":
         running = c.post(f"/api/imports/{body['id']}/confirm/")
         assert running.status_code == 202 and running.json()["status"] == "applying"  # alive: nothing queued again
     refused = c.post(f"/api/imports/{body['id']}/resume/")
     assert refused.status_code == 400 and refused.json() == {"status": [services.ERR_NOT_INTERRUPTED]}
     assert c.get(f"/api/imports/{body['id']}/progress/").json()["interrupted"] is False
-    cache.set(services.beat_key(body["id"]), time.time() - services.interrupted_after() - 1)
-    message = services.interrupted_message(TaxImport.objects.get(pk=body["id"]))
-    progress = c.get(f"/api/imports/{body['id']}/progress/").json()
-    assert progress["interrupted"] is True and progress["done"] is True and progress["message"] == message
+    cache.set(progress.beat_key(body["id"]), time.time() - progress.interrupted_after() - 1)
+    message = progress.interrupted_message(TaxImport.objects.get(pk=body["id"]))
+    shown = c.get(f"/api/imports/{body['id']}/progress/").json()
+    assert shown["interrupted"] is True and shown["done"] is True and shown["message"] == message
     shown = c.get(f"/api/imports/{body['id']}/").json()
     assert (shown["status"], shown["status_display"], shown["interrupted"], shown["interrupted_message"]) == (
-        status, services.INTERRUPTED_LABEL, True, message
+        status, progress.INTERRUPTED_LABEL, True, message
     )
     assert c.get("/api/imports/").json()["results"][0]["interrupted"] is True
     assert api(users["bureau"]).post(f"/api/imports/{body['id']}/resume/").status_code == 403

@@ -8,7 +8,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from collections_app.models import TaxImport, TaxImportStatus
-from collections_app.tax_import import matching, views
+from collections_app.tax_import import matching, progress, views
 from core.choices import Role
 from core.models import AuditEvent
 from core.spreadsheets import ERR_NOT_SPREADSHEET
@@ -48,8 +48,8 @@ def test_upload_preview_confirm_history_download(client, users, world):
     assert views.MSG_APPLIED.format(confirmed=6) in resp.content.decode()
     assert Enrollment.objects.get(pk=world["pending"].pk).status == EnrollmentStatus.CONFIRMED
 
-    progress = client.get(reverse("collections:taximport_progress", args=[ti.pk])).json()
-    assert progress["done"] is True and progress["percent"] == 100
+    shown = client.get(reverse("collections:taximport_progress", args=[ti.pk])).json()
+    assert shown["done"] is True and shown["percent"] == 100
 
     history = client.get(reverse("collections:taximport_list")).content.decode()
     assert "缴费明细.xlsx" in history and "已导入" in history
@@ -175,17 +175,17 @@ def test_interrupted_import_shows_why_and_is_resumed_from_its_page(client, users
     ti = TaxImport.objects.get()
     TaxImport.objects.filter(pk=ti.pk).update(status=status)  # its worker was killed
     ti.refresh_from_db()
-    services.set_progress(ti.pk, 32, "已处理 …")
+    progress.set_progress(ti.pk, 32, "已处理 …")
     assert client.get(reverse("collections:taximport_progress", args=[ti.pk])).json()["interrupted"] is False
     resume = reverse("collections:taximport_resume", args=[ti.pk])
     assert services.ERR_NOT_INTERRUPTED in client.post(resume, follow=True).content.decode()  # alive: not resumed
-    cache.set(services.beat_key(ti.pk), time.time() - services.interrupted_after() - 1)
-    message = services.interrupted_message(ti)
-    progress = client.get(reverse("collections:taximport_progress", args=[ti.pk])).json()
-    assert progress["done"] is True and progress["interrupted"] is True and progress["message"] == message
+    cache.set(progress.beat_key(ti.pk), time.time() - progress.interrupted_after() - 1)
+    message = progress.interrupted_message(ti)
+    shown = client.get(reverse("collections:taximport_progress", args=[ti.pk])).json()
+    assert shown["done"] is True and shown["interrupted"] is True and shown["message"] == message
     page = client.get(reverse("collections:taximport_detail", args=[ti.pk])).content.decode()
-    assert message in page and services.INTERRUPTED_LABEL in page and resume in page
-    assert services.INTERRUPTED_LABEL in client.get(reverse("collections:taximport_list")).content.decode()
+    assert message in page and progress.INTERRUPTED_LABEL in page and resume in page
+    assert progress.INTERRUPTED_LABEL in client.get(reverse("collections:taximport_list")).content.decode()
     client.force_login(users["bureau"])  # reads imports, may not run them
     assert resume not in client.get(reverse("collections:taximport_detail", args=[ti.pk])).content.decode()
     assert client.post(resume).status_code == 403
