@@ -82,7 +82,7 @@ def main():
     from core.choices import RegionLevel, Role
     from core.models import Region, RegionQuota, User
     from enrollment import demo_data
-    from reporting import services
+    from reporting import figures, services
     from reporting.models import Report
     from subsidies.models import PolicyYear, PrizeGrade
 
@@ -110,9 +110,9 @@ def main():
     # A backfill of --days days before DAY (the trend), then the jobs of DAY itself.
     start = DAY - timedelta(days=args.days)
     def backfill():  # as manage.py backfill_snapshots does it: data quality counted once
-        village_ids = [v.pk for v in services.region_tree(county)[2]]
+        village_ids = [v.pk for v in figures.region_tree(county)[2]]
         with transaction.atomic():
-            quality = services.quality_figures(village_ids=village_ids, year=2025)
+            quality = figures.quality_figures(village_ids=village_ids, year=2025)
             day = start
             while day < DAY:
                 services.snapshot_take(county=county, day=day, year=2025, quality=quality)

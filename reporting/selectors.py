@@ -20,7 +20,7 @@ from subsidies.models import PhaseTarget, PolicyYear
 from subsidies.seasons import season_end
 from subsidies.selectors import benefit_year, season_of
 
-from . import metrics, services
+from . import figures, metrics, services
 from .models import ProgressSnapshot, Ranking, RankingEntry, RankingKind, Report, ReportKind, WeeklyNote
 
 
@@ -83,7 +83,7 @@ def progress(*, user, region: Region, day: date, year: int, today: date | None =
     }
     source = "snapshot"
     if region.pk not in rows and day >= today:
-        live = services.live_snapshots(region=region, day=day, year=year)
+        live = figures.live_snapshots(region=region, day=day, year=year)
         rows = {rid: s for rid, s in live.items() if rid in ids}
         source = "live"
     carried = set()
@@ -232,7 +232,7 @@ def households_with_gaps(*, user, village: Region, year: int):
 
 def notes_for(*, user, county: Region, day: date) -> dict[int, WeeklyNote]:
     """Township notes printed with the ranking of ``day`` (all of them for county users)."""
-    qs = WeeklyNote.objects.filter(township__parent=county, date=day).select_related("author")
+    qs = WeeklyNote.objects.filter(township__parent=county, date=day).select_related("author", "township")
     if not (user.is_superuser or (user.region_id and user.region.level == RegionLevel.COUNTY)):
         qs = qs.visible_to(user)
     return {n.township_id: n for n in qs}

@@ -13,22 +13,19 @@ from decimal import Decimal
 
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
-from django.db.models import Count, Exists, OuterRef, Q, Sum
+from django.db.models import Q
 from django.utils import timezone
 
-from collections_app.models import Receipt
-from collections_app.selectors import double_limit_for_queryset
 from core.choices import RegionLevel
 from core.formats import chinese_date
-from core.models import Region, RegionQuota
+from core.models import Region
 from core.scoping import ERR_OUT_OF_SCOPE, region_in_scope
-from enrollment.choices import PAID_STATUSES, EnrollmentStatus
-from enrollment.models import Enrollment, Household, Person, PersonIdentity
 from subsidies import seasons
 from subsidies.models import PolicyYear
 from subsidies.selectors import ERR_NO_POLICY, benefit_year, season_of, seasons_of
 
 from . import metrics
+from .figures import SNAPSHOT_FIELDS, cash_rows, region_tree, rolled_up_figures
 from .models import (
     COUNT_FIELDS,
     ProgressSnapshot,
@@ -53,170 +50,7 @@ def local_today() -> date:
     return timezone.localdate()
 
 
-# --- Figures ---------------------------------------------------------------------------------------
-
-
-def _blank() -> dict:
-    row = dict.fromkeys(COUNT_FIELDS, 0)
-    row["money_collected"] = ZERO
-    return row
-
-
-def enrollment_conditions(day: date) -> dict[str, Q]:
-    """Who counts as collected / declared / confirmed / refunded as of the close of ``day``.
-    A refund before the day takes the person out again; undated rows count by their status."""
-    alive = Q(refunded_on__isnull=True) | Q(refunded_on__gt=day)
-    taken = ~Q(status__in=[EnrollmentStatus.PENDING, EnrollmentStatus.EXCLUDED])
-    return {
-        "collected": taken & alive & (Q(paid_on__lte=day) | Q(paid_on__isnull=True, status__in=PAID_STATUSES)),
-        "declared": taken
-        & alive
-        & (
-            Q(declared_on__lte=day)
-            | Q(declared_on__isnull=True, status__in=[EnrollmentStatus.DECLARED, EnrollmentStatus.CONFIRMED])
-        ),
-        "confirmed": taken
-        & alive
-        & (Q(confirmed_on__lte=day) | Q(confirmed_on__isnull=True, status=EnrollmentStatus.CONFIRMED)),
-        "refunded": Q(status=EnrollmentStatus.REFUNDED) & (Q(refunded_on__isnull=True) | Q(refunded_on__lte=day)),
-    }
-
-
-def village_figures(*, village_ids, year: int, day: date, quality: dict | None = None) -> dict[int, dict]:
-    """Per-village figures as of ``day``: five GROUP BY queries, whatever the number of residents.
-    ``quality`` (from ``quality_figures``) may be passed in when many days are taken at once."""
-    village_ids = list(village_ids)
-    out: dict[int, dict] = defaultdict(_blank)
-    cond = enrollment_conditions(day)
-    enrollments = Enrollment.objects.filter(year=year, village_id__in=village_ids)
-    rows = enrollments.values("village_id").annotate(
-        roster=Count("id"),
-        excluded=Count("id", filter=Q(status=EnrollmentStatus.EXCLUDED)),
-        collected=Count("id", filter=cond["collected"]),
-        declared=Count("id", filter=cond["declared"]),
-        confirmed=Count("id", filter=cond["confirmed"]),
-        refunded=Count("id", filter=cond["refunded"]),
-        money_collected=Sum("amount_due", filter=cond["collected"]),
-    )
-    for row in rows:
-        vid = row.pop("village_id")
-        row["money_collected"] = row["money_collected"] or ZERO
-        out[vid].update(row)
-
-    # Special groups (every subsidy identity marked is_special_group must reach 100 %).
-    special = PersonIdentity.objects.filter(
-        year=year, category__is_special_group=True, person__household__village_id__in=village_ids
-    )
-    confirmed_enrollment = Enrollment.objects.filter(person=OuterRef("person_id"), year=year).filter(cond["confirmed"])
-    for row in special.values("person__household__village_id").annotate(n=Count("person_id", distinct=True)):
-        out[row["person__household__village_id"]]["special_total"] = row["n"]
-    for row in (
-        special.filter(Exists(confirmed_enrollment))
-        .values("person__household__village_id")
-        .annotate(n=Count("person_id", distinct=True))
-    ):
-        out[row["person__household__village_id"]]["special_confirmed"] = row["n"]
-
-    if quality is None:
-        quality = quality_figures(village_ids=village_ids, year=year)
-    for vid, row in quality.items():
-        out[vid].update(row)
-    return {vid: out[vid] for vid in village_ids}
-
-
-def quality_figures(*, village_ids, year: int) -> dict[int, dict]:
-    """Data quality as it stands now (not dated): residents with neither an enrollment nor a
-    reason, and households split between paid and pending members. Two GROUP BY queries."""
-    village_ids = list(village_ids)
-    out: dict[int, dict] = defaultdict(lambda: {"no_record": 0, "partial_households": 0})
-    any_enrollment = Enrollment.objects.filter(person=OuterRef("pk"), year=year)
-    for row in (
-        Person.objects.filter(household__village_id__in=village_ids, is_deceased=False)
-        .filter(~Exists(any_enrollment))
-        .values("household__village_id")
-        .annotate(n=Count("id"))
-    ):
-        out[row["household__village_id"]]["no_record"] = row["n"]
-    # A split household: someone paid, someone alive still pending (one GROUP BY … HAVING).
-    split = (
-        Enrollment.objects.filter(year=year, village_id__in=village_ids, person__is_deceased=False)
-        .values("person__household_id")
-        .annotate(
-            n_paid=Count("id", filter=Q(status__in=PAID_STATUSES)),
-            n_pending=Count("id", filter=Q(status=EnrollmentStatus.PENDING)),
-        )
-        .filter(n_paid__gt=0, n_pending__gt=0)
-        .values("person__household_id")
-    )
-    for row in Household.objects.filter(pk__in=split).values("village_id").annotate(n=Count("id")):
-        out[row["village_id"]]["partial_households"] = row["n"]
-    return dict(out)
-
-
-def region_tree(county: Region) -> tuple[list[Region], list[Region], list[Region]]:
-    """(county, townships, villages) of one county, two queries."""
-    townships = list(Region.objects.filter(parent=county, level=RegionLevel.TOWNSHIP).order_by("sort_order", "code"))
-    villages = list(
-        Region.objects.filter(parent__parent=county, level=RegionLevel.VILLAGE).order_by("parent_id", "sort_order", "code")
-    )
-    return [county], townships, villages
-
-
-def quotas_for(*, regions, year: int) -> dict[int, RegionQuota]:
-    return {q.region_id: q for q in RegionQuota.objects.filter(year=year, region__in=[r.pk for r in regions])}
-
-
-def rolled_up_figures(
-    *, county: Region, year: int, day: date, villages_only: list[Region] | None = None, quality: dict | None = None
-) -> dict[int, dict]:
-    """Figures for every unit of the county (or only some villages and their ancestors),
-    keyed by region id, with quotas resolved (own quota, else children's sum, else the roster)."""
-    counties, townships, villages = region_tree(county)
-    if villages_only is not None:
-        wanted = {v.pk for v in villages_only}
-        villages = [v for v in villages if v.pk in wanted]
-        town_ids = {v.parent_id for v in villages}
-        townships = [t for t in townships if t.pk in town_ids]
-    by_village = village_figures(village_ids=[v.pk for v in villages], year=year, day=day, quality=quality)
-    quotas = quotas_for(regions=[*counties, *townships, *villages], year=year)
-
-    figures: dict[int, dict] = {}
-    children: dict[int, list[int]] = defaultdict(list)
-    for v in villages:
-        row = dict(by_village[v.pk])
-        row.update(_quota_fields(quotas.get(v.pk), [], roster_fallback=row["roster"] - row["excluded"]))
-        row["region"], row["level"] = v, RegionLevel.VILLAGE
-        figures[v.pk] = row
-        children[v.parent_id].append(v.pk)
-    for parent_level, parents in ((RegionLevel.TOWNSHIP, townships), (RegionLevel.COUNTY, counties)):
-        for p in parents:
-            kids = [figures[k] for k in children.get(p.pk, [])]
-            row = _blank()
-            for kid in kids:
-                for key in (*COUNT_FIELDS, "money_collected"):
-                    row[key] += kid[key]
-            row.update(_quota_fields(quotas.get(p.pk), kids, roster_fallback=None))
-            row["region"], row["level"] = p, parent_level
-            figures[p.pk] = row
-            if p.parent_id:
-                children[p.parent_id].append(p.pk)
-    return figures
-
-
-def _quota_fields(own: RegionQuota | None, kids: list[dict], *, roster_fallback: int | None) -> dict:
-    base = metrics.resolve_quota(own.task if own else None, [k["quota_base"] for k in kids])
-    target = metrics.resolve_quota(
-        (own.target_task or own.task) if own else None, [k["quota_target"] for k in kids]
-    )
-    from_roster = bool(kids) and all(k["quota_from_roster"] for k in kids) and not (own and own.task)
-    if base is None and roster_fallback:
-        base, target, from_roster = roster_fallback, roster_fallback, True
-    return {"quota_base": base, "quota_target": target or base, "quota_from_roster": from_roster}
-
-
 # --- Snapshots ---------------------------------------------------------------------------------------
-
-SNAPSHOT_FIELDS = (*COUNT_FIELDS, "money_collected", "quota_base", "quota_target", "quota_from_roster", "year", "level")
 
 
 @transaction.atomic
@@ -237,17 +71,6 @@ def snapshot_take(*, county: Region, day: date, year: int | None = None, quality
         update_fields=[*SNAPSHOT_FIELDS, "taken_at"],
     )
     return len(objs)
-
-
-def live_snapshots(*, region: Region, day: date, year: int) -> dict[int, ProgressSnapshot]:
-    """Unsaved snapshots for a region and its children, computed now (today before the cut-off)."""
-    county = region.county
-    villages = list(region.villages()) if region.level != RegionLevel.COUNTY else None
-    figures = rolled_up_figures(county=county, year=year, day=day, villages_only=villages)
-    out = {}
-    for rid, row in figures.items():
-        out[rid] = ProgressSnapshot(region=row["region"], date=day, year=year, **{k: row[k] for k in SNAPSHOT_FIELDS if k != "year"})
-    return out
 
 
 # --- Reports: payloads are plain JSON ---------------------------------------------------------------
@@ -305,37 +128,6 @@ def daily_report_publish(*, county: Region, day: date) -> Report:
     }
     title = f"{county.name}{year}年度城乡居民医保征缴进度日报（{chinese_date(day)}）"
     return _report_upsert(county=county, kind=ReportKind.DAILY, day=day, year=year, title=title, payload=payload)
-
-
-def cash_rows(*, county: Region, day: date) -> list[dict]:
-    """Each collector's unremitted cash at the close of ``day`` against the double limit (双限),
-    breaches first, as plain JSON for the daily report."""
-    rows = double_limit_for_queryset(Receipt.objects.filter(county=county), on=day)
-    places = Region.objects.filter(pk__in=[r["region_id"] for r in rows]).select_related("parent").in_bulk()
-    out = []
-    for r in rows:
-        place = places.get(r["region_id"])
-        in_village = place is not None and place.level == RegionLevel.VILLAGE
-        out.append(
-            {
-                "collector": r["collector"],
-                "township": r["township"],
-                "village": r["village"],
-                "township_code": (place.parent.code if in_village else place.code) if place else "",
-                "village_code": place.code if in_village else "",
-                "amount": str(r["amount"]),
-                "receipts": r["receipts"],
-                "oldest": r["oldest"].isoformat() if r["oldest"] else None,
-                "days_held": r["days_held"],
-                "days_overdue": r["days_overdue"],
-                "over_days": r["over_days"],
-                "over_amount": r["over_amount"],
-                "breached": r["breached"],
-                "remit_days": r["remit_days"],
-                "remit_amount": str(r["remit_amount"]),
-            }
-        )
-    return out
 
 
 def _ranked_rows(rows: list[dict]) -> list[dict]:

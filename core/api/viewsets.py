@@ -3,7 +3,7 @@
 NetBox's ``BaseViewSet`` restricts every queryset in one place; this is the same idea. A viewset
 says which rows it serves — ``queryset`` or, for joins, annotations and order, ``base_queryset()`` — and
 never overrides ``get_queryset``, so a list, a detail, an action's ``get_object()`` and the
-filters all start from the caller's region. ``tests/unit/core/test_viewsets.py`` walks every API
+filters all start from the caller's region. ``tests/unit/core/test_access_by_construction.py`` walks every API
 route and fails on a viewset that is not scoped this way.
 """
 

@@ -14,7 +14,7 @@ from django.db import transaction
 
 from core.choices import RegionLevel
 from core.models import Region
-from reporting import metrics, services
+from reporting import figures, metrics, services
 from reporting.models import ProgressSnapshot
 from subsidies.models import PolicyYear
 from subsidies.seasons import season_end
@@ -54,7 +54,7 @@ class Command(BaseCommand):
         started = time.monotonic()
         days = snapshots = rankings = dailies = 0
         # Data quality is not dated: count it once for the whole backfill.
-        quality = services.quality_figures(village_ids=[v.pk for v in services.region_tree(county)[2]], year=policy.year)
+        quality = figures.quality_figures(village_ids=[v.pk for v in figures.region_tree(county)[2]], year=policy.year)
         day = start
         while day <= end:
             snapshots += services.snapshot_take(county=county, day=day, year=policy.year, quality=quality)
