@@ -1,7 +1,7 @@
 """Walk every route with hostile query parameters and form fields: nothing answers 500, and a
 refusal (400) says in Chinese what went wrong.
 
-Routes, users and the planted world come from the every-route walk (test_every_route.py). For
+Routes, users and the planted world come from the every-route walk (tests/support/route_walk.py). For
 each route the parameters it reads are recorded (``query_reads``); all of them are then sent at
 once with each hostile value — a NUL inside a value, another control character, a very long
 string, a non-numeric id, negative and huge numbers, bad dates and choices — and each one it looks
@@ -18,7 +18,7 @@ import pytest
 from django.test import Client
 
 from config.requests import ERR_CONTROL_CHARACTERS
-from tests.functional.test_every_route import (  # noqa: F401 - fixtures
+from tests.support.route_walk import (  # noqa: F401 - fixtures
     CODE_PARAMS,
     EVERY_PARAM,
     FILTER_PARAMS,

@@ -22,7 +22,7 @@ from core.admin import ReadOnlyAdmin, ScopedAdmin
 from enrollment.models import HouseholdNotice
 from tests.factories.collections import household_with, make_policy, pay
 from tests.factories.enrollment import HouseholdNoticeFactory
-from tests.functional.test_every_route import (  # noqa: F401 - world and its fixtures
+from tests.support.route_walk import (  # noqa: F401 - world and its fixtures
     FOREIGN_PK,
     SIBLING_PK,
     body_text,

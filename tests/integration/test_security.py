@@ -182,7 +182,7 @@ def test_login_form_needs_a_csrf_token(users):
 
 def test_every_route_refuses_a_post_without_csrf_token(users):
     """A logged-in browser session can never be made to POST anywhere by another site."""
-    from tests.functional.test_every_route import FOREIGN_PK, build_url, walked_routes
+    from tests.support.route_walk import FOREIGN_PK, build_url, walked_routes
 
     client = Client(enforce_csrf_checks=True, raise_request_exception=False)
     client.force_login(users["bureau"])

@@ -103,7 +103,7 @@ def formula_world(users, regions, settings, tmp_path):
     from collections_app.models.tax_imports import PROBLEM_OUTCOMES
     from reporting import services as report_services
     from reporting.models import WeeklyNote
-    from tests.functional.test_every_route import Planter
+    from tests.support.route_walk import Planter
 
     settings.MEDIA_ROOT = tmp_path / "media"
     # Region names come from the official code tables, but a workbook must not trust them either
@@ -141,7 +141,7 @@ def test_every_workbook_of_every_route_escapes_formulas_and_is_logged(users, for
     comes back as a workbook (by content, whatever the route is called) holds no formula, and the
     download is in the audit log. Routes that gave a workbook are asked again with the pks of the
     published reports; pages that link to their template workbook have it fetched too."""
-    from tests.functional.test_every_route import build_url, is_admin, walked_routes
+    from tests.support.route_walk import build_url, is_admin, walked_routes
 
     problems, workbooks, reached = [], {}, set()
     routes = [(r, n, p) for r, n, p in walked_routes() if not is_admin(r) and n != "logout"]
@@ -274,7 +274,7 @@ def _project_counts():
 def test_every_import_page_refuses_bad_files_and_leaves_nothing_behind(users, regions):
     """Every route named *import* that needs no parameter: a zip bomb, a PNG and an old .xls are
     refused with a message, never a 500, and no row anywhere is added or changed."""
-    from tests.functional.test_every_route import walked_routes
+    from tests.support.route_walk import walked_routes
 
     imports = [(r, n) for r, n, p in walked_routes() if n and "import" in n and not p.pattern.regex.groupindex and not r.startswith("api/")]
     bad_files = {"bomb.xlsx": _zip_bomb(), "photo.xlsx": b"\x89PNG\r\n\x1a\n" + b"\0" * 200, "old.xls": b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 200}

@@ -8,7 +8,7 @@ from django.test import Client
 
 from core.access import ReadOnlyRolesPermission
 from core.choices import Role
-from tests.functional.test_every_route import (  # noqa: F401 - fixtures
+from tests.support.route_walk import (  # noqa: F401 - fixtures
     FOREIGN_PK,
     SIBLING_PK,
     build_url,

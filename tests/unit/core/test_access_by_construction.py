@@ -2,7 +2,7 @@
 get_queryset is the base's, and no page or API module looks an object up but through
 ``visible_or_404``.
 
-The route walk (tests/functional/test_every_route.py) proves the outcome for the users it tries;
+The route walk (tests/functional/test_every_route.py, harness in tests/support/route_walk.py) proves the outcome for the users it tries;
 these prove the shape that makes an omission impossible for the next viewset or page."""
 
 from __future__ import annotations
