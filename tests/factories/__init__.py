@@ -44,21 +44,26 @@ class VillageFactory(factory.django.DjangoModelFactory):
     name = factory.Sequence(lambda n: f"测试村{n}")
 
 
-def make_id(area: str = "411325", born: date = date(1980, 5, 17), sequence: int | None = None,
+DEFAULT_BORN = date(1980, 5, 17)
+
+
+def make_id(area: str = "411325", born: date | None = None, sequence: int | None = None,
             sex: str | None = None) -> str:
     """A valid synthetic ID number.
 
-    With ``sequence`` it is exactly that ID. With ``sex`` ("M"/"F") the birth date is kept exactly
-    and the sequence gets the right parity (unique for 500 calls per birth date and sex within a
-    test). Otherwise it is unique per call, and the birth date moves on a day every 1,000 calls —
-    so a test that needs an exact birth date passes ``sex`` or ``sequence``.
+    A ``born`` given is kept exactly (with ``sex`` — "M"/"F" — the sequence also gets the right
+    parity; unique for 500 calls per birth date and sex, 1,000 without). With ``sequence`` it is
+    exactly that ID. With no birth date it is unique per call, born on 1980-05-17 moved on a day
+    every 1,000 calls.
     """
     seq = next(_seq)
     if sequence is not None:
-        return idcard.make(area, born, sequence)
+        return idcard.make(area, born or DEFAULT_BORN, sequence)
     if sex is not None:
-        return idcard.make(area, born, (seq % 500) * 2 + (1 if sex == "M" else 0))
-    return idcard.make(area, date.fromordinal(born.toordinal() + seq // 1000), seq % 1000)
+        return idcard.make(area, born or DEFAULT_BORN, (seq % 500) * 2 + (1 if sex == "M" else 0))
+    if born is not None:
+        return idcard.make(area, born, seq % 1000)
+    return idcard.make(area, date.fromordinal(DEFAULT_BORN.toordinal() + seq // 1000), seq % 1000)
 
 
 class HouseholdFactory(factory.django.DjangoModelFactory):
