@@ -7,6 +7,7 @@ from core import disclosure
 from core.filters import YearFilter
 from core.models import Region, User
 
+from .cash.selectors import unremitted_cash
 from .choices import RECEIPT_CHANNELS, DeclarationStatus, ReceiptStatus, RefundReason, RefundStatus
 from .models import Declaration, Receipt, Refund, Remittance
 
@@ -38,8 +39,6 @@ class ReceiptFilterSet(django_filters.FilterSet):
     def filter_unremitted(self, qs, name, value):
         if value is None:
             return qs
-        from .selectors import unremitted_cash
-
         return unremitted_cash(qs) if value else qs.exclude(pk__in=unremitted_cash(qs).values("pk"))
 
 

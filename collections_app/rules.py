@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 
-ZERO = Decimal("0.00")
+from subsidies.calc import ZERO
 
 
 @dataclass(frozen=True)

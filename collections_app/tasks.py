@@ -1,6 +1,6 @@
 from celery import shared_task
 
-from .services import double_limit_record
+from .cash.services import double_limit_record
 
 
 @shared_task

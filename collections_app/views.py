@@ -30,9 +30,13 @@ from subsidies.book import OwedBook
 from subsidies.models import SubsidyCategory
 from subsidies.selectors import ERR_NO_POLICY, posting_working_days
 
-from . import selectors, services
 from .capitals import amount_in_words
+from .cash import selectors as cash_selectors
+from .cash import services as cash_services
 from .choices import LEAVING_REASONS, ReceiptStatus, RefundStatus
+from .declarations import answers
+from .declarations import selectors as declaration_selectors
+from .declarations import services as declaration_services
 from .exports import declaration_workbook_for
 from .filtersets import DeclarationFilterSet, ReceiptFilterSet, RefundFilterSet
 from .forms import (
@@ -48,6 +52,9 @@ from .forms import (
     VoidForm,
 )
 from .models import Declaration, PublicityPosting, Receipt, ReceiptLine, Refund
+from .publicity import selectors as publicity_selectors
+from .publicity import services as publicity_services
+from .refunds import services as refund_services
 
 PAGE_SIZE = 50
 
@@ -84,9 +91,9 @@ def receipt_list(request):
     qs = Receipt.objects.visible_to(request.user).select_related("village", "collector", "household")
     f = ReceiptFilterSet(request.GET, queryset=qs, request=request)
     f.form.fields["village"].queryset = Region.objects.visible_to(request.user).villages()
-    f.form.fields["collector"].queryset = selectors.collectors_for(request.user)
+    f.form.fields["collector"].queryset = cash_selectors.collectors_for(request.user)
     page = _page(request, f.qs.order_by("-issued_at", "-id"))
-    breaches = selectors.double_limit_breaches(user=request.user)
+    breaches = cash_selectors.double_limit_breaches(user=request.user)
     return render(
         request, "collections/receipt_list.html",
         {"filter": f, "page_obj": page, "breaches": breaches, "remit": _remit_limits(request)},
@@ -96,7 +103,7 @@ def receipt_list(request):
 def _remit_limits(request):
     """The double limit of the user's county and the year on screen (defaults without a county)."""
     county = request.user.county
-    return selectors.remit_limits(county=county, year=year_for(request, county))
+    return cash_selectors.remit_limits(county=county, year=year_for(request, county))
 
 
 def _owed_table(members, year, tiers, enrollments, book):
@@ -160,7 +167,7 @@ def receipt_create(request):
     )
     if request.method == "POST" and form.is_valid():
         try:
-            receipt = services.receipt_issue(
+            receipt = cash_services.receipt_issue(
                 actor=user,
                 household=household,
                 persons=form.cleaned_data["persons"],
@@ -202,8 +209,8 @@ def receipt_detail(request, pk):
         "collections/receipt_detail.html",
         {"receipt": receipt, "lines": lines, "words": amount_in_words(receipt.total), "void_form": VoidForm(),
          "household_url": household_url(receipt.household_id), "can_void": can_void,
-         "void_refusal": services.receipt_void_refusal(receipt=receipt) if can_void else None,
-         "remit": selectors.remit_limits(county=receipt.county_id, year=receipt.year)},
+         "void_refusal": cash_services.receipt_void_refusal(receipt=receipt) if can_void else None,
+         "remit": cash_selectors.remit_limits(county=receipt.county_id, year=receipt.year)},
     )
 
 
@@ -232,7 +239,7 @@ def receipt_void(request, pk):
         messages.error(request, "作废必须填写原因。")
         return redirect("collections:receipt_detail", pk=pk)
     try:
-        services.receipt_void(actor=request.user, receipt=receipt, reason=form.cleaned_data["reason"])
+        cash_services.receipt_void(actor=request.user, receipt=receipt, reason=form.cleaned_data["reason"])
     except ValidationError as exc:
         for m in _errors(exc):
             messages.error(request, m)
@@ -251,27 +258,27 @@ def ledger(request):
     form = LedgerConfirmForm(request.POST or None, initial={"day": day})
     if request.method == "POST" and form.is_valid():
         try:
-            confirmed = services.ledger_confirm(
+            confirmed = cash_services.ledger_confirm(
                 actor=user, day=form.cleaned_data["day"], cash_counted=form.cleaned_data["cash_counted"], note=form.cleaned_data["note"]
             )
         except ValidationError as exc:
             _form_errors(form, exc)
         else:
             if confirmed.replaced:
-                messages.info(request, services.ledger_reconfirmed_message(confirmed))
-            summary = selectors.ledger_day(collector=user, day=form.cleaned_data["day"])
+                messages.info(request, cash_services.ledger_reconfirmed_message(confirmed))
+            summary = cash_selectors.ledger_day(collector=user, day=form.cleaned_data["day"])
             if summary["flags"]:
                 messages.warning(request, "台账已确认，但有不符：" + "；".join(summary["flags"]))
             else:
                 messages.success(request, "台账已确认，账实相符。")
             return redirect(f"{reverse('collections:ledger')}?day={form.cleaned_data['day']:%Y-%m-%d}")
-    mine = selectors.ledger_day(collector=user, day=day)
+    mine = cash_selectors.ledger_day(collector=user, day=day)
     others = []
     if user.region_id and user.region.level != RegionLevel.VILLAGE:
-        others = [s for s in selectors.ledgers_for_township(user=user, day=day) if s["collector"].pk != user.pk]
+        others = [s for s in cash_selectors.ledgers_for_township(user=user, day=day) if s["collector"].pk != user.pk]
     if not form.is_bound:
         form.initial["cash_counted"] = Decimal(mine["cash_on_hand"]).quantize(Decimal("0.01"))  # 840.00, not 840 (SQLite sums)
-    breaches = selectors.double_limit_breaches(user=user)
+    breaches = cash_selectors.double_limit_breaches(user=user)
     return render(
         request,
         "collections/ledger.html",
@@ -286,36 +293,36 @@ def ledger(request):
 @needs("remittance.record")
 def remittance_list(request):
     user = request.user
-    page = _page(request, selectors.remittance_list(user=user).order_by("-deposited_on", "-id"))
+    page = _page(request, cash_selectors.remittance_list(user=user).order_by("-deposited_on", "-id"))
     for r in page:
-        now = selectors.remittance_now(r)
+        now = cash_selectors.remittance_now(r)
         r.live, r.diff, r.change = now["valid"], now["difference"], now["change"]
         r.abs_diff = abs(r.diff)
     return render(
         request,
         "collections/remittance_list.html",
-        {"page_obj": page, "on_hand": selectors.cash_on_hand_by_collector(user=user), "remit": _remit_limits(request)},
+        {"page_obj": page, "on_hand": cash_selectors.cash_on_hand_by_collector(user=user), "remit": _remit_limits(request)},
     )
 
 
 @needs("remittance.record")
 def remittance_create(request):
     user = request.user
-    collectors = selectors.collectors_for(user)
+    collectors = cash_selectors.collectors_for(user)
     collector = None
     if collector_id := query_id(request.GET, "collector"):
         collector = visible_or_404(user, collectors, pk=collector_id)
     elif collectors.count() == 1:
         collector = collectors.first()
     if collector is None:
-        return render(request, "collections/remittance_pick.html", {"on_hand": selectors.cash_on_hand_by_collector(user=user)})
-    receipts = list(selectors.remittable_receipts(user=user, collector=collector))
+        return render(request, "collections/remittance_pick.html", {"on_hand": cash_selectors.cash_on_hand_by_collector(user=user)})
+    receipts = list(cash_selectors.remittable_receipts(user=user, collector=collector))
     total = sum((r.total for r in receipts), Decimal("0.00"))
     initial = {"receipts": [r.pk for r in receipts], "amount": total}
     form = RemittanceForm(request.POST or None, receipts=receipts, initial=initial)
     if request.method == "POST" and form.is_valid():
         try:
-            out = services.remittance_record(actor=user, collector=collector, **form.cleaned_data)
+            out = cash_services.remittance_record(actor=user, collector=collector, **form.cleaned_data)
         except (ValidationError, PermissionDenied) as exc:
             if isinstance(exc, PermissionDenied):
                 raise
@@ -352,7 +359,7 @@ def declaration_list(request):
         if request.method == "POST" and form.is_valid():
             region = visible_or_404(user, Region, pk=form.cleaned_data["region"])
             try:
-                d = services.declaration_create(actor=user, region=region, year=form.cleaned_data["year"])
+                d = declaration_services.declaration_create(actor=user, region=region, year=form.cleaned_data["year"])
             except ValidationError as exc:
                 _form_errors(form, exc)
             else:
@@ -388,7 +395,7 @@ def declaration_detail(request, pk):
         form = AnswerForm(request.POST, request.FILES)
         if form.is_valid():
             try:
-                result = services.declaration_answer_import(actor=request.user, declaration=d, fileobj=form.cleaned_data["file"])
+                result = answers.declaration_answer_import(actor=request.user, declaration=d, fileobj=form.cleaned_data["file"])
             except ValidationError as exc:
                 for m in _errors(exc):
                     form.add_error("file", m)
@@ -405,7 +412,7 @@ def declaration_detail(request, pk):
 def _confirmation_check(d):
     """Confirmation (缴费确认单) = accepted persons × amount, checked against receipts and the cash
     actually deposited, with the reconciliation's figures."""
-    return selectors.confirmation_check(declaration=d)
+    return declaration_selectors.confirmation_check(declaration=d)
 
 
 @needs("declaration.manage", "report.view")
@@ -426,7 +433,7 @@ def reconciliation(request):
     if region_id := query_id(request.GET, "region"):
         region = visible_or_404(user, Region.objects.exclude(level=RegionLevel.COUNTY), pk=region_id)
     year = year_for(request, region.county)
-    data = selectors.reconciliation(user=user, region=region, year=year)
+    data = declaration_selectors.reconciliation(user=user, region=region, year=year)
     return render(request, "collections/reconciliation.html", {"data": data, "regions": regions, "region": region, "year": year})
 
 
@@ -461,7 +468,7 @@ def _village(request, pk):
 def publicity_print(request, village_pk):
     village = _village(request, village_pk)
     year = year_for(request, village.county)
-    rows = selectors.publicity_rows(village=village, year=year)
+    rows = publicity_selectors.publicity_rows(village=village, year=year)
     total = sum((r["amount"] for r in rows), Decimal("0.00"))
     return render(request, "collections/publicity_print.html", {
         "village": village, "year": year, "rows": rows, "total": total,
@@ -477,7 +484,7 @@ def publicity_posting(request, village_pk):
     form = PostingForm(request.POST or None, request.FILES or None, min_days=posting_days)
     if request.method == "POST" and form.is_valid():
         try:
-            services.publicity_record(actor=request.user, village=village, year=year, **form.cleaned_data)
+            publicity_services.publicity_record(actor=request.user, village=village, year=year, **form.cleaned_data)
         except ValidationError as exc:
             _form_errors(form, exc)
         else:
@@ -500,7 +507,7 @@ def publicity_photo(request, pk):
 @needs("refund.apply", "refund.approve", "refund.pay")
 def refund_list(request):
     user = request.user
-    if services.refund_candidates_sync(user=user):
+    if refund_services.refund_candidates_sync(user=user):
         messages.info(request, "税务数据导入发现的重复缴费已列为“待核实”退费。")
     qs = Refund.objects.visible_to(user).select_related("enrollment__person", "village")
     f = RefundFilterSet(request.GET, queryset=qs)
@@ -529,7 +536,7 @@ def refund_create(request):
     form = RefundForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
         try:
-            refund = services.refund_apply(actor=user, enrollment=enrollment, **form.cleaned_data)
+            refund = refund_services.refund_apply(actor=user, enrollment=enrollment, **form.cleaned_data)
         except ValidationError as exc:
             _form_errors(form, exc)
         else:
@@ -550,13 +557,13 @@ def refund_detail(request, pk):
             if action == "decide":
                 decide = RefundDecisionForm(request.POST, prefix="d")
                 if decide.is_valid():
-                    services.refund_decide(actor=user, refund=refund, **decide.cleaned_data)
+                    refund_services.refund_decide(actor=user, refund=refund, **decide.cleaned_data)
                     messages.success(request, "审批结果已保存。")
                     return redirect("collections:refund_detail", pk=pk)
             elif action == "pay":
                 paid = RefundPaidForm(request.POST, prefix="p")
                 if paid.is_valid():
-                    refund = services.refund_mark_paid(actor=user, refund=refund, **paid.cleaned_data)
+                    refund = refund_services.refund_mark_paid(actor=user, refund=refund, **paid.cleaned_data)
                     e = refund.enrollment
                     if refund.reason in LEAVING_REASONS:
                         messages.success(request, f"已登记退付，{e.person.name}{e.year}年度参保状态改为“已退费”。")

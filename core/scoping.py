@@ -77,6 +77,12 @@ def ensure_visible(user, obj) -> None:
         raise PermissionDenied(ERR_OUT_OF_SCOPE)
 
 
+def ensure_region_visible(user, region) -> None:
+    """Raise PermissionDenied unless ``region`` (any level) lies inside ``user``'s region."""
+    if not region_in_scope(user, region):
+        raise PermissionDenied(ERR_OUT_OF_SCOPE)
+
+
 def region_in_scope(user, region) -> bool:
     """Whether a Region (any level) lies inside the user's region."""
     from .models import Region

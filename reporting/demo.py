@@ -23,8 +23,8 @@ from django.core.management import call_command
 from django.db import transaction
 from django.utils import timezone
 
+from collections_app.cash.services import double_limit_record, receipt_issue
 from collections_app.models import DoubleLimitBreach, Receipt
-from collections_app.services import double_limit_record, receipt_issue
 from core.choices import Role
 from core.models import Region, User
 from enrollment import demo, demo_data

@@ -11,18 +11,15 @@ from decimal import Decimal
 
 from django.db.models import Count, Exists, OuterRef, Q, Sum
 
+from collections_app.cash.selectors import double_limit_for_queryset
 from collections_app.models import Receipt
-from collections_app.selectors import double_limit_for_queryset
 from core.choices import RegionLevel
 from core.models import Region, RegionQuota
 from enrollment.choices import PAID_STATUSES, EnrollmentStatus
 from enrollment.models import Enrollment, Household, Person, PersonIdentity
 
 from . import metrics
-from .models import (
-    COUNT_FIELDS,
-    ProgressSnapshot,
-)
+from .models import COUNT_FIELDS, ProgressSnapshot
 
 ZERO = Decimal("0.00")
 SNAPSHOT_FIELDS = (*COUNT_FIELDS, "money_collected", "quota_base", "quota_target", "quota_from_roster", "year", "level")

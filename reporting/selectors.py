@@ -11,7 +11,7 @@ from decimal import Decimal
 from django.db.models import Exists, OuterRef, Prefetch, Q
 from django.shortcuts import get_object_or_404
 
-from collections_app.selectors import cash_on_hand_by_collector
+from collections_app.cash.selectors import cash_on_hand_by_collector
 from core.choices import RegionLevel
 from core.models import Region
 from enrollment.choices import EnrollmentStatus

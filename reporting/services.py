@@ -26,16 +26,7 @@ from subsidies.selectors import ERR_NO_POLICY, benefit_year, season_of, seasons_
 
 from . import metrics
 from .figures import SNAPSHOT_FIELDS, cash_rows, region_tree, rolled_up_figures
-from .models import (
-    COUNT_FIELDS,
-    ProgressSnapshot,
-    Ranking,
-    RankingEntry,
-    RankingKind,
-    Report,
-    ReportKind,
-    WeeklyNote,
-)
+from .models import COUNT_FIELDS, ProgressSnapshot, Ranking, RankingEntry, RankingKind, Report, ReportKind, WeeklyNote
 
 ERR_NOT_TOWNSHIP = "周报说明只能由乡镇填报。"
 ERR_NO_NOTE_RIGHT = "只有乡镇经办员可以填写本乡镇的周报说明。"

@@ -4,6 +4,8 @@ from rest_framework import serializers
 from core import disclosure
 from core.api.fields import DisclosedIdField
 
+from ..cash.selectors import ledger_day, ledger_previous, remittance_now
+from ..cash.services import remittance_warnings
 from ..choices import RECEIPT_CHANNELS, RefundReason
 from ..models import DailyLedger, Declaration, DeclarationLine, Receipt, ReceiptLine, Refund, Remittance
 
@@ -65,14 +67,10 @@ class LedgerSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
     def get_flags(self, obj) -> list[str]:
-        from ..selectors import ledger_day
-
         return ledger_day(collector=obj.collector, day=obj.day)["flags"]
 
     @extend_schema_field(LedgerConfirmationSerializer(many=True))
     def get_previous(self, obj) -> list[dict]:
-        from ..selectors import ledger_previous
-
         return LedgerConfirmationSerializer(ledger_previous(obj), many=True).data
 
 
@@ -101,8 +99,6 @@ class RemittanceSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
     def _now(self, obj) -> dict:
-        from ..selectors import remittance_now
-
         if not hasattr(obj, "_now"):
             obj._now = remittance_now(obj)
         return obj._now
@@ -119,8 +115,6 @@ class RemittanceSerializer(serializers.ModelSerializer):
         return bool(self._now(obj)["change"])
 
     def get_warnings(self, obj) -> list[str]:
-        from ..services import remittance_warnings
-
         now = self._now(obj)
         return remittance_warnings(obj.amount, now["valid"]) + ([now["change"]] if now["change"] else [])
 

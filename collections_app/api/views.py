@@ -17,10 +17,15 @@ from core.spreadsheets import xlsx_response
 from enrollment.models import Enrollment, Household
 from subsidies.selectors import benefit_year
 
-from .. import selectors, services
+from ..cash import selectors as cash_selectors
+from ..cash import services as cash_services
+from ..declarations import answers
+from ..declarations import selectors as declaration_selectors
+from ..declarations import services as declaration_services
 from ..exports import declaration_workbook_for
 from ..filtersets import DeclarationFilterSet, ReceiptFilterSet, RefundFilterSet, RemittanceFilterSet
 from ..models import DailyLedger, Declaration, Receipt, Refund, Remittance
+from ..refunds import services as refund_services
 from . import serializers as s
 
 
@@ -51,7 +56,7 @@ class ReceiptViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedVie
         household = visible_or_404(request.user, Household.objects.select_related("village"), pk=v["household"])
         year = v.get("year") or benefit_year(household.village.county)
         try:
-            receipt = services.receipt_issue(
+            receipt = cash_services.receipt_issue(
                 actor=request.user, household=household, persons=v["persons"], channel=v["channel"], year=year,
                 tiers={int(k): t for k, t in (v.get("tiers") or {}).items() if str(k).isdigit()},
                 payer_name=v.get("payer_name", ""),
@@ -67,7 +72,7 @@ class ReceiptViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedVie
         data = s.VoidSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         try:
-            receipt = services.receipt_void(actor=request.user, receipt=receipt, reason=data.validated_data["reason"])
+            receipt = cash_services.receipt_void(actor=request.user, receipt=receipt, reason=data.validated_data["reason"])
         except DjangoValidationError as exc:
             _raise(exc)
         return Response(self.get_serializer(receipt).data)
@@ -91,7 +96,7 @@ class LedgerViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedView
         """The caller's own cash ledger for one day (default today), confirmed or not, with its flags."""
         q = s.LedgerDayQuerySerializer(data=request.query_params)
         q.is_valid(raise_exception=True)
-        summary = selectors.ledger_day(collector=request.user, day=q.validated_data.get("day") or timezone.localdate())
+        summary = cash_selectors.ledger_day(collector=request.user, day=q.validated_data.get("day") or timezone.localdate())
         summary = dict(summary, confirmed=summary["confirmed"] is not None)
         return Response(s.LedgerDaySerializer(summary).data)
 
@@ -101,7 +106,7 @@ class LedgerViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedView
         data = s.LedgerConfirmSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         try:
-            ledger = services.ledger_confirm(actor=request.user, **data.validated_data)
+            ledger = cash_services.ledger_confirm(actor=request.user, **data.validated_data)
         except DjangoValidationError as exc:
             _raise(exc)
         return Response(self.get_serializer(ledger).data)
@@ -117,7 +122,7 @@ class RemittanceViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Scoped
     queryset = Remittance.objects.all()
 
     def base_queryset(self):
-        return selectors.remittance_list(user=self.request.user).prefetch_related("receipts").order_by("-deposited_on", "-id")
+        return cash_selectors.remittance_list(user=self.request.user).prefetch_related("receipts").order_by("-deposited_on", "-id")
 
     @extend_schema(request=s.RemittanceCreateSerializer, responses={201: s.RemittanceSerializer, 400: s.ErrorSerializer})
     def create(self, request):
@@ -125,9 +130,9 @@ class RemittanceViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Scoped
         data.is_valid(raise_exception=True)
         v = dict(data.validated_data)
         collector_id = v.pop("collector", None) or request.user.pk
-        collector = visible_or_404(request.user, selectors.collectors_for(request.user), pk=collector_id)
+        collector = visible_or_404(request.user, cash_selectors.collectors_for(request.user), pk=collector_id)
         try:
-            out = services.remittance_record(actor=request.user, collector=collector, **v)
+            out = cash_services.remittance_record(actor=request.user, collector=collector, **v)
         except DjangoValidationError as exc:
             _raise(exc)
         return Response(self.get_serializer(self.get_queryset().get(pk=out.obj.pk)).data, status=status.HTTP_201_CREATED)
@@ -151,7 +156,7 @@ class DeclarationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Scope
         data.is_valid(raise_exception=True)
         region = visible_or_404(request.user, Region, pk=data.validated_data["region"])
         try:
-            d = services.declaration_create(actor=request.user, region=region, year=data.validated_data["year"])
+            d = declaration_services.declaration_create(actor=request.user, region=region, year=data.validated_data["year"])
         except DjangoValidationError as exc:
             _raise(exc)
         return Response(self.get_serializer(d).data, status=status.HTTP_201_CREATED)
@@ -163,7 +168,7 @@ class DeclarationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Scope
         data = s.AnswerUploadSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         try:
-            result = services.declaration_answer_import(actor=request.user, declaration=d, fileobj=data.validated_data["file"])
+            result = answers.declaration_answer_import(actor=request.user, declaration=d, fileobj=data.validated_data["file"])
         except DjangoValidationError as exc:
             _raise(exc)
         d.refresh_from_db()
@@ -182,7 +187,7 @@ class DeclarationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Scope
         q.is_valid(raise_exception=True)
         region = visible_or_404(request.user, Region.objects.exclude(level=RegionLevel.COUNTY), pk=q.validated_data["region"])
         year = q.validated_data.get("year") or benefit_year(region.county)
-        data = selectors.reconciliation(user=request.user, region=region, year=year)
+        data = declaration_selectors.reconciliation(user=request.user, region=region, year=year)
         return Response(s.ReconciliationSerializer(data).data)
 
 
@@ -200,7 +205,7 @@ class RefundViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedView
     }
 
     def list(self, request, *args, **kwargs):
-        services.refund_candidates_sync(user=request.user)
+        refund_services.refund_candidates_sync(user=request.user)
         return super().list(request, *args, **kwargs)
 
     queryset = Refund.objects.all()
@@ -215,7 +220,7 @@ class RefundViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedView
         v = dict(data.validated_data)
         enrollment = visible_or_404(request.user, Enrollment, pk=v.pop("enrollment"))
         try:
-            refund = services.refund_apply(actor=request.user, enrollment=enrollment, **v)
+            refund = refund_services.refund_apply(actor=request.user, enrollment=enrollment, **v)
         except DjangoValidationError as exc:
             _raise(exc)
         return Response(self.get_serializer(refund).data, status=status.HTTP_201_CREATED)
@@ -227,7 +232,7 @@ class RefundViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedView
         data = s.RefundDecisionSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         try:
-            refund = services.refund_decide(actor=request.user, refund=refund, **data.validated_data)
+            refund = refund_services.refund_decide(actor=request.user, refund=refund, **data.validated_data)
         except DjangoValidationError as exc:
             _raise(exc)
         return Response(self.get_serializer(refund).data)
@@ -239,7 +244,7 @@ class RefundViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedView
         data = s.RefundPaidSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         try:
-            refund = services.refund_mark_paid(actor=request.user, refund=refund, **data.validated_data)
+            refund = refund_services.refund_mark_paid(actor=request.user, refund=refund, **data.validated_data)
         except DjangoValidationError as exc:
             _raise(exc)
         return Response(self.get_serializer(refund).data)

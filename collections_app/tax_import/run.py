@@ -21,6 +21,7 @@ from enrollment.choices import EnrollmentStatus
 
 from .. import lifecycle
 from ..models.tax_imports import PROBLEM_OUTCOMES, RowOutcome, TaxImport, TaxImportRow
+from ..refunds.services import refund_flag_duplicates
 from . import readers, roster
 from .matching import FilingBook, decide
 from .persons import lookup_chunk
@@ -321,7 +322,6 @@ def _flag_refunds(tax_import: TaxImport) -> None:
     """Hand duplicate payments to the refunds workflow as candidates (待核实): once per enrollment
     (its first problem row), through the refunds' own ``refund_flag_duplicates`` (in bulk: a
     county file may hold thousands)."""
-    from ..services import refund_flag_duplicates
 
     def amount(text):
         try:

@@ -6,12 +6,7 @@ from django.db.models import Count, Q
 
 from core.choices import RegionLevel
 
-from ..models.tax_imports import (
-    PROBLEM_OUTCOMES,
-    TaxImport,
-    TaxImportRow,
-    TaxImportStatus,
-)
+from ..models.tax_imports import PROBLEM_OUTCOMES, TaxImport, TaxImportRow, TaxImportStatus
 
 
 def tax_import_list(*, user):

@@ -60,7 +60,7 @@ def household_with(village, n=3):
 
 
 def pay(actor, household, persons, *, channel=PaymentChannel.CASH, year=None, tiers=None):
-    from collections_app.services import receipt_issue
+    from collections_app.cash.services import receipt_issue
 
     return receipt_issue(
         actor=actor, household=household, persons=persons, channel=channel, year=year or benefit_year(), tiers=tiers

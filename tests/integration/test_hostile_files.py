@@ -39,7 +39,9 @@ from django.urls import reverse
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from collections_app import services as collection_services
+from collections_app.cash import services as cash_services
+from collections_app.declarations import answers as answers
+from collections_app.declarations import services as declaration_services
 from collections_app.models import Refund, TaxImport
 from collections_app.tax_import.tasks import run_tax_import
 from core import idcard, spreadsheets
@@ -340,8 +342,8 @@ def world(users, regions):
     collector = users["collector"]
     hh, members = household_with(regions["v1"], 3)
     receipt = pay(collector, hh, members[:2])
-    collection_services.ledger_confirm(actor=collector, day=timezone.localdate(), cash_counted="800")
-    collection_services.remittance_record(
+    cash_services.ledger_confirm(actor=collector, day=timezone.localdate(), cash_counted="800")
+    cash_services.remittance_record(
         actor=collector, collector=collector, deposited_on=timezone.localdate(), amount="800", slip_number="S1", receipts=[receipt]
     )
     return {"policy": policy, "members": members}
@@ -425,7 +427,7 @@ def tax_answer(client, users, regions, world, case):
     f = io.BytesIO(file_bytes(case))
     f.name = CORPUS[case].name
     try:
-        collection_services.declaration_answer_import(actor=users["clerk"], declaration=declaration, fileobj=f)
+        answers.declaration_answer_import(actor=users["clerk"], declaration=declaration, fileobj=f)
     except ValidationError as exc:
         return " ".join(exc.messages)
     return ""
@@ -455,11 +457,11 @@ def test_every_entry_point_answers_a_hostile_file_in_chinese_and_writes_nothing(
         expect = hostile.expect
     world["tmp"] = tmp_path
     if entry == "tax_answer":  # the declaration the answer is for
-        world["declaration"] = collection_services.declaration_create(actor=users["clerk"], region=regions["v1"], year=world["policy"].year)
+        world["declaration"] = declaration_services.declaration_create(actor=users["clerk"], region=regions["v1"], year=world["policy"].year)
     before = state()
     shown = ENTRY_POINTS[entry](client, users, regions, world, case)
     if entry == "tax_answer" and hostile.readable:
-        expect = expect + (collection_services.ERR_ANSWER_UNKNOWN, collection_services.ERR_ANSWER_COLUMNS)
+        expect = expect + (answers.ERR_ANSWER_UNKNOWN, answers.ERR_ANSWER_COLUMNS)
     if entry == "roster_page" and hostile.readable:
         expect = expect + (roster_views.MSG_NOTHING_WRITTEN,)
     assert any(_prefix(t) in shown for t in expect), shown[-3000:]

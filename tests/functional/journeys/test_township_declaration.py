@@ -10,7 +10,7 @@ import openpyxl
 import pytest
 from django.utils import timezone
 
-from collections_app import services as cash
+from collections_app.cash import services as cash_services
 from core import idcard
 from core.choices import Role
 from enrollment.choices import Relation
@@ -48,9 +48,9 @@ def yalan():
     data.identity(granny, year, "tekun")  # 特困人员: full subsidy → zero declaration
 
     liu.refresh_from_db()
-    r1 = cash.receipt_issue(actor=collector, household=h1, persons=[liu, zhou, yang], channel="cash", year=year)
-    r2 = cash.receipt_issue(actor=collector, household=h2, persons=[gui, jian], channel="cash", year=year)
-    cash.remittance_record(
+    r1 = cash_services.receipt_issue(actor=collector, household=h1, persons=[liu, zhou, yang], channel="cash", year=year)
+    r2 = cash_services.receipt_issue(actor=collector, household=h2, persons=[gui, jian], channel="cash", year=year)
+    cash_services.remittance_record(
         actor=collector, collector=collector, deposited_on=today, amount=r1.total + r2.total,
         slip_number="JN-0001", receipts=[r1.pk, r2.pk],
     )

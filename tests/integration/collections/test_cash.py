@@ -7,7 +7,8 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone
 
-from collections_app import selectors, services
+from collections_app.cash import selectors as cash_selectors
+from collections_app.cash import services as cash_services
 from collections_app.models import DoubleLimitBreach, Receipt
 from collections_app.tasks import check_double_limit
 from enrollment.choices import PaymentChannel
@@ -32,12 +33,12 @@ def test_ledger_day_totals_by_channel_and_cash_on_hand(users, regions, policy):
     pay(c, hh, m[:2])
     pay(c, hh, [m[2]], channel=PaymentChannel.POS)
     void_me = pay(c, hh, [m[3]])
-    services.receipt_void(actor=users["clerk"], receipt=void_me, reason="重复")
-    day = selectors.ledger_day(collector=c, day=timezone.localdate())
+    cash_services.receipt_void(actor=users["clerk"], receipt=void_me, reason="重复")
+    day = cash_selectors.ledger_day(collector=c, day=timezone.localdate())
     assert day["count"] == 2 and day["voided"] == 1
     assert day["by_channel"] == {"cash": Decimal("800.00"), "pos": Decimal("400.00")}
     assert day["total"] == Decimal("1200.00") and day["cash_on_hand"] == Decimal("800.00")
-    assert selectors.ERR_LEDGER_UNCONFIRMED in day["flags"]
+    assert cash_selectors.ERR_LEDGER_UNCONFIRMED in day["flags"]
 
 
 def test_confirm_flags_counted_mismatch_and_later_changes(users, regions, policy):
@@ -45,15 +46,15 @@ def test_confirm_flags_counted_mismatch_and_later_changes(users, regions, policy
     hh, m = household_with(regions["v1"], 2)
     pay(c, hh, [m[0]])
     today = timezone.localdate()
-    ledger = services.ledger_confirm(actor=c, day=today, cash_counted="400.00")
+    ledger = cash_services.ledger_confirm(actor=c, day=today, cash_counted="400.00")
     assert ledger.total == Decimal("400.00") and ledger.by_channel == {"cash": "400.00"}
-    assert selectors.ledger_day(collector=c, day=today)["flags"] == []
-    services.ledger_confirm(actor=c, day=today, cash_counted="350")
-    flags = selectors.ledger_day(collector=c, day=today)["flags"]
+    assert cash_selectors.ledger_day(collector=c, day=today)["flags"] == []
+    cash_services.ledger_confirm(actor=c, day=today, cash_counted="350")
+    flags = cash_selectors.ledger_day(collector=c, day=today)["flags"]
     assert any("实点现金 350.00" in f and "-50.00" in f for f in flags)
-    services.ledger_confirm(actor=c, day=today, cash_counted="400")
+    cash_services.ledger_confirm(actor=c, day=today, cash_counted="400")
     pay(c, hh, [m[1]])  # taken after the day was confirmed
-    flags = selectors.ledger_day(collector=c, day=today)["flags"]
+    flags = cash_selectors.ledger_day(collector=c, day=today)["flags"]
     assert any("确认后凭证有变动" in f for f in flags)
 
 
@@ -62,26 +63,26 @@ def test_reconfirming_a_ledger_keeps_the_earlier_confirmation(users, regions, po
     hh, m = household_with(regions["v1"], 2)
     pay(c, hh, [m[0]])
     today = timezone.localdate()
-    first = services.ledger_confirm(actor=c, day=today, cash_counted="400.00", note="第一次")
+    first = cash_services.ledger_confirm(actor=c, day=today, cash_counted="400.00", note="第一次")
     assert first.replaced is None
-    assert selectors.ledger_day(collector=c, day=today)["previous"] == []
+    assert cash_selectors.ledger_day(collector=c, day=today)["previous"] == []
     pay(c, hh, [m[1]])
-    second = services.ledger_confirm(actor=c, day=today, cash_counted="790.00", note="第二次")
+    second = cash_services.ledger_confirm(actor=c, day=today, cash_counted="790.00", note="第二次")
     assert second.pk == first.pk and second.replaced["cash_counted"] == Decimal("400.00")
-    day = selectors.ledger_day(collector=c, day=today)
+    day = cash_selectors.ledger_day(collector=c, day=today)
     assert day["confirmed"].cash_counted == Decimal("790.00")
     (prev,) = day["previous"]
     assert (prev["receipt_count"], prev["total"], prev["cash_counted"], prev["note"]) == (1, Decimal("400.00"), Decimal("400.00"), "第一次")
-    services.ledger_confirm(actor=c, day=today, cash_counted="800.00")
-    earlier = selectors.ledger_day(collector=c, day=today)["previous"]
+    cash_services.ledger_confirm(actor=c, day=today, cash_counted="800.00")
+    earlier = cash_selectors.ledger_day(collector=c, day=today)["previous"]
     assert [p["cash_counted"] for p in earlier] == [Decimal("790.00"), Decimal("400.00")]  # newest first
 
 
 def test_cannot_confirm_future_or_without_capability(users, policy):
     with pytest.raises(ValidationError):
-        services.ledger_confirm(actor=users["collector"], day=timezone.localdate() + timedelta(days=1), cash_counted=0)
+        cash_services.ledger_confirm(actor=users["collector"], day=timezone.localdate() + timedelta(days=1), cash_counted=0)
     with pytest.raises(PermissionDenied):
-        services.ledger_confirm(actor=users["bureau"], day=timezone.localdate(), cash_counted=0)
+        cash_services.ledger_confirm(actor=users["bureau"], day=timezone.localdate(), cash_counted=0)
 
 
 def test_remittance_covers_receipts_and_flags_difference(users, regions, policy):
@@ -89,19 +90,19 @@ def test_remittance_covers_receipts_and_flags_difference(users, regions, policy)
     hh, m = household_with(regions["v1"], 3)
     r1, r2 = pay(c, hh, [m[0]]), pay(c, hh, [m[1]])
     pos = pay(c, hh, [m[2]], channel=PaymentChannel.POS)
-    out = services.remittance_record(
+    out = cash_services.remittance_record(
         actor=c, collector=c, deposited_on=timezone.localdate(), amount="790", slip_number="B001", receipts=[r1, r2]
     )
     assert out.obj.covered == Decimal("800.00") and out.warnings == ["解缴金额比所含凭证少 10.00 元（少解）。"]
     assert set(out.obj.receipts.all()) == {r1, r2}
-    assert selectors.cash_on_hand_by_collector(user=users["clerk"]) == []
+    assert cash_selectors.cash_on_hand_by_collector(user=users["clerk"]) == []
     # a receipt can be remitted once, and only cash
     for bad in ([r1], [pos]):
         with pytest.raises(ValidationError):
-            services.remittance_record(
+            cash_services.remittance_record(
                 actor=c, collector=c, deposited_on=timezone.localdate(), amount="400", slip_number="B2", receipts=bad
             )
-    over = services.remittance_warnings(Decimal("900"), Decimal("800"))
+    over = cash_services.remittance_warnings(Decimal("900"), Decimal("800"))
     assert over == ["解缴金额比所含凭证多 100.00 元（多解）。"]
 
 
@@ -110,11 +111,11 @@ def test_remittance_scope(users, regions, policy):
     hh, m = household_with(regions["v3"], 1)
     r = pay(c3, hh, m)
     with pytest.raises(PermissionDenied):
-        services.remittance_record(
+        cash_services.remittance_record(
             actor=users["clerk"], collector=c3, deposited_on=timezone.localdate(), amount="400", slip_number="X", receipts=[r]
         )
     with pytest.raises(ValidationError):
-        services.remittance_record(
+        cash_services.remittance_record(
             actor=users["collector"], collector=users["collector"], deposited_on=timezone.localdate(),
             amount="400", slip_number="X", receipts=[r],
         )
@@ -129,13 +130,13 @@ def test_double_limit_selectors_and_task(users, regions, policy):
     hh3, m3 = household_with(regions["v3"], 1)
     pay(c3, hh3, m3)  # fresh, within both limits
 
-    rows = selectors.double_limit_breaches(user=users["clerk"])
+    rows = cash_selectors.double_limit_breaches(user=users["clerk"])
     assert len(rows) == 1
     row = rows[0]
     assert (row["collector"], row["village"], row["amount"], row["days_overdue"]) == ("collector", "甲一村", Decimal("800.00"), 2)
-    assert selectors.double_limit_breaches(user=users["clerk2"]) == []
-    assert len(selectors.cash_on_hand_by_collector(user=users["bureau"])) == 2
-    assert selectors.double_limit_breaches(user=users["nobody"]) == []
+    assert cash_selectors.double_limit_breaches(user=users["clerk2"]) == []
+    assert len(cash_selectors.cash_on_hand_by_collector(user=users["bureau"])) == 2
+    assert cash_selectors.double_limit_breaches(user=users["nobody"]) == []
 
     assert check_double_limit.delay().get() == {"checked": 2, "breaches": 1, "resolved": 0}
     assert check_double_limit() == {"checked": 2, "breaches": 1, "resolved": 0}  # idempotent
@@ -143,9 +144,9 @@ def test_double_limit_selectors_and_task(users, regions, policy):
     assert breach.collector == c and breach.days_overdue == 2 and breach.amount == Decimal("800.00") and breach.over_days
     assert list(DoubleLimitBreach.objects.visible_to(users["clerk2"])) == []
 
-    services.remittance_record(
+    cash_services.remittance_record(
         actor=c, collector=c, deposited_on=timezone.localdate(), amount="800", slip_number="B9",
-        receipts=selectors.remittable_receipts(user=c, collector=c),
+        receipts=cash_selectors.remittable_receipts(user=c, collector=c),
     )
     assert check_double_limit()["resolved"] == 1
     assert DoubleLimitBreach.objects.get().resolved_at is not None
@@ -156,7 +157,7 @@ def test_amount_limit_comes_from_policy(users, regions):
     c = users["collector"]
     hh, m = household_with(regions["v1"], 3)
     pay(c, hh, m)
-    (row,) = selectors.double_limit_breaches(user=c)
+    (row,) = cash_selectors.double_limit_breaches(user=c)
     assert row["over_amount"] and not row["over_days"] and row["remit_amount"] == Decimal("1000.00")
 
 

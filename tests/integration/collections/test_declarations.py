@@ -12,10 +12,18 @@ from django.urls import reverse
 from django.utils import timezone
 from openpyxl import Workbook, load_workbook
 
-from collections_app import selectors, services
+from collections_app import lifecycle
+from collections_app.cash import selectors as cash_selectors
+from collections_app.cash import services as cash_services
 from collections_app.choices import LineResult, ReceiptStatus, RefundReason, RefundStatus
+from collections_app.declarations import answers as answers
+from collections_app.declarations import selectors as declaration_selectors
+from collections_app.declarations import services as declaration_services
 from collections_app.exports import declaration_workbook, declaration_workbook_for
 from collections_app.models import Receipt, Refund
+from collections_app.publicity import selectors as publicity_selectors
+from collections_app.publicity import services as publicity_services
+from collections_app.refunds import services as refund_services
 from core import audit, idcard
 from core.models import AuditEvent
 from enrollment.choices import EnrollmentStatus
@@ -49,8 +57,8 @@ def village_paid(users, regions, policy):
     hh, m = household_with(regions["v1"], 5)
     certify(m[3], make_category(policy, code="tk", name="特困人员", amounts={1: "400.00"}))
     receipt = pay(c, hh, m[:3])
-    services.ledger_confirm(actor=c, day=timezone.localdate(), cash_counted="1200")
-    services.remittance_record(
+    cash_services.ledger_confirm(actor=c, day=timezone.localdate(), cash_counted="1200")
+    cash_services.remittance_record(
         actor=c, collector=c, deposited_on=timezone.localdate(), amount="1200", slip_number="S1", receipts=[receipt]
     )
     return {"hh": hh, "members": m, "receipt": receipt}
@@ -58,14 +66,14 @@ def village_paid(users, regions, policy):
 
 def test_declaration_includes_paid_and_zero_rows(users, regions, policy, village_paid):
     m = village_paid["members"]
-    d = services.declaration_create(actor=users["clerk"], region=regions["v1"], year=policy.year)
+    d = declaration_services.declaration_create(actor=users["clerk"], region=regions["v1"], year=policy.year)
     assert (d.person_count, d.zero_count, d.total) == (4, 1, Decimal("1200.00"))
     statuses = dict(Enrollment.objects.filter(year=policy.year).values_list("person_id", "status"))
     assert statuses == {m[i].pk: EnrollmentStatus.DECLARED for i in range(4)}
     zero = Enrollment.objects.get(person=m[3])
     assert zero.amount_due == Decimal("0.00") and zero.subsidy == Decimal("400.00") and zero.declared_on
     with pytest.raises(ValidationError, match="没有待申报"):
-        services.declaration_create(actor=users["clerk"], region=regions["v1"], year=policy.year)
+        declaration_services.declaration_create(actor=users["clerk"], region=regions["v1"], year=policy.year)
     wb = load_workbook(io.BytesIO(_save(declaration_workbook_for(actor=users["clerk"], declaration=d))))
     ws = wb["缴费清册"]
     rows = list(ws.iter_rows(values_only=True))
@@ -84,7 +92,7 @@ def test_declaration_xlsx_writes_formula_like_names_as_text(users, regions, poli
     m[1].name = "@SUM(A1)"
     m[1].save()
     pay(users["collector"], hh, m)
-    d = services.declaration_create(actor=users["clerk"], region=regions["v1"], year=policy.year)
+    d = declaration_services.declaration_create(actor=users["clerk"], region=regions["v1"], year=policy.year)
     ws = load_workbook(io.BytesIO(_save(declaration_workbook(d))))["缴费清册"]
     names = [ws.cell(row=i, column=3) for i in (2, 3)]
     for cell in names:
@@ -102,7 +110,7 @@ def test_declaration_form_full_ids_only_for_the_township_and_the_tax_office(user
     with full numbers is recorded as a view of full IDs."""
     hh, m = household_with(regions["v1"], 2)
     pay(users["collector"], hh, m)
-    d = services.declaration_create(actor=users["clerk"], region=regions["v1"], year=policy.year)
+    d = declaration_services.declaration_create(actor=users["clerk"], region=regions["v1"], year=policy.year)
     ws = load_workbook(io.BytesIO(_save(declaration_workbook_for(actor=users[role], declaration=d))))["缴费清册"]
     ids = {r[3] for r in ws.iter_rows(min_row=2, values_only=True) if r[0] != "合计"}
     expected = {p.id_number if full else idcard.mask(p.id_number) for p in m}
@@ -115,7 +123,7 @@ def test_declaration_form_full_ids_only_for_the_township_and_the_tax_office(user
 def test_the_declaration_workbook_alone_masks_ids(users, regions, policy):
     hh, m = household_with(regions["v1"], 1)
     pay(users["collector"], hh, m)
-    d = services.declaration_create(actor=users["clerk"], region=regions["v1"], year=policy.year)
+    d = declaration_services.declaration_create(actor=users["clerk"], region=regions["v1"], year=policy.year)
     ws = load_workbook(io.BytesIO(_save(declaration_workbook(d))))["缴费清册"]
     assert ws.cell(row=2, column=4).value == idcard.mask(m[0].id_number)
 
@@ -128,27 +136,27 @@ def _save(wb):
 
 def test_declaration_scope_and_capability(users, regions, policy, village_paid):
     with pytest.raises(PermissionDenied):
-        services.declaration_create(actor=users["collector"], region=regions["v1"], year=policy.year)
+        declaration_services.declaration_create(actor=users["collector"], region=regions["v1"], year=policy.year)
     with pytest.raises(PermissionDenied):
-        services.declaration_create(actor=users["clerk2"], region=regions["v1"], year=policy.year)
+        declaration_services.declaration_create(actor=users["clerk2"], region=regions["v1"], year=policy.year)
 
 
 def test_township_declaration_covers_its_villages(users, regions, policy, village_paid):
     hh, m = household_with(regions["v2"], 1)
     pay(users["clerk"], hh, m)
-    d = services.declaration_create(actor=users["clerk"], region=regions["t1"], year=policy.year)
+    d = declaration_services.declaration_create(actor=users["clerk"], region=regions["t1"], year=policy.year)
     assert d.village is None and d.person_count == 5 and d.total == Decimal("1600.00")
 
 
 def test_answer_import_and_reconciliation_to_the_yuan(users, regions, policy, village_paid):
     m = village_paid["members"]
-    d = services.declaration_create(actor=users["clerk"], region=regions["v1"], year=policy.year)
-    recon = selectors.reconciliation(user=users["clerk"], region=regions["v1"], year=policy.year)
+    d = declaration_services.declaration_create(actor=users["clerk"], region=regions["v1"], year=policy.year)
+    recon = declaration_selectors.reconciliation(user=users["clerk"], region=regions["v1"], year=policy.year)
     assert [x["kind"] for x in recon["differences"]] == ["回执"]  # waiting for the answer
 
     f = answer_file([(m[0].id_number, m[0].name, "成功", ""), (m[1].id_number, m[1].name, "失败", "姓名与身份证不符"),
                      (m[2].id_number, m[2].name, "成功", ""), (m[3].id_number, m[3].name, "成功", "")])
-    result = services.declaration_answer_import(actor=users["clerk"], declaration=d, fileobj=f)
+    result = answers.declaration_answer_import(actor=users["clerk"], declaration=d, fileobj=f)
     assert (result.accepted, result.failed) == (3, 1)
     d.refresh_from_db()
     assert (d.accepted_count, d.failed_count, d.confirmed_total, d.status) == (3, 1, Decimal("800.00"), "answered")
@@ -156,14 +164,14 @@ def test_answer_import_and_reconciliation_to_the_yuan(users, regions, policy, vi
     assert failed.status == EnrollmentStatus.PAID and failed.declared_on is None
     assert d.lines.get(enrollment=failed).fail_reason == "姓名与身份证不符"
 
-    recon = selectors.reconciliation(user=users["clerk"], region=regions["v1"], year=policy.year)
+    recon = declaration_selectors.reconciliation(user=users["clerk"], region=regions["v1"], year=policy.year)
     kinds = sorted(x["kind"] for x in recon["differences"])
     assert kinds == ["回执", "申报"]  # the failed row and paid-not-declared, listed
     # the clerk fixes and re-declares; the tax office accepts
-    d2 = services.declaration_create(actor=users["clerk"], region=regions["v1"], year=policy.year)
+    d2 = declaration_services.declaration_create(actor=users["clerk"], region=regions["v1"], year=policy.year)
     assert d2.person_count == 1
-    services.declaration_answer_import(actor=users["clerk"], declaration=d2, fileobj=answer_file([(m[1].id_number, "", "成功", "")]))
-    recon = selectors.reconciliation(user=users["clerk"], region=regions["v1"], year=policy.year)
+    answers.declaration_answer_import(actor=users["clerk"], declaration=d2, fileobj=answer_file([(m[1].id_number, "", "成功", "")]))
+    recon = declaration_selectors.reconciliation(user=users["clerk"], region=regions["v1"], year=policy.year)
     (row,) = [r for r in recon["rows"] if r["village"] == regions["v1"]]
     assert recon["differences"] == []
     assert row["receipts"] == row["ledger"] == row["cash"] == row["remitted"] == row["declared"] == row["confirmed"] == Decimal("1200.00")
@@ -172,15 +180,15 @@ def test_answer_import_and_reconciliation_to_the_yuan(users, regions, policy, vi
 
 def test_answer_errors_roll_back_everything(users, regions, policy, village_paid):
     m = village_paid["members"]
-    d = services.declaration_create(actor=users["clerk"], region=regions["v1"], year=policy.year)
+    d = declaration_services.declaration_create(actor=users["clerk"], region=regions["v1"], year=policy.year)
     f = answer_file([(m[0].id_number, "", "成功", ""), ("110101199003074513", "", "成功", ""), (m[1].id_number, "", "失败", ""), (m[2].id_number, "", "也许", "")])
     with pytest.raises(ValidationError) as exc:
-        services.declaration_answer_import(actor=users["clerk"], declaration=d, fileobj=f)
+        answers.declaration_answer_import(actor=users["clerk"], declaration=d, fileobj=f)
     text = " ".join(exc.value.messages)
     assert "第3行" in text and "不在本申报表中" in text and "第4行" in text and "失败原因" in text and "第5行" in text
     assert not d.lines.exclude(result=LineResult.PENDING).exists()
     with pytest.raises(ValidationError, match="缺少"):
-        services.declaration_answer_import(actor=users["clerk"], declaration=d, fileobj=answer_file([("x",)], header=("姓名",)))
+        answers.declaration_answer_import(actor=users["clerk"], declaration=d, fileobj=answer_file([("x",)], header=("姓名",)))
 
 
 def test_reconciliation_lists_voids_unremitted_and_unconfirmed_ledgers(users, regions, policy):
@@ -188,14 +196,14 @@ def test_reconciliation_lists_voids_unremitted_and_unconfirmed_ledgers(users, re
     hh, m = household_with(regions["v1"], 2)
     r = pay(c, hh, [m[0]])
     pay(c, hh, [m[1]])
-    services.receipt_void(actor=users["clerk"], receipt=r, reason="收错")
-    services.declaration_create(actor=users["clerk"], region=regions["v1"], year=policy.year)
-    recon = selectors.reconciliation(user=users["clerk"], region=regions["v1"], year=policy.year)
+    cash_services.receipt_void(actor=users["clerk"], receipt=r, reason="收错")
+    declaration_services.declaration_create(actor=users["clerk"], region=regions["v1"], year=policy.year)
+    recon = declaration_selectors.reconciliation(user=users["clerk"], region=regions["v1"], year=policy.year)
     (row,) = [x for x in recon["rows"] if x["village"] == regions["v1"]]
     assert row["voided"] == 1 and row["unremitted"] == Decimal("400.00")
     texts = " | ".join(d["text"] for d in recon["differences"])
     assert "台账未确认" in texts and "现金未报解" in texts
-    assert selectors.reconciliation(user=users["clerk2"], region=regions["v1"], year=policy.year)["rows"] == []
+    assert declaration_selectors.reconciliation(user=users["clerk2"], region=regions["v1"], year=policy.year)["rows"] == []
 
 
 def test_reconciliation_lists_a_declared_line_without_a_valid_receipt(users, regions, policy):
@@ -206,9 +214,9 @@ def test_reconciliation_lists_a_declared_line_without_a_valid_receipt(users, reg
     c = users["collector"]
     hh, m = household_with(regions["v1"], 1)
     r = pay(c, hh, m)
-    services.declaration_create(actor=users["clerk"], region=regions["v1"], year=policy.year)
+    declaration_services.declaration_create(actor=users["clerk"], region=regions["v1"], year=policy.year)
     Receipt.objects.filter(pk=r.pk).update(status=ReceiptStatus.VOIDED, void_reason="旧数据")
-    recon = selectors.reconciliation(user=users["clerk"], region=regions["v1"], year=policy.year)
+    recon = declaration_selectors.reconciliation(user=users["clerk"], region=regions["v1"], year=policy.year)
     (diff,) = [d for d in recon["differences"] if d["kind"] == "票册"]
     assert "有效凭证 0" in diff["text"] and diff["amount"] == Decimal("400.00")
 
@@ -217,8 +225,8 @@ def test_reconciliation_lists_a_declared_line_without_a_valid_receipt(users, reg
 
 
 def _accept_all(users, regions, policy, members):
-    d = services.declaration_create(actor=users["clerk"], region=regions["v1"], year=policy.year)
-    services.declaration_answer_import(
+    d = declaration_services.declaration_create(actor=users["clerk"], region=regions["v1"], year=policy.year)
+    answers.declaration_answer_import(
         actor=users["clerk"], declaration=d, fileobj=answer_file([(p.id_number, p.name, "成功", "") for p in members])
     )
     d.refresh_from_db()
@@ -234,12 +242,12 @@ def test_under_remitting_by_100_yuan_is_a_difference(users, regions, policy):
     c = users["collector"]
     hh, m = household_with(regions["v1"], 3)
     receipt = pay(c, hh, m)
-    services.ledger_confirm(actor=c, day=timezone.localdate(), cash_counted="1200")
-    services.remittance_record(
+    cash_services.ledger_confirm(actor=c, day=timezone.localdate(), cash_counted="1200")
+    cash_services.remittance_record(
         actor=c, collector=c, deposited_on=timezone.localdate(), amount="1100", slip_number="S100", receipts=[receipt]
     )
     d = _accept_all(users, regions, policy, m)
-    recon = selectors.reconciliation(user=users["clerk"], region=regions["v1"], year=policy.year)
+    recon = declaration_selectors.reconciliation(user=users["clerk"], region=regions["v1"], year=policy.year)
     row = _row(recon, regions["v1"])
     assert row["cash"] == Decimal("1200.00") and row["remitted"] == Decimal("1100.00") and not row["agrees"]
     (diff,) = recon["differences"]
@@ -267,15 +275,15 @@ def test_voiding_a_remitted_receipt_is_refused_and_an_earlier_one_is_a_differenc
     c = users["collector"]
     hh, m = household_with(regions["v1"], 2)
     r1, r2 = pay(c, hh, [m[0]]), pay(c, hh, [m[1]])
-    services.remittance_record(
+    cash_services.remittance_record(
         actor=c, collector=c, deposited_on=timezone.localdate(), amount="800", slip_number="S800", receipts=[r1, r2]
     )
     with pytest.raises(ValidationError) as exc:
-        services.receipt_void(actor=users["clerk"], receipt=r1, reason="收错人")
-    assert exc.value.messages == [services.ERR_VOID_REMITTED.format(number=r1.number, slip="S800")]
+        cash_services.receipt_void(actor=users["clerk"], receipt=r1, reason="收错人")
+    assert exc.value.messages == [lifecycle.ERR_VOID_REMITTED.format(number=r1.number, slip="S800")]
     assert Receipt.objects.get(pk=r1.pk).status == ReceiptStatus.VALID
     _voided_behind_the_lifecycle(r1)
-    recon = selectors.reconciliation(user=users["clerk"], region=regions["v1"], year=policy.year)
+    recon = declaration_selectors.reconciliation(user=users["clerk"], region=regions["v1"], year=policy.year)
     row = _row(recon, regions["v1"])
     assert (row["cash"], row["remitted"]) == (Decimal("400.00"), Decimal("800.00"))
     (diff,) = [x for x in recon["differences"] if x["kind"] == "报解"]
@@ -285,8 +293,8 @@ def test_voiding_a_remitted_receipt_is_refused_and_an_earlier_one_is_a_differenc
     # a later declaration of the other person: its confirmation check shows the gap too
     from collections_app.views import _confirmation_check
 
-    d = services.declaration_create(actor=users["clerk"], region=regions["v1"], year=policy.year)
-    services.declaration_answer_import(actor=users["clerk"], declaration=d, fileobj=answer_file([(m[1].id_number, "", "成功", "")]))
+    d = declaration_services.declaration_create(actor=users["clerk"], region=regions["v1"], year=policy.year)
+    answers.declaration_answer_import(actor=users["clerk"], declaration=d, fileobj=answer_file([(m[1].id_number, "", "成功", "")]))
     check = _confirmation_check(d)
     assert check["receipted"] == check["cash"] == Decimal("400.00") and not check["agrees"]
     assert [g["amount"] for g in check["gaps"]] == [Decimal("400.00")]
@@ -296,10 +304,10 @@ def test_remittance_exactly_covering_valid_receipts_agrees(users, regions, polic
     c = users["collector"]
     hh, m = household_with(regions["v1"], 2)
     r = pay(c, hh, m)
-    services.ledger_confirm(actor=c, day=timezone.localdate(), cash_counted="800")
-    services.remittance_record(actor=c, collector=c, deposited_on=timezone.localdate(), amount="800", slip_number="S", receipts=[r])
+    cash_services.ledger_confirm(actor=c, day=timezone.localdate(), cash_counted="800")
+    cash_services.remittance_record(actor=c, collector=c, deposited_on=timezone.localdate(), amount="800", slip_number="S", receipts=[r])
     d = _accept_all(users, regions, policy, m)
-    recon = selectors.reconciliation(user=users["clerk"], region=regions["v1"], year=policy.year)
+    recon = declaration_selectors.reconciliation(user=users["clerk"], region=regions["v1"], year=policy.year)
     assert recon["differences"] == [] and _row(recon, regions["v1"])["remitted"] == Decimal("800.00")
     from collections_app.views import _confirmation_check
 
@@ -312,10 +320,10 @@ def test_a_remittance_over_two_villages_counts_once(users, regions, policy):
     hh1, m1 = household_with(regions["v1"], 1)
     hh2, m2 = household_with(regions["v2"], 2)
     r1, r2 = pay(clerk, hh1, m1), pay(clerk, hh2, m2)
-    services.remittance_record(
+    cash_services.remittance_record(
         actor=clerk, collector=clerk, deposited_on=timezone.localdate(), amount="1150", slip_number="T1", receipts=[r1, r2]
     )
-    recon = selectors.reconciliation(user=clerk, region=regions["t1"], year=policy.year)
+    recon = declaration_selectors.reconciliation(user=clerk, region=regions["t1"], year=policy.year)
     assert recon["totals"]["remitted"] == Decimal("1150.00") and recon["totals"]["cash"] == Decimal("1200.00")
     gaps = [x for x in recon["differences"] if x["kind"] == "报解"]
     assert [g["amount"] for g in gaps] == [Decimal("-50.00")]
@@ -325,9 +333,9 @@ def test_ledger_changed_after_confirmation_is_a_difference(users, regions, polic
     c = users["collector"]
     hh, m = household_with(regions["v1"], 2)
     pay(c, hh, [m[0]])
-    services.ledger_confirm(actor=c, day=timezone.localdate(), cash_counted="400")
+    cash_services.ledger_confirm(actor=c, day=timezone.localdate(), cash_counted="400")
     pay(c, hh, [m[1]])
-    recon = selectors.reconciliation(user=users["clerk"], region=regions["v1"], year=policy.year)
+    recon = declaration_selectors.reconciliation(user=users["clerk"], region=regions["v1"], year=policy.year)
     (diff,) = [x for x in recon["differences"] if x["kind"] == "台账"]
     assert "确认时 1 张 400.00 元" in diff["text"] and diff["amount"] == Decimal("400.00")
 
@@ -335,24 +343,24 @@ def test_ledger_changed_after_confirmation_is_a_difference(users, regions, polic
 def test_publicity_rows_and_posting(users, regions, policy):
     hh, m = household_with(regions["v1"], 2)
     r = pay(users["collector"], hh, m)
-    rows = selectors.publicity_rows(village=regions["v1"], year=policy.year)
+    rows = publicity_selectors.publicity_rows(village=regions["v1"], year=policy.year)
     assert [(x["name"], x["last4"], x["amount"]) for x in rows] == [(p.name, p.id_number[-4:], Decimal("400.00")) for p in m]
     assert all(len(x["last4"]) == 4 for x in rows)
-    services.receipt_void(actor=users["clerk"], receipt=r, reason="x")
-    assert selectors.publicity_rows(village=regions["v1"], year=policy.year) == []
+    cash_services.receipt_void(actor=users["clerk"], receipt=r, reason="x")
+    assert publicity_selectors.publicity_rows(village=regions["v1"], year=policy.year) == []
 
     monday = date(2027, 1, 4)
     photo = SimpleUploadedFile("p.png", PNG, content_type="image/png")
     with pytest.raises(ValidationError, match="至少5个工作日"):
-        services.publicity_record(actor=users["collector"], village=regions["v1"], year=policy.year,
+        publicity_services.publicity_record(actor=users["collector"], village=regions["v1"], year=policy.year,
                                   posted_from=monday, posted_until=monday + timedelta(days=3), photo=photo)
     with pytest.raises(ValidationError, match="JPG"):
-        services.publicity_record(actor=users["collector"], village=regions["v1"], year=policy.year, posted_from=monday,
+        publicity_services.publicity_record(actor=users["collector"], village=regions["v1"], year=policy.year, posted_from=monday,
                                   posted_until=monday + timedelta(days=4), photo=SimpleUploadedFile("p.png", b"GIF89a...."))
     with pytest.raises(PermissionDenied):
-        services.publicity_record(actor=users["collector"], village=regions["v3"], year=policy.year, posted_from=monday,
+        publicity_services.publicity_record(actor=users["collector"], village=regions["v3"], year=policy.year, posted_from=monday,
                                   posted_until=monday + timedelta(days=4), photo=photo)
-    p = services.publicity_record(actor=users["collector"], village=regions["v1"], year=policy.year,
+    p = publicity_services.publicity_record(actor=users["collector"], village=regions["v1"], year=policy.year,
                                   posted_from=monday, posted_until=monday + timedelta(days=4), photo=photo)
     assert p.photo.name and p.village == regions["v1"]
 
@@ -366,21 +374,21 @@ def test_refund_workflow(users, regions, policy):
     pay(users["collector"], hh, m)
     e = Enrollment.objects.get(person=m[0])
     with pytest.raises(ValidationError, match="证明材料"):
-        services.refund_apply(actor=users["collector"], enrollment=e, reason=RefundReason.DEATH)
+        refund_services.refund_apply(actor=users["collector"], enrollment=e, reason=RefundReason.DEATH)
     with pytest.raises(ValidationError, match="退费金额"):
-        services.refund_apply(actor=users["collector"], enrollment=e, reason=RefundReason.DEATH, amount="500", evidence=_evidence())
-    refund = services.refund_apply(actor=users["collector"], enrollment=e, reason=RefundReason.DEATH, evidence=_evidence())
+        refund_services.refund_apply(actor=users["collector"], enrollment=e, reason=RefundReason.DEATH, amount="500", evidence=_evidence())
+    refund = refund_services.refund_apply(actor=users["collector"], enrollment=e, reason=RefundReason.DEATH, evidence=_evidence())
     assert refund.amount == Decimal("400.00") and refund.status == RefundStatus.APPLIED
     with pytest.raises(ValidationError, match="同一原因"):
-        services.refund_apply(actor=users["collector"], enrollment=e, reason=RefundReason.DEATH, evidence=_evidence())
+        refund_services.refund_apply(actor=users["collector"], enrollment=e, reason=RefundReason.DEATH, evidence=_evidence())
     with pytest.raises(PermissionDenied):
-        services.refund_decide(actor=users["clerk"], refund=refund, approve=True)
+        refund_services.refund_decide(actor=users["clerk"], refund=refund, approve=True)
     with pytest.raises(ValidationError):
-        services.refund_mark_paid(actor=users["tax"], refund=refund, paid_on=timezone.localdate(), voucher="T1")
-    services.refund_decide(actor=users["bureau"], refund=refund, approve=True, note="材料齐全")
+        refund_services.refund_mark_paid(actor=users["tax"], refund=refund, paid_on=timezone.localdate(), voucher="T1")
+    refund_services.refund_decide(actor=users["bureau"], refund=refund, approve=True, note="材料齐全")
     with pytest.raises(PermissionDenied):
-        services.refund_mark_paid(actor=users["bureau"], refund=refund, paid_on=timezone.localdate(), voucher="T1")
-    services.refund_mark_paid(actor=users["tax"], refund=refund, paid_on=timezone.localdate(), voucher="T1")
+        refund_services.refund_mark_paid(actor=users["bureau"], refund=refund, paid_on=timezone.localdate(), voucher="T1")
+    refund_services.refund_mark_paid(actor=users["tax"], refund=refund, paid_on=timezone.localdate(), voucher="T1")
     e.refresh_from_db()
     assert e.status == EnrollmentStatus.REFUNDED and e.refunded_on == timezone.localdate()
 
@@ -392,7 +400,7 @@ def test_refund_refused_after_cover_started(users, regions, policy):
     e.benefit_start = timezone.localdate() - timedelta(days=1)
     e.save()
     with pytest.raises(ValidationError) as exc:
-        services.refund_apply(actor=users["collector"], enrollment=e, reason=RefundReason.EMPLOYEE, evidence=_evidence())
+        refund_services.refund_apply(actor=users["collector"], enrollment=e, reason=RefundReason.EMPLOYEE, evidence=_evidence())
     assert "待遇已于" in str(exc.value) and "不能退费" in str(exc.value)
 
 
@@ -400,24 +408,24 @@ def test_refund_rejection_needs_a_reason_and_unpaid_cannot_refund(users, regions
     hh, m = household_with(regions["v1"], 2)
     pay(users["collector"], hh, [m[0]])
     e = Enrollment.objects.get(person=m[0])
-    refund = services.refund_apply(actor=users["clerk"], enrollment=e, reason=RefundReason.ELSEWHERE, evidence=_evidence())
+    refund = refund_services.refund_apply(actor=users["clerk"], enrollment=e, reason=RefundReason.ELSEWHERE, evidence=_evidence())
     with pytest.raises(ValidationError):
-        services.refund_decide(actor=users["bureau"], refund=refund, approve=False, note="")
-    services.refund_decide(actor=users["bureau"], refund=refund, approve=False, note="未提供外地参保证明")
+        refund_services.refund_decide(actor=users["bureau"], refund=refund, approve=False, note="")
+    refund_services.refund_decide(actor=users["bureau"], refund=refund, approve=False, note="未提供外地参保证明")
     from tests.factories import EnrollmentFactory
 
     pending = EnrollmentFactory(person=m[1], year=policy.year)
     with pytest.raises(ValidationError, match="没有已缴费"):
-        services.refund_apply(actor=users["clerk"], enrollment=pending, reason=RefundReason.DEATH, evidence=_evidence())
+        refund_services.refund_apply(actor=users["clerk"], enrollment=pending, reason=RefundReason.DEATH, evidence=_evidence())
 
 
 # --- Refunds: who leaves the scheme, and candidates refused directly --------------------------------
 
 
 def _refund_paid(users, enrollment, reason):
-    refund = services.refund_apply(actor=users["collector"], enrollment=enrollment, reason=reason, evidence=_evidence())
-    services.refund_decide(actor=users["bureau"], refund=refund, approve=True, note="同意")
-    return services.refund_mark_paid(actor=users["tax"], refund=refund, paid_on=timezone.localdate(), voucher="TF1")
+    refund = refund_services.refund_apply(actor=users["collector"], enrollment=enrollment, reason=reason, evidence=_evidence())
+    refund_services.refund_decide(actor=users["bureau"], refund=refund, approve=True, note="同意")
+    return refund_services.refund_mark_paid(actor=users["tax"], refund=refund, paid_on=timezone.localdate(), voucher="TF1")
 
 
 @pytest.mark.parametrize(
@@ -448,11 +456,11 @@ def test_duplicate_payment_becomes_candidate_once(users, regions, policy):
     hh, m = household_with(regions["v1"], 1)
     pay(users["collector"], hh, m)
     e = Enrollment.objects.get(person=m[0])
-    a = services.refund_flag_duplicate(enrollment=e, amount="400", source="税务缴费明细")
-    b = services.refund_flag_duplicate(enrollment=e, amount="400", source="税务缴费明细")
+    a = refund_services.refund_flag_duplicate(enrollment=e, amount="400", source="税务缴费明细")
+    b = refund_services.refund_flag_duplicate(enrollment=e, amount="400", source="税务缴费明细")
     assert a.pk == b.pk and a.status == RefundStatus.CANDIDATE
     assert list(Refund.objects.visible_to(users["clerk2"])) == []
-    applied = services.refund_apply(actor=users["collector"], enrollment=e, reason=RefundReason.DUPLICATE, evidence=_evidence())
+    applied = refund_services.refund_apply(actor=users["collector"], enrollment=e, reason=RefundReason.DUPLICATE, evidence=_evidence())
     assert applied.pk == a.pk and applied.status == RefundStatus.APPLIED
 
 
@@ -460,18 +468,18 @@ def test_bureau_refuses_a_candidate_without_an_application(users, regions, polic
     hh, m = household_with(regions["v1"], 1)
     pay(users["collector"], hh, m)
     e = Enrollment.objects.get(person=m[0])
-    candidate = services.refund_flag_duplicate(enrollment=e, amount="400", source="税务缴费明细")
+    candidate = refund_services.refund_flag_duplicate(enrollment=e, amount="400", source="税务缴费明细")
     with pytest.raises(PermissionDenied):
-        services.refund_decide(actor=users["clerk"], refund=candidate, approve=False, note="不是重复")
+        refund_services.refund_decide(actor=users["clerk"], refund=candidate, approve=False, note="不是重复")
     with pytest.raises(ValidationError) as exc:
-        services.refund_decide(actor=users["bureau"], refund=candidate, approve=False, note="  ")
-    assert services.ERR_REFUND_DECISION_NOTE in exc.value.messages
+        refund_services.refund_decide(actor=users["bureau"], refund=candidate, approve=False, note="  ")
+    assert refund_services.ERR_REFUND_DECISION_NOTE in exc.value.messages
     with pytest.raises(ValidationError) as exc:
-        services.refund_decide(actor=users["bureau"], refund=candidate, approve=True, note="同意")
-    assert services.ERR_REFUND_CANDIDATE_APPROVE in exc.value.messages
-    refused = services.refund_decide(actor=users["bureau"], refund=candidate, approve=False, note="税务核实为同一笔缴费")
+        refund_services.refund_decide(actor=users["bureau"], refund=candidate, approve=True, note="同意")
+    assert refund_services.ERR_REFUND_CANDIDATE_APPROVE in exc.value.messages
+    refused = refund_services.refund_decide(actor=users["bureau"], refund=candidate, approve=False, note="税务核实为同一笔缴费")
     assert (refused.status, refused.decided_by, refused.decision_note) == (RefundStatus.REJECTED, users["bureau"], "税务核实为同一笔缴费")
-    assert services.refund_flag_duplicate(enrollment=e, amount="400", source="再次导入").pk == refused.pk  # not raised again
+    assert refund_services.refund_flag_duplicate(enrollment=e, amount="400", source="再次导入").pk == refused.pk  # not raised again
     e.refresh_from_db()
     assert e.status == EnrollmentStatus.PAID
 
@@ -487,9 +495,9 @@ def test_duplicates_found_by_the_tax_import_become_refund_candidates(users, regi
         tax_import=ti, row_number=7, outcome="duplicate", message="已现金缴费又线上缴费", id_number=m[0].id_number,
         amount="400.00", year=policy.year, township=regions["t1"], person=m[0], enrollment=e, refund_candidate=True,
     )
-    assert services.refund_candidates_sync(user=users["clerk2"]) == 0
-    assert services.refund_candidates_sync(user=users["clerk"]) == 1
-    assert services.refund_candidates_sync(user=users["bureau"]) == 0  # once only
+    assert refund_services.refund_candidates_sync(user=users["clerk2"]) == 0
+    assert refund_services.refund_candidates_sync(user=users["clerk"]) == 1
+    assert refund_services.refund_candidates_sync(user=users["bureau"]) == 0  # once only
     refund = Refund.objects.get()
     assert (refund.status, refund.reason, refund.amount) == (RefundStatus.CANDIDATE, RefundReason.DUPLICATE, Decimal("400.00"))
     assert "第7行" in refund.source
@@ -503,18 +511,18 @@ def test_a_remittance_whose_receipts_changed_is_flagged_where_remittances_are_sh
     c = users["collector"]
     hh, m = household_with(regions["v1"], 2)
     r1, r2 = pay(c, hh, [m[0]]), pay(c, hh, [m[1]])
-    out = services.remittance_record(
+    out = cash_services.remittance_record(
         actor=c, collector=c, deposited_on=timezone.localdate(), amount="400", slip_number="S400", receipts=[r1, r2]
     )
     rem = out.obj
-    expected = selectors.WARN_REMIT_CHANGED.format(
-        covered="800.00", valid="400.00", voided=selectors.WARN_REMIT_CHANGED_VOIDED.format(numbers=r1.number)
+    expected = cash_selectors.WARN_REMIT_CHANGED.format(
+        covered="800.00", valid="400.00", voided=cash_selectors.WARN_REMIT_CHANGED_VOIDED.format(numbers=r1.number)
     )
-    before = selectors.reconciliation(user=users["clerk"], region=regions["v1"], year=policy.year)
+    before = declaration_selectors.reconciliation(user=users["clerk"], region=regions["v1"], year=policy.year)
     assert [x["text"] for x in before["differences"] if expected in x["text"]] == []
     _voided_behind_the_lifecycle(r1)
 
-    recon = selectors.reconciliation(user=users["clerk"], region=regions["v1"], year=policy.year)
+    recon = declaration_selectors.reconciliation(user=users["clerk"], region=regions["v1"], year=policy.year)
     (diff,) = [x for x in recon["differences"] if x["kind"] == "报解"]
     assert diff["text"] == expected and diff["amount"] == Decimal("-400.00")
     assert [g["change"] for g in recon["remittances"]] == [expected]
@@ -542,14 +550,14 @@ def test_an_unchanged_remittance_is_not_flagged(users, regions, policy):
     c = users["collector"]
     hh, m = household_with(regions["v1"], 1)
     r = pay(c, hh, m)
-    rem = services.remittance_record(
+    rem = cash_services.remittance_record(
         actor=c, collector=c, deposited_on=timezone.localdate(), amount="400", slip_number="S", receipts=[r]
     ).obj
     api = APIClient()
     api.force_authenticate(users["clerk"])
     body = api.get(f"/api/remittances/{rem.pk}/").json()
     assert body["changed"] is False and body["warnings"] == [] and body["difference"] == "0.00"
-    recon = selectors.reconciliation(user=users["clerk"], region=regions["v1"], year=policy.year)
+    recon = declaration_selectors.reconciliation(user=users["clerk"], region=regions["v1"], year=policy.year)
     assert [g["change"] for g in recon["remittances"]] == [""]
 
 
@@ -566,7 +574,7 @@ def test_declaring_fully_subsidised_persons_reads_the_same_for_3_or_30(users, re
         for p in m:
             certify(p, tk)
         with CaptureQueriesContext(connection) as ctx:
-            d = services.declaration_create(actor=users["clerk"], region=village, year=policy.year)
+            d = declaration_services.declaration_create(actor=users["clerk"], region=village, year=policy.year)
         assert d.zero_count == n
         return sum(1 for q in ctx.captured_queries if not q["sql"].startswith("INSERT"))
 
@@ -580,11 +588,11 @@ def test_posting_minimum_is_the_countys(users, regions, policy):
     policy.posting_working_days = 7
     policy.save()
     with pytest.raises(ValidationError, match="至少7个工作日，现为5个工作日"):
-        services.publicity_record(actor=users["collector"], village=regions["v1"], year=policy.year,
+        publicity_services.publicity_record(actor=users["collector"], village=regions["v1"], year=policy.year,
                                   posted_from=monday, posted_until=monday + timedelta(days=4), photo=photo())
     policy.posting_working_days = None
     policy.save()
-    p = services.publicity_record(actor=users["collector"], village=regions["v1"], year=policy.year,
+    p = publicity_services.publicity_record(actor=users["collector"], village=regions["v1"], year=policy.year,
                                   posted_from=monday, posted_until=monday, photo=photo())
     assert p.posted_until == monday
 
@@ -597,11 +605,11 @@ def test_no_double_limit_where_the_plan_sets_none(users, regions, policy):
     hh, m = household_with(regions["v1"], 2)
     r = pay(users["collector"], hh, m)
     Receipt.objects.filter(pk=r.pk).update(issued_on=timezone.localdate() - timedelta(days=40))
-    rows = selectors.double_limit_for_queryset(Receipt.objects.all())
+    rows = cash_selectors.double_limit_for_queryset(Receipt.objects.all())
     assert len(rows) == 1 and rows[0]["amount"] == Decimal("800.00") and not rows[0]["breached"]
-    limits = selectors.remit_limits(county=regions["county"], year=policy.year)
+    limits = cash_selectors.remit_limits(county=regions["county"], year=policy.year)
     assert limits["set"] is False
-    assert selectors.remit_limits(county=regions["county"], year=policy.year + 5)["set"] is False  # no policy
+    assert cash_selectors.remit_limits(county=regions["county"], year=policy.year + 5)["set"] is False  # no policy
     browser = Client()
     browser.force_login(users["clerk"])
     html = browser.get(reverse("collections:remittance_list")).content.decode()

@@ -15,8 +15,11 @@ from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.utils import timezone
 
-from collections_app import services
+from collections_app import lifecycle
+from collections_app.cash import services as cash_services
 from collections_app.choices import LineResult, ReceiptStatus
+from collections_app.declarations import answers as answers
+from collections_app.declarations import services as declaration_services
 from collections_app.models import DeclarationLine, Receipt, Refund, Remittance
 from collections_app.tax_import import readers
 from collections_app.tax_import.run import run_filing
@@ -139,12 +142,12 @@ def _check():
 
 
 def _void(users, receipt):
-    return lambda: services.receipt_void(actor=users["clerk"], receipt=receipt, reason="收错")
+    return lambda: cash_services.receipt_void(actor=users["clerk"], receipt=receipt, reason="收错")
 
 
 def _remit(users, receipts, slip):
     c = users["collector"]
-    return lambda: services.remittance_record(
+    return lambda: cash_services.remittance_record(
         actor=c, collector=c, deposited_on=timezone.localdate(), amount=sum(r.total for r in receipts), slip_number=slip,
         receipts=receipts,
     )
@@ -159,11 +162,11 @@ def test_void_and_remit(users, regions, policy, order):
         r.refresh_from_db()
         if order == "a_first":
             _ok(voided)
-            _refused(remitted, services.ERR_REMIT_RECEIPT.format(number=r.number))
+            _refused(remitted, lifecycle.ERR_REMIT_RECEIPT.format(number=r.number))
             assert r.status == ReceiptStatus.VOIDED and r.remittance_id is None
         else:
             _ok(remitted)
-            _refused(voided, services.ERR_VOID_REMITTED.format(number=r.number, slip=f"S{order}{i}"))
+            _refused(voided, lifecycle.ERR_VOID_REMITTED.format(number=r.number, slip=f"S{order}{i}"))
             assert r.status == ReceiptStatus.VALID and r.remittance_id is not None
         _check()
 
@@ -176,7 +179,7 @@ def test_void_and_remit_at_once(users, regions, policy):
         assert (isinstance(voided, Exception)) != (isinstance(remitted, Exception)), (voided, remitted)
         for o in (voided, remitted):
             if isinstance(o, Exception):
-                _refused(o, services.ERR_REMIT_RECEIPT.format(number=r.number), services.ERR_VOID_REMITTED.format(number=r.number, slip=f"T{i}"))
+                _refused(o, lifecycle.ERR_REMIT_RECEIPT.format(number=r.number), lifecycle.ERR_VOID_REMITTED.format(number=r.number, slip=f"T{i}"))
         _check()
 
 
@@ -190,7 +193,7 @@ def test_void_and_declare(users, regions, policy, order):
         r = pay(users["collector"], hh, m)
         other_hh, other = household_with(regions["v1"], 1)
         pay(users["collector"], other_hh, other)  # the declaration has someone whatever happens to r
-        declare = lambda: services.declaration_create(actor=users["clerk"], region=regions["v1"], year=policy.year)  # noqa: E731
+        declare = lambda: declaration_services.declaration_create(actor=users["clerk"], region=regions["v1"], year=policy.year)  # noqa: E731
         voided, declared = _in_order(order, _void(users, r), declare)
         d = _ok(declared)
         mine = set(Enrollment.objects.filter(person__in=m).values_list("pk", flat=True))
@@ -201,7 +204,7 @@ def test_void_and_declare(users, regions, policy, order):
             assert set(Enrollment.objects.filter(pk__in=mine).values_list("status", flat=True)) == {EnrollmentStatus.PENDING}
         else:
             first = min(m, key=lambda p: Enrollment.objects.get(person=p).pk)
-            _refused(voided, services.ERR_VOID_DECLARED.format(name=first.name, declaration=d.pk))
+            _refused(voided, lifecycle.ERR_VOID_DECLARED.format(name=first.name, declaration=d.pk))
             assert mine <= on_form
         assert not DeclarationLine.objects.filter(enrollment__status=EnrollmentStatus.PENDING).exclude(result=LineResult.FAILED).exists()
         _check()
@@ -211,7 +214,7 @@ def test_void_and_declare_at_once(users, regions, policy):
     for _ in range(ROUNDS):
         hh, m = household_with(regions["v2"], 3)
         r = pay(users["clerk"], hh, m)
-        declare = lambda: services.declaration_create(actor=users["clerk"], region=regions["t1"], year=policy.year)  # noqa: E731
+        declare = lambda: declaration_services.declaration_create(actor=users["clerk"], region=regions["t1"], year=policy.year)  # noqa: E731
         voided, declared = _together(_void(users, r), declare)
         for o in (voided, declared):
             if isinstance(o, Exception):
@@ -231,7 +234,7 @@ def test_void_and_void(users, regions, policy, order):
         a, b = _in_order(order, _void(users, r), _void(users, r))
         first, second = (a, b) if order == "a_first" else (b, a)
         _ok(first)
-        _refused(second, services.ERR_ALREADY_VOIDED)
+        _refused(second, lifecycle.ERR_ALREADY_VOIDED)
         assert r.history.filter(status=ReceiptStatus.VOIDED).count() == 1
         _check()
 
@@ -244,7 +247,7 @@ def test_remit_and_remit(users, regions, policy, order):
         a, b = _in_order(order, _remit(users, [r1, r2], f"A{order}{i}"), _remit(users, [r2], f"B{order}{i}"))
         first, second = (a, b) if order == "a_first" else (b, a)
         won = _ok(first).obj
-        _refused(second, services.ERR_REMIT_RECEIPT.format(number=r2.number))
+        _refused(second, lifecycle.ERR_REMIT_RECEIPT.format(number=r2.number))
         assert Remittance.objects.filter(receipts__in=[r1, r2]).distinct().get() == won
         _check()
 
@@ -257,7 +260,7 @@ def test_remit_and_remit_at_once(users, regions, policy):
         assert isinstance(a, Exception) != isinstance(b, Exception), (a, b)
         for o in (a, b):
             if isinstance(o, Exception):
-                _refused(o, services.ERR_REMIT_RECEIPT.format(number=r1.number), services.ERR_REMIT_RECEIPT.format(number=r2.number))
+                _refused(o, lifecycle.ERR_REMIT_RECEIPT.format(number=r1.number), lifecycle.ERR_REMIT_RECEIPT.format(number=r2.number))
         assert Remittance.objects.filter(receipts__in=[r1, r2]).distinct().count() == 1
         _check()
 
@@ -285,9 +288,9 @@ def test_void_and_answer(users, regions, policy, order):
     for _ in range(ROUNDS // 2):
         hh, m = household_with(regions["v1"], 1)
         r = pay(users["collector"], hh, m)
-        d = services.declaration_create(actor=users["clerk"], region=regions["v1"], year=policy.year)
-        services.declaration_answer_import(actor=users["clerk"], declaration=d, fileobj=_answer_file([(m[0].id_number, "失败", "姓名不符")]))
-        accept = lambda: services.declaration_answer_import(  # noqa: E731
+        d = declaration_services.declaration_create(actor=users["clerk"], region=regions["v1"], year=policy.year)
+        answers.declaration_answer_import(actor=users["clerk"], declaration=d, fileobj=_answer_file([(m[0].id_number, "失败", "姓名不符")]))
+        accept = lambda: answers.declaration_answer_import(  # noqa: E731
             actor=users["clerk"], declaration=d, fileobj=_answer_file([(m[0].id_number, "成功", "")])
         )
         voided, answered = _in_order(order, _void(users, r), accept)
@@ -295,11 +298,11 @@ def test_void_and_answer(users, regions, policy, order):
         line = d.lines.get(enrollment__person=m[0])
         if order == "a_first":
             _ok(voided)
-            _refused(answered, services.ERR_ANSWER_VOIDED.format(row=2, name=m[0].name, status="待缴费"))
+            _refused(answered, lifecycle.ERR_ANSWER_VOIDED.format(row=2, name=m[0].name, status="待缴费"))
             assert line.result == LineResult.FAILED
         else:
             _ok(answered)
-            _refused(voided, services.ERR_VOID_ACCEPTED.format(name=m[0].name, declaration=d.pk))
+            _refused(voided, lifecycle.ERR_VOID_ACCEPTED.format(name=m[0].name, declaration=d.pk))
             assert line.result == LineResult.ACCEPTED and r.status == ReceiptStatus.VALID
         assert not (line.result == LineResult.ACCEPTED and r.status == ReceiptStatus.VOIDED)
         _check()
@@ -334,7 +337,7 @@ def test_void_and_tax_confirmation(users, regions, policy, order):
             assert summary["confirmed"] == 1 and e.status == EnrollmentStatus.CONFIRMED
             assert not Refund.objects.filter(enrollment=e).exists()
         else:
-            _refused(voided, services.ERR_TAX_IMPORT_RUNNING)
+            _refused(voided, lifecycle.ERR_TAX_IMPORT_RUNNING)
             # the filing saw the valid receipt: a second payment, flagged for a refund
             assert summary["duplicate"] == 1 and e.status == EnrollmentStatus.PAID
         _check()
@@ -354,7 +357,7 @@ def test_issue_and_tax_confirmation(users, regions, policy, order):
             _ok(issued)
             assert summary["duplicate"] == summary["refund_candidates"] == 1 and e.status == EnrollmentStatus.PAID
         else:
-            _refused(issued, services.ERR_TAX_IMPORT_RUNNING)
+            _refused(issued, lifecycle.ERR_TAX_IMPORT_RUNNING)
             assert summary["confirmed"] == 1 and e.status == EnrollmentStatus.CONFIRMED
             assert not Receipt.objects.filter(household=hh).exists()
         _check()

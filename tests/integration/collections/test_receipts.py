@@ -5,8 +5,11 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection
 
-from collections_app import services
+from collections_app import lifecycle
+from collections_app.cash import services as cash_services
 from collections_app.choices import ReceiptStatus
+from collections_app.declarations import answers as answers
+from collections_app.declarations import services as declaration_services
 from collections_app.models import Receipt, ReceiptLine
 from enrollment.choices import EnrollmentStatus, PaymentChannel
 from enrollment.models import Enrollment
@@ -94,7 +97,7 @@ def test_self_online_is_not_a_collector_channel(users, regions, policy):
 def test_void_reopens_enrollments_and_keeps_the_receipt(users, regions, policy):
     hh, members = household_with(regions["v1"], 2)
     receipt = pay(users["collector"], hh, members)
-    services.receipt_void(actor=users["clerk"], receipt=receipt, reason="收错人")
+    cash_services.receipt_void(actor=users["clerk"], receipt=receipt, reason="收错人")
     receipt.refresh_from_db()
     assert receipt.status == ReceiptStatus.VOIDED and receipt.void_reason == "收错人" and receipt.voided_by == users["clerk"]
     assert ReceiptLine.objects.filter(receipt=receipt).count() == 2
@@ -110,18 +113,18 @@ def test_void_rules(users, regions, policy):
     hh, members = household_with(regions["v1"], 1)
     receipt = pay(users["collector"], hh, members)
     with pytest.raises(PermissionDenied):
-        services.receipt_void(actor=users["collector"], receipt=receipt, reason="x")
+        cash_services.receipt_void(actor=users["collector"], receipt=receipt, reason="x")
     with pytest.raises(PermissionDenied):
-        services.receipt_void(actor=users["clerk2"], receipt=receipt, reason="x")
+        cash_services.receipt_void(actor=users["clerk2"], receipt=receipt, reason="x")
     with pytest.raises(ValidationError, match="原因"):
-        services.receipt_void(actor=users["clerk"], receipt=receipt, reason="  ")
+        cash_services.receipt_void(actor=users["clerk"], receipt=receipt, reason="  ")
     Enrollment.objects.filter(person=members[0]).update(status=EnrollmentStatus.CONFIRMED)
     with pytest.raises(ValidationError, match="入库"):
-        services.receipt_void(actor=users["clerk"], receipt=receipt, reason="x")
+        cash_services.receipt_void(actor=users["clerk"], receipt=receipt, reason="x")
     Enrollment.objects.filter(person=members[0]).update(status=EnrollmentStatus.PAID)
-    services.receipt_void(actor=users["clerk"], receipt=receipt, reason="x")
+    cash_services.receipt_void(actor=users["clerk"], receipt=receipt, reason="x")
     with pytest.raises(ValidationError, match="已作废"):
-        services.receipt_void(actor=users["clerk"], receipt=receipt, reason="x")
+        cash_services.receipt_void(actor=users["clerk"], receipt=receipt, reason="x")
 
 def _answer(declaration, rows, users):
     import io
@@ -135,47 +138,47 @@ def _answer(declaration, rows, users):
     buf = io.BytesIO()
     wb.save(buf)
     buf.seek(0)
-    return services.declaration_answer_import(actor=users["clerk"], declaration=declaration, fileobj=buf)
+    return answers.declaration_answer_import(actor=users["clerk"], declaration=declaration, fileobj=buf)
 
 def test_void_is_refused_while_a_person_is_declared(users, regions, policy):
     from collections_app.choices import LineResult
 
     hh, members = household_with(regions["v1"], 2)
     receipt = pay(users["collector"], hh, members)
-    d = services.declaration_create(actor=users["clerk"], region=regions["v1"], year=policy.year)
+    d = declaration_services.declaration_create(actor=users["clerk"], region=regions["v1"], year=policy.year)
     with pytest.raises(ValidationError) as exc:
-        services.receipt_void(actor=users["clerk"], receipt=receipt, reason="收错")
-    assert exc.value.messages[0] == services.ERR_VOID_DECLARED.format(name=members[0].name, declaration=d.pk)
+        cash_services.receipt_void(actor=users["clerk"], receipt=receipt, reason="收错")
+    assert exc.value.messages[0] == lifecycle.ERR_VOID_DECLARED.format(name=members[0].name, declaration=d.pk)
     assert "等待税务" in exc.value.messages[0]
     receipt.refresh_from_db()
     assert receipt.status == ReceiptStatus.VALID
     assert set(Enrollment.objects.filter(person__in=members).values_list("status", flat=True)) == {EnrollmentStatus.DECLARED}
-    assert services.receipt_void_refusal(receipt=receipt) == exc.value.messages[0]
+    assert cash_services.receipt_void_refusal(receipt=receipt) == exc.value.messages[0]
 
     # one row answered as failed, the other still pending: still refused
     _answer(d, [(members[0].id_number, "失败", "姓名不符")], users)
     with pytest.raises(ValidationError, match="等待税务"):
-        services.receipt_void(actor=users["clerk"], receipt=receipt, reason="收错")
+        cash_services.receipt_void(actor=users["clerk"], receipt=receipt, reason="收错")
     # both answered as failed: the void goes through, and nothing is left for the tax office to accept
     _answer(d, [(members[1].id_number, "失败", "身份证号码有误")], users)
-    assert services.receipt_void_refusal(receipt=receipt) is None
-    services.receipt_void(actor=users["clerk"], receipt=receipt, reason="收错")
+    assert cash_services.receipt_void_refusal(receipt=receipt) is None
+    cash_services.receipt_void(actor=users["clerk"], receipt=receipt, reason="收错")
     assert set(Enrollment.objects.filter(person__in=members).values_list("status", flat=True)) == {EnrollmentStatus.PENDING}
     assert set(d.lines.values_list("result", flat=True)) == {LineResult.FAILED}
 
 def test_void_is_refused_once_the_tax_office_accepted(users, regions, policy):
     hh, members = household_with(regions["v1"], 1)
     receipt = pay(users["collector"], hh, members)
-    d = services.declaration_create(actor=users["clerk"], region=regions["v1"], year=policy.year)
+    d = declaration_services.declaration_create(actor=users["clerk"], region=regions["v1"], year=policy.year)
     _answer(d, [(members[0].id_number, "失败", "姓名不符")], users)
     _answer(d, [(members[0].id_number, "成功", "")], users)  # corrected answer: accepted after all
     e = Enrollment.objects.get(person=members[0])
     assert e.status == EnrollmentStatus.DECLARED and e.declared_on is not None  # not declared a second time
     with pytest.raises(ValidationError, match="没有待申报"):
-        services.declaration_create(actor=users["clerk"], region=regions["v1"], year=policy.year)
+        declaration_services.declaration_create(actor=users["clerk"], region=regions["v1"], year=policy.year)
     with pytest.raises(ValidationError) as exc:
-        services.receipt_void(actor=users["clerk"], receipt=receipt, reason="收错")
-    assert exc.value.messages == [services.ERR_VOID_ACCEPTED.format(name=members[0].name, declaration=d.pk)]
+        cash_services.receipt_void(actor=users["clerk"], receipt=receipt, reason="收错")
+    assert exc.value.messages == [lifecycle.ERR_VOID_ACCEPTED.format(name=members[0].name, declaration=d.pk)]
 
 # --- PostgreSQL concurrency -------------------------------------------------------------------
 
@@ -227,12 +230,12 @@ def test_a_remitted_receipt_cannot_be_voided_and_its_person_stays_paid(users, re
     c = users["collector"]
     hh, members = household_with(regions["v1"], 1)
     receipt = pay(c, hh, members)
-    services.remittance_record(actor=c, collector=c, deposited_on=timezone.localdate(), amount="400", slip_number="YH7", receipts=[receipt])
-    expected = services.ERR_VOID_REMITTED.format(number=receipt.number, slip="YH7")
+    cash_services.remittance_record(actor=c, collector=c, deposited_on=timezone.localdate(), amount="400", slip_number="YH7", receipts=[receipt])
+    expected = lifecycle.ERR_VOID_REMITTED.format(number=receipt.number, slip="YH7")
     receipt.refresh_from_db()
-    assert services.receipt_void_refusal(receipt=receipt) == expected
+    assert cash_services.receipt_void_refusal(receipt=receipt) == expected
     with pytest.raises(ValidationError) as exc:
-        services.receipt_void(actor=users["clerk"], receipt=receipt, reason="收错")
+        cash_services.receipt_void(actor=users["clerk"], receipt=receipt, reason="收错")
     assert exc.value.messages == [expected]
     receipt.refresh_from_db()
     assert receipt.status == ReceiptStatus.VALID and receipt.remittance.slip_number == "YH7"
@@ -245,11 +248,11 @@ def test_an_answer_cannot_accept_a_person_whose_receipt_was_voided_after_failing
 
     hh, members = household_with(regions["v1"], 1)
     receipt = pay(users["collector"], hh, members)
-    d = services.declaration_create(actor=users["clerk"], region=regions["v1"], year=policy.year)
+    d = declaration_services.declaration_create(actor=users["clerk"], region=regions["v1"], year=policy.year)
     _answer(d, [(members[0].id_number, "失败", "姓名不符")], users)
-    services.receipt_void(actor=users["clerk"], receipt=receipt, reason="收错")
+    cash_services.receipt_void(actor=users["clerk"], receipt=receipt, reason="收错")
     with pytest.raises(ValidationError) as exc:
         _answer(d, [(members[0].id_number, "成功", "")], users)
-    assert exc.value.messages == [services.ERR_ANSWER_VOIDED.format(row=2, name=members[0].name, status="待缴费")]
+    assert exc.value.messages == [lifecycle.ERR_ANSWER_VOIDED.format(row=2, name=members[0].name, status="待缴费")]
     assert d.lines.get().result == LineResult.FAILED
     assert Enrollment.objects.get(person=members[0]).status == EnrollmentStatus.PENDING

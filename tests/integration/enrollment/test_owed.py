@@ -230,7 +230,7 @@ def test_receipt_for_newborn_paid_in_july_charges_individual_part(seed_policies,
     20 June, paid 10 July, is charged 400, an adult of the same household 1,070."""
     from django.utils import timezone
 
-    from collections_app.services import receipt_issue
+    from collections_app.cash.services import receipt_issue
     from enrollment.choices import PaymentChannel
 
     baby = baby_in("500240", date(2025, 6, 20))
@@ -288,7 +288,7 @@ def test_receipt_records_when_cover_starts_and_a_void_clears_it(seed_policies, m
     4-month waiting period instead."""
     from django.utils import timezone
 
-    from collections_app.services import receipt_issue, receipt_void
+    from collections_app.cash.services import receipt_issue, receipt_void
     from enrollment.choices import PaymentChannel
     from enrollment.models import Enrollment
 

@@ -9,7 +9,7 @@ import pytest
 from django.utils import timezone
 from openpyxl import load_workbook
 
-from collections_app import services as cash
+from collections_app.cash import services as cash_services
 from collections_app.models import Receipt
 from reporting import reports, services
 from tests.factories.collections import household_with, make_policy, pay
@@ -47,7 +47,7 @@ def test_daily_report_lists_cash_over_the_double_limit(users, regions):
     assert [c.value for c in sheet[2]][:4] == [users["collector"].display_name, regions["t1"].name, regions["v1"].name, 800]
 
     # Remitted today: yesterday's report still shows the cash that was on hand yesterday.
-    cash.remittance_record(
+    cash_services.remittance_record(
         actor=users["collector3"], collector=users["collector3"], deposited_on=today, amount=fresh.total,
         slip_number="B1", receipts=[fresh],
     )

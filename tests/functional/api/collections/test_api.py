@@ -9,7 +9,10 @@ from django.utils import timezone
 from openpyxl import Workbook, load_workbook
 from rest_framework.test import APIClient
 
+from collections_app.cash import services as cash_services
+from collections_app.declarations import services as declaration_services
 from collections_app.models import Receipt
+from collections_app.refunds import services as refund_services
 from core import idcard
 from core.models import AuditEvent
 from enrollment.choices import EnrollmentStatus
@@ -94,12 +97,11 @@ def test_lists_are_scoped(api, users, regions, policy, endpoint):
     hh, m = household_with(regions["v1"], 1)
     r = pay(users["collector"], hh, m)
     c = users["collector"]
-    from collections_app import services
 
-    services.ledger_confirm(actor=c, day=timezone.localdate(), cash_counted="400")
-    services.remittance_record(actor=c, collector=c, deposited_on=timezone.localdate(), amount="400", slip_number="S", receipts=[r])
-    services.declaration_create(actor=users["clerk"], region=regions["v1"], year=policy.year)
-    services.refund_flag_duplicate(enrollment=Enrollment.objects.get(person=m[0]), amount="400", source="测试")
+    cash_services.ledger_confirm(actor=c, day=timezone.localdate(), cash_counted="400")
+    cash_services.remittance_record(actor=c, collector=c, deposited_on=timezone.localdate(), amount="400", slip_number="S", receipts=[r])
+    declaration_services.declaration_create(actor=users["clerk"], region=regions["v1"], year=policy.year)
+    refund_services.refund_flag_duplicate(enrollment=Enrollment.objects.get(person=m[0]), amount="400", source="测试")
     seen = {}
     for key in ("clerk", "clerk2", "collector3", "nobody", "bureau"):
         resp = api(users[key]).get(f"/api/{endpoint}/")
@@ -147,16 +149,15 @@ MONEY_ENDPOINTS = ["receipts", "ledgers", "remittances", "declarations", "refund
 @pytest.mark.parametrize("endpoint", MONEY_ENDPOINTS)
 def test_money_rows_cannot_be_edited_or_deleted(api, users, regions, policy, endpoint):
     """No PUT, PATCH or DELETE on any money row, for any role that can read it; nothing changes."""
-    from collections_app import services
     from collections_app.models import DailyLedger, Declaration, Refund, Remittance
 
     hh, m = household_with(regions["v1"], 1)
     c = users["collector"]
     r = pay(c, hh, m)
-    services.ledger_confirm(actor=c, day=timezone.localdate(), cash_counted="400")
-    services.remittance_record(actor=c, collector=c, deposited_on=timezone.localdate(), amount="400", slip_number="S", receipts=[r])
-    services.declaration_create(actor=users["clerk"], region=regions["v1"], year=policy.year)
-    services.refund_flag_duplicate(enrollment=Enrollment.objects.get(person=m[0]), amount="400", source="测试")
+    cash_services.ledger_confirm(actor=c, day=timezone.localdate(), cash_counted="400")
+    cash_services.remittance_record(actor=c, collector=c, deposited_on=timezone.localdate(), amount="400", slip_number="S", receipts=[r])
+    declaration_services.declaration_create(actor=users["clerk"], region=regions["v1"], year=policy.year)
+    refund_services.refund_flag_duplicate(enrollment=Enrollment.objects.get(person=m[0]), amount="400", source="测试")
     model = {"receipts": Receipt, "ledgers": DailyLedger, "remittances": Remittance, "declarations": Declaration, "refunds": Refund}[endpoint]
     obj = model.objects.get()
     before = {f.attname: getattr(obj, f.attname) for f in model._meta.concrete_fields}
@@ -185,11 +186,10 @@ def test_schema_offers_no_write_method_on_money_rows(admin_client):
 
 
 def test_bureau_refuses_a_candidate_through_the_api(api, users, regions, policy):
-    from collections_app import services
 
     hh, m = household_with(regions["v1"], 1)
     pay(users["collector"], hh, m)
-    candidate = services.refund_flag_duplicate(enrollment=Enrollment.objects.get(person=m[0]), amount="400", source="测试")
+    candidate = refund_services.refund_flag_duplicate(enrollment=Enrollment.objects.get(person=m[0]), amount="400", source="测试")
     bureau = api(users["bureau"])
     assert bureau.post(f"/api/refunds/{candidate.pk}/decide/", {"approve": True}, format="json").status_code == 400
     resp = bureau.post(f"/api/refunds/{candidate.pk}/decide/", {"approve": False, "note": "非重复缴费"}, format="json")
@@ -197,12 +197,11 @@ def test_bureau_refuses_a_candidate_through_the_api(api, users, regions, policy)
 
 
 def test_reconciliation_api_lists_the_remittance_gap(api, users, regions, policy):
-    from collections_app import services
 
     hh, m = household_with(regions["v1"], 1)
     c = users["collector"]
     r = pay(c, hh, m)
-    services.remittance_record(actor=c, collector=c, deposited_on=timezone.localdate(), amount="300", slip_number="S3", receipts=[r])
+    cash_services.remittance_record(actor=c, collector=c, deposited_on=timezone.localdate(), amount="300", slip_number="S3", receipts=[r])
     rec = api(users["clerk"]).get("/api/declarations/reconciliation/", {"region": regions["v1"].pk, "year": policy.year}).json()
     (row,) = [x for x in rec["rows"] if x["village"] == regions["v1"].pk]
     assert row["remitted"] == "300.00" and row["cash"] == "400.00" and not row["agrees"]

@@ -10,7 +10,11 @@ from django.urls import reverse
 from django.utils import timezone
 from openpyxl import Workbook, load_workbook
 
+from collections_app import lifecycle
+from collections_app.cash import services as cash_services
+from collections_app.declarations import services as declaration_services
 from collections_app.models import DailyLedger, Declaration, PublicityPosting, Receipt, Refund, Remittance
+from collections_app.refunds import services as refund_services
 from core.models import AuditEvent
 from enrollment.choices import EnrollmentStatus
 from enrollment.models import Enrollment
@@ -314,7 +318,6 @@ def test_double_limit_text_follows_the_county_policy(client, users, regions):
 
 
 def test_reconfirming_the_ledger_says_so_and_shows_the_earlier_figures(client, users, regions, policy):
-    from collections_app import services
 
     hh, m = household_with(regions["v1"], 1)
     pay(users["collector"], hh, m)
@@ -328,16 +331,15 @@ def test_reconfirming_the_ledger_says_so_and_shows_the_earlier_figures(client, u
     assert "此前确认（1 次" in section
     assert "350.00" in section and "少点了" in section
     assert DailyLedger.objects.get().cash_counted == Decimal("400.00")
-    assert services.MSG_LEDGER_RECONFIRMED.split("{")[0] in again
+    assert cash_services.MSG_LEDGER_RECONFIRMED.split("{")[0] in again
 
 
 def test_declaration_page_shows_an_under_remittance(client, users, regions, policy):
-    from collections_app import services
 
     c = users["collector"]
     hh, m = household_with(regions["v1"], 1)
     r = pay(c, hh, m)
-    services.remittance_record(actor=c, collector=c, deposited_on=timezone.localdate(), amount="300", slip_number="YH3", receipts=[r])
+    cash_services.remittance_record(actor=c, collector=c, deposited_on=timezone.localdate(), amount="300", slip_number="YH3", receipts=[r])
     client.force_login(users["clerk"])
     client.post(reverse("collections:declaration_list"), {"region": regions["v1"].pk, "year": policy.year})
     d = Declaration.objects.get()
@@ -349,14 +351,13 @@ def test_declaration_page_shows_an_under_remittance(client, users, regions, poli
 
 
 def test_receipt_page_explains_why_a_declared_receipt_cannot_be_voided(client, users, regions, policy):
-    from collections_app import services
 
     hh, m = household_with(regions["v1"], 1)
     r = pay(users["collector"], hh, m)
-    d = services.declaration_create(actor=users["clerk"], region=regions["v1"], year=policy.year)
+    d = declaration_services.declaration_create(actor=users["clerk"], region=regions["v1"], year=policy.year)
     client.force_login(users["clerk"])
     detail = client.get(reverse("collections:receipt_detail", args=[r.pk])).content.decode()
-    expected = services.ERR_VOID_DECLARED.format(name=m[0].name, declaration=d.pk)
+    expected = lifecycle.ERR_VOID_DECLARED.format(name=m[0].name, declaration=d.pk)
     assert expected.split("，")[0] in detail and "void-form" not in detail
     resp = client.post(reverse("collections:receipt_void", args=[r.pk]), {"reason": "收错"}, follow=True)
     assert "等待税务" in resp.content.decode()
@@ -364,16 +365,15 @@ def test_receipt_page_explains_why_a_declared_receipt_cannot_be_voided(client, u
 
 
 def test_bureau_refuses_a_duplicate_candidate_on_its_page(client, users, regions, policy):
-    from collections_app import services
 
     hh, m = household_with(regions["v1"], 1)
     pay(users["collector"], hh, m)
-    candidate = services.refund_flag_duplicate(enrollment=Enrollment.objects.get(person=m[0]), amount="400", source="税务缴费明细")
+    candidate = refund_services.refund_flag_duplicate(enrollment=Enrollment.objects.get(person=m[0]), amount="400", source="税务缴费明细")
     client.force_login(users["bureau"])
     page = client.get(reverse("collections:refund_detail", args=[candidate.pk])).content.decode()
     assert "不予退费" in page and 'name="d-note"' in page
     empty = client.post(reverse("collections:refund_detail", args=[candidate.pk]), {"action": "decide", "d-approve": "0", "d-note": ""}, follow=True)
-    assert services.ERR_REFUND_DECISION_NOTE in empty.content.decode()
+    assert refund_services.ERR_REFUND_DECISION_NOTE in empty.content.decode()
     resp = client.post(reverse("collections:refund_detail", args=[candidate.pk]),
                        {"action": "decide", "d-approve": "0", "d-note": "核实为同一笔"}, follow=True)
     assert resp.status_code == 200
@@ -387,13 +387,12 @@ def test_bureau_refuses_a_duplicate_candidate_on_its_page(client, users, regions
 def test_a_remitted_receipt_page_and_api_refuse_the_void_and_say_what_to_do(client, users, regions, policy):
     from rest_framework.test import APIClient
 
-    from collections_app import services
 
     c = users["collector"]
     hh, m = household_with(regions["v1"], 1)
     r = pay(c, hh, m)
-    services.remittance_record(actor=c, collector=c, deposited_on=timezone.localdate(), amount="400", slip_number="YH9", receipts=[r])
-    expected = services.ERR_VOID_REMITTED.format(number=r.number, slip="YH9")
+    cash_services.remittance_record(actor=c, collector=c, deposited_on=timezone.localdate(), amount="400", slip_number="YH9", receipts=[r])
+    expected = lifecycle.ERR_VOID_REMITTED.format(number=r.number, slip="YH9")
     client.force_login(users["clerk"])
     detail = client.get(reverse("collections:receipt_detail", args=[r.pk])).content.decode()
     assert expected in detail and "void-form" not in detail

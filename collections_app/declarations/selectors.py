@@ -1,320 +1,21 @@
-"""Selectors that read the cash trail; every one goes through ``visible_to``. Plain dicts for
-other apps (reports): ``cash_on_hand_by_collector`` and ``double_limit_breaches``."""
+"""Reads of declarations: reconciliation (钱、票、册) and one declaration's confirmation (缴费确认单)."""
 
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import date
-from decimal import Decimal
 
-from django.db.models import Count, Prefetch, Q, Sum
-from django.utils import timezone
+from django.db.models import Count, Q, Sum
 
 from core import idcard
-from core.choices import RegionLevel
 from core.formats import chinese_date
 from core.models import Region, User
 from enrollment.choices import EnrollmentStatus
 from enrollment.models import Enrollment
-from subsidies.models import PolicyYear
+from subsidies.calc import ZERO, to_money
 
-from . import rules
-from .choices import CASH_CHANNELS, LineResult, ReceiptStatus
-from .models import DailyLedger, DeclarationLine, Receipt, ReceiptLine, Remittance
-
-ZERO = Decimal("0.00")
-
-
-def unremitted_cash(qs, *, as_of: date | None = None):
-    """Cash receipts not (yet) remitted: now, or as they stood at the close of ``as_of`` (taken by
-    then, remitted and voided only later), so a past day's report shows that day's cash."""
-    if as_of is None:
-        return qs.filter(status=ReceiptStatus.VALID, channel__in=CASH_CHANNELS, remittance__isnull=True)
-    return qs.filter(
-        Q(status=ReceiptStatus.VALID) | Q(voided_at__date__gt=as_of),
-        Q(remittance__isnull=True) | Q(remittance__deposited_on__gt=as_of),
-        channel__in=CASH_CHANNELS,
-        issued_on__lte=as_of,
-    )
-
-
-# --- Ledger --------------------------------------------------------------------------------------
-
-
-def ledger_day(*, collector: User, day: date) -> dict:
-    """One collector's cash ledger for one day: receipts (voided ones listed too), totals by
-    channel, and the cash on hand at the end of the day (collected, not yet remitted)."""
-    receipts = list(
-        Receipt.objects.filter(collector=collector, issued_on=day)
-        .select_related("village", "household")
-        .prefetch_related("lines")
-        .order_by("issued_at", "id")
-    )
-    valid = [r for r in receipts if r.status == ReceiptStatus.VALID]
-    by_channel = defaultdict(lambda: ZERO)
-    for r in valid:
-        by_channel[r.channel] += r.total
-    on_hand = (
-        Receipt.objects.filter(
-            collector=collector, status=ReceiptStatus.VALID, channel__in=CASH_CHANNELS, issued_on__lte=day
-        )
-        .filter(Q(remittance__isnull=True) | Q(remittance__deposited_on__gt=day))
-        .aggregate(s=Sum("total"))["s"]
-        or ZERO
-    )
-    summary = {
-        "collector": collector,
-        "day": day,
-        "receipts": receipts,
-        "count": len(valid),
-        "voided": len(receipts) - len(valid),
-        "total": sum((r.total for r in valid), ZERO),
-        "by_channel": dict(by_channel),
-        "cash_on_hand": on_hand,
-    }
-    summary["confirmed"] = DailyLedger.objects.filter(collector=collector, day=day).first()
-    summary["previous"] = ledger_previous(summary["confirmed"]) if summary["confirmed"] else []
-    summary["flags"] = ledger_flags(summary)
-    return summary
-
-
-def ledger_snapshot(ledger) -> dict:
-    """The figures of one confirmation (a ledger or one of its history rows)."""
-    return {
-        "confirmed_at": ledger.confirmed_at,
-        "receipt_count": ledger.receipt_count,
-        "total": ledger.total,
-        "by_channel": dict(ledger.by_channel or {}),
-        "cash_on_hand": ledger.cash_on_hand,
-        "cash_counted": ledger.cash_counted,
-        "note": ledger.note,
-    }
-
-
-def ledger_previous(ledger) -> list[dict]:
-    """Earlier confirmations of the same collector and day, newest first (from the history)."""
-    seen, out = {ledger.confirmed_at}, []
-    for h in ledger.history.order_by("-history_date", "-history_id"):
-        if h.confirmed_at in seen:
-            continue
-        seen.add(h.confirmed_at)
-        out.append(ledger_snapshot(h))
-    return out
-
-
-ERR_LEDGER_COUNTED = "实点现金 {counted} 元与台账应有现金 {expected} 元不符，差额 {diff} 元。"
-ERR_LEDGER_CHANGED = "确认后凭证有变动：确认时 {then_n} 张 {then} 元，现为 {now_n} 张 {now} 元。"
-ERR_LEDGER_VOIDED = "当天有 {n} 张凭证已作废。"
-ERR_LEDGER_UNCONFIRMED = "当天台账尚未确认。"
-
-
-def ledger_flags(summary: dict) -> list[str]:
-    flags = []
-    ledger = summary.get("confirmed")
-    if ledger is None:
-        if summary["count"] or summary["voided"]:
-            flags.append(ERR_LEDGER_UNCONFIRMED)
-    else:
-        if ledger.cash_counted != ledger.cash_on_hand:
-            flags.append(
-                ERR_LEDGER_COUNTED.format(
-                    counted=ledger.cash_counted, expected=ledger.cash_on_hand, diff=ledger.cash_counted - ledger.cash_on_hand
-                )
-            )
-        if ledger.total != summary["total"] or ledger.receipt_count != summary["count"]:
-            flags.append(
-                ERR_LEDGER_CHANGED.format(
-                    then_n=ledger.receipt_count, then=ledger.total, now_n=summary["count"], now=summary["total"]
-                )
-            )
-    if summary["voided"]:
-        flags.append(ERR_LEDGER_VOIDED.format(n=summary["voided"]))
-    return flags
-
-
-def ledgers_for_township(*, user: User, day: date) -> list[dict]:
-    """Every collector in the user's scope who took money that day or confirmed a ledger."""
-    visible = Receipt.objects.visible_to(user).filter(issued_on=day)
-    collector_ids = set(visible.values_list("collector_id", flat=True)) | set(
-        DailyLedger.objects.visible_to(user).filter(day=day).values_list("collector_id", flat=True)
-    )
-    return [ledger_day(collector=c, day=day) for c in User.objects.filter(pk__in=collector_ids).order_by("username")]
-
-
-# --- Cash on hand and the double limit --------------------------------------------------------------
-
-
-def _limits(county_id: int, year: int, cache: dict):
-    key = (county_id, year)
-    if key not in cache:
-        p = PolicyYear.objects.filter(county_id=county_id, year=year).values("remit_days", "remit_amount").first()
-        # No policy of the year, or a plan without the rule: no limit is applied (none is made up).
-        cache[key] = (p["remit_days"], p["remit_amount"]) if p else (None, None)
-    return cache[key]
-
-
-def _amount_text(amount) -> str:
-    amount = Decimal(amount)
-    return str(int(amount)) if amount == amount.to_integral_value() else f"{amount:.2f}"
-
-
-def remit_limits(*, county, year: int) -> dict:
-    """The county policy's double limit (报解期限 and 额度) for a benefit year, for page texts:
-    ``set`` is False when there is no policy of the year or its plan sets no limit."""
-    days, amount = _limits(getattr(county, "pk", county), year, {}) if county else (None, None)
-    return {
-        "set": days is not None or amount is not None,
-        "days": days,
-        "amount": amount,
-        "amount_text": _amount_text(amount) if amount is not None else "",
-        "year": year,
-    }
-
-
-def double_limit_for_queryset(receipts, *, on: date | None = None) -> list[dict]:
-    """Per collector: unremitted cash from ``receipts`` measured against the county policy's limits."""
-    on = on or timezone.localdate()
-    grouped = (
-        unremitted_cash(receipts, as_of=on)
-        .values("collector_id", "county_id", "issued_on", "year")
-        .annotate(amount=Sum("total"), n=Count("id"))
-        .order_by()
-    )
-    per = defaultdict(list)
-    for g in grouped:
-        per[g["collector_id"]].append(g)
-    users = {u.pk: u for u in User.objects.filter(pk__in=per).select_related("region", "region__parent")}
-    cache, out = {}, []
-    for cid, groups in per.items():
-        u = users[cid]
-        days, amount = _limits(groups[0]["county_id"], max(g["year"] for g in groups), cache)
-        state = rules.double_limit(
-            [(g["issued_on"], g["amount"]) for g in groups], today=on, remit_days=days, remit_amount=amount
-        )
-        region = u.region
-        out.append(
-            {
-                "collector_id": cid,
-                "collector": u.display_name,
-                "region_id": region.pk if region else None,
-                "village": region.name if region and region.level == RegionLevel.VILLAGE else "",
-                "township": (region.parent.name if region and region.level == RegionLevel.VILLAGE else getattr(region, "name", "")),
-                "amount": state.amount,
-                "receipts": sum(g["n"] for g in groups),
-                "oldest": state.oldest,
-                "days_held": state.days_held,
-                "days_overdue": state.days_overdue,
-                "over_amount": state.over_amount,
-                "over_days": state.over_days,
-                "breached": state.breached,
-                "remit_days": days,
-                "remit_amount": amount,
-            }
-        )
-    out.sort(key=lambda r: (not r["breached"], -r["days_overdue"], -r["amount"]))
-    return out
-
-
-def cash_on_hand_by_collector(*, user: User, county: Region | None = None, on: date | None = None) -> list[dict]:
-    """Unremitted cash per collector in the user's scope (plain dicts: collector, village, amount …)."""
-    qs = Receipt.objects.visible_to(user)
-    if county is not None:
-        qs = qs.filter(county=county)
-    return double_limit_for_queryset(qs, on=on)
-
-
-def double_limit_breaches(*, user: User, on: date | None = None, county: Region | None = None) -> list[dict]:
-    """Collectors over the double limit: amount, days overdue, collector, village."""
-    return [r for r in cash_on_hand_by_collector(user=user, county=county, on=on) if r["breached"]]
-
-
-# --- Remittances ---------------------------------------------------------------------------------
-
-
-WARN_REMIT_CHANGED = (
-    "报解登记后所含凭证有变动：登记时凭证 {covered} 元，现有效凭证 {valid} 元{voided}。"
-    "请乡镇与收款人核对这笔报解，按实存金额补解或退回。"
-)
-WARN_REMIT_CHANGED_VOIDED = "（凭证 {numbers} 在报解后作废）"
-
-
-def remittance_list(*, user: User):
-    """Remittances in the user's scope with what their receipts hold now (``remittance_now``)."""
-    return (
-        Remittance.objects.visible_to(user)
-        .select_related("collector", "region", "created_by")
-        .annotate(
-            live_covered=Sum("receipts__total", filter=Q(receipts__status=ReceiptStatus.VALID)),
-            receipt_count=Count("receipts"),
-        )
-        .prefetch_related(
-            Prefetch(
-                "receipts",
-                queryset=Receipt.objects.filter(status=ReceiptStatus.VOIDED).only("id", "number", "remittance_id").order_by("id"),
-                to_attr="voided_receipts",
-            )
-        )
-    )
-
-
-def remittance_change(*, covered, valid, voided_numbers) -> str:
-    """The warning for a remittance whose receipts changed after it was recorded (a receipt voided
-    or taken off since, so the receipts recorded no longer add up to what it covers now); "" if none."""
-    if covered == valid and not voided_numbers:
-        return ""
-    voided = WARN_REMIT_CHANGED_VOIDED.format(numbers="、".join(voided_numbers)) if voided_numbers else ""
-    return WARN_REMIT_CHANGED.format(covered=to_yuan(covered), valid=to_yuan(valid), voided=voided)
-
-
-def remittance_now(remittance) -> dict:
-    """A remittance of ``remittance_list`` as it stands now: the valid receipts it covers, the
-    deposit's difference from them, and the change warning."""
-    valid = to_yuan(remittance.live_covered or ZERO)
-    voided = [r.number for r in remittance.voided_receipts]
-    return {
-        "valid": valid,
-        "difference": to_yuan(remittance.amount - valid),
-        "change": remittance_change(covered=remittance.covered, valid=valid, voided_numbers=voided),
-    }
-
-
-def remittable_receipts(*, user: User, collector: User):
-    return unremitted_cash(Receipt.objects.visible_to(user).filter(collector=collector)).order_by("issued_at")
-
-
-def collectors_for(user: User):
-    """Users whose cash the user may record remittances for."""
-    if user.can("payment.take") and user.region_id and user.region.level == RegionLevel.VILLAGE:
-        return User.objects.filter(pk=user.pk)
-    regions = Region.objects.visible_to(user)
-    return User.objects.filter(region__in=regions, role__in=["collector", "township"], is_active=True).order_by("username")
-
-
-# --- Publicity ---------------------------------------------------------------------------------
-
-
-def publicity_rows(*, village: Region, year: int) -> list[dict]:
-    """The paid list of a village: name, last 4 ID digits, tier, amount (valid receipts only)."""
-    lines = (
-        ReceiptLine.objects.filter(receipt__village=village, receipt__year=year, receipt__status=ReceiptStatus.VALID)
-        .order_by("receipt__issued_at", "id")
-        .values("name", "id_number", "person__id_number", "tier", "amount", "receipt__issued_on")
-    )
-    # The person's current ID number: a number corrected after payment (a failed declaration
-    # row fixed against the ID card) is posted as corrected, not as typed on the receipt.
-    return [
-        {
-            "name": ln["name"],
-            "last4": idcard.last4(ln["person__id_number"] or ln["id_number"]),
-            "tier": ln["tier"],
-            "amount": ln["amount"],
-            "paid_on": ln["receipt__issued_on"],
-        }
-        for ln in lines
-    ]
-
-
-# --- Reconciliation ---------------------------------------------------------------------------------
+from ..cash.selectors import remittance_change
+from ..choices import CASH_CHANNELS, LineResult, ReceiptStatus
+from ..models import DailyLedger, DeclarationLine, Receipt, ReceiptLine, Remittance
 
 DIFF_UNREMITTED = "现金未报解"
 DIFF_REMIT_GAP = "回单号 {slip}（{collector}，{day}解缴）解缴 {amount} 元，所含有效凭证 {valid} 元，{word} {gap} 元"
@@ -514,7 +215,7 @@ def _village_diffs(v, year, row, rq, vlines, receipt_amount_by_enr, ctx) -> list
         now_n, now = ctx["now_by_day"].get(key, (0, ZERO))
         now = now or ZERO
         if ld.receipt_count != now_n or ld.total != now:
-            add("台账", DIFF_LEDGER_CHANGED.format(who=who, day=day, then_n=ld.receipt_count, then=ld.total, now_n=now_n, now=to_yuan(now)),
+            add("台账", DIFF_LEDGER_CHANGED.format(who=who, day=day, then_n=ld.receipt_count, then=ld.total, now_n=now_n, now=to_money(now)),
                 now - ld.total)
     # 报解: cash still held, and every remittance whose deposit differs from its valid receipts.
     if row["unremitted"]:
@@ -541,12 +242,6 @@ def _village_diffs(v, year, row, rq, vlines, receipt_amount_by_enr, ctx) -> list
         add("回执", f"{len(waiting)} 人已申报，待税务回执", sum((dl.amount for dl in waiting), ZERO))
     return out
 
-
-def to_yuan(amount) -> Decimal:
-    return Decimal(amount).quantize(Decimal("0.01"))
-
-
-# --- The confirmation (缴费确认单) of one declaration ------------------------------------------------
 
 
 def confirmation_check(*, declaration) -> dict:

@@ -1,0 +1,126 @@
+"""Declarations for the tax office (申报表): which paid and zero-amount residents a unit declares."""
+
+from __future__ import annotations
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from core.access import require
+from core.choices import RegionLevel
+from core.models import Region, User
+from core.scoping import ensure_region_visible
+from enrollment.choices import EnrollmentStatus
+from enrollment.models import Enrollment, Person
+from enrollment.owed import identities_of, owed_by_persons
+from subsidies.book import OwedBook
+from subsidies.calc import ZERO
+from subsidies.selectors import PolicyMissing
+
+from .. import lifecycle
+from ..choices import ReceiptStatus
+from ..models import Declaration, DeclarationLine, ReceiptLine
+
+ERR_DECLARE_REGION = "只能按村/社区或乡镇/街道申报。"
+ERR_NOTHING_TO_DECLARE = "{unit}{year}年度没有待申报的人员（已收款或零申报）。"
+
+
+@transaction.atomic
+def declaration_create(*, actor: User, region: Region, year: int) -> Declaration:
+    """Declare a village's (or a whole township's) paid and fully subsidised persons to the tax office.
+    Paid enrollments become declared; fully subsidised persons get a zero-amount row (零申报)."""
+    require(actor, "declaration.manage")
+    ensure_region_visible(actor, region)
+    if region.level == RegionLevel.VILLAGE:
+        township, villages = region.parent, [region]
+    elif region.level == RegionLevel.TOWNSHIP:
+        township, villages = region, list(region.villages())
+    else:
+        raise ValidationError(ERR_DECLARE_REGION)
+    today = timezone.localdate()
+    # The lifecycle's order: the paid persons' valid receipts, then the persons' enrollments, each
+    # by primary key; the status read again under the lock (a receipt voided meanwhile is skipped).
+    paid_q = Q(village__in=villages, year=year, status=EnrollmentStatus.PAID)
+    book = OwedBook(township.county)
+    zero_persons = _zero_amount_candidates(villages, year, book)
+    held = lifecycle.lock(
+        receipts=ReceiptLine.objects.filter(
+            enrollment__in=Enrollment.objects.filter(paid_q).values("pk"), receipt__status=ReceiptStatus.VALID
+        ).values("receipt_id"),
+        enrollments=Enrollment.objects.filter(paid_q | Q(person__in=zero_persons.values("pk"), year=year)).values("pk"),
+    )
+    paid = sorted(
+        (e for e in held.enrollments if e.status == EnrollmentStatus.PAID), key=lambda e: (e.village_id, e.person_id)
+    )
+    zero = _zero_amount_enrollments(zero_persons, year, {e.person_id: e for e in held.enrollments}, book)
+    if not paid and not zero:
+        raise ValidationError(ERR_NOTHING_TO_DECLARE.format(unit=region.name, year=year))
+    declaration = Declaration.objects.create(
+        township=township,
+        village=region if region.level == RegionLevel.VILLAGE else None,
+        year=year,
+        created_by=actor,
+    )
+    total = ZERO
+    rows = paid + zero
+    for e in rows:
+        e.status = EnrollmentStatus.DECLARED
+        e.declared_on = today
+        e.save()
+        amount = e.amount_due or ZERO
+        total += amount
+        DeclarationLine.objects.create(
+            declaration=declaration,
+            enrollment=e,
+            village_id=e.village_id,
+            name=e.person.name,
+            id_number=e.person.id_number,
+            tier=e.tier,
+            amount=amount,
+            subsidy_category_code=e.subsidy_category_code,
+        )
+    declaration.person_count = len(rows)
+    declaration.zero_count = sum(1 for e in rows if not e.amount_due)
+    declaration.total = total
+    declaration.save()
+    return declaration
+
+
+def _zero_amount_candidates(villages, year, book: OwedBook):
+    """Persons who may owe nothing after subsidy: those holding an identity that counts for the
+    year (this year's, or last year's certified after last year's window)."""
+    policy = book.policy(year)
+    if policy is None:
+        return Person.objects.none()
+    living = Person.objects.filter(household__village__in=villages, is_deceased=False)
+    holding = identities_of(persons=living.values("pk"), policy=policy).values("person_id")
+    return living.filter(pk__in=holding).select_related("household").order_by("household__village_id", "pk")
+
+
+def _zero_amount_enrollments(candidates, year, existing: dict, book: OwedBook) -> list[Enrollment]:
+    """Persons owing nothing after subsidy who are not yet declared: their enrollment set up for
+    零申报. ``existing`` holds their enrollments of the year, locked, by person id. What each owes
+    is asked once for all of them (a township's candidates are thousands)."""
+    pending = [
+        (person, existing.get(person.pk))
+        for person in candidates
+        if existing.get(person.pk) is None or existing[person.pk].status == EnrollmentStatus.PENDING
+    ]
+    tiers = {person.pk: e.tier for person, e in pending if e is not None}
+    try:
+        owed_of = owed_by_persons(persons=[p for p, _ in pending], year=year, tiers=tiers, book=book)
+    except PolicyMissing:
+        return []
+    out = []
+    for person, e in pending:
+        owed = owed_of[person.pk]
+        if owed.self_pay > 0:
+            continue
+        if e is None:
+            e = Enrollment(person=person, year=year, village_id=person.household.village_id, tier=1)
+        e.person = person
+        e.standard, e.subsidy, e.amount_due = owed.standard, owed.subsidy, ZERO
+        e.subsidy_category_code = owed.category.code if owed.category else ""
+        out.append(e)
+    return out

@@ -1,0 +1,51 @@
+"""Publicity postings (公示): the village's posting, its period and its photo."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+
+from core.access import require
+from core.models import Region, User
+from core.scoping import ensure_region_visible
+from subsidies.selectors import posting_working_days
+
+from .. import rules
+from ..models import PublicityPosting
+from ..uploads import check_file
+from .selectors import publicity_rows
+
+ERR_POSTING_TOO_SHORT = "公示期至少{days}个工作日，现为{actual}个工作日。"
+ERR_POSTING_ORDER = "结束日期不能早于开始日期。"
+
+
+@transaction.atomic
+def publicity_record(
+    *, actor: User, village: Region, year: int, posted_from: date, posted_until: date, photo, note: str = ""
+) -> PublicityPosting:
+    """Record that the paid list was posted, with a photo of the posting: for at least the
+    policy's working days where the county's plan sets a minimum."""
+    require(actor, "publicity.manage")
+    ensure_region_visible(actor, village)
+    if posted_until < posted_from:
+        raise ValidationError({"posted_until": ERR_POSTING_ORDER})
+    days = rules.working_days(posted_from, posted_until)
+    minimum = posting_working_days(village.county, year)
+    if minimum and days < minimum:
+        raise ValidationError({"posted_until": ERR_POSTING_TOO_SHORT.format(days=minimum, actual=days)})
+    check_file(photo)
+    posting = PublicityPosting(
+        village=village,
+        year=year,
+        posted_from=posted_from,
+        posted_until=posted_until,
+        photo=photo,
+        note=note[:200],
+        person_count=len(publicity_rows(village=village, year=year)),
+        created_by=actor,
+    )
+    posting.full_clean()
+    posting.save()
+    return posting

@@ -1,0 +1,187 @@
+"""Refunds: applied with evidence, decided by the bureau, paid by the tax office; duplicate payments
+flagged as candidates."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+from simple_history.utils import bulk_create_with_history
+
+from core.access import require
+from core.models import Region, User
+from core.scoping import ensure_visible
+from enrollment.choices import PAID_STATUSES, EnrollmentStatus
+from enrollment.models import Enrollment
+from subsidies.calc import ZERO, to_money
+
+from .. import lifecycle
+from ..choices import LEAVING_REASONS, RefundReason, RefundStatus
+from ..models import Refund
+from ..tax_import.selectors import refund_candidates
+from ..uploads import check_file
+
+ERR_REFUND_NOT_PAID = "{name}{year}年度没有已缴费记录，不能退费。"
+ERR_REFUND_COVER_STARTED = "{name}{year}年度待遇已于{start:%Y年%-m月%-d日}开始享受，不能退费。"
+ERR_REFUND_AMOUNT = "退费金额应在0.01至{max}元之间。"
+ERR_REFUND_EXISTS = "该人员已有同一原因的退费申请。"
+ERR_REFUND_STATE = "当前状态“{status}”下不能进行此操作。"
+ERR_REFUND_EVIDENCE = "请上传证明材料。"
+ERR_REFUND_DECISION_NOTE = "不予退费时必须写明理由。"
+ERR_REFUND_CANDIDATE_APPROVE = "疑似重复缴费须由经办人上传证明材料提出申请后才能同意退费；核实不属实的，可直接不予退费并写明理由。"
+ERR_REFUND_VOUCHER = "请填写退付凭证号。"
+def _benefit_start(enrollment: Enrollment) -> date:
+    return enrollment.benefit_start or date(enrollment.year, 1, 1)
+
+
+def _refund_guard(enrollment: Enrollment, today: date):
+    start = _benefit_start(enrollment)
+    if today >= start:
+        raise ValidationError(
+            ERR_REFUND_COVER_STARTED.format(name=enrollment.person.name, year=enrollment.year, start=start)
+        )
+
+
+@transaction.atomic
+def refund_apply(
+    *, actor: User, enrollment: Enrollment, reason: str, amount=None, evidence=None, note: str = ""
+) -> Refund:
+    """Apply for a refund with evidence. Refused once cover has started, with the reason."""
+    require(actor, "refund.apply")
+    ensure_visible(actor, enrollment)
+    (enrollment,) = lifecycle.lock(enrollments=[enrollment.pk]).enrollments
+    if enrollment.status not in PAID_STATUSES:
+        raise ValidationError(ERR_REFUND_NOT_PAID.format(name=enrollment.person.name, year=enrollment.year))
+    _refund_guard(enrollment, timezone.localdate())
+    paid = enrollment.amount_due or ZERO
+    amount = to_money(amount) if amount not in (None, "") else paid
+    if amount <= 0 or amount > paid:
+        raise ValidationError({"amount": ERR_REFUND_AMOUNT.format(max=paid)})
+    if not evidence:
+        raise ValidationError({"evidence": ERR_REFUND_EVIDENCE})
+    check_file(evidence, allow_pdf=True)
+    refund = Refund.objects.filter(
+        enrollment=enrollment, reason=reason, status=RefundStatus.CANDIDATE
+    ).first() or Refund(enrollment=enrollment, village=enrollment.village, reason=reason)
+    if refund.pk is None and Refund.objects.filter(enrollment=enrollment, reason=reason).exclude(
+        status=RefundStatus.REJECTED
+    ).exists():
+        raise ValidationError(ERR_REFUND_EXISTS)
+    refund.amount = amount
+    refund.evidence = evidence
+    refund.note = note[:300]
+    refund.status = RefundStatus.APPLIED
+    refund.applied_by = actor
+    refund.applied_at = timezone.now()
+    refund.full_clean()
+    refund.save()
+    return refund
+
+
+@transaction.atomic
+def refund_flag_duplicate(*, enrollment: Enrollment, amount, source: str, note: str = "") -> Refund:
+    """A duplicate payment found anywhere (receipts, tax files) becomes a refund candidate.
+    Idempotent: the same enrollment is flagged once (a refused one is not raised again)."""
+    refund_flag_duplicates([(enrollment.pk, amount, source, note)])
+    return Refund.objects.filter(enrollment=enrollment, reason=RefundReason.DUPLICATE).order_by("-id").first()
+
+
+@transaction.atomic
+def refund_flag_duplicates(candidates) -> int:
+    """Many duplicate payments at once (a tax filing of a county): ``candidates`` are
+    (enrollment id, amount, source, note); the first of each enrollment counts, an enrollment
+    flagged before is skipped. A few queries per 5,000 enrollments, not several per candidate.
+    Returns how many refund candidates were created."""
+    first: dict[int, tuple] = {}
+    for enrollment_id, amount, source, note in candidates:
+        first.setdefault(enrollment_id, (amount, source, note))
+    ids = list(first)
+    flagged, villages = set(), {}
+    for start in range(0, len(ids), 5000):
+        part = ids[start : start + 5000]
+        flagged.update(
+            Refund.objects.filter(enrollment_id__in=part, reason=RefundReason.DUPLICATE).values_list("enrollment_id", flat=True)
+        )
+        villages.update(Enrollment.objects.filter(pk__in=part).values_list("id", "village_id"))
+    new = [
+        Refund(
+            enrollment_id=eid, village_id=villages[eid], reason=RefundReason.DUPLICATE, amount=max(to_money(amount), ZERO),
+            status=RefundStatus.CANDIDATE, source=source[:100], note=note[:300],
+        )
+        for eid, (amount, source, note) in first.items()
+        if eid not in flagged and eid in villages
+    ]
+    if new:
+        bulk_create_with_history(new, Refund, batch_size=1000)
+    return len(new)
+
+
+def _decide(actor, refund, capability, allowed):
+    require(actor, capability)
+    ensure_visible(actor, refund)
+    refund = Refund.objects.select_for_update().select_related("enrollment__person").get(pk=refund.pk)
+    if refund.status not in allowed:
+        raise ValidationError(ERR_REFUND_STATE.format(status=refund.get_status_display()))
+    return refund
+
+
+@transaction.atomic
+def refund_decide(*, actor: User, refund: Refund, approve: bool, note: str = "") -> Refund:
+    """The bureau approves or refuses an application. A candidate (a duplicate payment found by
+    an import) may be refused directly, with a reason; approving one needs an application first.
+    Approval is refused once cover has started."""
+    refund = _decide(actor, refund, "refund.approve", (RefundStatus.APPLIED, RefundStatus.CANDIDATE))
+    if approve:
+        if refund.status == RefundStatus.CANDIDATE:
+            raise ValidationError(ERR_REFUND_CANDIDATE_APPROVE)
+        _refund_guard(refund.enrollment, timezone.localdate())
+        refund.status = RefundStatus.APPROVED
+    else:
+        if not (note or "").strip():
+            raise ValidationError({"note": ERR_REFUND_DECISION_NOTE})
+        refund.status = RefundStatus.REJECTED
+    refund.decided_by = actor
+    refund.decided_at = timezone.now()
+    refund.decision_note = (note or "").strip()[:300]
+    refund.save()
+    return refund
+
+
+@transaction.atomic
+def refund_mark_paid(*, actor: User, refund: Refund, paid_on: date, voucher: str) -> Refund:
+    """The tax office marks an approved refund as paid. Death, employee insurance and enrolment
+    elsewhere take the person out (enrollment refunded); a duplicate payment or a subsidy
+    difference only returns the extra money, and the person stays enrolled as they were."""
+    refund = _decide(actor, refund, "refund.pay", (RefundStatus.APPROVED,))
+    if not (voucher or "").strip():
+        raise ValidationError({"voucher": ERR_REFUND_VOUCHER})
+    refund.status = RefundStatus.PAID
+    refund.paid_by = actor
+    refund.paid_on = paid_on
+    refund.paid_voucher = voucher.strip()[:50]
+    refund.save()
+    if refund.reason in LEAVING_REASONS:
+        # Refunded is final: the county's tax filing must not confirm the person meanwhile.
+        county_id = Region.objects.select_related("parent__parent").get(pk=refund.village_id).county.pk
+        (e,) = lifecycle.lock(county_id=county_id, enrollments=[refund.enrollment_id]).enrollments
+        e.status = EnrollmentStatus.REFUNDED
+        e.refunded_on = paid_on
+        e.save()
+    return refund
+
+
+def refund_candidates_sync(*, user: User) -> int:
+    """Duplicate payments the tax-file importer found (rows marked as refund candidates) become
+    refund candidates here, once each. Returns how many were new."""
+    candidates = []
+    for row in refund_candidates(user=user).filter(enrollment__isnull=False).select_related("enrollment"):
+        amount = row.owed
+        if amount is None:
+            try:
+                amount = to_money(str(row.amount).replace(",", "").strip() or "0")
+            except Exception:  # a free-text amount in the tax file
+                amount = row.enrollment.amount_due or ZERO
+        candidates.append((row.enrollment_id, amount, f"税务数据导入#{row.tax_import_id} 第{row.row_number}行", row.message))
+    return refund_flag_duplicates(candidates)
