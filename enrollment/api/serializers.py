@@ -8,6 +8,7 @@ from core.models import Region
 
 from ..choices import EnrollmentStatus, ExclusionReason, Relation, Sex
 from ..models import Enrollment, Household, Person, PersonIdentity
+from ..selectors import household_members, household_split
 from ..services import ALLOWED_TIERS, PARTICIPATION_CHOICES, MemberInput
 
 PARTICIPATION_HELP = "参保：enrol；不参保：原因代码（" + "、".join(f"{c.value}={c.label}" for c in ExclusionReason) + "）；空：未确定"
@@ -128,8 +129,6 @@ class HouseholdDetailSerializer(HouseholdSerializer):
         return self.context["year"]
 
     def get_split(self, obj) -> bool:
-        from ..selectors import household_split
-
         return household_split(self._rows(obj))
 
     @extend_schema_field(MemberReadSerializer(many=True))
@@ -137,8 +136,6 @@ class HouseholdDetailSerializer(HouseholdSerializer):
         return MemberReadSerializer([member_read(r) for r in self._rows(obj)], many=True, context=self.context).data
 
     def _rows(self, obj):
-        from ..selectors import household_members
-
         cache = self.context.setdefault("_rows", {})
         if obj.pk not in cache:
             cache[obj.pk] = household_members(obj, year=self.context["year"])

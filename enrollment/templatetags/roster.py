@@ -2,6 +2,8 @@ from django import template
 
 from core import disclosure
 
+from ..choices import EnrollmentStatus, ExclusionReason
+
 register = template.Library()
 
 
@@ -27,8 +29,6 @@ def money(value):
 
 @register.filter
 def status_label(value):
-    from ..choices import EnrollmentStatus
-
     try:
         return EnrollmentStatus(value).label
     except ValueError:
@@ -37,8 +37,6 @@ def status_label(value):
 
 @register.filter
 def reason_label(value):
-    from ..choices import ExclusionReason
-
     try:
         return ExclusionReason(value).label
     except ValueError:
