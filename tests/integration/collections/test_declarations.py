@@ -257,7 +257,7 @@ def test_under_remitting_by_100_yuan_is_a_difference(users, regions, policy):
     assert (who["deposited"], who["covered"], who["gap"]) == (Decimal("1100.00"), Decimal("1200.00"), Decimal("-100.00"))
 
     # the declaration's confirmation check uses the same figures
-    from collections_app.views import _confirmation_check
+    from collections_app.declarations.views import _confirmation_check
 
     check = _confirmation_check(d)
     assert check["confirmed"] == check["receipted"] == check["cash"] == Decimal("1200.00")
@@ -291,7 +291,7 @@ def test_voiding_a_remitted_receipt_is_refused_and_an_earlier_one_is_a_differenc
     assert "没有差异" not in " ".join(x["text"] for x in recon["differences"])
 
     # a later declaration of the other person: its confirmation check shows the gap too
-    from collections_app.views import _confirmation_check
+    from collections_app.declarations.views import _confirmation_check
 
     d = declaration_services.declaration_create(actor=users["clerk"], region=regions["v1"], year=policy.year)
     answers.declaration_answer_import(actor=users["clerk"], declaration=d, fileobj=answer_file([(m[1].id_number, "", "成功", "")]))
@@ -309,7 +309,7 @@ def test_remittance_exactly_covering_valid_receipts_agrees(users, regions, polic
     d = _accept_all(users, regions, policy, m)
     recon = declaration_selectors.reconciliation(user=users["clerk"], region=regions["v1"], year=policy.year)
     assert recon["differences"] == [] and _row(recon, regions["v1"])["remitted"] == Decimal("800.00")
-    from collections_app.views import _confirmation_check
+    from collections_app.declarations.views import _confirmation_check
 
     check = _confirmation_check(d)
     assert check["agrees"] and check["remitted"] == Decimal("800.00") and check["gaps"] == []
