@@ -14,9 +14,10 @@ from simple_history.utils import bulk_create_with_history
 
 from core import audit, idcard
 from core.choices import RegionLevel
+from core.intake import read_rows
 from core.models import Region, User
 from core.scoping import ERR_OUT_OF_SCOPE, ensure_visible, region_in_scope
-from core.spreadsheets import UploadError, read_rows
+from core.spreadsheets import UploadError
 from enrollment.choices import PAID_STATUSES, EnrollmentStatus
 from enrollment.models import Enrollment, Household, Person
 from enrollment.owed import covers_by, identities_of, owed_by_persons

@@ -29,8 +29,9 @@ ERR_DATE = "日期“{value}”无法识别，请写成 2024-10-05、2024/10/5 �
 MAX_TEXT = 200  # what we keep of any cell for messages and the problem-rows file
 TOTAL_MARKERS = ("合计", "总计", "小计", "共计")
 
-_FULLWIDTH = {code: code - 0xFEE0 for code in range(0xFF01, 0xFF5F)}  # ０-９, Ａ-Ｚ, －… → ASCII
-_FULLWIDTH[0x3000] = 0x20  # the ideographic space
+# str.translate table: ０-９, Ａ-Ｚ, －… and the ideographic space → ASCII (every importer's first step)
+FULLWIDTH = {code: code - 0xFEE0 for code in range(0xFF01, 0xFF5F)}
+FULLWIDTH[0x3000] = 0x20
 _WHITESPACE = re.compile(r"\s+")
 
 
@@ -101,7 +102,7 @@ def household_number(raw) -> str:
         return ""
     if isinstance(raw, (int, float, Decimal)) and not isinstance(raw, bool):
         raise HouseholdNumberError(ERR_HOUSEHOLD_NUMBER_CELL.format(shown=as_excel_shows(raw)))
-    return _WHITESPACE.sub("", str(raw).translate(_FULLWIDTH))
+    return _WHITESPACE.sub("", str(raw).translate(FULLWIDTH))
 
 
 # --- ID numbers -------------------------------------------------------------------------------
@@ -169,7 +170,7 @@ def parse_amount(value) -> Decimal:
         except InvalidOperation:
             raise CellError(ERR_AMOUNT.format(value=text(value, 40))) from None
     else:
-        raw = str(value).translate(_FULLWIDTH)
+        raw = str(value).translate(FULLWIDTH)
         cleaned = _AMOUNT_NOISE.sub("", raw)
         if not re.fullmatch(r"-?\d{1,12}(\.\d{1,4})?", cleaned):
             raise CellError(ERR_AMOUNT.format(value=text(value, 40)))
@@ -205,7 +206,7 @@ def parse_date(value) -> date | None:
                 value = str(int(number))
             else:
                 raise ValueError
-        raw = str(value).translate(_FULLWIDTH).strip()
+        raw = str(value).translate(FULLWIDTH).strip()
         m = _DATE_TEXT.match(raw) or _DATE_COMPACT.match(raw)
         if not m:
             raise ValueError

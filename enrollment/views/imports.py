@@ -1,4 +1,7 @@
-"""Roster import: upload → preview (nothing written) → confirm → all rows or none."""
+"""Roster import: upload → preview (nothing written) → confirm → all rows or none.
+
+The file (xlsx, xls, ods or csv; the header may sit below title rows) is read by the one reader
+(``core.intake``) into the tablib.Dataset that django-import-export's RosterResource imports."""
 
 import io
 import logging
@@ -14,15 +17,15 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from openpyxl import Workbook
 
-from core import audit
+from core import audit, cells, intake
 from core.access import needs
 from core.choices import RegionLevel
 from core.scoping import region_in_scope
-from core.spreadsheets import UploadError, check_sheet, check_upload, write_rows, xlsx_response
+from core.spreadsheets import UploadError, check_upload, write_rows, xlsx_response
 
 from .. import selectors
 from ..forms import ImportForm
-from ..resources import TEMPLATE_COLUMNS, Move, RosterResource, row_messages
+from ..resources import COLUMNS, TEMPLATE_COLUMNS, Move, RosterResource, row_messages
 from .common import page_year, picked_regions
 
 SESSION_KEY = "roster_import"
@@ -31,8 +34,7 @@ MSG_IMPORTED = "导入完成：新增{new}人，更新{update}人，换户{moved
 MSG_NOTHING_WRITTEN = "有错误，没有写入任何数据。请按行改正后重新上传。"
 ERR_EXPIRED = "预览已过期，请重新上传文件。"
 ERR_TOO_MANY_ROWS = "文件有{rows}行，超过上限{limit}行，请拆分后分批导入。"
-ERR_CSV = "请上传 Excel（.xlsx）文件。"
-ERR_UNREADABLE = "无法读取这个文件：它不是有效的 Excel（.xlsx）文件，或者已损坏。请用 Excel 打开后另存为 .xlsx 再上传。"
+ERR_UNREADABLE = "无法读取这个文件：它不是有效的 Excel（.xlsx、.xls）、.ods 或 CSV 文件，或者已损坏。请用 Excel 打开后另存为 .xlsx 再上传。"
 
 log = logging.getLogger(__name__)
 
@@ -43,20 +45,41 @@ def _import_dir() -> Path:
     return path
 
 
-def _load(data: bytes) -> tablib.Dataset:
-    check_sheet(io.BytesIO(data), "xlsx")  # the shared guard, before openpyxl allocates anything
-    return tablib.Dataset().load(data, format="xlsx")
+def _load(data: bytes) -> tuple[tablib.Dataset, list[int]]:
+    """The upload as the Dataset RosterResource imports, and each data row's number in the sheet.
+    The header's known columns take the roster's names (COLUMNS); blank and totals rows are left out."""
+    sheet = intake.open_upload(io.BytesIO(data))  # the door check and the guard, before calamine allocates
+    try:
+        rows = sheet.rows()
+        header = intake.find_header(rows, COLUMNS)
+        if header is None:
+            # No row names every required column: the first row is taken as the header, so the
+            # preview says which columns are missing.
+            rows = (r for r in sheet.rows() if not all(cells.is_blank(c) for c in r[1]))
+            line, first = next(rows, (1, []))
+            header = intake.Header(line=line, columns=COLUMNS.map(first), cells=list(first))
+        names = [cells.text(c) for c in header.cells]
+        for key, index in header.columns.items():
+            names[index] = key
+        width = len(names)
+        dataset, lines = tablib.Dataset(headers=names), []
+        for line, row in intake.data_rows(rows, header, COLUMNS):
+            dataset.append(list(row[:width]) + [""] * (width - len(row)))
+            lines.append(line)
+    finally:
+        sheet.close()
+    return dataset, lines
 
 
 def _run(user, village, year, data: bytes, *, dry_run: bool, previewed_moves: list[Move] | None = None):
-    dataset = _load(data)
+    dataset, lines = _load(data)
     if len(dataset) > settings.CANBAO_MAX_IMPORT_ROWS:
         raise UploadError(ERR_TOO_MANY_ROWS.format(rows=len(dataset), limit=settings.CANBAO_MAX_IMPORT_ROWS))
-    resource = RosterResource(actor=user, village=village, year=year, previewed_moves=previewed_moves)
+    resource = RosterResource(actor=user, village=village, year=year, previewed_moves=previewed_moves, lines=lines)
     result = resource.import_data(
         dataset, dry_run=dry_run, use_transactions=True, rollback_on_validation_errors=True, raise_errors=False
     )
-    return result, row_messages(result), resource.moves
+    return result, row_messages(result, lines), resource.moves
 
 
 def _counts(result, moves: list[Move]) -> dict[str, int]:
@@ -80,7 +103,7 @@ def roster_import(request):
     step = request.POST.get("step")
     if request.method == "POST" and step == "confirm":
         pending = request.session.get(SESSION_KEY) or {}
-        path = _import_dir() / f"{pending.get('token', 'x')}.xlsx"
+        path = _import_dir() / f"{pending.get('token', 'x')}.upload"
         if pending.get("token") != request.POST.get("token") or not path.exists():
             messages.error(request, ERR_EXPIRED)
             return redirect(reverse("enrollment:roster_import"))
@@ -107,14 +130,14 @@ def roster_import(request):
         upload = form.cleaned_data["file"]
         target = form.cleaned_data["village"]
         try:
-            kind = check_upload(upload, name=upload.name)
-            if kind != "xlsx":
-                raise UploadError(ERR_CSV)
+            check_upload(upload, name=upload.name)
             data = upload.read()
             result, problems, moves = _run(user, target, year, data, dry_run=True)
+        except intake.ReaderError:  # passed the guard, but calamine could not read it: its detail is not for clerks
+            form.add_error("file", ERR_UNREADABLE)
         except UploadError as exc:
             form.add_error("file", exc.message)
-        except Exception:  # a file openpyxl cannot read is the user's problem, said plainly
+        except Exception:  # a file the reader cannot read is the user's problem, said plainly
             log.info("roster import: unreadable file %r", upload.name, exc_info=True)
             form.add_error("file", ERR_UNREADABLE)
         else:
@@ -122,7 +145,7 @@ def roster_import(request):
             ctx.update(problems=problems, counts=counts, moves=moves, total_rows=result.total_rows, target=target)
             if not problems:
                 token = uuid.uuid4().hex
-                (_import_dir() / f"{token}.xlsx").write_bytes(data)
+                (_import_dir() / f"{token}.upload").write_bytes(data)
                 request.session[SESSION_KEY] = {"token": token, "village": target.pk, "year": year, "name": upload.name,
                                                 "moves": [asdict(m) for m in moves]}
                 ctx["token"] = token

@@ -9,7 +9,7 @@ import pytest
 
 from collections_app.tax_import import readers
 from collections_app.tax_import.readers import CellError
-from core import idcard
+from core import cells, idcard
 from tests.unit.collections.tax_import_files import corrupt_xlsx, csv_bytes, workbook_bytes
 
 ID1 = idcard.make("411325", date(1980, 5, 17), 123)
@@ -115,7 +115,7 @@ def test_a_true_cell_is_not_mistaken_for_one():
     _, rows = _read(data)
     assert [(r.tier, r.amount) for r in rows] == [(None, Decimal("1.00")), (1, None), (None, Decimal("1.00"))]
     assert rows[0].error == rows[2].error == readers.ERR_TIER.format(value="True")
-    assert rows[1].error == readers.ERR_AMOUNT.format(value="True")
+    assert rows[1].error == cells.ERR_AMOUNT.format(value="True")
 
 
 def test_openpyxl_engine_reads_the_same_rows():
