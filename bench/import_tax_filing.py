@@ -123,9 +123,10 @@ def read_speed(path: Path, engine: str) -> dict:
     from unittest import mock
 
     from collections_app.tax_import import readers
+    from core import intake
 
     t, c = time.perf_counter(), time.process_time()
-    with mock.patch.object(readers, "check_sheet", lambda *a, **k: None):
+    with mock.patch.object(intake, "check_sheet", lambda *a, **k: None):
         sheet = readers.open_sheet(str(path), "xlsx", engine=engine)
         n = sum(1 for _ in sheet.rows())
         sheet.close()

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 
-from subsidies.calc import ZERO
+from core.money import ZERO
 
 
 @dataclass(frozen=True)

@@ -1,14 +1,17 @@
 """Shared spreadsheet safety: what every import accepts and every export writes.
 
-- ``check_upload``: at the door, without decompressing anything: size limit, real xlsx/csv
-  content (not a renamed file), a zip whose declared sizes are sane.
-- ``check_sheet``: what every reader (``read_rows``, the tax filing's ``open_sheet``, the roster's
-  loader) calls right before python-calamine, openpyxl or csv sees the file. It streams every zip
+- ``check_upload``: at the door, without decompressing anything: size limit, real xlsx, xls, ods
+  or csv content (not a renamed file), a zip whose declared sizes are sane.
+- ``check_sheet``: what the reader (``core.intake``) calls right before python-calamine, openpyxl
+  or csv sees the file. It streams every zip
   member counting the bytes really decompressed (declared sizes can lie), refuses DTD/ENTITY
   declarations, and scans each worksheet's cell addresses so a sheet whose extent (rows x columns
   from its first to its last address: what calamine allocates, ~32 bytes a cell), declared
   dimension (what openpyxl pads rows to), row count or cell count is beyond the limits is refused,
-  as soon as a limit is crossed. CSV: rows counted, stopping at the limit.
+  as soon as a limit is crossed. An ods's zip is streamed the same way (real size, no DTD) and its
+  rows and cells counted; an xls (one binary stream, no zip) has the size limit here and its
+  extent checked on what calamine read (``core.intake.CalamineSheet``). CSV: rows counted,
+  stopping at the limit.
 - ``safe_cell``: values a spreadsheet would run as a formula are escaped on export.
 - ``xlsx_response``: a styled openpyxl workbook as a download, always through safe_cell.
 """
@@ -26,8 +29,7 @@ from django.http import HttpResponse
 
 ERR_TOO_BIG = "文件太大（{size:.1f} MB），上限为 {limit:.0f} MB，请拆分后分批导入。"
 ERR_EMPTY_FILE = "文件是空的。"
-ERR_NOT_SPREADSHEET = "文件不是有效的 Excel（.xlsx）或 CSV 文件，请用 Excel 另存为 .xlsx 后重新上传。"
-ERR_XLS_OLD = "不支持旧版 .xls 格式，请用 Excel 另存为 .xlsx 后重新上传。"
+ERR_NOT_SPREADSHEET = "文件不是有效的 Excel（.xlsx、.xls）、WPS/LibreOffice（.ods）或 CSV 文件，请用 Excel 另存为 .xlsx 后重新上传。"
 ERR_ZIP_BOMB = "文件解压后异常巨大（可能是恶意文件），已拒绝导入。"
 ERR_CORRUPT = "文件已损坏，无法打开。请用 Excel 打开后另存为 .xlsx 再上传；如果打不开，请向发文件的单位重新索取。"
 ERR_TOO_MANY_ROWS = "文件超过 {limit:,} 行，请拆分后分批导入。"
@@ -64,14 +66,22 @@ class UploadError(ValueError):
         self.message = message
 
 
+_OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # the compound file an .xls is stored in
+# An OpenDocument zip starts with an uncompressed "mimetype" member naming its type.
+_ODS_MIMETYPE = b"mimetypeapplication/vnd.oasis.opendocument.spreadsheet"
+
+
 def sniff_kind(head: bytes, name: str = "") -> str:
-    """'xlsx', 'csv' or raise UploadError, by content (the extension is not trusted)."""
+    """'xlsx', 'xls', 'ods', 'csv' or raise UploadError, by content (the extension is not trusted)."""
     if not head:
         raise UploadError(ERR_EMPTY_FILE)
     if head.startswith(b"PK\x03\x04"):
-        return "xlsx"
-    if head.startswith(b"\xd0\xcf\x11\xe0"):
-        raise UploadError(ERR_XLS_OLD)
+        return "ods" if head[30 : 30 + len(_ODS_MIMETYPE)] == _ODS_MIMETYPE else "xlsx"
+    if head.startswith(_OLE_MAGIC):
+        # the header's byte-order mark and sector size: a real compound file, not the magic alone
+        if head[28:30] != b"\xfe\xff" or head[30:32] not in (b"\x09\x00", b"\x0c\x00"):
+            raise UploadError(ERR_CORRUPT)
+        return "xls"
     if head.startswith(_NOT_SHEET_MAGIC):  # text-like enough to pass for a CSV, but a PDF, an image, an archive
         raise UploadError(ERR_NOT_SPREADSHEET)
     sample = head[:4096]
@@ -97,11 +107,13 @@ def check_upload(fileobj, *, name: str = "") -> str:
         raise UploadError(ERR_TOO_BIG.format(size=size / 1e6, limit=limit / 1e6))
     kind = sniff_kind(fileobj.read(8192), name)
     fileobj.seek(0)
-    if kind == "xlsx":
+    if kind in ("xlsx", "ods"):
         try:
             with zipfile.ZipFile(fileobj) as zf:
                 names = set(zf.namelist())
-                if "[Content_Types].xml" not in names or not any(n.startswith("xl/") for n in names):
+                if kind == "xlsx" and ("[Content_Types].xml" not in names or not any(n.startswith("xl/") for n in names)):
+                    raise UploadError(ERR_NOT_SPREADSHEET)
+                if kind == "ods" and "content.xml" not in names:
                     raise UploadError(ERR_NOT_SPREADSHEET)
                 unzipped = sum(info.file_size for info in zf.infolist())
                 if unzipped > MAX_UNZIPPED_BYTES or (size and unzipped / size > MAX_RATIO and unzipped > 50 * 1024 * 1024):
@@ -396,9 +408,23 @@ def sheet_limits(max_rows: int | None = None) -> tuple[int, int, int]:
     return rows, settings.CANBAO_MAX_IMPORT_COLUMNS, settings.CANBAO_MAX_IMPORT_CELLS
 
 
-def check_workbook(fileobj, *, max_rows: int | None = None) -> None:
-    """Refuse an xlsx that would make a reader allocate beyond the limits, before any reader opens
-    it (see the module's docstring). Leaves a file object at position 0."""
+def _count_ods(chunks, sheet: _Extent):
+    """An ods's content.xml passed on as it decompresses, its row and cell elements counted against
+    the limits (a mark cut by a chunk's end is counted in the next: the tail is kept)."""
+    tail = b""
+    for chunk in chunks:
+        buf = tail + chunk
+        rows, cells = buf.count(b"<table:table-row"), buf.count(b"<table:table-cell")
+        tail = buf[-20:]
+        sheet.rows += rows - tail.count(b"<table:table-row")
+        sheet.cells += cells - tail.count(b"<table:table-cell")
+        sheet.check()
+        yield chunk
+
+
+def check_workbook(fileobj, *, max_rows: int | None = None, ods: bool = False) -> None:
+    """Refuse an xlsx (or ``ods``) that would make a reader allocate beyond the limits, before any
+    reader opens it (see the module's docstring). Leaves a file object at position 0."""
     limits = sheet_limits(max_rows)
     size = _size(fileobj)
     budget = [min(MAX_UNZIPPED_BYTES, max(size * MAX_RATIO, 50 * 1024 * 1024))]  # check_upload's rule, on real bytes
@@ -410,7 +436,9 @@ def check_workbook(fileobj, *, max_rows: int | None = None) -> None:
             for info in infos:
                 name = info.filename
                 chunks = _member_chunks(fileobj, info, budget)
-                if name.endswith((".xml", ".rels", ".vml")) or _WORKSHEET.fullmatch(name):
+                if name == "content.xml" and ods:
+                    _scan_xml(_count_ods(chunks, _Extent(limits)), None)
+                elif name.endswith((".xml", ".rels", ".vml")) or _WORKSHEET.fullmatch(name):
                     sheet = _Extent(limits) if _WORKSHEET.fullmatch(name) else None
                     _scan_xml(chunks, sheet)
                 else:
@@ -441,15 +469,16 @@ def check_sheet(source, kind: str, *, max_rows: int | None = None) -> None:
     calamine, openpyxl or csv."""
     if hasattr(source, "read"):
         at = source.tell()
-        if kind != "csv" and sniff_kind(source.read(8192)) != "xlsx":  # a stored file is not trusted either
+        if kind != "csv" and sniff_kind(source.read(8192)) != kind:  # a stored file is not trusted either
             raise UploadError(ERR_NOT_SPREADSHEET)
         source.seek(at)
         if kind == "csv":
             at = source.tell()
             check_csv(source.read(), max_rows=max_rows)
             source.seek(at)
-        else:
-            check_workbook(source, max_rows=max_rows)
+        elif kind in ("xlsx", "ods"):
+            check_workbook(source, max_rows=max_rows, ods=kind == "ods")
+        # an xls: its size was checked at the door, its extent is checked on what calamine reads
         return
     with open(source, "rb") as fh:
         check_sheet(fh, kind, max_rows=max_rows)
@@ -460,44 +489,6 @@ def _size(fileobj) -> int:
     size = fileobj.tell()
     fileobj.seek(0)
     return size
-
-
-def read_rows(fileobj, *, name: str = "", max_rows: int | None = None) -> list[list]:
-    """Every non-blank row of the first sheet (xlsx, read with python-calamine) or of a CSV
-    (UTF-8 or GB18030), as lists of raw cell values. The upload is checked first; more than
-    ``max_rows`` data rows (default CANBAO_MAX_IMPORT_ROWS) is refused, never silently cut."""
-    kind = check_upload(fileobj, name=name)
-    limit = max_rows or settings.CANBAO_MAX_IMPORT_ROWS
-    if kind == "xlsx":
-        from python_calamine import CalamineError, CalamineWorkbook
-
-        check_workbook(fileobj, max_rows=limit)
-        try:
-            sheet = CalamineWorkbook.from_filelike(io.BytesIO(fileobj.read())).get_sheet_by_index(0)
-            raw = sheet.iter_rows()
-        except (CalamineError, ValueError, IndexError):
-            raise UploadError(ERR_CORRUPT) from None
-    else:
-        data = fileobj.read()
-        check_csv(data, max_rows=limit)
-        for encoding in ("utf-8-sig", "gb18030"):
-            try:
-                text = data.decode(encoding)
-                break
-            except UnicodeDecodeError:
-                continue
-        else:
-            raise UploadError(ERR_CSV_ENCODING)
-        import csv
-
-        raw = csv.reader(io.StringIO(text))  # type: ignore[assignment]  # rows of str, like calamine's
-    rows = []
-    for row in raw:
-        if any(c not in (None, "") for c in row):
-            rows.append(list(row))  # numbers come as float: an ID stored as a number stays detectable
-            if len(rows) > limit + 1:  # + the header row
-                raise UploadError(ERR_TOO_MANY_ROWS.format(limit=limit))
-    return rows
 
 
 def safe_cell(value):

@@ -1,18 +1,20 @@
-"""Department identity lists (xlsx/csv: 姓名, 身份证号码, 资助类别, 认定日期): read, check, write.
+"""Department identity lists (xlsx/xls/ods/csv: 姓名, 身份证号码, 资助类别, 认定日期): read, check, write.
 
-Reading and checking write nothing; ``identity_import`` writes the checked rows.
+Read through the one reader and header finder (``core.intake``: title rows above the header are
+fine), cells through the one normaliser (``core.cells``). Reading and checking write nothing;
+``identity_import`` writes the checked rows.
 """
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date
 
 from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
 
-from core import audit, idcard, spreadsheets
+from core import audit, idcard, intake
+from core.cells import CellError, parse_date, text
 from core.scoping import ensure_visible
 from core.spreadsheets import UploadError
 from subsidies.models import PolicyYear, SubsidyCategory
@@ -22,7 +24,7 @@ from .models import Person, PersonIdentity
 ERR_NO_IMPORT = "您的角色不能导入资助身份名单。"
 ERR_NOT_YOUR_CATEGORY = "资助类别“{name}”不由本部门认定，不能导入。"
 ERR_NO_ROWS = "文件中没有数据行。"
-ERR_NO_HEADER = "找不到表头：第一行应包含“姓名”“身份证号码”“资助类别”“认定日期”。"
+ERR_NO_HEADER = "找不到表头：前{rows}行中没有同时包含“姓名”“身份证号码”“资助类别”“认定日期”的行。".format(rows=intake.TITLE_ROWS)
 ERR_NAME = "姓名不能为空。"
 ERR_CATEGORY_MISSING = "资助类别不能为空。"
 ERR_CATEGORY_UNKNOWN = "{year}年度没有资助类别“{name}”。"
@@ -46,63 +48,36 @@ HEADERS = {
     "category": ("资助类别", "类别", "身份类别", "资助对象"),
     "certified_on": ("认定日期", "认定时间", "认定日"),
 }
+COLUMNS = intake.Columns(HEADERS, required=tuple(HEADERS))
 MAX_ROWS = 50000
 
 
 def read_rows(fileobj, *, name: str = "") -> list[list]:
-    """All non-blank rows of the first sheet (xlsx) or the CSV, as lists of raw cell values;
-    a list longer than MAX_ROWS is refused with a message (never silently cut)."""
-    return spreadsheets.read_rows(fileobj, name=name, max_rows=MAX_ROWS)
-
-
-def _cell_text(v) -> str:
-    if v is None:
-        return ""
-    if isinstance(v, datetime):
-        return v.date().isoformat()
-    if isinstance(v, date):
-        return v.isoformat()
-    if isinstance(v, float) and v.is_integer() and abs(v) < 1e15:
-        return str(int(v))
-    return str(v).strip()
-
-
-def parse_date(value) -> date | None:
-    if value in (None, ""):
-        return None
-    if isinstance(value, datetime):
-        return value.date()
-    if isinstance(value, date):
-        return value
-    text = str(value).strip()
-    m = re.fullmatch(r"(\d{4})[-/.年](\d{1,2})[-/.月](\d{1,2})日?", text) or re.fullmatch(r"(\d{4})(\d{2})(\d{2})", text)
-    if not m:
-        raise ValueError(text)
-    return date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
+    """The rows of the first sheet, as lists of raw cell values, ``rows[i]`` being the sheet's row
+    ``i + 1`` (blank rows kept as ``[]``); a list longer than MAX_ROWS is refused with a message
+    (never silently cut)."""
+    return intake.read_rows(fileobj, name=name, max_rows=MAX_ROWS, keep_lines=True)
 
 
 def to_plain(rows: list[list]) -> list[list]:
     """Raw cells → JSON-safe values (kept in the session between preview and confirm). An ID
     stored as a number is kept as a float so the check can refuse it."""
-    return [[c if isinstance(c, float) else _cell_text(c) for c in r] for r in rows]
+    return [[c if isinstance(c, float) else text(c) for c in r] for r in rows]
 
 
-def split_header(rows: list[list]) -> tuple[dict, list[list]]:
+def split_header(rows: list[list]) -> tuple[dict, list[tuple[int, list]]]:
+    """The header's columns (found below any title rows) and the data rows with their row
+    numbers in the sheet (``rows[0]`` is row 1)."""
     if not rows:
         raise UploadError(ERR_NO_ROWS)
-    header = [_cell_text(c).replace(" ", "") for c in rows[0]]
-    cols = {}
-    for key, names in HEADERS.items():
-        for i, h in enumerate(header):
-            if h in names:
-                cols[key] = i
-                break
-    if len(cols) < 4:
+    numbered = enumerate(rows, start=1)  # one iterator: the data rows follow where the header was found
+    header = intake.find_header(numbered, COLUMNS)
+    if header is None:
         raise UploadError(ERR_NO_HEADER)
-    body = rows[1:]
+    body = list(intake.data_rows(numbered, header, COLUMNS))
     if not body:
         raise UploadError(ERR_NO_ROWS)
-    return cols, body
+    return header.columns, body
 
 
 def check_rows(*, actor, policy: PolicyYear, rows: list[list], today: date | None = None) -> list[ImportRow]:
@@ -120,13 +95,13 @@ def check_rows(*, actor, policy: PolicyYear, rows: list[list], today: date | Non
 
     checked: list[ImportRow] = []
     numbers = []
-    for offset, r in enumerate(body, start=2):
+    for line, r in body:
         raw_id = cell(r, "id_number")
         row = ImportRow(
-            line=offset,
-            name=_cell_text(cell(r, "name")),
-            id_number=_cell_text(raw_id) if not isinstance(raw_id, float) else str(raw_id),
-            category_label=_cell_text(cell(r, "category")),
+            line=line,
+            name=text(cell(r, "name")),
+            id_number=text(raw_id) if not isinstance(raw_id, float) else str(raw_id),
+            category_label=text(cell(r, "category")),
             certified_on=None,
         )
         if not row.name:
@@ -153,8 +128,8 @@ def check_rows(*, actor, policy: PolicyYear, rows: list[list], today: date | Non
                 row.errors.append(ERR_DATE_FUTURE)
             elif row.certified_on > policy.window_end:
                 row.warnings.append(WARN_AFTER_WINDOW)
-        except ValueError:
-            row.errors.append(ERR_DATE.format(value=_cell_text(raw_date)))
+        except CellError:
+            row.errors.append(ERR_DATE.format(value=text(raw_date)))
         checked.append(row)
         numbers.append(row.id_number)
 

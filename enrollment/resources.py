@@ -1,8 +1,10 @@
 """Roster spreadsheets through django-import-export: one row per person, into one village.
 
 Columns (Chinese headers, as clerks keep them): 户号, 住址, 姓名, 身份证号码, 与户主关系, 联系电话,
-户籍地, 在校大学生, 本年度参保, 原因说明, 档次. Each row is checked with the same rules as the
-household form; errors come back per row, in Chinese. A household number is text: a numeric
+户籍地, 在校大学生, 本年度参保, 原因说明, 档次 (``COLUMNS``: the header may sit below title rows; the
+sheet is read by ``core.intake``, cells cleaned by ``core.cells``). Each row is checked with the
+same rules as the household form; errors come back per row, in Chinese, with the row's number in
+the sheet. A household number is text: a numeric
 户号 cell is that row's error. A person already registered in another household of the village
 is moved only as a listed ``Move`` the preview showed; the confirm refuses any other.
 """
@@ -15,7 +17,7 @@ from django.core.exceptions import ValidationError
 from django.db.models import Count, Q
 from import_export import fields, resources, widgets
 
-from core import cells, idcard
+from core import cells, idcard, intake
 
 from . import rules
 from .choices import PAID_STATUSES, REASONS_NEEDING_NOTE, ExclusionReason, Relation
@@ -29,7 +31,15 @@ REQUIRED_COLUMNS = (COL_NUMBER, COL_NAME, COL_ID)
 TEMPLATE_COLUMNS = [COL_NUMBER, COL_ADDRESS, COL_NAME, COL_ID, COL_RELATION, COL_PHONE, COL_HUKOU, COL_STUDENT,
                     COL_PARTICIPATION, COL_NOTE, COL_TIER]
 
-ERR_MISSING_COLUMNS = "表格缺少必需的列：{columns}。第一行应为列名，如：" + "、".join(TEMPLATE_COLUMNS)
+# The header texts each column is known by (after core.intake.normalise_header).
+COLUMNS = intake.Columns({
+    COL_NUMBER: (COL_NUMBER, "户编号"), COL_ADDRESS: (COL_ADDRESS, "家庭住址", "地址"), COL_NAME: (COL_NAME,),
+    COL_ID: (COL_ID, "身份证号", "公民身份号码", "证件号码"), COL_RELATION: (COL_RELATION, "与户主关系名称", "关系"),
+    COL_PHONE: (COL_PHONE, "电话", "手机号码"), COL_HUKOU: (COL_HUKOU,), COL_STUDENT: (COL_STUDENT,),
+    COL_PARTICIPATION: (COL_PARTICIPATION, "是否参保"), COL_NOTE: (COL_NOTE,), COL_TIER: (COL_TIER, "缴费档次"),
+}, required=REQUIRED_COLUMNS, id_key=COL_ID)
+
+ERR_MISSING_COLUMNS = "表格缺少必需的列：{columns}。表头行应为列名，如：" + "、".join(TEMPLATE_COLUMNS)
 ERR_NUMBER = "户号不能为空。"
 ERR_NAME = "姓名不能为空。"
 ERR_RELATION = "与户主关系“{value}”无法识别，可填：{choices}。"
@@ -86,14 +96,6 @@ class Move:
         return MSG_MOVE.format(**self.message_fields())
 
 
-def _text(value) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
-    return str(value).strip()
-
-
 class RosterResource(resources.ModelResource):
     name = fields.Field(attribute="name", column_name=COL_NAME, widget=widgets.CharWidget())
     id_number = fields.Field(attribute="id_number", column_name=COL_ID, widget=widgets.CharWidget())
@@ -108,17 +110,25 @@ class RosterResource(resources.ModelResource):
         skip_diff = True
         use_transactions = True
 
-    def __init__(self, *, actor, village, year: int, previewed_moves: list[Move] | None = None):
-        """``previewed_moves``: on confirm, the moves the preview showed; any other move refuses the file."""
+    def __init__(self, *, actor, village, year: int, previewed_moves: list[Move] | None = None,
+                 lines: list[int] | None = None):
+        """``previewed_moves``: on confirm, the moves the preview showed; any other move refuses the file.
+        ``lines``: the sheet's row number of each dataset row (a header below title rows); by
+        default the header is row 1."""
         super().__init__()
+        self.lines = lines
         self.actor, self.village, self.year = actor, village, year
         self.previewed_moves = {m.key: m for m in previewed_moves} if previewed_moves is not None else None
         self.moves: list[Move] = []
         self._seen: dict[str, int] = {}
         self._parsed: dict[int, dict] = {}
 
+    def line(self, row_number: int) -> int:
+        """The sheet's row number of the dataset's row ``row_number`` (1-based)."""
+        return line_of(row_number, self.lines)
+
     def before_import(self, dataset, **kwargs):
-        headers = [_text(h) for h in (dataset.headers or [])]
+        headers = [cells.text(h) for h in (dataset.headers or [])]
         dataset.headers = headers
         missing = [c for c in REQUIRED_COLUMNS if c not in headers]
         if missing:
@@ -128,18 +138,14 @@ class RosterResource(resources.ModelResource):
         """Check the row with the roster's rules; normalise the ID so the lookup finds the person."""
         number = kwargs.get("row_number")
         errors: dict[str, list[str]] = {}
-        raw_id = row.get(COL_ID)
-        if isinstance(raw_id, (int, float)) and not isinstance(raw_id, bool):
-            errors[COL_ID] = [idcard.ERR_NUMERIC_CELL]
-        else:
-            try:
-                row[COL_ID] = idcard.parse(raw_id).number
-            except idcard.IdNumberError as exc:
-                errors[COL_ID] = [exc.message]
+        try:
+            row[COL_ID] = cells.normalise_id(row.get(COL_ID))  # a number cell is refused: digits were lost
+        except idcard.IdNumberError as exc:
+            errors[COL_ID] = [exc.message]
         if COL_ID not in errors:
             first = self._seen.setdefault(row[COL_ID], number)
             if first != number:
-                errors[COL_ID] = [ERR_DUP_IN_FILE.format(row=first + 1)]
+                errors[COL_ID] = [ERR_DUP_IN_FILE.format(row=self.line(first))]
         try:
             household_number = cells.household_number(row.get(COL_NUMBER))
         except cells.HouseholdNumberError as exc:
@@ -147,16 +153,16 @@ class RosterResource(resources.ModelResource):
         else:
             if not household_number:
                 errors[COL_NUMBER] = [ERR_NUMBER]
-        row[COL_NAME] = _text(row.get(COL_NAME))
+        row[COL_NAME] = cells.text(row.get(COL_NAME))
         if not row[COL_NAME]:
             errors[COL_NAME] = [ERR_NAME]
-        row[COL_PHONE] = _text(row.get(COL_PHONE))
-        row[COL_HUKOU] = _text(row.get(COL_HUKOU))
-        relation_raw = _text(row.get(COL_RELATION))
+        row[COL_PHONE] = cells.text(row.get(COL_PHONE))
+        row[COL_HUKOU] = cells.text(row.get(COL_HUKOU))
+        relation_raw = cells.text(row.get(COL_RELATION))
         relation = RELATION_BY_LABEL.get(relation_raw) if relation_raw else Relation.OTHER
         if relation is None:
             errors[COL_RELATION] = [ERR_RELATION.format(value=relation_raw, choices="、".join(str(c.label) for c in Relation))]
-        part_raw = _text(row.get(COL_PARTICIPATION))
+        part_raw = cells.text(row.get(COL_PARTICIPATION))
         if not part_raw:
             participation = None
         elif part_raw in ENROL_WORDS:
@@ -166,19 +172,19 @@ class RosterResource(resources.ModelResource):
             if participation is None:
                 errors[COL_PARTICIPATION] = [ERR_PARTICIPATION.format(
                     value=part_raw, choices="、".join(str(c.label) for c in ExclusionReason))]
-        note = _text(row.get(COL_NOTE))
+        note = cells.text(row.get(COL_NOTE))
         if participation in REASONS_NEEDING_NOTE and not note:
             errors[COL_NOTE] = [ERR_NOTE.format(reason=ExclusionReason(participation).label)]
-        tier_raw = _text(row.get(COL_TIER)) or "1"
+        tier_raw = cells.text(row.get(COL_TIER)) or "1"
         tier = int(tier_raw) if tier_raw.isdigit() else None
         if tier not in ALLOWED_TIERS:
             errors[COL_TIER] = [ERR_TIER]
         if errors:
             raise ValidationError(errors)
         self._parsed[number] = {
-            "number": household_number, "address": _text(row.get(COL_ADDRESS)), "relation": relation,
+            "number": household_number, "address": cells.text(row.get(COL_ADDRESS)), "relation": relation,
             "participation": participation, "note": note, "tier": tier,
-            "student": _text(row.get(COL_STUDENT)) in YES_WORDS,
+            "student": cells.text(row.get(COL_STUDENT)) in YES_WORDS,
         }
 
     def import_instance(self, instance, row, **kwargs):
@@ -187,7 +193,7 @@ class RosterResource(resources.ModelResource):
             holder = instance.household.village.full_name
             raise ValidationError({COL_ID: [ERR_DUPLICATE_ID.format(place=holder, masked=idcard.mask(instance.id_number))]})
         if instance.pk is not None and instance.household.number != parsed["number"]:
-            move = Move(row=kwargs["row_number"] + 1, id_number=instance.id_number, name=instance.name,
+            move = Move(row=self.line(kwargs["row_number"]), id_number=instance.id_number, name=instance.name,
                         from_household=instance.household_id, from_number=instance.household.number,
                         to_number=parsed["number"])
             self.moves.append(move)
@@ -243,8 +249,17 @@ class RosterResource(resources.ModelResource):
             raise ValidationError(errors)
 
 
-def row_messages(result) -> list[tuple[int, str]]:
-    """(spreadsheet row number, Chinese message) for every invalid or failed row (header is row 1)."""
+def line_of(row_number: int, lines: list[int] | None) -> int:
+    """The sheet's row number of dataset row ``row_number`` (1-based): from ``lines`` when the
+    dataset came from a sheet, else the row below a header in row 1."""
+    if lines and 0 < row_number <= len(lines):
+        return lines[row_number - 1]
+    return row_number + 1
+
+
+def row_messages(result, lines: list[int] | None = None) -> list[tuple[int, str]]:
+    """(spreadsheet row number, Chinese message) for every invalid or failed row; file-wide
+    problems are reported at row 1. ``lines``: see ``RosterResource``."""
     out = []
     for invalid in result.invalid_rows:
         err = invalid.error
@@ -252,10 +267,10 @@ def row_messages(result) -> list[tuple[int, str]]:
             msgs = [f"{field}：{m}" if field != "__all__" else m for field, ms in err.message_dict.items() for m in ms]
         else:
             msgs = list(err.messages)
-        out.append((invalid.number + 1, "；".join(msgs)))
+        out.append((line_of(invalid.number, lines), "；".join(msgs)))
     for number, errors in result.row_errors():
         for e in errors:
-            out.append((number + 1, str(e.error)))
+            out.append((line_of(number, lines), str(e.error)))
     for e in result.base_errors:
         err = e.error
         out.append((1, "；".join(err.messages) if isinstance(err, ValidationError) else str(err)))

@@ -27,13 +27,9 @@ from datetime import date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
 
-CENT = Decimal("0.01")
-ZERO = Decimal("0.00")
+from core.money import CENT, ZERO, to_money
+
 TIE_BREAK_TEXT = "按参保率（入库人数÷任务数）从高到低排名；参保率相同的，入库人数多的在前；仍相同的，按区划代码从小到大。无任务数的单位排在最后。"
-
-
-def to_money(value) -> Decimal:
-    return Decimal(str(value)).quantize(CENT, rounding=ROUND_HALF_UP)
 
 
 # --- Rates ---------------------------------------------------------------------------------

@@ -16,21 +16,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 
-CENT = Decimal("0.01")
-ZERO = Decimal("0.00")
+from core.money import ZERO, to_money  # the one rounding helper; readers in core round too
+
 HUNDRED = Decimal("100")
 
 NOTE_MIDYEAR = "下半年参保：非低收入人口不享受资助，须一次性缴纳个人缴费标准和财政补助标准。"
 NOTE_MIDYEAR_LOW_INCOME = "下半年参保：城乡低收入人口保留资助。"
 NOTE_LATE_IDENTITY = "身份认定晚于集中征缴期，下一年度起享受资助。"
 NOTE_MIDYEAR_NEWBORN = "新生儿在出生后规定期限内独立参保，只缴纳个人应承担的费用，不适用下半年参保规定。"
-
-
-def to_money(value) -> Decimal:
-    """The one rounding helper: yuan with 2 places, half up."""
-    return Decimal(str(value)).quantize(CENT, rounding=ROUND_HALF_UP)
 
 
 def percent_of(standard, percent) -> Decimal:

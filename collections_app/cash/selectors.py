@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from core.choices import RegionLevel
 from core.models import Region, User
-from subsidies.calc import ZERO, to_money
+from core.money import ZERO, to_money
 from subsidies.models import PolicyYear
 
 from .. import rules

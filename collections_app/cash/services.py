@@ -14,12 +14,12 @@ from core import idcard
 from core.access import require
 from core.choices import RegionLevel
 from core.models import Region, User
+from core.money import ZERO, to_money
 from core.scoping import ensure_visible, region_in_scope
 from enrollment.choices import PAID_STATUSES, EnrollmentStatus
 from enrollment.models import Enrollment, Household, Person
 from enrollment.owed import covers_by, owed_by_persons
 from subsidies.book import OwedBook
-from subsidies.calc import ZERO, to_money
 from subsidies.selectors import PolicyMissing
 
 from .. import lifecycle, rules

@@ -11,11 +11,12 @@ from django.utils import timezone
 
 from core import audit, idcard
 from core.access import require
+from core.intake import Columns, data_rows, find_header, read_rows
 from core.models import User
+from core.money import ZERO
 from core.scoping import ensure_visible
-from core.spreadsheets import UploadError, read_rows
+from core.spreadsheets import UploadError
 from enrollment.choices import EnrollmentStatus
-from subsidies.calc import ZERO
 
 from .. import lifecycle
 from ..choices import LineResult, ReceiptStatus
@@ -40,13 +41,10 @@ ANSWER_RESULT_HEADERS = ("结果", "导入结果", "处理结果", "状态")
 ANSWER_REASON_HEADERS = ("失败原因", "原因", "错误信息", "备注")
 RESULT_OK = {"成功", "导入成功", "正常", "ok", "success", "是"}
 RESULT_FAIL = {"失败", "导入失败", "错误", "fail", "failed", "否"}
-
-
-def _find_col(header, names):
-    for i, h in enumerate(header):
-        if str(h or "").strip() in names:
-            return i
-    return None
+COLUMNS = Columns(
+    aliases={"id_number": ANSWER_ID_HEADERS, "result": ANSWER_RESULT_HEADERS, "reason": ANSWER_REASON_HEADERS},
+    required=("id_number", "result"),
+)
 
 
 @transaction.atomic
@@ -57,17 +55,14 @@ def declaration_answer_import(*, actor: User, declaration: Declaration, fileobj)
     require(actor, "declaration.manage")
     ensure_visible(actor, declaration)
     try:
-        rows = read_rows(fileobj, name=getattr(fileobj, "name", ""))
+        rows = read_rows(fileobj, name=getattr(fileobj, "name", ""), keep_lines=True)
     except UploadError as exc:
         raise ValidationError(exc.message) from None
-    header_at = next(
-        (i for i, r in enumerate(rows[:10]) if _find_col(r, ANSWER_ID_HEADERS) is not None), None
-    )
-    if header_at is None or _find_col(rows[header_at], ANSWER_RESULT_HEADERS) is None:
+    numbered = iter(list(enumerate(rows, start=1)))  # row numbers as the sheet shows them
+    header = find_header(numbered, COLUMNS)
+    if header is None:
         raise ValidationError(ERR_ANSWER_COLUMNS)
-    header = rows[header_at]
-    c_id, c_res = _find_col(header, ANSWER_ID_HEADERS), _find_col(header, ANSWER_RESULT_HEADERS)
-    c_reason = _find_col(header, ANSWER_REASON_HEADERS)
+    c_id, c_res, c_reason = header.columns["id_number"], header.columns["result"], header.columns.get("reason")
     # The lifecycle's order: the persons' valid receipts, their enrollments, then the lines.
     enrollment_ids = declaration.lines.values("enrollment_id")
     receipt_ids = ReceiptLine.objects.filter(enrollment__in=enrollment_ids, receipt__status=ReceiptStatus.VALID).values("receipt_id")
@@ -78,11 +73,9 @@ def declaration_answer_import(*, actor: User, declaration: Declaration, fileobj)
         lines[ln.id_number] = ln
     result = AnswerResult()
     decisions = []
-    for n, row in enumerate(rows[header_at + 1 :], start=header_at + 2):
+    for n, row in data_rows(numbered, header, COLUMNS):
         cells = list(row) + [None] * 3
         raw_id = cells[c_id]
-        if raw_id in (None, "") and all(c in (None, "") for c in row):
-            continue
         try:
             number = idcard.normalize(raw_id)
         except idcard.IdNumberError as exc:

@@ -9,9 +9,9 @@ from django.db.models import Count, Q, Sum
 from core import idcard
 from core.formats import chinese_date
 from core.models import Region, User
+from core.money import ZERO, to_money
 from enrollment.choices import EnrollmentStatus
 from enrollment.models import Enrollment
-from subsidies.calc import ZERO, to_money
 
 from ..cash.selectors import remittance_change
 from ..choices import CASH_CHANNELS, LineResult, ReceiptStatus

@@ -10,12 +10,12 @@ from django.utils import timezone
 from core.access import require
 from core.choices import RegionLevel
 from core.models import Region, User
+from core.money import ZERO
 from core.scoping import ensure_region_visible
 from enrollment.choices import EnrollmentStatus
 from enrollment.models import Enrollment, Person
 from enrollment.owed import identities_of, owed_by_persons
 from subsidies.book import OwedBook
-from subsidies.calc import ZERO
 from subsidies.selectors import PolicyMissing
 
 from .. import lifecycle

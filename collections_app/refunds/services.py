@@ -12,10 +12,10 @@ from simple_history.utils import bulk_create_with_history
 
 from core.access import require
 from core.models import Region, User
+from core.money import ZERO, to_money
 from core.scoping import ensure_visible
 from enrollment.choices import PAID_STATUSES, EnrollmentStatus
 from enrollment.models import Enrollment
-from subsidies.calc import ZERO, to_money
 
 from .. import lifecycle
 from ..choices import LEAVING_REASONS, RefundReason, RefundStatus

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from django.db import connection
 
+from core.money import to_money
 from enrollment.models import Enrollment, Household, Person
-from subsidies.calc import to_money
 
 from .matching import as_date
 

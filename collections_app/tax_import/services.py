@@ -87,7 +87,7 @@ def tax_import_create(*, actor, county, upload, name: str = "", year: int | None
     for block in iter(lambda: upload.read(1 << 20), b""):
         digest.update(block)
     upload.seek(0)
-    ext = "csv" if kind == "csv" else "xlsx"
+    ext = kind  # xlsx, xls, ods or csv, as the door check found it
     ti = TaxImport(
         county=county, year=year or benefit_year(county), original_name=name[:200], kind=kind,
         uploaded_by=actor if actor else None, run=uuid.uuid4().hex,  # the preview queued after the upload
@@ -117,7 +117,7 @@ def _open(ti: TaxImport):
     if ti.kind == "csv":
         with open(path, "rb") as fh:
             return readers.open_sheet(fh, "csv", checked=checked)
-    return readers.open_sheet(path, "xlsx", checked=checked)
+    return readers.open_sheet(path, ti.kind or "xlsx", checked=checked)
 
 
 def _execute(ti: TaxImport, *, actor, dry_run: bool) -> dict:

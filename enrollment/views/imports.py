@@ -1,12 +1,11 @@
-"""Roster import: upload → preview (nothing written) → confirm → all rows or none."""
+"""Roster import pages: upload → preview (nothing written) → confirm → all rows or none. The run
+itself — reading the file, the resource, the audit event — is ``enrollment.roster_import``."""
 
-import io
 import logging
 import uuid
 from dataclasses import asdict
 from pathlib import Path
 
-import tablib
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
@@ -14,15 +13,16 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from openpyxl import Workbook
 
-from core import audit
+from core import intake
 from core.access import needs
 from core.choices import RegionLevel
 from core.scoping import region_in_scope
-from core.spreadsheets import UploadError, check_sheet, check_upload, write_rows, xlsx_response
+from core.spreadsheets import UploadError, check_upload, write_rows, xlsx_response
 
 from .. import selectors
 from ..forms import ImportForm
-from ..resources import TEMPLATE_COLUMNS, Move, RosterResource, row_messages
+from ..resources import TEMPLATE_COLUMNS, Move
+from ..roster_import import roster_import_run
 from .common import page_year, picked_regions
 
 SESSION_KEY = "roster_import"
@@ -30,9 +30,7 @@ MSG_PREVIEW_OK = "预览通过：新增{new}人，更新{update}人，换户{mov
 MSG_IMPORTED = "导入完成：新增{new}人，更新{update}人，换户{moved}人。"
 MSG_NOTHING_WRITTEN = "有错误，没有写入任何数据。请按行改正后重新上传。"
 ERR_EXPIRED = "预览已过期，请重新上传文件。"
-ERR_TOO_MANY_ROWS = "文件有{rows}行，超过上限{limit}行，请拆分后分批导入。"
-ERR_CSV = "请上传 Excel（.xlsx）文件。"
-ERR_UNREADABLE = "无法读取这个文件：它不是有效的 Excel（.xlsx）文件，或者已损坏。请用 Excel 打开后另存为 .xlsx 再上传。"
+ERR_UNREADABLE = "无法读取这个文件：它不是有效的 Excel（.xlsx、.xls）、.ods 或 CSV 文件，或者已损坏。请用 Excel 打开后另存为 .xlsx 再上传。"
 
 log = logging.getLogger(__name__)
 
@@ -41,27 +39,6 @@ def _import_dir() -> Path:
     path = Path(settings.MEDIA_ROOT) / "imports"
     path.mkdir(parents=True, exist_ok=True)
     return path
-
-
-def _load(data: bytes) -> tablib.Dataset:
-    check_sheet(io.BytesIO(data), "xlsx")  # the shared guard, before openpyxl allocates anything
-    return tablib.Dataset().load(data, format="xlsx")
-
-
-def _run(user, village, year, data: bytes, *, dry_run: bool, previewed_moves: list[Move] | None = None):
-    dataset = _load(data)
-    if len(dataset) > settings.CANBAO_MAX_IMPORT_ROWS:
-        raise UploadError(ERR_TOO_MANY_ROWS.format(rows=len(dataset), limit=settings.CANBAO_MAX_IMPORT_ROWS))
-    resource = RosterResource(actor=user, village=village, year=year, previewed_moves=previewed_moves)
-    result = resource.import_data(
-        dataset, dry_run=dry_run, use_transactions=True, rollback_on_validation_errors=True, raise_errors=False
-    )
-    return result, row_messages(result), resource.moves
-
-
-def _counts(result, moves: list[Move]) -> dict[str, int]:
-    """The summary the preview and the confirm report: a move is not counted as a plain update."""
-    return {"new": result.totals["new"], "update": result.totals["update"] - len(moves), "moved": len(moves)}
 
 
 @needs("roster.import")
@@ -80,7 +57,7 @@ def roster_import(request):
     step = request.POST.get("step")
     if request.method == "POST" and step == "confirm":
         pending = request.session.get(SESSION_KEY) or {}
-        path = _import_dir() / f"{pending.get('token', 'x')}.xlsx"
+        path = _import_dir() / f"{pending.get('token', 'x')}.upload"
         if pending.get("token") != request.POST.get("token") or not path.exists():
             messages.error(request, ERR_EXPIRED)
             return redirect(reverse("enrollment:roster_import"))
@@ -88,18 +65,15 @@ def roster_import(request):
         if target is None or not region_in_scope(user, target):
             raise PermissionDenied
         previewed = [Move(**m) for m in pending.get("moves", [])]
-        result, problems, moves = _run(user, target, pending["year"], path.read_bytes(), dry_run=False,
-                                       previewed_moves=previewed)
-        if problems or result.has_errors() or result.has_validation_errors():
+        run = roster_import_run(actor=user, village=target, year=pending["year"], data=path.read_bytes(), dry_run=False,
+                                previewed_moves=previewed, file=pending.get("name", ""))
+        if run.failed:
             messages.error(request, MSG_NOTHING_WRITTEN)
-            ctx.update(problems=problems, form=ImportForm(villages=villages, initial={"village": target}))
+            ctx.update(problems=run.problems, form=ImportForm(villages=villages, initial={"village": target}))
             return render(request, "enrollment/import.html", ctx)
         path.unlink(missing_ok=True)
         request.session.pop(SESSION_KEY, None)
-        counts = _counts(result, moves)
-        audit.record(actor=user, action=audit.ACTION_IMPORT, obj=target,
-                     detail={"what": "roster", "year": pending["year"], **counts, "file": pending.get("name", "")})
-        messages.success(request, MSG_IMPORTED.format(**counts))
+        messages.success(request, MSG_IMPORTED.format(**run.counts))
         return redirect(f"{reverse('enrollment:roster')}?village={target.pk}&year={pending['year']}")
 
     form = ImportForm(request.POST or None, request.FILES or None, villages=villages, initial={"village": village})
@@ -107,24 +81,26 @@ def roster_import(request):
         upload = form.cleaned_data["file"]
         target = form.cleaned_data["village"]
         try:
-            kind = check_upload(upload, name=upload.name)
-            if kind != "xlsx":
-                raise UploadError(ERR_CSV)
+            check_upload(upload, name=upload.name)
             data = upload.read()
-            result, problems, moves = _run(user, target, year, data, dry_run=True)
+            run = roster_import_run(actor=user, village=target, year=year, data=data, dry_run=True)
+        except PermissionDenied:
+            raise
+        except intake.ReaderError:  # passed the guard, but calamine could not read it: its detail is not for clerks
+            form.add_error("file", ERR_UNREADABLE)
         except UploadError as exc:
             form.add_error("file", exc.message)
-        except Exception:  # a file openpyxl cannot read is the user's problem, said plainly
+        except Exception:  # a file the reader cannot read is the user's problem, said plainly
             log.info("roster import: unreadable file %r", upload.name, exc_info=True)
             form.add_error("file", ERR_UNREADABLE)
         else:
-            counts = _counts(result, moves)
-            ctx.update(problems=problems, counts=counts, moves=moves, total_rows=result.total_rows, target=target)
-            if not problems:
+            counts = run.counts
+            ctx.update(problems=run.problems, counts=counts, moves=run.moves, total_rows=run.result.total_rows, target=target)
+            if not run.problems:
                 token = uuid.uuid4().hex
-                (_import_dir() / f"{token}.xlsx").write_bytes(data)
+                (_import_dir() / f"{token}.upload").write_bytes(data)
                 request.session[SESSION_KEY] = {"token": token, "village": target.pk, "year": year, "name": upload.name,
-                                                "moves": [asdict(m) for m in moves]}
+                                                "moves": [asdict(m) for m in run.moves]}
                 ctx["token"] = token
                 messages.info(request, MSG_PREVIEW_OK.format(**counts))
             else:

@@ -191,6 +191,32 @@ def test_answer_errors_roll_back_everything(users, regions, policy, village_paid
         answers.declaration_answer_import(actor=users["clerk"], declaration=d, fileobj=answer_file([("x",)], header=("姓名",)))
 
 
+def test_answer_file_read_through_the_one_intake_title_rows_totals_and_sheet_row_numbers(users, regions, policy, village_paid):
+    """The tax office's answer as it often comes: a title, a blank row, the header on row 3 in other
+    words (证件号码 / 处理结果 / 错误信息), a totals row — read like every other import, and an
+    error names the row the clerk sees in Excel."""
+    m = village_paid["members"]
+    d = declaration_services.declaration_create(actor=users["clerk"], region=regions["v1"], year=policy.year)
+    wb = Workbook()
+    ws = wb.active
+    for row in (["某县税务局 缴费数据导入回执"], [], ["证件号码", "姓名", "处理结果", "错误信息"],
+                [m[0].id_number, m[0].name, "导入成功", ""], [m[1].id_number, m[1].name, "也许", ""], ["合计", "2人", "", ""]):
+        ws.append(row)
+    buf = io.BytesIO()
+    wb.save(buf)
+    buf.seek(0)
+    with pytest.raises(ValidationError) as exc:
+        answers.declaration_answer_import(actor=users["clerk"], declaration=d, fileobj=buf)
+    assert exc.value.messages == [answers.ERR_ANSWER_RESULT.format(row=5, value="也许")]
+    ws.cell(row=5, column=3, value="导入失败")
+    ws.cell(row=5, column=4, value="姓名不符")
+    buf = io.BytesIO()
+    wb.save(buf)
+    buf.seek(0)
+    result = answers.declaration_answer_import(actor=users["clerk"], declaration=d, fileobj=buf)
+    assert (result.accepted, result.failed) == (1, 1)
+
+
 def test_reconciliation_lists_voids_unremitted_and_unconfirmed_ledgers(users, regions, policy):
     c = users["collector"]
     hh, m = household_with(regions["v1"], 2)

@@ -13,7 +13,7 @@ from django.core.management import call_command
 from collections_app.models import RowOutcome, TaxImport, TaxImportRow, TaxImportStatus
 from collections_app.tax_import import matching, readers, roster, run, services, writer
 from collections_app.tax_import.selectors import refund_candidates
-from core import idcard
+from core import idcard, intake
 from core.choices import Role
 from core.models import AuditEvent
 from core.spreadsheets import ERR_EMPTY_FILE, ERR_NOT_SPREADSHEET
@@ -156,8 +156,8 @@ def test_preview_counts_and_changes_nothing(users, regions, world, reads):
 
 def test_the_guard_scans_a_filing_once_at_upload_and_again_only_if_the_stored_file_changed(users, regions, world, monkeypatch):
     scans = []
-    real = readers.check_sheet
-    monkeypatch.setattr(readers, "check_sheet", lambda *a, **k: scans.append("read") or real(*a, **k))
+    real = intake.check_sheet
+    monkeypatch.setattr(intake, "check_sheet", lambda *a, **k: scans.append("read") or real(*a, **k))
     monkeypatch.setattr(services, "check_sheet", lambda *a, **k: scans.append("upload") or real(*a, **k))
     ti = upload(users, regions, workbook_bytes(filing_rows(world)))
     services.tax_import_preview(tax_import=ti)

@@ -94,3 +94,18 @@ def test_a_base_queryset_that_forgets_the_scope_is_scoped_anyway(regions, users)
     view.request = APIRequestFactory().get("/")
     view.request.user = users["collector"]
     assert str(Receipt.objects.visible_to(users["collector"]).query) == str(view.get_queryset().query)
+
+
+def test_pages_and_api_write_no_audit_event_themselves():
+    """Audit events are written where the change or the disclosure is made — a service, an export
+    builder, ``disclosure.show_ids`` — so the page and the API path of one action log it once
+    without either having to remember."""
+    wrong = []
+    for rel, path in _view_modules():
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in ("record", "record_export"):
+                if isinstance(node.func.value, ast.Name) and node.func.value.id == "audit":
+                    wrong.append(f"{rel}:{node.lineno}")
+            if isinstance(node, ast.ImportFrom) and node.module and node.module.endswith("audit"):
+                wrong.append(f"{rel}:{node.lineno} (imports from audit)")
+    assert not wrong, "audit events written in a page or API module: " + ", ".join(wrong)

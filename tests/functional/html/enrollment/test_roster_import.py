@@ -187,3 +187,28 @@ def test_the_template_keeps_household_numbers_as_text(client, users):
     client.force_login(users["collector"])
     ws = load_workbook(io.BytesIO(client.get(URL + "&template=1").content)).active
     assert ws["A1"].value == "户号" and ws["A2"].value == "0001" and ws["A2"].number_format == "@"
+
+
+@pytest.mark.parametrize("fmt", ["xlsx", "xls", "ods", "csv-gbk"])
+def test_the_same_file_below_a_title_in_every_format_imports_alike(client, users, regions, fmt):
+    """The roster reads what the other importers read: a title row above the header, a blank row,
+    a totals row; an ID typed as a number is that row's error, named by its row in the sheet."""
+    from tests.unit.core.intake_files import sheet_bytes
+
+    _, (head, spouse) = family(regions["v1"], "00001", Relation.HEAD, Relation.SPOUSE)
+    child = PersonFactory.build(id_number=make_id())
+    rows = [["2027年度示例村城乡居民医保参保花名册"], [], HEADER, row("00001", head), row("00001", spouse, "配偶"),
+            ["00001", "", child.name, 4.11325e17, "子女", "", "参保", ""], ["合计", "", "3人"]]
+    upload = io.BytesIO(sheet_bytes(fmt, rows))
+    upload.name = f"花名册.{fmt.split('-')[0]}"
+    client.force_login(users["collector"])
+    resp = client.post(URL, {"step": "preview", "village": regions["v1"].pk, "file": upload})
+    # (a csv has no number cells: the ID reads as the text Excel wrote, 4.11325e+17, refused alike)
+    assert resp.context["problems"] == [(6, f"身份证号码：{idcard.ERR_NUMERIC_CELL}")]
+    rows[5] = row("00001", child, "子女")
+    upload = io.BytesIO(sheet_bytes(fmt, rows))
+    upload.name = f"花名册.{fmt.split('-')[0]}"
+    resp = client.post(URL, {"step": "preview", "village": regions["v1"].pk, "file": upload})
+    assert resp.context["problems"] == [] and resp.context["counts"] == {"new": 1, "update": 2, "moved": 0}
+    assert confirm(client, resp).status_code == 302
+    assert homes()[child.id_number] == (regions["v1"].pk, "00001")

@@ -283,3 +283,23 @@ def test_quote_page_switching_county_keeps_form_valid(client, seed_policies):
     r = client.get(reverse("subsidies:quote_page"), {"county": "130628", "year": "2025", "tier": "2", "categories": "09"})
     html = r.content.decode()
     assert "高阳县 2024年度" in html and "380.00" in html
+
+
+@pytest.mark.parametrize("fmt", ["xls", "ods", "csv-gbk"])
+def test_import_a_list_below_a_title_in_every_format(client, users, idents, policy, fmt):
+    """The identity list reads what the roster and the tax filing read: a title row above the
+    header, the dates in the forms the offices write."""
+    from tests.unit.core.intake_files import sheet_bytes
+
+    client.force_login(users["dept"])
+    sheet = [["2027年度民政局低保对象认定名单"], ["姓名", "身份证号码", "资助类别", "认定日期"],
+             ["张三", idents["p1"].id_number, "低保对象", "2024年10月5日"], ["合计", "", "1人", ""]]
+    f = io.BytesIO(sheet_bytes(fmt, sheet))
+    f.name = "民政局名单." + fmt.split("-")[0]
+    r = client.post(reverse("enrollment:identity_import"), {"policy": policy.pk, "source_list": "", "file": f})
+    assert r.status_code == 302, r.content.decode()[-2000:]
+    assert "确认导入 1 行" in client.get(r["Location"]).content.decode()
+    token = client.session[views.SESSION_KEY]["token"]
+    r = client.post(reverse("enrollment:identity_import_preview"), {"token": token}, follow=True)
+    assert "新增1条" in r.content.decode()
+    assert PersonIdentity.objects.filter(person=idents["p1"], category=idents["civil"], certified_on=date(2024, 10, 5)).exists()

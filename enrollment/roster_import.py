@@ -1,0 +1,85 @@
+"""The roster import's run: a village's file read by the one reader (``core.intake``) into the
+tablib.Dataset that django-import-export's RosterResource imports — as a preview (nothing
+written) or for real (all rows or none), and recorded when it writes."""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+
+import tablib
+from django.conf import settings
+
+from core import audit, cells, intake
+from core.access import require
+from core.scoping import ensure_region_visible
+from core.spreadsheets import UploadError
+
+from .resources import COLUMNS, Move, RosterResource, row_messages
+
+ERR_TOO_MANY_ROWS = "文件有{rows}行，超过上限{limit}行，请拆分后分批导入。"
+
+
+@dataclass
+class RosterRun:
+    result: object  # import-export's Result
+    problems: list[tuple[int, str]]  # (row in the sheet, message)
+    moves: list[Move]
+
+    @property
+    def counts(self) -> dict[str, int]:
+        """What the preview and the confirm report: a move is not counted as a plain update."""
+        return {"new": self.result.totals["new"], "update": self.result.totals["update"] - len(self.moves), "moved": len(self.moves)}
+
+    @property
+    def failed(self) -> bool:
+        return bool(self.problems) or self.result.has_errors() or self.result.has_validation_errors()
+
+
+def load(data: bytes) -> tuple[tablib.Dataset, list[int]]:
+    """The upload as the Dataset RosterResource imports, and each data row's number in the sheet.
+    The header's known columns take the roster's names (COLUMNS); blank and totals rows are left out."""
+    sheet = intake.open_upload(io.BytesIO(data))  # the door check and the guard, before calamine allocates
+    try:
+        rows = sheet.rows()
+        header = intake.find_header(rows, COLUMNS)
+        if header is None:
+            # No row names every required column: the first row is taken as the header, so the
+            # preview says which columns are missing.
+            rows = (r for r in sheet.rows() if not all(cells.is_blank(c) for c in r[1]))
+            line, first = next(rows, (1, []))
+            header = intake.Header(line=line, columns=COLUMNS.map(first), cells=list(first))
+        names = [cells.text(c) for c in header.cells]
+        for key, index in header.columns.items():
+            names[index] = key
+        width = len(names)
+        dataset, lines = tablib.Dataset(headers=names), []
+        for line, row in intake.data_rows(rows, header, COLUMNS):
+            dataset.append(list(row[:width]) + [""] * (width - len(row)))
+            lines.append(line)
+    finally:
+        sheet.close()
+    return dataset, lines
+
+
+def roster_import_run(
+    *, actor, village, year: int, data: bytes, dry_run: bool, previewed_moves: list[Move] | None = None, file: str = "",
+) -> RosterRun:
+    """Preview (``dry_run``) or import a village's roster file. The import writes every row or none
+    (the resource's transaction) and, when it wrote, records one audit event — from whichever
+    page or job called it."""
+    require(actor, "roster.import")
+    require(actor, "roster.edit")
+    ensure_region_visible(actor, village)
+    dataset, lines = load(data)
+    if len(dataset) > settings.CANBAO_MAX_IMPORT_ROWS:
+        raise UploadError(ERR_TOO_MANY_ROWS.format(rows=len(dataset), limit=settings.CANBAO_MAX_IMPORT_ROWS))
+    resource = RosterResource(actor=actor, village=village, year=year, previewed_moves=previewed_moves, lines=lines)
+    result = resource.import_data(
+        dataset, dry_run=dry_run, use_transactions=True, rollback_on_validation_errors=True, raise_errors=False
+    )
+    run = RosterRun(result=result, problems=row_messages(result, lines), moves=resource.moves)
+    if not dry_run and not run.failed:
+        audit.record(actor=actor, action=audit.ACTION_IMPORT, obj=village,
+                     detail={"what": "roster", "year": year, **run.counts, "file": file})
+    return run
