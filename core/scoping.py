@@ -22,11 +22,13 @@ LEVEL_DEPTH = {RegionLevel.COUNTY: 0, RegionLevel.TOWNSHIP: 1, RegionLevel.VILLA
 ERR_OUT_OF_SCOPE = "您无权查看或修改其他地区的数据。"
 
 
-def scope_q(model, user, *, ancestors_visible: bool | None = None) -> Q:
+def scope_q(model, user, *, ancestors_visible: bool | None = None, path: str | None = None) -> Q:
     """A Q object restricting ``model`` rows to ``user``'s region.
 
     Objects that belong to a level above the user (e.g. a county's policy year seen by a
-    township clerk) are visible only when the model sets ``scope_ancestors_visible``.
+    township clerk) are visible only when the model sets ``scope_ancestors_visible``. ``path``
+    scopes by another region of the row, at the same level (a transfer's holding village, where
+    ``scope_path`` is its receiving one).
     """
     if user is None or not user.is_authenticated or not user.is_active:
         return Q(pk__in=[])
@@ -35,7 +37,7 @@ def scope_q(model, user, *, ancestors_visible: bool | None = None) -> Q:
     region = getattr(user, "region", None)
     if region is None:
         return Q(pk__in=[])
-    path = model.scope_path
+    path = path or model.scope_path
     obj_depth = LEVEL_DEPTH[model.scope_level]
     user_depth = LEVEL_DEPTH[region.level]
     if ancestors_visible is None:

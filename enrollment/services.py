@@ -19,7 +19,7 @@ from simple_history.utils import bulk_create_with_history
 from core import audit, cells, idcard
 from core.choices import RegionLevel
 from core.models import Region
-from core.scoping import ERR_OUT_OF_SCOPE, LEVEL_DEPTH, ensure_visible, region_in_scope
+from core.scoping import ERR_OUT_OF_SCOPE, ensure_visible, region_in_scope, scope_q
 
 from . import rules
 from .choices import PAID_STATUSES, REASONS_NEEDING_NOTE, EnrollmentStatus, ExclusionReason, Relation
@@ -469,12 +469,7 @@ def transfer_request(
 def transfers_to_decide(user):
     """Pending requests for people who live inside the user's region (the holding side decides)."""
     pending = TransferRequest.objects.filter(status=TransferStatus.PENDING)
-    if user.is_superuser:
-        return pending
-    if not user.is_authenticated or not user.region_id:
-        return pending.none()
-    up = LEVEL_DEPTH[RegionLevel.VILLAGE] - LEVEL_DEPTH[user.region.level]
-    return pending.filter(**{f"from_household__village{'__parent' * up}_id": user.region_id})
+    return pending.filter(scope_q(TransferRequest, user, path="from_household__village"))
 
 
 def transfer_to_decide(user, pk) -> TransferRequest:
