@@ -13,11 +13,12 @@ from django.utils import timezone
 from core.choices import RegionLevel
 from core.models import Region, User
 from core.money import ZERO, to_money
+from enrollment.models import Enrollment, Household
 from subsidies.models import PolicyYear
 
 from .. import rules
 from ..choices import CASH_CHANNELS, ReceiptStatus
-from ..models import DailyLedger, Receipt, Remittance
+from ..models import DailyLedger, Receipt, ReceiptLine, Remittance
 
 
 def unremitted_cash(qs, *, as_of: date | None = None):
@@ -271,3 +272,27 @@ def collectors_for(user: User):
         return User.objects.filter(pk=user.pk)
     regions = Region.objects.visible_to(user)
     return User.objects.filter(region__in=regions, role__in=["collector", "township"], is_active=True).order_by("username")
+
+
+# --- The cash desk ---------------------------------------------------------------------------------
+
+
+def households_found(*, user: User, q: str):
+    """Households the cash desk finds by number, a member's name or full ID number (at most 30)."""
+    return (
+        Household.objects.visible_to(user)
+        .filter(Q(number=q) | Q(members__name__contains=q) | Q(members__id_number=q.upper()))
+        .select_related("village")
+        .annotate(n=Count("members", distinct=True))
+        .distinct()
+        .order_by("village__code", "number")[:30]
+    )
+
+
+def household_at_the_desk(*, household, year: int) -> tuple[list, dict, dict]:
+    """A household's members, their ``year`` enrollments by person id, and the valid receipt that
+    already paid each person this year, by person id (three queries)."""
+    members = list(household.members.order_by("id"))
+    enrollments = {e.person_id: e for e in Enrollment.objects.filter(person__in=members, year=year)}
+    paid = ReceiptLine.objects.filter(person__in=members, receipt__year=year, receipt__status=ReceiptStatus.VALID)
+    return members, enrollments, {ln.person_id: ln.receipt for ln in paid.select_related("receipt")}

@@ -7,7 +7,6 @@ from decimal import Decimal
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Count, Q
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -20,14 +19,13 @@ from core.models import Region
 from core.params import query_date, query_id
 from core.scoping import visible_or_404
 from enrollment.choices import PAID_STATUSES, EnrollmentStatus
-from enrollment.models import Enrollment, Household
+from enrollment.models import Household
 from enrollment.owed import owed_by_persons
 from enrollment.years import year_for
 from subsidies.book import OwedBook
 from subsidies.selectors import ERR_NO_POLICY
 
 from ..capitals import amount_in_words
-from ..choices import ReceiptStatus
 from ..filtersets import ReceiptFilterSet
 from ..forms import (
     LedgerConfirmForm,
@@ -35,7 +33,7 @@ from ..forms import (
     RemittanceForm,
     VoidForm,
 )
-from ..models import Receipt, ReceiptLine
+from ..models import Receipt
 from ..pages import add_form_errors, error_messages, household_url, page_of
 from . import selectors as cash_selectors
 from . import services as cash_services
@@ -90,16 +88,7 @@ def receipt_create(request):
         household = visible_or_404(user, Household.objects.select_related("village"), pk=household_id)
     if household is None:
         q = request.GET.get("q", "").strip()
-        results = []
-        if q:
-            results = (
-                Household.objects.visible_to(user)
-                .filter(Q(number=q) | Q(members__name__contains=q) | Q(members__id_number=q.upper()))
-                .select_related("village")
-                .annotate(n=Count("members", distinct=True))
-                .distinct()
-                .order_by("village__code", "number")[:30]
-            )
+        results = cash_selectors.households_found(user=user, q=q) if q else []
         return render(request, "collections/receipt_find.html", {"q": q, "results": results})
 
     county = household.village.county
@@ -111,12 +100,7 @@ def receipt_create(request):
         messages.error(request, ERR_NO_POLICY.format(county=county.name, year=year))
     else:
         tiers = [(t.number, t.name) for t in sorted(policy.tiers.all(), key=lambda t: t.number)]
-    members = list(household.members.order_by("id"))
-    enrollments = {e.person_id: e for e in Enrollment.objects.filter(person__in=members, year=year)}
-    paid_by = {
-        ln.person_id: ln.receipt
-        for ln in ReceiptLine.objects.filter(person__in=members, receipt__year=year, receipt__status=ReceiptStatus.VALID).select_related("receipt")
-    }
+    members, enrollments, paid_by = cash_selectors.household_at_the_desk(household=household, year=year)
     form = ReceiptForm(
         request.POST or None, members=members, tier_choices=tiers, current_tiers={pk: e.tier for pk, e in enrollments.items()}
     )
