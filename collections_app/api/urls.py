@@ -1,17 +1,13 @@
-from rest_framework.routers import SimpleRouter
+"""/api/: each part's routes, from its own api module, in one list (included by config/urls.py)."""
 
-from . import views
+from ..cash import api as cash_api
+from ..declarations import api as declarations_api
+from ..refunds import api as refunds_api
+from ..tax_import import api as tax_import_api
 
-router = SimpleRouter(trailing_slash=True)
-router.register("receipts", views.ReceiptViewSet, basename="receipt")
-router.register("ledgers", views.LedgerViewSet, basename="ledger")
-router.register("remittances", views.RemittanceViewSet, basename="remittance")
-router.register("declarations", views.DeclarationViewSet, basename="declaration")
-router.register("refunds", views.RefundViewSet, basename="refund")
-
-urlpatterns = router.urls
-
-# The tax office's payment-file importer (/api/imports/), another engineer's module.
-from ..tax_import import api as _tax_import_api  # noqa: E402
-
-urlpatterns += _tax_import_api.urlpatterns
+urlpatterns = [
+    *cash_api.urlpatterns,  # receipts/, ledgers/, remittances/
+    *declarations_api.urlpatterns,  # declarations/
+    *refunds_api.urlpatterns,  # refunds/
+    *tax_import_api.urlpatterns,  # imports/
+]

@@ -26,17 +26,12 @@ from subsidies.book import OwedBook
 from subsidies.selectors import ERR_NO_POLICY
 
 from ..capitals import amount_in_words
-from ..filtersets import ReceiptFilterSet
-from ..forms import (
-    LedgerConfirmForm,
-    ReceiptForm,
-    RemittanceForm,
-    VoidForm,
-)
 from ..models import Receipt
 from ..pages import add_form_errors, error_messages, household_url, page_of
 from . import selectors as cash_selectors
 from . import services as cash_services
+from .filtersets import ReceiptFilterSet
+from .forms import LedgerConfirmForm, ReceiptForm, RemittanceForm, VoidForm
 
 
 @needs("roster.view")

@@ -17,16 +17,13 @@ from enrollment.years import year_for
 from subsidies.models import SubsidyCategory
 
 from ..exports import declaration_workbook_for
-from ..filtersets import DeclarationFilterSet
-from ..forms import (
-    AnswerForm,
-    DeclarationForm,
-)
 from ..models import Declaration
 from ..pages import add_form_errors, error_messages, page_of
 from . import answers
 from . import selectors as declaration_selectors
 from . import services as declaration_services
+from .filtersets import DeclarationFilterSet
+from .forms import AnswerForm, DeclarationForm
 
 
 def _declarable_regions(user):

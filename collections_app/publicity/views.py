@@ -18,13 +18,11 @@ from enrollment.years import year_for
 from subsidies.selectors import posting_working_days
 
 from ..choices import ReceiptStatus
-from ..forms import (
-    PostingForm,
-)
 from ..models import PublicityPosting, ReceiptLine
 from ..pages import add_form_errors
 from . import selectors as publicity_selectors
 from . import services as publicity_services
+from .forms import PostingForm
 
 
 @needs("publicity.manage", "report.view")

@@ -17,15 +17,11 @@ from enrollment.choices import PAID_STATUSES
 from enrollment.models import Enrollment
 
 from ..choices import LEAVING_REASONS, RefundStatus
-from ..filtersets import RefundFilterSet
-from ..forms import (
-    RefundDecisionForm,
-    RefundForm,
-    RefundPaidForm,
-)
 from ..models import Refund
 from ..pages import add_form_errors, error_messages, page_of
 from . import services as refund_services
+from .filtersets import RefundFilterSet
+from .forms import RefundDecisionForm, RefundForm, RefundPaidForm
 
 
 @needs("refund.apply", "refund.approve", "refund.pay")

@@ -16,7 +16,7 @@ from django.urls import URLPattern, URLResolver, get_resolver
 from rest_framework.generics import GenericAPIView
 from rest_framework.test import APIRequestFactory
 
-from collections_app.api.views import ReceiptViewSet
+from collections_app.cash.api import ReceiptViewSet
 from collections_app.models import Receipt
 from core.api.viewsets import ScopedViewSet
 from core.scoping import visible_or_404
@@ -53,14 +53,41 @@ def test_every_api_view_with_rows_is_scoped_by_its_base():
     assert not wrong, "serves rows without ScopedViewSet's get_queryset: " + ", ".join(wrong)
 
 
+def _routed_modules() -> set[str]:
+    """The module of every view a URL reaches (function or class), wherever it lives."""
+
+    def walk(resolver):
+        for p in resolver.url_patterns:
+            if isinstance(p, URLResolver):
+                yield from walk(p)
+            elif isinstance(p, URLPattern):
+                cls = getattr(p.callback, "cls", None)
+                yield (cls or p.callback).__module__
+
+    return set(walk(get_resolver()))
+
+
 def _view_modules():
+    """Page and API modules: by name (views, api, urls, serializers; all of a views/ or api/ package,
+    collections_app's parts' ``cash/api.py`` too) and every module a route's view lives in."""
+    routed = _routed_modules()
     for app in APPS:
         for path in (ROOT / app).rglob("*.py"):
             rel = path.relative_to(ROOT)
             if "migrations" in rel.parts:
                 continue
-            if rel.stem in ("views", "api", "urls") or "views" in rel.parts[:-1] or "api" in rel.parts[:-1]:
+            named = rel.stem in ("views", "api", "urls", "serializers")
+            if named or "views" in rel.parts[:-1] or "api" in rel.parts[:-1] or ".".join(rel.with_suffix("").parts) in routed:
                 yield rel, path
+
+
+def test_the_module_walk_covers_every_routed_view_and_api_body():
+    walked = {".".join(rel.with_suffix("").parts) for rel, _ in _view_modules()}
+    routed = {m for m in _routed_modules() if m.split(".", 1)[0] in APPS}
+    assert routed <= walked, routed - walked
+    for name in ("collections_app.cash.api", "collections_app.cash.serializers", "collections_app.declarations.api",
+                 "collections_app.refunds.serializers", "collections_app.api.errors", "collections_app.tax_import.api"):
+        assert name in walked, name
 
 
 def test_pages_and_api_look_objects_up_only_through_visible_or_404():

@@ -1,4 +1,4 @@
-"""One FilterSet per model, shared by the HTML lists, the API and exports."""
+"""Receipts and remittances: one FilterSet each, shared by the HTML lists, the API and exports."""
 
 import django_filters
 from django.db.models import Q
@@ -7,9 +7,9 @@ from core import disclosure
 from core.filters import YearFilter
 from core.models import Region, User
 
-from .cash.selectors import unremitted_cash
-from .choices import RECEIPT_CHANNELS, DeclarationStatus, ReceiptStatus, RefundReason, RefundStatus
-from .models import Declaration, Receipt, Refund, Remittance
+from ..choices import RECEIPT_CHANNELS, ReceiptStatus
+from ..models import Receipt, Remittance
+from .selectors import unremitted_cash
 
 
 class ReceiptFilterSet(django_filters.FilterSet):
@@ -49,21 +49,3 @@ class RemittanceFilterSet(django_filters.FilterSet):
     class Meta:
         model = Remittance
         fields = ["collector", "deposited_on", "slip_number"]
-
-
-class DeclarationFilterSet(django_filters.FilterSet):
-    status = django_filters.ChoiceFilter(label="状态", choices=DeclarationStatus.choices)
-    year = YearFilter(label="待遇年度")
-
-    class Meta:
-        model = Declaration
-        fields = ["status", "year", "township", "village"]
-
-
-class RefundFilterSet(django_filters.FilterSet):
-    status = django_filters.ChoiceFilter(label="状态", choices=RefundStatus.choices)
-    reason = django_filters.ChoiceFilter(label="原因", choices=RefundReason.choices)
-
-    class Meta:
-        model = Refund
-        fields = ["status", "reason", "village"]

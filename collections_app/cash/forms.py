@@ -1,14 +1,10 @@
+"""The cash desk's forms: a receipt, its void, the day's ledger, a remittance."""
+
 from django import forms
 from django.utils import timezone
 
-from .choices import RECEIPT_CHANNELS, RefundReason
-
-
-class DateInput(forms.DateInput):
-    input_type = "date"
-
-    def __init__(self, **kwargs):
-        super().__init__(format="%Y-%m-%d", **kwargs)
+from ..choices import RECEIPT_CHANNELS
+from ..widgets import DateInput
 
 
 class VoidForm(forms.Form):
@@ -55,45 +51,3 @@ class RemittanceForm(forms.Form):
     def __init__(self, *args, receipts=(), **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["receipts"].choices = [(r.pk, f"{r.number} {r.payer_name} {r.total}元") for r in receipts]
-
-
-class DeclarationForm(forms.Form):
-    region = forms.TypedChoiceField(label="申报单位", coerce=int)
-    year = forms.IntegerField(label="待遇年度", min_value=2000, max_value=2100)
-
-    def __init__(self, *args, regions=(), **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["region"].choices = [(r.pk, r.full_name if r.level == "township" else f"　{r.name}") for r in regions]
-
-
-class AnswerForm(forms.Form):
-    file = forms.FileField(label="税务回执文件（xlsx/csv）", help_text="列：公民身份号码、结果（成功/失败）、失败原因")
-
-
-class PostingForm(forms.Form):
-    posted_from = forms.DateField(label="张贴开始日期", widget=DateInput())
-    posted_until = forms.DateField(label="张贴结束日期", widget=DateInput())
-    photo = forms.FileField(label="张贴照片（JPG/PNG）")
-    note = forms.CharField(label="说明", max_length=200, required=False)
-
-    def __init__(self, *args, min_days: int | None = None, **kwargs):
-        super().__init__(*args, **kwargs)
-        if min_days:
-            self.fields["posted_until"].help_text = f"至少{min_days}个工作日"
-
-
-class RefundForm(forms.Form):
-    reason = forms.ChoiceField(label="退费原因", choices=RefundReason.choices)
-    amount = forms.DecimalField(label="退费金额（元）", max_digits=12, decimal_places=2, required=False, help_text="不填为已缴全额")
-    evidence = forms.FileField(label="证明材料（JPG/PNG/PDF）")
-    note = forms.CharField(label="说明", max_length=300, required=False)
-
-
-class RefundDecisionForm(forms.Form):
-    approve = forms.TypedChoiceField(label="审批", choices=[("1", "同意退费"), ("0", "不予退费")], coerce=lambda v: v == "1")
-    note = forms.CharField(label="审批意见", max_length=300, required=False)
-
-
-class RefundPaidForm(forms.Form):
-    paid_on = forms.DateField(label="退付日期", widget=DateInput(), initial=timezone.localdate)
-    voucher = forms.CharField(label="退付凭证号", max_length=50)
