@@ -29,6 +29,7 @@ urlpatterns = [
     path("api/", include(api_patterns)),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="api-docs"),
+    path("", include("core.urls")),
     path("", include("enrollment.urls")),
     path("", include("subsidies.urls")),
     path("", include("collections_app.urls")),

@@ -13,7 +13,7 @@ from datetime import date
 from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
 
-from core import audit, idcard, intake
+from core import idcard, intake
 from core.cells import CellError, parse_date, text
 from core.scoping import ensure_visible
 from core.spreadsheets import UploadError
@@ -80,8 +80,9 @@ def split_header(rows: list[list]) -> tuple[dict, list[tuple[int, list]]]:
     return header.columns, body
 
 
-def check_rows(*, actor, policy: PolicyYear, rows: list[list], today: date | None = None) -> list[ImportRow]:
-    """Check every row; per-row errors, never a silent creation of a person."""
+def check_rows(*, actor, policy: PolicyYear, rows: list[list], today: date | None = None, progress=None) -> list[ImportRow]:
+    """Check every row; per-row errors, never a silent creation of a person. ``progress``: called
+    with (rows done, rows in all)."""
     today = today or date.today()
     cols, body = split_header(rows)
     all_cats = list(policy.categories.all())
@@ -95,7 +96,9 @@ def check_rows(*, actor, policy: PolicyYear, rows: list[list], today: date | Non
 
     checked: list[ImportRow] = []
     numbers = []
-    for line, r in body:
+    for done, (line, r) in enumerate(body, start=1):
+        if progress is not None:
+            progress(done, len(body))
         raw_id = cell(r, "id_number")
         row = ImportRow(
             line=line,
@@ -196,10 +199,10 @@ def require_import(actor) -> None:
 
 
 @transaction.atomic
-def identity_import(*, actor, policy: PolicyYear, rows: list[ImportRow], source_list: str, file: str = "") -> ImportResult:
+def identity_import(*, actor, policy: PolicyYear, rows: list[ImportRow], source_list: str) -> ImportResult:
     """Write the checked rows (those without errors). Re-importing the same list changes nothing;
     a changed certification date or source is updated. Unknown ID numbers were reported by the
-    check and are never created here."""
+    check and are never created here. The audit event is the import flow's (``core.imports``)."""
     require_import(actor)
     ensure_visible(actor, policy)
     result = ImportResult()
@@ -233,10 +236,6 @@ def identity_import(*, actor, policy: PolicyYear, rows: list[ImportRow], source_
     written = PersonIdentity.objects.filter(year=policy.year, category__policy=policy, source_list=source_list)
     if written.exclude(pk__in=PersonIdentity.objects.visible_to(actor)).exists():
         raise PermissionDenied
-    audit.record(actor=actor, action=audit.ACTION_IMPORT, obj=policy, detail={
-        "kind": "identity_list", "file": file, "source_list": source_list,
-        "created": result.created, "updated": result.updated, "unchanged": result.unchanged, "skipped": result.skipped,
-    })
     return result
 
 

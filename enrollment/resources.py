@@ -111,12 +111,12 @@ class RosterResource(resources.ModelResource):
         use_transactions = True
 
     def __init__(self, *, actor, village, year: int, previewed_moves: list[Move] | None = None,
-                 lines: list[int] | None = None):
+                 lines: list[int] | None = None, progress=None):
         """``previewed_moves``: on confirm, the moves the preview showed; any other move refuses the file.
         ``lines``: the sheet's row number of each dataset row (a header below title rows); by
-        default the header is row 1."""
+        default the header is row 1. ``progress``: called with (rows done, rows in all)."""
         super().__init__()
-        self.lines = lines
+        self.lines, self.progress, self._total = lines, progress, 0
         self.actor, self.village, self.year = actor, village, year
         self.previewed_moves = {m.key: m for m in previewed_moves} if previewed_moves is not None else None
         self.moves: list[Move] = []
@@ -133,10 +133,13 @@ class RosterResource(resources.ModelResource):
         missing = [c for c in REQUIRED_COLUMNS if c not in headers]
         if missing:
             raise ValidationError(ERR_MISSING_COLUMNS.format(columns="、".join(missing)))
+        self._total = len(dataset)
 
     def before_import_row(self, row, **kwargs):
         """Check the row with the roster's rules; normalise the ID so the lookup finds the person."""
         number = kwargs.get("row_number")
+        if self.progress is not None and number:
+            self.progress(number - 1, self._total)
         errors: dict[str, list[str]] = {}
         try:
             row[COL_ID] = cells.normalise_id(row.get(COL_ID))  # a number cell is refused: digits were lost

@@ -1,6 +1,7 @@
 """The roster import's run: a village's file read by the one reader (``core.intake``) into the
 tablib.Dataset that django-import-export's RosterResource imports — as a preview (nothing
-written) or for real (all rows or none), and recorded when it writes."""
+written) or for real (all rows or none). The flow around it (stored file, confirm, audit) is
+``core.imports``; ``enrollment.importers`` plugs this in."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from dataclasses import dataclass
 import tablib
 from django.conf import settings
 
-from core import audit, cells, intake
+from core import cells, intake
 from core.access import require
 from core.scoping import ensure_region_visible
 from core.spreadsheets import UploadError
@@ -63,23 +64,18 @@ def load(data: bytes) -> tuple[tablib.Dataset, list[int]]:
 
 
 def roster_import_run(
-    *, actor, village, year: int, data: bytes, dry_run: bool, previewed_moves: list[Move] | None = None, file: str = "",
+    *, actor, village, year: int, data: bytes, dry_run: bool, previewed_moves: list[Move] | None = None, progress=None,
 ) -> RosterRun:
     """Preview (``dry_run``) or import a village's roster file. The import writes every row or none
-    (the resource's transaction) and, when it wrote, records one audit event — from whichever
-    page or job called it."""
+    (the resource's transaction)."""
     require(actor, "roster.import")
     require(actor, "roster.edit")
     ensure_region_visible(actor, village)
     dataset, lines = load(data)
     if len(dataset) > settings.CANBAO_MAX_IMPORT_ROWS:
         raise UploadError(ERR_TOO_MANY_ROWS.format(rows=len(dataset), limit=settings.CANBAO_MAX_IMPORT_ROWS))
-    resource = RosterResource(actor=actor, village=village, year=year, previewed_moves=previewed_moves, lines=lines)
+    resource = RosterResource(actor=actor, village=village, year=year, previewed_moves=previewed_moves, lines=lines, progress=progress)
     result = resource.import_data(
         dataset, dry_run=dry_run, use_transactions=True, rollback_on_validation_errors=True, raise_errors=False
     )
-    run = RosterRun(result=result, problems=row_messages(result, lines), moves=resource.moves)
-    if not dry_run and not run.failed:
-        audit.record(actor=actor, action=audit.ACTION_IMPORT, obj=village,
-                     detail={"what": "roster", "year": year, **run.counts, "file": file})
-    return run
+    return RosterRun(result=result, problems=row_messages(result, lines), moves=resource.moves)

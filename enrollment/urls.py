@@ -20,5 +20,4 @@ urlpatterns = [
     path("audit/", persons.audit_list, name="audit_list"),
     path("identities/", identities.identity_list, name="identity_list"),
     path("identities/import/", identities.identity_import, name="identity_import"),
-    path("identities/import/preview/", identities.identity_import_preview, name="identity_import_preview"),
 ]

@@ -1,11 +1,12 @@
-"""Regions, users and audit events.
+"""Regions, users, audit events and import runs.
 
 Their Django app label stays ``enrollment`` (tables ``enrollment_region``, ``enrollment_user``…,
 ``AUTH_USER_MODEL = "enrollment.User"``): the classes moved, the database did not.
 """
 
 from .audit import AuditEvent
+from .imports import ImportRun, ImportStatus
 from .regions import Region, RegionQuota
 from .users import CAPABILITIES, User
 
-__all__ = ["AuditEvent", "CAPABILITIES", "Region", "RegionQuota", "User"]
+__all__ = ["AuditEvent", "ImportRun", "ImportStatus", "CAPABILITIES", "Region", "RegionQuota", "User"]

@@ -9,12 +9,14 @@ from django.utils.html import escape
 from openpyxl import Workbook, load_workbook
 
 from core import cells, idcard
-from core.models import AuditEvent
+from core.imports.flow import ERR_HAS_ERRORS as MSG_NOTHING_WRITTEN
+from core.imports.views import MSG_NOT_CONFIRMABLE
+from core.models import AuditEvent, ImportRun, ImportStatus
 from enrollment.choices import Relation
+from enrollment.importers import MSG_ROSTER_PREVIEWED as MSG_PREVIEW_OK
 from enrollment.models import Household, Person
 from enrollment.resources import COL_NUMBER, ERR_HEADS, ERR_MOVE_GONE, ERR_MOVE_NOT_PREVIEWED, MSG_MOVE
 from enrollment.services import ERR_DUPLICATE_ID
-from enrollment.views.imports import ERR_EXPIRED, MSG_NOTHING_WRITTEN, MSG_PREVIEW_OK
 from tests.factories import HouseholdFactory, PersonFactory, VillageFactory, make_id
 
 YEAR = 2026
@@ -40,11 +42,22 @@ def row(number, person, relation="户主", name=None):
 
 
 def preview(client, village, rows):
-    return client.post(URL, {"step": "preview", "village": village.pk, "file": _xlsx(rows)})
+    """Upload → the run's page, as the browser follows it."""
+    return client.post(URL, {"step": "preview", "village": village.pk, "file": _xlsx(rows)}, follow=True)
 
 
 def confirm(client, previewed, **kwargs):
-    return client.post(URL, {"step": "confirm", "token": previewed.context["token"]}, **kwargs)
+    return client.post(reverse("core:import_run_confirm", args=[previewed.context["run"].pk]), **kwargs)
+
+
+def confirmed(client, previewed) -> bool:
+    """Confirmed and written: the page goes on to the village's roster."""
+    resp = confirm(client, previewed)
+    return resp.status_code == 302 and resp["Location"].startswith(reverse("enrollment:roster"))
+
+
+def moves(resp):
+    return [(r["line"], r["message"]) for r in resp.context["rows"] if r["status"] == "moved"]
 
 
 def family(village, number, *relations):
@@ -69,7 +82,7 @@ def test_a_numeric_household_cell_is_the_rows_error(client, users, regions, numb
     resp = preview(client, regions["v1"], [row(cell, head), row(cell, spouse, "配偶")])
     message = f"{COL_NUMBER}：{cells.ERR_HOUSEHOLD_NUMBER_CELL.format(shown=shown)}"
     assert resp.context["problems"] == [(2, message), (3, message)]
-    assert "token" not in resp.context and escape(message) in resp.content.decode()
+    assert not resp.context["confirmable"] and escape(message) in resp.content.decode()
 
 
 def test_the_reported_file_moves_nobody(client, users, regions):
@@ -79,15 +92,16 @@ def test_the_reported_file_moves_nobody(client, users, regions):
     before = homes()
     client.force_login(users["collector"])
     resp = preview(client, regions["v1"], [row(1, head), row(1, spouse, "配偶")])
-    assert [n for n, _ in resp.context["problems"]] == [2, 3] and "token" not in resp.context
-    resp = client.post(URL, {"step": "confirm", "token": "no-preview"}, follow=True)
-    assert ERR_EXPIRED in resp.content.decode()
+    assert [n for n, _ in resp.context["problems"]] == [2, 3] and not resp.context["confirmable"]
+    resp = confirm(client, resp, follow=True)
+    assert MSG_NOT_CONFIRMABLE in resp.content.decode()
+    assert ImportRun.objects.get().status == ImportStatus.PREVIEWED
     assert homes() == before
 
     resp = preview(client, regions["v1"], [row("00001", head), row("00001", spouse, "配偶")])
-    assert resp.context["counts"] == {"new": 0, "update": 2, "moved": 0} and resp.context["moves"] == []
+    assert resp.context["counts"] == {"new": 0, "update": 2, "moved": 0} and moves(resp) == []
     assert MSG_PREVIEW_OK.format(new=0, update=2, moved=0) in resp.content.decode()
-    assert confirm(client, resp).status_code == 302
+    assert confirmed(client, resp)
     assert homes() == before
     assert list(Household.objects.values_list("number", flat=True)) == ["00001"]
 
@@ -98,7 +112,7 @@ def test_text_household_numbers_are_normalised_as_the_form_does(client, users, r
     client.force_login(users["collector"])
     resp = preview(client, regions["v1"], [row("\u3000００００１ ", head)])
     assert resp.context["counts"] == {"new": 0, "update": 1, "moved": 0}
-    assert confirm(client, resp).status_code == 302
+    assert confirmed(client, resp)
     assert homes() == before and Household.objects.count() == 1
 
 
@@ -113,11 +127,11 @@ def test_preview_lists_a_move_and_counts_it_apart_and_the_confirm_makes_it(clien
     body = resp.content.decode()
     assert resp.context["counts"] == {"new": 1, "update": 2, "moved": 1}
     assert MSG_PREVIEW_OK.format(new=1, update=2, moved=1) in body
-    assert [(m.row, m.message) for m in resp.context["moves"]] == [(3, move_text(child, "00001", "00002"))]
+    assert moves(resp) == [(3, move_text(child, "00001", "00002"))]
     assert escape(move_text(child, "00001", "00002")) in body
     assert homes()[child.id_number] == (regions["v1"].pk, "00001")  # the preview wrote nothing
 
-    assert confirm(client, resp).status_code == 302
+    assert confirmed(client, resp)
     assert homes()[child.id_number] == (regions["v1"].pk, "00002")
     assert homes()[head.id_number] == (regions["v1"].pk, "00001")
     event = AuditEvent.objects.get(action="import")
@@ -135,8 +149,8 @@ def test_confirm_refuses_a_move_that_appeared_after_the_preview(client, users, r
                                id_number=spouse.id_number, name="王二")
     before = homes()
 
-    resp = confirm(client, resp)
-    assert resp.status_code == 200
+    resp = confirm(client, resp, follow=True)
+    assert resp.status_code == 200 and resp.context["run"].status == ImportStatus.REFUSED
     body = resp.content.decode()
     assert (3, f"{COL_NUMBER}：{move_text(registered, '00009', '00001', ERR_MOVE_NOT_PREVIEWED)}") in resp.context["problems"]
     assert MSG_NOTHING_WRITTEN in body
@@ -155,7 +169,7 @@ def test_confirm_refuses_when_a_previewed_move_is_no_longer_the_same(client, use
     Person.objects.filter(pk=child.pk).update(household=third)
     before = homes()
 
-    resp = confirm(client, resp)
+    resp = confirm(client, resp, follow=True)
     problems = resp.context["problems"]
     assert (1, move_text(child, "00001", "00002", ERR_MOVE_GONE)) in problems
     assert (3, f"{COL_NUMBER}：{move_text(child, '00003', '00002', ERR_MOVE_NOT_PREVIEWED)}") in problems
@@ -168,7 +182,7 @@ def test_a_move_that_leaves_a_household_without_its_head_is_refused(client, user
     client.force_login(users["collector"])
     resp = preview(client, regions["v1"], [row("00002", head)])
     assert (1, ERR_HEADS.format(number="00001", count=0)) in resp.context["problems"]
-    assert "token" not in resp.context and homes() == before
+    assert not resp.context["confirmable"] and homes() == before
 
 
 @pytest.mark.parametrize("where", ["v2", "v3", "other_county"])
@@ -202,13 +216,13 @@ def test_the_same_file_below_a_title_in_every_format_imports_alike(client, users
     upload = io.BytesIO(sheet_bytes(fmt, rows))
     upload.name = f"花名册.{fmt.split('-')[0]}"
     client.force_login(users["collector"])
-    resp = client.post(URL, {"step": "preview", "village": regions["v1"].pk, "file": upload})
+    resp = client.post(URL, {"step": "preview", "village": regions["v1"].pk, "file": upload}, follow=True)
     # (a csv has no number cells: the ID reads as the text Excel wrote, 4.11325e+17, refused alike)
     assert resp.context["problems"] == [(6, f"身份证号码：{idcard.ERR_NUMERIC_CELL}")]
     rows[5] = row("00001", child, "子女")
     upload = io.BytesIO(sheet_bytes(fmt, rows))
     upload.name = f"花名册.{fmt.split('-')[0]}"
-    resp = client.post(URL, {"step": "preview", "village": regions["v1"].pk, "file": upload})
+    resp = client.post(URL, {"step": "preview", "village": regions["v1"].pk, "file": upload}, follow=True)
     assert resp.context["problems"] == [] and resp.context["counts"] == {"new": 1, "update": 2, "moved": 0}
-    assert confirm(client, resp).status_code == 302
+    assert confirmed(client, resp)
     assert homes()[child.id_number] == (regions["v1"].pk, "00001")

@@ -149,16 +149,16 @@ def test_import_preview_then_confirm_all_or_nothing(client, users, regions):
     a, b = make_id(), make_id()
     url = reverse("enrollment:roster_import") + f"?year={YEAR}"
     bad = _xlsx([["0201", "二组", "赵一", a, "户主", "", "参保", ""], ["0201", "二组", "赵二", b[:17] + ("0" if b[17] != "0" else "1"), "配偶", "", "拒绝参保", ""]])
-    resp = client.post(url, {"step": "preview", "village": regions["v1"].pk, "file": bad})
+    resp = client.post(url, {"step": "preview", "village": regions["v1"].pk, "file": bad}, follow=True)
     body = resp.content.decode()
     assert "校验位" in body and "原因说明" in body and "第" not in body.split("发现")[0][-1:]
     assert not Person.objects.exists()
     good = _xlsx([["0201", "二组", "赵一", a, "户主", "", "参保", ""], ["0201", "二组", "赵二", b.lower(), "配偶", "", "拒绝参保", "外出"]])
-    resp = client.post(url, {"step": "preview", "village": regions["v1"].pk, "file": good})
+    resp = client.post(url, {"step": "preview", "village": regions["v1"].pk, "file": good}, follow=True)
     assert "预览通过" in resp.content.decode()
     assert not Person.objects.exists()  # the preview wrote nothing
-    resp = client.post(url, {"step": "confirm", "token": resp.context["token"]})
-    assert resp.status_code == 302
+    resp = client.post(reverse("core:import_run_confirm", args=[resp.context["run"].pk]))
+    assert resp.status_code == 302 and resp["Location"].startswith(reverse("enrollment:roster"))
     assert Household.objects.get().members.count() == 2
     assert Enrollment.objects.get(person__id_number=b).status == EnrollmentStatus.EXCLUDED
     assert AuditEvent.objects.filter(action="import").exists()
@@ -170,7 +170,7 @@ def test_import_refuses_a_person_registered_elsewhere(client, users, regions):
     resp = client.post(reverse("enrollment:roster_import"), {
         "step": "preview", "village": regions["v1"].pk,
         "file": _xlsx([["0301", "", "钱一", elsewhere.id_number, "户主", "", "", ""]]),
-    })
+    }, follow=True)
     body = resp.content.decode()
     assert "乙一村" in body and "一人只能建一档" in body
     assert Person.objects.count() == 1
@@ -255,10 +255,10 @@ def test_import_requires_one_head_per_household(client, users, regions):
     client.force_login(users["collector"])
     url = reverse("enrollment:roster_import") + f"?year={YEAR}"
     no_head = _xlsx([["0401", "", "孙一", make_id(), "配偶", "", "参保", ""], ["0401", "", "孙二", make_id(), "子女", "", "参保", ""]])
-    body = client.post(url, {"step": "preview", "village": regions["v1"].pk, "file": no_head}).content.decode()
+    body = client.post(url, {"step": "preview", "village": regions["v1"].pk, "file": no_head}, follow=True).content.decode()
     assert ERR_HEADS.format(number="0401", count=0) in body
     two_heads = _xlsx([["0402", "", "周一", make_id(), "户主", "", "参保", ""], ["0402", "", "周二", make_id(), "户主", "", "参保", ""]])
-    body = client.post(url, {"step": "preview", "village": regions["v1"].pk, "file": two_heads}).content.decode()
+    body = client.post(url, {"step": "preview", "village": regions["v1"].pk, "file": two_heads}, follow=True).content.decode()
     assert ERR_HEADS.format(number="0402", count=2) in body
     assert not Person.objects.exists()
 
@@ -272,7 +272,7 @@ def test_import_cannot_exclude_a_paid_member(client, users, regions):
     client.force_login(users["collector"])
     url = reverse("enrollment:roster_import") + f"?year={YEAR}"
     file = _xlsx([["0501", "", "吴一", paid.id_number, "户主", "", "拒绝参保", "不愿意"]])
-    body = client.post(url, {"step": "preview", "village": regions["v1"].pk, "file": file}).content.decode()
+    body = client.post(url, {"step": "preview", "village": regions["v1"].pk, "file": file}, follow=True).content.decode()
     from enrollment.choices import ExclusionReason
 
     assert ERR_PAID_EXCLUDED.format(name="吴一", status="已收款", reason=ExclusionReason.REFUSED.label) in body

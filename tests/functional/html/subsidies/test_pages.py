@@ -8,10 +8,9 @@ import openpyxl
 import pytest
 from django.urls import reverse
 
-from core.models import AuditEvent
+from core.models import AuditEvent, ImportRun
 from enrollment import identity_lists as imports
 from enrollment.models import PersonIdentity
-from enrollment.views import identities as views
 from subsidies.models import CategorySubsidy, PolicyYear
 from tests.factories import HouseholdFactory, PersonFactory, make_id
 from tests.factories.subsidies import PersonIdentityFactory, PolicyYearFactory, SubsidyCategoryFactory
@@ -225,21 +224,22 @@ def test_import_preview_confirm_and_reimport(client, users, idents, policy):
              ["王五", unknown, "低保对象", "2024-10-05"],
              ["李四", idents["p2"].id_number, "监测对象", "2024-10-05"]]
     r = client.post(reverse("enrollment:identity_import"), {"policy": policy.pk, "source_list": "", "file": xlsx(sheet)})
-    assert r.status_code == 302 and r["Location"] == reverse("enrollment:identity_import_preview")
+    run = ImportRun.objects.get()
+    assert r.status_code == 302 and r["Location"] == reverse("core:import_run", args=[run.pk])
     html = client.get(r["Location"]).content.decode()
     assert "系统中没有这个身份证号码" in html and "不由本部门认定" in html and "确认导入 1 行" in html
     assert unknown not in html
-    token = client.session[views.SESSION_KEY]["token"]
-    r = client.post(reverse("enrollment:identity_import_preview"), {"token": token}, follow=True)
+    r = client.post(reverse("core:import_run_confirm", args=[run.pk]), follow=True)
     assert "新增1条" in r.content.decode()
     assert PersonIdentity.objects.filter(person=idents["p1"], category=idents["civil"], certified_on=date(2024, 10, 5)).exists()
     assert AuditEvent.objects.filter(action="import").count() == 1
+    # A second confirm of the same run writes nothing more.
+    client.post(reverse("core:import_run_confirm", args=[run.pk]))
+    assert AuditEvent.objects.filter(action="import").count() == 1
     # Re-import the same list: nothing changes.
-    client.post(reverse("enrollment:identity_import"), {"policy": policy.pk, "file": xlsx(sheet)})
-    html = client.get(reverse("enrollment:identity_import_preview")).content.decode()
-    assert imports.STATUS_LABELS[imports.STATUS_SAME] in html
-    token = client.session[views.SESSION_KEY]["token"]
-    r = client.post(reverse("enrollment:identity_import_preview"), {"token": token}, follow=True)
+    r = client.post(reverse("enrollment:identity_import"), {"policy": policy.pk, "file": xlsx(sheet)}, follow=True)
+    assert imports.STATUS_LABELS[imports.STATUS_SAME] in r.content.decode()
+    r = client.post(reverse("core:import_run_confirm", args=[r.context["run"].pk]), follow=True)
     assert "新增0条" in r.content.decode() and "无变化1条" in r.content.decode()
     assert PersonIdentity.objects.count() == 2
 
@@ -252,10 +252,14 @@ def test_import_rejects_non_spreadsheet(client, users, policy):
     assert r.status_code == 200 and "不是有效的" in r.content.decode()
 
 
-def test_preview_without_upload_redirects(client, users):
-    client.force_login(users["bureau"])
-    r = client.get(reverse("enrollment:identity_import_preview"))
-    assert r.status_code == 302 and r["Location"] == reverse("enrollment:identity_import")
+def test_another_departments_list_is_not_found(client, users, idents, policy):
+    client.force_login(users["dept"])
+    sheet = [["姓名", "身份证号码", "资助类别", "认定日期"], ["张三", idents["p1"].id_number, "低保对象", "2024-10-05"]]
+    client.post(reverse("enrollment:identity_import"), {"policy": policy.pk, "source_list": "", "file": xlsx(sheet)})
+    run = ImportRun.objects.get()
+    client.force_login(users["bureau"])  # the county may read it
+    assert client.get(reverse("core:import_run", args=[run.pk])).status_code == 200
+    assert client.get(reverse("core:import_run", args=[run.pk + 1])).status_code == 404
 
 
 def test_edit_phase_targets_and_prizes(client, users, policy):
@@ -299,7 +303,6 @@ def test_import_a_list_below_a_title_in_every_format(client, users, idents, poli
     r = client.post(reverse("enrollment:identity_import"), {"policy": policy.pk, "source_list": "", "file": f})
     assert r.status_code == 302, r.content.decode()[-2000:]
     assert "确认导入 1 行" in client.get(r["Location"]).content.decode()
-    token = client.session[views.SESSION_KEY]["token"]
-    r = client.post(reverse("enrollment:identity_import_preview"), {"token": token}, follow=True)
+    r = client.post(reverse("core:import_run_confirm", args=[ImportRun.objects.get().pk]), follow=True)
     assert "新增1条" in r.content.decode()
     assert PersonIdentity.objects.filter(person=idents["p1"], category=idents["civil"], certified_on=date(2024, 10, 5)).exists()
