@@ -10,9 +10,9 @@ from django.db import transaction
 from core.access import require
 from core.models import Region, User
 from core.scoping import ensure_region_visible
+from subsidies import workdays
 from subsidies.selectors import posting_working_days
 
-from .. import rules
 from ..models import PublicityPosting
 from ..uploads import check_file
 from .selectors import publicity_rows
@@ -31,7 +31,7 @@ def publicity_record(
     ensure_region_visible(actor, village)
     if posted_until < posted_from:
         raise ValidationError({"posted_until": ERR_POSTING_ORDER})
-    days = rules.working_days(posted_from, posted_until)
+    days = workdays.working_days(posted_from, posted_until).count
     minimum = posting_working_days(village.county, year)
     if minimum and days < minimum:
         raise ValidationError({"posted_until": ERR_POSTING_TOO_SHORT.format(days=minimum, actual=days)})
