@@ -1,9 +1,10 @@
-"""Pure rules of the cash trail: the double limit, posting days, ledger and remittance checks."""
+"""Pure rules of the cash trail: the double limit, ledger and remittance checks (working days:
+``subsidies.workdays``)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 from decimal import Decimal
 
 from core.money import ZERO
@@ -48,19 +49,6 @@ def double_limit(items, *, today: date, remit_days: int | None, remit_amount: De
         over_amount=remit_amount is not None and amount >= Decimal(remit_amount),
         over_days=overdue > 0,
     )
-
-
-def working_days(start: date, end: date, *, holidays=()) -> int:
-    """Monday–Friday days from ``start`` to ``end`` inclusive, minus listed holidays."""
-    if end < start:
-        return 0
-    skip = set(holidays)
-    n, d = 0, start
-    while d <= end:
-        if d.weekday() < 5 and d not in skip:
-            n += 1
-        d += timedelta(days=1)
-    return n
 
 
 def remittance_difference(amount: Decimal, covered: Decimal) -> Decimal:

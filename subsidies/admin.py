@@ -2,7 +2,7 @@ from django.contrib import admin
 
 from core.admin import ScopedAdmin
 
-from .models import CategorySubsidy, PhaseTarget, PolicyYear, PrizeGrade, SubsidyCategory, Tier
+from .models import CalendarDay, CategorySubsidy, PhaseTarget, PolicyYear, PrizeGrade, SubsidyCategory, Tier
 
 
 class TierInline(admin.TabularInline):
@@ -61,3 +61,13 @@ class PhaseTargetAdmin(ScopedAdmin):
 class PrizeGradeAdmin(ScopedAdmin):
     list_display = ("policy", "rank", "name", "count", "amount")
     scope_through = "policy"
+
+
+@admin.register(CalendarDay)
+class CalendarDayAdmin(ScopedAdmin):
+    """The national holiday schedule: no region, so only superusers see and edit it (``scoped``)."""
+
+    list_display = ("date", "is_workday", "name")
+    list_filter = ("is_workday",)
+    date_hierarchy = "date"
+    search_fields = ("name",)

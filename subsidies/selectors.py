@@ -12,6 +12,7 @@ from core.models import Region
 
 from . import benefit, calc, seasons
 from .models import CategorySubsidy, PolicyYear, SubsidyCategory
+from .postings import PostingRules
 
 ERR_NO_POLICY = "{county}尚未设置{year}年度征缴政策。"
 ERR_NO_TIER = "{year}年度没有第{tier}档。"
@@ -72,12 +73,17 @@ def seasons_last_ended(day: date) -> list[PolicyYear]:
     return [s for s in (seasons.last_ended(day, ps) for ps in _policies_by_county()) if s is not None]
 
 
-def posting_working_days(county, year: int) -> int | None:
-    """The least number of working days the paid list stays posted (None: the county's plan, or
-    the missing policy of the year, sets no minimum)."""
+def posting_rules(county, year: int) -> PostingRules | None:
+    """The publicity settings of the county's policy year (None: no policy year)."""
     if county is None:
         return None
-    return PolicyYear.objects.filter(county=county, year=year).values_list("posting_working_days", flat=True).first()
+    policy = PolicyYear.objects.filter(county=county, year=year).first()
+    return PostingRules.from_policy(policy) if policy is not None else None
+
+
+def posting_rules_by_county(county_ids, year: int) -> dict[int, PostingRules]:
+    """County id → publicity settings of its policy year, for the counties that have one (one query)."""
+    return {p.county_id: PostingRules.from_policy(p) for p in PolicyYear.objects.filter(county_id__in=list(county_ids), year=year)}
 
 
 def tier_standard(policy: PolicyYear, tier: int, *, student: bool = False):

@@ -4,6 +4,7 @@ from simple_history.models import HistoricalRecords
 
 from core.choices import RegionLevel
 from core.scoping import ScopedManager
+from subsidies.choices import PublicityPayers
 
 
 class PublicityPosting(models.Model):
@@ -13,6 +14,9 @@ class PublicityPosting(models.Model):
     year = models.PositiveIntegerField("待遇年度")
     posted_from = models.DateField("张贴开始日期")
     posted_until = models.DateField("张贴结束日期")
+    # Which list was posted (the county's setting when it was recorded): everyone the tax office
+    # confirmed, or the cash payers.
+    payers = models.CharField("公示范围", max_length=8, choices=PublicityPayers.choices)
     person_count = models.PositiveIntegerField("公示人数", default=0)
     photo = models.FileField("张贴照片", upload_to="publicity/%Y/%m/")
     note = models.CharField("说明", max_length=200, blank=True)

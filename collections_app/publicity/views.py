@@ -2,23 +2,23 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
-
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.db.models import Count
 from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 
 from core.access import needs
 from core.models import Region
 from core.scoping import visible_or_404
 from enrollment.years import year_for
-from subsidies.selectors import posting_working_days
+from subsidies import workdays
+from subsidies.choices import PublicityPayers
+from subsidies.postings import schedule_years
+from subsidies.selectors import posting_rules
 
-from ..choices import ReceiptStatus
-from ..models import PublicityPosting, ReceiptLine
+from ..models import PublicityPosting
 from ..pages import add_form_errors
 from . import selectors as publicity_selectors
 from . import services as publicity_services
@@ -29,19 +29,9 @@ from .forms import PostingForm
 def publicity_list(request):
     user = request.user
     year = year_for(request)
-    villages = Region.objects.visible_to(user).villages().order_by("parent__code", "sort_order", "code")
-    counts = dict(
-        ReceiptLine.objects.filter(receipt__village__in=villages, receipt__year=year, receipt__status=ReceiptStatus.VALID)
-        .values_list("receipt__village_id")
-        .annotate(n=Count("id"))
-    )
-    postings = {}
-    for p in PublicityPosting.objects.visible_to(user).filter(year=year).order_by("posted_from"):
-        postings.setdefault(p.village_id, []).append(p)
-    rows = [{"village": v, "count": counts.get(v.pk, 0), "postings": postings.get(v.pk, [])} for v in villages]
+    overview = publicity_selectors.publicity_overview(user=user, year=year, today=timezone.localdate())
     return render(request, "collections/publicity_list.html", {
-        "rows": rows, "year": year, "can_manage": user.can("publicity.manage"),
-        "posting_days": posting_working_days(user.county, year),
+        **overview, "year": year, "can_manage": user.can("publicity.manage"),
     })
 
 
@@ -53,11 +43,10 @@ def _village(request, pk):
 def publicity_print(request, village_pk):
     village = _village(request, village_pk)
     year = year_for(request, village.county)
-    rows = publicity_selectors.publicity_rows(village=village, year=year)
-    total = sum((r["amount"] for r in rows), Decimal("0.00"))
+    sheet = publicity_selectors.publicity_sheet(village=village, year=year)
     return render(request, "collections/publicity_print.html", {
-        "village": village, "year": year, "rows": rows, "total": total,
-        "posting_days": posting_working_days(village.county, year),
+        "village": village, "year": year, "sheet": sheet, "rows": sheet.rows, "total": sheet.total,
+        "posting_days": sheet.rules.min_working_days if sheet.rules else None,
     })
 
 
@@ -65,17 +54,25 @@ def publicity_print(request, village_pk):
 def publicity_posting(request, village_pk):
     village = _village(request, village_pk)
     year = year_for(request, village.county)
-    posting_days = posting_working_days(village.county, year)
+    rules = posting_rules(village.county, year)
+    posting_days = rules.min_working_days if rules else None
     form = PostingForm(request.POST or None, request.FILES or None, min_days=posting_days)
     if request.method == "POST" and form.is_valid():
         try:
-            publicity_services.publicity_record(actor=request.user, village=village, year=year, **form.cleaned_data)
+            posting = publicity_services.publicity_record(actor=request.user, village=village, year=year, **form.cleaned_data)
         except ValidationError as exc:
             add_form_errors(form, exc)
         else:
-            messages.success(request, f"已登记{village.name}公示张贴记录。")
+            messages.success(request, f"已登记{village.name}公示张贴记录（{posting.get_payers_display()}，{posting.person_count}人）。")
+            for warning in workdays.working_days(posting.posted_from, posting.posted_until).warnings:
+                messages.warning(request, warning)
             return redirect(f"{reverse('collections:publicity_list')}?year={year}")
-    return render(request, "collections/publicity_form.html", {"form": form, "village": village, "year": year, "posting_days": posting_days})
+    years = schedule_years(rules) if rules else set()
+    return render(request, "collections/publicity_form.html", {
+        "form": form, "village": village, "year": year, "posting_days": posting_days, "rules": rules,
+        "payers_label": PublicityPayers(publicity_selectors.payers_of(rules)).label,
+        "warnings": workdays.schedule_warnings(years | {timezone.localdate().year}),
+    })
 
 
 @needs("publicity.manage", "report.view")

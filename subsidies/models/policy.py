@@ -11,6 +11,8 @@ from simple_history.models import HistoricalRecords
 from core.choices import Department, RegionLevel
 from core.scoping import ScopedManager
 
+from ..choices import PublicityPayers
+
 ERR_WINDOW_ORDER = "集中征缴期的结束日期不能早于开始日期。"
 ERR_EXTENSION_ORDER = "延长期截止日期必须晚于集中征缴期结束日期。"
 ERR_PAYMENT_DAYS = "每月缴费日应在1–31日之间，且起始日不大于截止日。"
@@ -50,6 +52,19 @@ class PolicyYear(models.Model):
     # minimum (empty: no minimum is checked).
     posting_working_days = models.PositiveSmallIntegerField(
         "公示期最少工作日", null=True, blank=True, help_text="方案未规定公示天数时留空"
+    )
+    # Whom the list names and when it is due: Neixiang posts the tax office's list of everyone who
+    # paid, after the window; Shizhu posts cash payers in full within one month of the window's
+    # end, then every quarter. Empty: the plan sets no paid-list publicity.
+    publicity_payers = models.CharField(
+        "公示范围", max_length=8, choices=PublicityPayers.choices, blank=True,
+        help_text="方案未规定时留空（公示页按全部已入库缴费人员列示，并提示方案未规定）",
+    )
+    posting_due_months = models.PositiveSmallIntegerField(
+        "集中征缴期结束后几个月内全面公示", null=True, blank=True, help_text="石柱：1；方案未规定期限时留空"
+    )
+    posting_every_months = models.PositiveSmallIntegerField(
+        "此后每几个月公示一次", null=True, blank=True, help_text="石柱按季公示：3；方案未规定时留空"
     )
 
     # Reporting schedule.

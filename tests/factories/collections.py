@@ -18,7 +18,8 @@ def benefit_year() -> int:
 
 
 def make_policy(
-    county, *, year=None, standard="400.00", remit_days=5, remit_amount="10000.00", posting_working_days=5, tier2=None
+    county, *, year=None, standard="400.00", remit_days=5, remit_amount="10000.00", posting_working_days=5, tier2=None,
+    publicity_payers="cash",
 ):
     year = year or benefit_year()
     policy, _ = PolicyYear.objects.get_or_create(
@@ -30,6 +31,9 @@ def make_policy(
             "remit_days": remit_days,
             "remit_amount": None if remit_amount is None else Decimal(remit_amount),
             "posting_working_days": posting_working_days,
+            # The cash trail's tests post the receipts they issue; Neixiang's kind ("all") is
+            # asked for where a test is about it.
+            "publicity_payers": publicity_payers,
         },
     )
     Tier.objects.get_or_create(policy=policy, number=1, defaults={"name": "一档", "standard": Decimal(standard)})

@@ -86,6 +86,11 @@ def test_settings_transcribed(seed_policies):
     assert sz.midyear_pays_fiscal_subsidy and sz.fiscal_subsidy == D("670.00")
     assert (sz.weekly_reports_from, sz.daily_reports_from) == (date(2024, 10, 1), date(2024, 12, 15))
     assert sz.newborn_late_wait_days == 90 and sz.refund_only_if_paid_in_full
+    # Publicity: Neixiang posts the tax office's list of everyone who paid, ≥ 5 working days;
+    # Shizhu posts cash payers, in full within a month of the window, then every quarter.
+    assert (nx.publicity_payers, nx.posting_working_days, nx.posting_due_months, nx.posting_every_months) == ("all", 5, None, None)
+    assert (sz.publicity_payers, sz.posting_working_days, sz.posting_due_months, sz.posting_every_months) == ("cash", None, 1, 3)
+    assert {p.publicity_payers for p in PolicyYear.objects.exclude(county__code__in=["411325", "500240"])} == {""}
 
     gy = PolicyYear.objects.get(county__code="130628")
     assert (gy.year, gy.window_start, gy.window_end) == (2024, date(2023, 9, 1), date(2023, 12, 25))

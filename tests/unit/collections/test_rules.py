@@ -36,24 +36,6 @@ def test_double_limit_uses_policy_figures():
     assert state.days_overdue == 1 and state.over_amount and state.oldest == date(2026, 10, 1)
 
 
-@pytest.mark.parametrize(
-    "start, end, n",
-    [
-        (date(2026, 11, 2), date(2026, 11, 6), 5),  # Monday to Friday
-        (date(2026, 11, 4), date(2026, 11, 10), 5),  # across a weekend
-        (date(2026, 11, 4), date(2026, 11, 9), 4),
-        (date(2026, 11, 7), date(2026, 11, 8), 0),  # a weekend
-        (date(2026, 11, 9), date(2026, 11, 2), 0),
-    ],
-)
-def test_working_days(start, end, n):
-    assert rules.working_days(start, end) == n
-
-
-def test_working_days_skips_holidays():
-    assert rules.working_days(date(2026, 9, 28), date(2026, 10, 9), holidays=[date(2026, 10, d) for d in range(1, 9)]) == 4
-
-
 @pytest.mark.parametrize("amount, covered, diff", [("800", "800", "0"), ("1000", "800", "200"), ("700", "800", "-100")])
 def test_remittance_difference(amount, covered, diff):
     assert rules.remittance_difference(D(amount), D(covered)) == D(diff)

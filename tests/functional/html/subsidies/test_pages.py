@@ -138,6 +138,21 @@ def test_bureau_edits_policy_with_history(client, users, policy):
     assert "报解期限（天）" in html and "bureau" in html
 
 
+def test_bureau_sets_the_publicity_kind_and_schedule(client, users, policy):
+    """Shizhu's setting: cash payers, in full within a month of the window, then quarterly."""
+    client.force_login(users["bureau"])
+    data = edit_data(policy, publicity_payers="cash", posting_due_months="1", posting_every_months="3", posting_working_days="")
+    assert client.post(reverse("subsidies:policy_edit", args=[policy.pk]), data).status_code == 302
+    policy.refresh_from_db()
+    assert (policy.publicity_payers, policy.posting_due_months, policy.posting_every_months) == ("cash", 1, 3)
+    html = client.get(reverse("subsidies:policy_detail", args=[policy.pk])).content.decode()
+    assert "现金缴费人员；集中征缴期结束后1个月内全面公示；此后每3个月公示一次" in html
+    policy.publicity_payers = ""
+    policy.save()
+    html = client.get(reverse("subsidies:policy_detail", args=[policy.pk])).content.decode()
+    assert "方案未规定（公示页按全部已入库缴费人员列示）" in html
+
+
 def test_edit_error_keeps_input(client, users, policy):
     client.force_login(users["bureau"])
     r = client.post(reverse("subsidies:policy_edit", args=[policy.pk]), edit_data(policy, window_end="2020-01-01", remit_days="4"))
