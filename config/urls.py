@@ -6,6 +6,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 from . import tokens, views
 
 api_patterns = [
+    path("", include("core.api.imports")),
     path("", include("enrollment.api.urls")),
     path("", include("subsidies.api.urls")),
     path("", include("collections_app.api.urls")),

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 from django.urls import reverse
 
-from core.imports.importers import ERROR, Checked, Importer, Outcome, register
+from core.choices import RegionLevel
+from core.imports.importers import ERROR, Checked, Importer, Outcome, TargetError, register
+from core.models import Region
 from subsidies.models import PolicyYear
 
 from . import identity_lists
@@ -14,6 +16,9 @@ from .roster_import import roster_import_run
 
 MSG_ROSTER_PREVIEWED = "预览通过：新增{new}人，更新{update}人，换户{moved}人。确认后才会写入。"
 MSG_ROSTER_IMPORTED = "导入完成：新增{new}人，更新{update}人，换户{moved}人。"
+ERR_VILLAGE = "请填写本人辖区内的村/社区（village：区划代码）。"
+ERR_YEAR = "请填写年度（year，如 2027）。"
+ERR_POLICY = "请填写本人可见的年度政策（policy：编号）。"
 MSG_IDENTITIES_IMPORTED = "导入完成：新增{created}条，更新{updated}条，无变化{unchanged}条，跳过有错误的{skipped}行。"
 
 
@@ -47,6 +52,15 @@ class RosterImporter(Importer):
     def apply(self, run, *, actor, progress):
         checked, roster = self._run(run, actor=actor, dry_run=False, progress=progress)
         return checked, roster.counts
+
+    def target(self, actor, data):
+        village = Region.objects.visible_to(actor).villages().filter(code=str(data.get("village", "")).strip()).first()
+        if village is None:
+            raise TargetError("village", ERR_VILLAGE)
+        year = str(data.get("year", "")).strip()
+        if not year.isdigit() or not 2000 <= int(year) <= 2100:
+            raise TargetError("year", ERR_YEAR)
+        return village, int(year), {}
 
     def summary(self, run) -> str:
         return f"{run.region.full_name} · {run.year}年度花名册。"
@@ -101,6 +115,14 @@ class IdentityListImporter(Importer):
         policy, rows, checked = self._check(run, actor=actor, progress=progress)
         result = identity_lists.identity_import(actor=actor, policy=policy, rows=rows, source_list=run.options["source_list"])
         return checked, {"created": result.created, "updated": result.updated, "unchanged": result.unchanged, "skipped": result.skipped}
+
+    def target(self, actor, data):
+        pk = str(data.get("policy", "")).strip()
+        policy = PolicyYear.objects.visible_to(actor).filter(pk=int(pk)).select_related("county").first() if pk.isdigit() else None
+        if policy is None or policy.county.level != RegionLevel.COUNTY:
+            raise TargetError("policy", ERR_POLICY)
+        source = str(data.get("source_list", "")).strip()[:200]
+        return policy.county, policy.year, {"policy": policy.pk, "source_list": source or str(data.get("file_name", ""))}
 
     def summary(self, run) -> str:
         policy = PolicyYear.objects.filter(pk=run.options.get("policy"), county=run.region).first()

@@ -35,7 +35,8 @@ ROWS_KEPT = 20000  # rows with a message stored on the run; the counts always co
 log = logging.getLogger(__name__)
 
 
-def _require(actor, importer) -> None:
+def require_importer(actor, importer) -> None:
+    """PermissionDenied unless ``actor`` may use ``importer`` (all its capabilities)."""
     require(actor, *importer.capabilities)
 
 
@@ -43,7 +44,7 @@ def import_upload(*, actor, kind: str, region, upload, year: int | None = None, 
     """Store an uploaded file as a new run of ``kind`` into ``region`` after the door check
     (size, type, the guard). Nothing is read yet: ``import_preview`` does that."""
     importer = importer_for(kind)
-    _require(actor, importer)
+    require_importer(actor, importer)
     ensure_region_visible(actor, region)
     name = getattr(upload, "name", "") or ""
     check_upload(upload, name=name)
@@ -75,7 +76,7 @@ def confirmable(run: ImportRun) -> int:
 def import_preview(*, actor, run: ImportRun) -> ImportRun:
     """Read and check every row of the run's file; write nothing but the run's outcomes."""
     importer = importer_for(run.kind)
-    _require(actor, importer)
+    require_importer(actor, importer)
     ensure_region_visible(actor, run.region)
     ImportRun.objects.filter(pk=run.pk).update(status=ImportStatus.PREVIEWING)
     try:
@@ -108,7 +109,7 @@ def import_confirm(*, actor, run: ImportRun) -> bool:
     """Mark a previewed run as being applied (at most once: a second confirm finds it taken).
     False: it is not in a state to be confirmed."""
     importer = importer_for(run.kind)
-    _require(actor, importer)
+    require_importer(actor, importer)
     ensure_region_visible(actor, run.region)
     if not confirmable(run):
         return False
@@ -120,7 +121,7 @@ def import_apply(*, actor, run: ImportRun) -> ImportRun:
     transaction with the run's outcome and the audit event. Rows the preview did not show roll
     everything back and leave the run ``refused`` with what was found."""
     importer = importer_for(run.kind)
-    _require(actor, importer)
+    require_importer(actor, importer)
     ensure_region_visible(actor, run.region)
     report = progress.reporter(run.pk, "apply")
     try:
@@ -156,7 +157,7 @@ def import_apply(*, actor, run: ImportRun) -> ImportRun:
 def import_cancel(*, actor, run: ImportRun) -> None:
     """Give up a run that has not been applied; its file and outcomes stay as a record."""
     importer = importer_for(run.kind)
-    _require(actor, importer)
+    require_importer(actor, importer)
     ensure_region_visible(actor, run.region)
     done = ImportRun.objects.filter(pk=run.pk).exclude(
         status__in=[ImportStatus.APPLYING, ImportStatus.APPLIED, ImportStatus.CANCELLED]

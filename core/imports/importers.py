@@ -60,6 +60,14 @@ class ApplyRefused(Exception):
         self.checked = checked
 
 
+class TargetError(ValueError):
+    """An API upload's field that names no region, year or list the actor may import into."""
+
+    def __init__(self, field: str, message: str):
+        super().__init__(message)
+        self.field, self.message = field, message
+
+
 class Importer:
     kind: str = ""
     label: str = ""  # e.g. "花名册"
@@ -77,6 +85,11 @@ class Importer:
         """Check the file again and write the rows it allows, inside the flow's transaction: the
         outcomes and the counts written. Raise ApplyRefused when the rows are no longer what the
         preview showed (for an ``all_or_none`` importer, the flow refuses any error row itself)."""
+        raise NotImplementedError
+
+    def target(self, actor, data) -> tuple:
+        """(region, year, options) of a new run from an API request's fields (``data``); raise
+        ``TargetError`` with a Chinese message for a field that names nothing the actor may use."""
         raise NotImplementedError
 
     def done_url(self, run) -> str:
@@ -116,3 +129,10 @@ def importer_for(kind: str) -> Importer:
 
 def kinds() -> list[str]:
     return list(_REGISTRY)
+
+
+def kinds_for(user) -> list[str]:
+    """The kinds whose every capability ``user`` has."""
+    if user is None or not user.is_authenticated:
+        return []
+    return [kind for kind, importer in _REGISTRY.items() if all(user.can(c) for c in importer.capabilities)]

@@ -5,6 +5,7 @@ along is ``core.imports.flow``; what a row does is the importer's (``core.import
 from django.conf import settings
 from django.db import models
 
+from ..imports.importers import kinds_for
 from .regions import Region
 
 
@@ -22,9 +23,10 @@ class ImportStatus(models.TextChoices):
 class ImportRunQuerySet(models.QuerySet):
     def visible_to(self, user):
         """Runs whose region lies in the user's region (a run targets a village, a township or a
-        county, so the rule is the regions' own); a department's user sees only the lists they
-        uploaded — another department's list is not theirs to read."""
-        runs = self.filter(region__in=Region.objects.visible_to(user))
+        county, so the rule is the regions' own) and whose importer the user may use; a
+        department's user sees only the lists they uploaded — another department's list is not
+        theirs to read."""
+        runs = self.filter(region__in=Region.objects.visible_to(user), kind__in=kinds_for(user))
         if user is not None and user.is_authenticated and not user.is_superuser and user.role == "department":
             runs = runs.filter(uploaded_by=user)
         return runs
