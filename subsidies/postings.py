@@ -17,7 +17,7 @@ from datetime import date
 from .benefit import add_months
 from .choices import PublicityPayers
 
-MSG_PAYERS_UNSET = "本县征缴方案未规定缴费公示范围，名单按全部已入库缴费人员（税务部门反馈）列示。"
+MSG_PAYERS_UNSET = "本县征缴方案未规定缴费公示范围，名单列示全部已缴费人员：税务部门确认入库的，以及已向村（社区）征收人员缴纳现金、尚未入库的。"
 MSG_FULL_LATE = "公示逾期：应于{deadline}前完成全面公示，{posted}才张贴。"
 MSG_FULL_MISSING = "公示逾期：应于{deadline}前完成全面公示，尚未登记张贴。"
 MSG_FULL_DUE = "应于{deadline}前完成全面公示。"
@@ -53,8 +53,8 @@ class PostingRules:
 
     @property
     def lists(self) -> str:
-        """Whom the list names: the plan's kind, every confirmed payer where it sets none."""
-        return self.payers or str(PublicityPayers.ALL)
+        """Whom the list names: the plan's kind; everyone known to have paid where it sets none."""
+        return self.payers or str(PublicityPayers.PAID)
 
     @property
     def lists_label(self) -> str:

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from django.db.models import Count
+from django.db.models import Count, Exists, OuterRef
 
 from core import idcard
 from core.models import Region
@@ -32,7 +32,7 @@ def cash_payer_rows(*, village: Region, year: int) -> list[dict]:
     lines = (
         ReceiptLine.objects.filter(receipt__village=village, receipt__year=year, receipt__status=ReceiptStatus.VALID)
         .order_by("receipt__issued_at", "id")
-        .values("name", "id_number", "person__id_number", "tier", "amount", "receipt__issued_on")
+        .values("name", "id_number", "person_id", "person__id_number", "tier", "amount", "receipt__issued_on")
     )
     # The person's current ID number: a number corrected after payment (a failed declaration
     # row fixed against the ID card) is posted as corrected, not as typed on the receipt.
@@ -43,6 +43,7 @@ def cash_payer_rows(*, village: Region, year: int) -> list[dict]:
             "tier": ln["tier"],
             "amount": ln["amount"],
             "paid_on": ln["receipt__issued_on"],
+            "person_id": ln["person_id"],
         }
         for ln in lines
     ]
@@ -54,7 +55,7 @@ def confirmed_payer_rows(*, village: Region, year: int) -> list[dict]:
     rows = (
         Enrollment.objects.filter(village=village, year=year, status=EnrollmentStatus.CONFIRMED)
         .order_by("person__household__number", "person_id")
-        .values("person__name", "person__id_number", "tier", "amount_due", "paid_on")
+        .values("person_id", "person__name", "person__id_number", "tier", "amount_due", "paid_on")
     )
     return [
         {
@@ -63,17 +64,26 @@ def confirmed_payer_rows(*, village: Region, year: int) -> list[dict]:
             "tier": e["tier"],
             "amount": e["amount_due"] if e["amount_due"] is not None else Decimal("0.00"),
             "paid_on": e["paid_on"],
+            "person_id": e["person_id"],
         }
         for e in rows
     ]
 
 
-ROWS = {PublicityPayers.ALL: confirmed_payer_rows, PublicityPayers.CASH: cash_payer_rows}
+def every_payer_rows(*, village: Region, year: int) -> list[dict]:
+    """Everyone of the village known to have paid for the year: confirmed in treasury, then the
+    cash payers the tax office has not confirmed yet (a person once)."""
+    confirmed = confirmed_payer_rows(village=village, year=year)
+    seen = {r["person_id"] for r in confirmed}
+    return confirmed + [r for r in cash_payer_rows(village=village, year=year) if r["person_id"] is None or r["person_id"] not in seen]
+
+
+ROWS = {PublicityPayers.ALL: confirmed_payer_rows, PublicityPayers.CASH: cash_payer_rows, PublicityPayers.PAID: every_payer_rows}
 
 
 def payers_of(rules: PostingRules | None) -> str:
-    """Whom the list names: the county's setting; every confirmed payer where it sets none."""
-    return rules.lists if rules is not None else PublicityPayers.ALL
+    """Whom the list names: the county's setting; everyone known to have paid where it sets none."""
+    return rules.lists if rules is not None else PublicityPayers.PAID
 
 
 def publicity_rows(*, village: Region, year: int, payers: str | None = None) -> list[dict]:
@@ -139,6 +149,21 @@ def publicity_overview(*, user, year: int, today: date) -> dict:
             .values_list("village_id")
             .annotate(n=Count("id"))
         )
+    paid = by_kind[PublicityPayers.PAID]
+    if paid:
+        # Everyone known to have paid: the confirmed, then cash lines of persons not confirmed (every_payer_rows)
+        confirmed = Enrollment.objects.filter(person_id=OuterRef("person_id"), year=year, status=EnrollmentStatus.CONFIRMED)
+        for village_id, n in (
+            Enrollment.objects.filter(village_id__in=paid, year=year, status=EnrollmentStatus.CONFIRMED)
+            .values_list("village_id").annotate(n=Count("id"))
+        ):
+            counts[village_id] = counts.get(village_id, 0) + n
+        for village_id, n in (
+            ReceiptLine.objects.filter(receipt__village_id__in=paid, receipt__year=year, receipt__status=ReceiptStatus.VALID)
+            .exclude(Exists(confirmed))
+            .values_list("receipt__village_id").annotate(n=Count("id"))
+        ):
+            counts[village_id] = counts.get(village_id, 0) + n
     postings: dict[int, list] = {}
     for p in PublicityPosting.objects.visible_to(user).filter(year=year).order_by("posted_from"):
         postings.setdefault(p.village_id, []).append(p)

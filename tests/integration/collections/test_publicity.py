@@ -35,7 +35,7 @@ from tests.factories import (
     UserFactory,
     VillageFactory,
 )
-from tests.factories.collections import benefit_year, pay
+from tests.factories.collections import benefit_year, household_with, make_policy, pay
 from tests.factories.subsidies import load_seed_policies
 from tests.unit.collections.tax_import_files import workbook_bytes
 
@@ -192,7 +192,7 @@ def test_an_on_time_posting_then_quarterly(seed):
 # --- Counties whose plan sets no paid-list publicity ----------------------------------------------
 
 
-def test_a_county_without_a_setting_lists_every_confirmed_payer_and_says_so(client, seed):
+def test_a_county_without_a_setting_lists_every_payer_and_says_so(client, seed):
     gaoyang = Region.objects.get(code="130628")
     assert PolicyYear.objects.get(county=gaoyang, year=2024).publicity_payers == ""
     village = VillageFactory(parent=TownshipFactory(parent=gaoyang, name="西演镇"), name="西演村")
@@ -218,3 +218,19 @@ def test_the_page_says_when_a_year_has_no_holiday_schedule(client, seed, shizhu_
     CalendarDay.objects.create(date=date(posting_year, 1, 1), is_workday=False, name="元旦")
     listing = client.get(reverse("collections:publicity_list"), {"year": shizhu_now.year}).content.decode()
     assert warning not in listing
+
+
+def test_without_a_setting_cash_payers_not_yet_confirmed_are_listed_once(users, regions):
+    """A county whose plan names no kind lists everyone known to have paid: the confirmed, and
+    the cash payers the tax office has not confirmed yet — a person paid in cash and confirmed
+    since is listed once."""
+    policy = make_policy(regions["county"], publicity_payers="")
+    hh, members = household_with(regions["v1"], 3)
+    pay(users["collector"], hh, members[:2], year=policy.year)  # two pay cash …
+    Enrollment.objects.filter(person=members[0], year=policy.year).update(status=EnrollmentStatus.CONFIRMED)  # … one is confirmed since
+    EnrollmentFactory(person=members[2], year=policy.year, status=EnrollmentStatus.CONFIRMED, amount_due=Decimal("400.00"))  # paid online
+    rows = selectors.publicity_rows(village=regions["v1"], year=policy.year)
+    assert sorted(r["name"] for r in rows) == sorted(m.name for m in members)
+    (standing,) = [r for r in selectors.publicity_overview(user=users["collector"], year=policy.year, today=date.today())["rows"]
+                   if r.village == regions["v1"]]
+    assert (standing.payers, standing.count) == ("paid", 3)

@@ -24,7 +24,7 @@ NEIXIANG = PostingRules(year=2025, payers="all", window_end=date(2024, 12, 31), 
 def test_whom_the_list_names():
     assert (SHIZHU.lists, NEIXIANG.lists) == ("cash", "all")
     unset = PostingRules(year=2024, payers="", window_end=date(2023, 12, 25))
-    assert unset.lists == "all" and unset.lists_label == "全部已缴费人员（税务反馈清册）"
+    assert unset.lists == "paid" and unset.lists_label == "全部已缴费人员（已入库及现金收款）"
     assert (SHIZHU.deadline, NEIXIANG.deadline, unset.deadline) == (date(2025, 1, 31), None, None)
 
 
