@@ -2,6 +2,7 @@ from django.urls import path
 
 from .cash import views as cash_views
 from .declarations import views as declarations_views
+from .departures import views as departures_views
 from .publicity import views as publicity_views
 from .refunds import views as refunds_views
 
@@ -25,6 +26,7 @@ urlpatterns = [
     path("publicity/<int:village_pk>/posting/", publicity_views.publicity_posting, name="publicity_posting"),
     path("publicity/postings/<int:pk>/photo/", publicity_views.publicity_photo, name="publicity_photo"),
     path("refunds/", refunds_views.refund_list, name="refund_list"),
+    path("departures/import/", departures_views.departure_import, name="departure_import"),
     path("refunds/new/", refunds_views.refund_create, name="refund_create"),
     path("refunds/<int:pk>/", refunds_views.refund_detail, name="refund_detail"),
     path("refunds/<int:pk>/evidence/", refunds_views.refund_evidence, name="refund_evidence"),

@@ -515,6 +515,20 @@ def transfer_decide(*, actor, transfer: TransferRequest, approve: bool) -> Trans
     return transfer
 
 
+@transaction.atomic
+def person_leaves(*, actor, person: Person, year: int, reason: str, on: date | None = None, source: str = "") -> Enrollment | None:
+    """A department's list says ``person`` leaves the resident scheme for ``year`` (``reason``: an
+    ExclusionReason — deceased, employee insurance, student insured at school, elsewhere). A
+    death marks the person deceased (``on``, ``source``). The year's enrollment takes the reason,
+    out of the should-enrol base — unless money was taken: then it stays as it is, for a refund
+    to change (collections_app), and is returned so the caller can propose one."""
+    ensure_visible(actor, person)
+    if reason == ExclusionReason.DECEASED and not person.is_deceased:
+        person.is_deceased, person.deceased_on, person.deceased_source = True, on, source[:100]
+        person.save(update_fields=["is_deceased", "deceased_on", "deceased_source"])
+    return _set_participation(person, year=year, village=person.household.village, participation=reason, reason_note="", tier=1)
+
+
 def reveal_id(*, actor, person: Person) -> str:
     """The full ID number for a role that needs it; every look is recorded."""
     if not actor.can("id.full"):

@@ -88,11 +88,16 @@ def refund_flag_duplicate(*, enrollment: Enrollment, amount, source: str, note: 
     return Refund.objects.filter(enrollment=enrollment, reason=RefundReason.DUPLICATE).order_by("-id").first()
 
 
-@transaction.atomic
 def refund_flag_duplicates(candidates) -> int:
-    """Many duplicate payments at once (a tax filing of a county): ``candidates`` are
-    (enrollment id, amount, source, note); the first of each enrollment counts, an enrollment
-    flagged before is skipped. A few queries per 5,000 enrollments, not several per candidate.
+    """Many duplicate payments at once (a tax filing of a county): see ``refund_flag_candidates``."""
+    return refund_flag_candidates(candidates, reason=RefundReason.DUPLICATE)
+
+
+@transaction.atomic
+def refund_flag_candidates(candidates, *, reason: str) -> int:
+    """Refund candidates for the bureau to decide, many at once: ``candidates`` are (enrollment
+    id, amount, source, note); the first of each enrollment counts, an enrollment flagged for
+    ``reason`` before is skipped. A few queries per 5,000 enrollments, not several per candidate.
     Returns how many refund candidates were created."""
     first: dict[int, tuple] = {}
     for enrollment_id, amount, source, note in candidates:
@@ -102,12 +107,12 @@ def refund_flag_duplicates(candidates) -> int:
     for start in range(0, len(ids), 5000):
         part = ids[start : start + 5000]
         flagged.update(
-            Refund.objects.filter(enrollment_id__in=part, reason=RefundReason.DUPLICATE).values_list("enrollment_id", flat=True)
+            Refund.objects.filter(enrollment_id__in=part, reason=reason).values_list("enrollment_id", flat=True)
         )
         villages.update(Enrollment.objects.filter(pk__in=part).values_list("id", "village_id"))
     new = [
         Refund(
-            enrollment_id=eid, village_id=villages[eid], reason=RefundReason.DUPLICATE, amount=max(to_money(amount), ZERO),
+            enrollment_id=eid, village_id=villages[eid], reason=reason, amount=max(to_money(amount), ZERO),
             status=RefundStatus.CANDIDATE, source=source[:100], note=note[:300],
         )
         for eid, (amount, source, note) in first.items()

@@ -53,12 +53,13 @@ class ImportRunSerializer(serializers.ModelSerializer):
 
 
 class ImportRunUploadSerializer(serializers.Serializer):
-    kind = serializers.CharField(help_text="roster（花名册，另填 village、year）或 identity_list（资助身份名单，另填 policy、source_list）")
+    kind = serializers.CharField(help_text="roster（花名册，另填 village、year）、identity_list（资助身份名单，另填 policy、source_list）或 departure_list（部门减员名单，另填 year、list_kind、source_list）")
     file = serializers.FileField()
     village = serializers.CharField(required=False, help_text="村/社区区划代码（花名册）")
     year = serializers.CharField(required=False, help_text="年度（花名册）")
     policy = serializers.CharField(required=False, help_text="年度政策编号（资助身份名单）")
-    source_list = serializers.CharField(required=False, allow_blank=True, help_text="来源名单名称（资助身份名单）")
+    source_list = serializers.CharField(required=False, allow_blank=True, help_text="来源名单名称")
+    list_kind = serializers.CharField(required=False, help_text="减员名单类型（departure_list）：deceased、employee、student_school、elsewhere")
 
 
 class ImportRunViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewSet):

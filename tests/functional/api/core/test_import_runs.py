@@ -94,3 +94,15 @@ def test_identity_list_rows_show_masked_ids_and_skip_errors(users, regions):
     assert PersonIdentity.objects.get().source_list == "民政局名单"
     # Another department's user does not see the list.
     assert api(users["collector"]).get(f"{URL}{body['id']}/").status_code == 404
+
+
+def test_a_departures_list_through_the_api(users, regions):
+    person = PersonFactory(household=HouseholdFactory(village=regions["v1"]))
+    client = api(users["dept"])
+    sheet = [["姓名", "身份证号码", "日期"], [person.name, person.id_number, "2024-11-02"]]
+    resp = client.post(URL, {"kind": "departure_list", "year": "2030", "list_kind": "nonsense", "file": xlsx(sheet)}, format="multipart")
+    assert resp.status_code == 400 and "list_kind" in resp.json()
+    resp = client.post(URL, {"kind": "departure_list", "year": "2030", "list_kind": "deceased", "file": xlsx(sheet)}, format="multipart")
+    assert resp.status_code == 201 and resp.json()["counts"] == {"excluded": 1}
+    resp = client.post(f"{URL}{resp.json()['id']}/confirm/")
+    assert resp.json()["result"]["excluded"] == 1 and Person.objects.get(pk=person.pk).is_deceased
