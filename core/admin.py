@@ -14,7 +14,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from simple_history.admin import SimpleHistoryAdmin
 
-from core.models import AuditEvent, Region, RegionQuota, User
+from core.models import AuditEvent, ImportRun, Region, RegionQuota, User
 from core.scoping import ERR_OUT_OF_SCOPE
 from core.tokens import REASON_PASSWORD_CHANGED, tokens_revoke
 
@@ -120,6 +120,14 @@ class RegionQuotaAdmin(ScopedAdmin):
 class AuditEventAdmin(ReadOnlyAdmin):
     list_display = ("at", "actor", "action", "object_type", "object_id")
     list_filter = ("action",)
+
+
+@admin.register(ImportRun)
+class ImportRunAdmin(ReadOnlyAdmin):
+    """Runs change only through the import flow (core.imports): read here, never edited."""
+
+    list_display = ("created_at", "kind", "region", "original_name", "status", "uploaded_by")
+    list_filter = ("kind", "status")
 
 
 @admin.register(User)
