@@ -100,8 +100,8 @@ def formula_world(users, regions, settings, tmp_path):
     services publish from it. Returns the pks of objects of the users' region to feed as URL
     parameters besides ``PLANTED_PK``."""
     from collections_app.models import TaxImport, TaxImportRow, TaxImportStatus
-    from core.models import ImportRun
     from collections_app.models.tax_imports import PROBLEM_OUTCOMES
+    from core.models import ImportRun
     from reporting import services as report_services
     from reporting.models import WeeklyNote
     from tests.support.route_walk import Planter
