@@ -4,6 +4,7 @@ from django import forms
 from django.forms import formset_factory
 
 from core import idcard
+from core.widgets import DateInput
 from subsidies.models import PolicyYear
 
 from . import rules
@@ -38,7 +39,7 @@ class MemberForm(forms.Form):
     hukou_place = forms.CharField(label="户籍地", max_length=100, required=False, widget=forms.TextInput(attrs={"size": 8, "placeholder": "户籍地", "aria-label": "户籍地"}))
     is_student = forms.BooleanField(label="在校大学生", required=False)
     is_deceased = forms.BooleanField(label="已死亡", required=False)
-    deceased_on = forms.DateField(label="死亡日期", required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    deceased_on = forms.DateField(label="死亡日期", required=False, widget=DateInput())
     deceased_source = forms.CharField(
         label="死亡信息来源", max_length=100, required=False,
         widget=forms.TextInput(attrs={"size": 8, "placeholder": "信息来源", "aria-label": "死亡信息来源"}),

@@ -1,5 +1,7 @@
 from django import forms
 
+from core.widgets import DateInput
+
 from .models import ReportKind, WeeklyNote
 
 
@@ -12,4 +14,4 @@ class NoteForm(forms.ModelForm):
 
 class RunForm(forms.Form):
     what = forms.ChoiceField(label="生成", choices=ReportKind.choices)
-    day = forms.DateField(label="日期", widget=forms.DateInput(attrs={"type": "date"}))
+    day = forms.DateField(label="日期", widget=DateInput())

@@ -1,8 +1,10 @@
 from django import forms
 
+from core.widgets import DateInput
+
 from .models import PolicyYear, SubsidyCategory
 
-DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+DATE = DateInput()
 TIME = forms.TimeInput(attrs={"type": "time"}, format="%H:%M")
 
 class QuoteForm(forms.Form):

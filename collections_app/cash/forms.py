@@ -3,8 +3,9 @@
 from django import forms
 from django.utils import timezone
 
+from core.widgets import DateInput
+
 from ..choices import RECEIPT_CHANNELS
-from ..widgets import DateInput
 
 
 class VoidForm(forms.Form):

@@ -2,7 +2,7 @@
 
 from django import forms
 
-from ..widgets import DateInput
+from core.widgets import DateInput
 
 
 class PostingForm(forms.Form):

@@ -1,6 +1,7 @@
 """Dashboards and report pages: scope, roles, bounded queries."""
 
 import io
+import re
 from datetime import date, timedelta
 
 import pytest
@@ -170,3 +171,10 @@ def test_after_the_season_the_dashboard_shows_its_last_day(client, users, region
     client.force_login(users["bureau"])
     html = client.get(DASH).content.decode()
     assert 'value="2024-12-31"' in html and "实时汇总" not in html
+
+
+def test_the_run_now_form_has_a_date_the_browser_keeps(client, users):
+    """An <input type="date"> drops a value not written yyyy-MM-dd (zh-hans would render 2026/12/05)."""
+    client.force_login(users["bureau"])
+    html = client.get(reverse("reporting:report_list")).content.decode()
+    assert re.search(r'name="day"[^>]*value="\d{4}-\d{2}-\d{2}"|value="\d{4}-\d{2}-\d{2}"[^>]*name="day"', html), html[:3000]
