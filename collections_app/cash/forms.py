@@ -38,7 +38,8 @@ class ReceiptForm(forms.Form):
 
 class LedgerConfirmForm(forms.Form):
     day = forms.DateField(label="日期", widget=DateInput())
-    cash_counted = forms.DecimalField(label="实点现金（元）", max_digits=12, decimal_places=2, min_value=0)
+    cash_counted = forms.DecimalField(label="实点现金（元）", max_digits=12, decimal_places=2, min_value=0,
+                                      help_text="请清点手中现金后填写实点金额；确认后系统显示应有现金和差额。")
     note = forms.CharField(label="说明", max_length=200, required=False)
 
 

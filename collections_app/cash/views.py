@@ -206,8 +206,8 @@ def ledger(request):
     others = []
     if user.region_id and user.region.level != RegionLevel.VILLAGE:
         others = [s for s in cash_selectors.ledgers_for_township(user=user, day=day) if s["collector"].pk != user.pk]
-    if not form.is_bound:
-        form.initial["cash_counted"] = Decimal(mine["cash_on_hand"]).quantize(Decimal("0.01"))  # 840.00, not 840 (SQLite sums)
+    # A blind count: the form is not pre-filled and the expected cash is not shown before the
+    # collector has typed what they counted; the difference is said after (the flags).
     breaches = cash_selectors.double_limit_breaches(user=user)
     return render(
         request,

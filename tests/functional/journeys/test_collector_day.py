@@ -141,7 +141,9 @@ def test_collector_day(journey, hongyan, viewport):
     today = timezone.localdate()
     assert j.heading() == f"现金台账 · {today.year}年{today.month}月{today.day}日"
     j.see(number, "840.00", "未确认")
-    assert page.get_by_label("实点现金（元）").input_value() in ("840.00", "840")
+    assert page.get_by_label("实点现金（元）").input_value() == ""  # a blind count: she types what she counted
+    j.see("确认后显示")
+    page.get_by_label("实点现金（元）").fill("840.00")
     j.follow(page.get_by_role("button", name="确认台账"))
     j.see_message("台账已确认，账实相符")
     j.see("已确认")

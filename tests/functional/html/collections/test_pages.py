@@ -57,6 +57,10 @@ def test_collector_takes_cash_prints_closes_day_and_remits(client, users, region
 
     ledger = client.get(reverse("collections:ledger"))
     assert "800.00" in ledger.content.decode() and "当天台账尚未确认" in ledger.content.decode()
+    # A blind count: nothing typed for the collector, the expected cash said only after the count.
+    assert ledger.context["form"]["cash_counted"].value() is None and "确认后显示" in ledger.content.decode()
+    wrong = client.post(reverse("collections:ledger"), {"day": timezone.localdate().isoformat(), "cash_counted": "790.00"}, follow=True)
+    assert "差额 -10.00 元" in wrong.content.decode() and "确认后显示" not in wrong.content.decode()
     resp = client.post(reverse("collections:ledger"), {"day": timezone.localdate().isoformat(), "cash_counted": "800.00"}, follow=True)
     assert "账实相符" in resp.content.decode()
     assert DailyLedger.objects.get().cash_counted == Decimal("800.00")
