@@ -28,9 +28,15 @@ def household_is_split(members) -> bool:
     return 0 < enrolled < len(eligible)
 
 
+# What settles a person for the year: money taken, a recorded reason, or a refund (they left).
+SETTLED_STATUSES = (*PAID_STATUSES, EnrollmentStatus.EXCLUDED, EnrollmentStatus.REFUNDED)
+
+
 def is_gap(*, is_deceased: bool, status: str | None) -> bool:
-    """A living person with neither an enrollment nor a recorded reason for the year."""
-    return not is_deceased and status is None
+    """A gap (缺口): a living person neither enrolled (money taken) nor with a recorded reason
+    for the year — no record, or registered and not paid. The roster, the household page and the
+    dashboard's gap list (``selectors.gap_households``) all count this."""
+    return not is_deceased and status not in SETTLED_STATUSES
 
 
 # Carry-over outcomes.

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import Count, OuterRef, Prefetch, Q, Subquery
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q, Subquery
 
 from core import disclosure, history, idcard
 from core.choices import RegionLevel
@@ -225,3 +225,10 @@ def identities_visible_to(user):
     if getattr(user, "role", None) == "department" and not user.is_superuser:
         qs = qs.filter(category__department=user.department)
     return qs.order_by("-year", "category__sort_order", "person__name", "pk")
+
+
+def gap_households(*, village: Region, year: int):
+    """Ids of the village's households with a gap (``rules.is_gap``) for ``year``, as a subquery:
+    a living member with no enrollment settled by ``rules.SETTLED_STATUSES``."""
+    settled = Enrollment.objects.filter(person=OuterRef("pk"), year=year, status__in=rules.SETTLED_STATUSES)
+    return Person.objects.filter(household__village=village, is_deceased=False).filter(~Exists(settled)).values("household_id")

@@ -16,6 +16,7 @@ from core.choices import RegionLevel
 from core.models import Region
 from enrollment.choices import EnrollmentStatus
 from enrollment.models import Enrollment, Household, Person, PersonIdentity
+from enrollment.selectors import gap_households
 from subsidies.models import PhaseTarget, PolicyYear
 from subsidies.seasons import season_end
 from subsidies.selectors import benefit_year, season_of
@@ -206,15 +207,7 @@ def special_missing(*, user, region: Region, year: int):
 
 
 def households_with_gaps(*, user, village: Region, year: int):
-    """Households of a village where someone is neither confirmed nor excluded with a reason."""
-    settled = [EnrollmentStatus.CONFIRMED, EnrollmentStatus.EXCLUDED]
-    # Both sets come from the village's own rows (index on year, village).
-    gap = Enrollment.objects.filter(year=year, village=village).exclude(status__in=settled).values("person__household_id")
-    no_record = (
-        Person.objects.filter(household__village=village, is_deceased=False)
-        .filter(~Exists(Enrollment.objects.filter(person=OuterRef("pk"), year=year)))
-        .values("household_id")
-    )
+    """Households of a village with a gap: the roster's rule (enrollment.rules.is_gap)."""
     members = Prefetch(
         "members",
         queryset=Person.objects.order_by("id").prefetch_related(
@@ -224,7 +217,7 @@ def households_with_gaps(*, user, village: Region, year: int):
     return (
         Household.objects.visible_to(user)
         .filter(village=village)
-        .filter(Q(pk__in=gap) | Q(pk__in=no_record))
+        .filter(pk__in=gap_households(village=village, year=year))
         .prefetch_related(members)
         .order_by("number")
     )

@@ -50,3 +50,11 @@ def test_carry_over_report_says_what_it_did():
     text = report.summary()
     assert "3人" in text and "已死亡" in text and "2026" in text
     assert report.as_dict()["created"] == 3
+
+
+@pytest.mark.parametrize("status, deceased, gap", [
+    (None, False, True), (S.PENDING, False, True), (S.PAID, False, False), (S.DECLARED, False, False),
+    (S.CONFIRMED, False, False), (S.EXCLUDED, False, False), (S.REFUNDED, False, False), (None, True, False),
+])
+def test_a_gap_is_a_living_person_neither_paid_nor_excused(status, deceased, gap):
+    assert rules.is_gap(is_deceased=deceased, status=status) is gap

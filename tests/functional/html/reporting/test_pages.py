@@ -11,7 +11,7 @@ from openpyxl import load_workbook
 from enrollment.choices import EnrollmentStatus as S
 from reporting import services
 from reporting.models import Report, WeeklyNote
-from tests.factories import EnrollmentFactory, HouseholdFactory
+from tests.factories import EnrollmentFactory, HouseholdFactory, PersonFactory
 from tests.factories.reporting import ReportingPolicyFactory
 
 DASH = reverse("reporting:dashboard")
@@ -178,3 +178,20 @@ def test_the_run_now_form_has_a_date_the_browser_keeps(client, users):
     client.force_login(users["bureau"])
     html = client.get(reverse("reporting:report_list")).content.decode()
     assert re.search(r'name="day"[^>]*value="\d{4}-\d{2}-\d{2}"|value="\d{4}-\d{2}-\d{2}"[^>]*name="day"', html), html[:3000]
+
+
+def test_the_gap_list_is_the_rosters_rule(client, users, regions):
+    """A household whose members paid (or are excluded with a reason) is no gap; one with a member
+    registered and not paid, or with no record, is."""
+    client.force_login(users["bureau"])
+    year = client.get(DASH, {"region": regions["v1"].code}).context["year"]
+    paid, pending, settled, unrecorded = (HouseholdFactory(village=regions["v1"]) for _ in range(4))
+    EnrollmentFactory(person__household=paid, year=year, status=S.PAID)
+    EnrollmentFactory(person__household=paid, year=year, status=S.DECLARED)
+    EnrollmentFactory(person__household=pending, year=year, status=S.CONFIRMED)
+    EnrollmentFactory(person__household=pending, year=year, status=S.PENDING)
+    EnrollmentFactory(person__household=settled, year=year, status=S.EXCLUDED, exclusion_reason="employee")
+    PersonFactory(household=unrecorded)
+    PersonFactory(household=settled, is_deceased=True, deceased_on=date(2024, 3, 1))
+    resp = client.get(DASH, {"region": regions["v1"].code})
+    assert sorted(h.pk for h in resp.context["households"]) == sorted([pending.pk, unrecorded.pk])
