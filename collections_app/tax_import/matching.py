@@ -93,7 +93,7 @@ class FilingBook:
     (``enrollment.owed.identities_of``: this year's, and last year's certified after last year's
     window) or on PostgreSQL's writer thread (``identity_query``)."""
 
-    # The policies are read in the caller's thread before rows are matched (see run.run_filing).
+    # The policies are read in the caller's thread before rows are matched (see persons.ChunkReads.queue).
 
     def __init__(self, county):
         self.county = county

@@ -1,4 +1,9 @@
-"""The matcher's reads: a chunk's persons, their enrollments and identities, in one or two queries."""
+"""The matcher's reads: a chunk's persons, their enrollments and identities, in one or two queries.
+
+``ChunkReads`` arranges them for one filing: the county's whole roster read while the sheet loads
+when the filing may be as large as the county (see ``roster``), each chunk then taken from it; a
+chunk of persons the roster lacks, or any chunk without a roster, read by ``lookup_chunk`` (on
+PostgreSQL queued on the writer's database thread, after the writes submitted before it)."""
 
 from __future__ import annotations
 
@@ -7,7 +12,11 @@ from django.db import connection
 from core.money import to_money
 from enrollment.models import Enrollment, Household, Person
 
+from . import roster
 from .matching import as_date
+
+DEFER_MAX = 50_000  # rows of persons the county roster lacks kept for the end (then: read per chunk)
+FROM_ROSTER = object()  # in place of a chunk's reads: the county roster holds all its persons
 
 
 def _q(name):
@@ -78,6 +87,82 @@ def lookup_chunk(execute, ids, years, villages, identity_queries, dates_as_text)
             params[index] = local
             identities[year] = execute(sql, params) if local else []
     return persons, enrollments, identities
+
+
+class ChunkReads:
+    """The reads of one filing's chunks, queued one chunk ahead of the matching (``queue``, then
+    ``result``). ``writer`` runs them (``Writer.read``); ``book`` (``matching.FilingBook``) gets
+    the identities of each chunk's persons; ``villages`` are the county's (by id)."""
+
+    def __init__(self, *, writer, book, villages: dict):
+        self.writer = writer
+        self.book = book
+        self.villages = villages
+        self.roster: roster.CountyRoster | None = None
+        self.later: list = []  # rows of persons the roster lacks, matched after all others (see queue)
+        self._dates_as_text = connection.vendor != "postgresql"
+
+    def read_roster(self, *, size: int, year: int | None):
+        """Queue the read of the county's whole roster (see tax_import.roster) when the filing of
+        ``size`` bytes may be large enough; it runs on the database thread while the sheet loads.
+        A future (of a roster or None) for ``hold_roster``, or None."""
+        book = self.book
+        if not self.writer.pg or year is None or book.policy(year) is None or not roster.large_enough(size):
+            return None
+        query = book.identity_query(year)
+        return self.writer.read(
+            lambda db: roster.read_if_worth(db, year=year, size=size, village_ids=self.villages, identity_query=query)
+        )
+
+    def hold_roster(self, reading) -> None:
+        """The roster read (if it was worth reading), for every chunk after."""
+        self.roster = reading.result()
+        if self.roster is not None:
+            self.book.hold_identities({self.roster.year: self.roster.identity_rows})
+
+    def queue(self, chunk, from_roster: bool = True):
+        """Queue the reads of a chunk: (a future giving (persons, enrollments, identities), or
+        FROM_ROSTER; the rows of the chunk to match now). With the roster of the chunk's year,
+        the rows of persons it lacks are kept in ``later`` (up to DEFER_MAX of them)."""
+        valid = [r for r in chunk if r.errors is None]
+        ids = {r.id_number for r in valid}
+        years = {r.year for r in valid}
+        book = self.book
+        for year in years:
+            book.policy(year)  # read here, in this thread, before the chunk is matched
+        queries = None
+        if self.writer.pg:
+            queries = {y: q for y in years if (q := book.identity_query(y)) is not None}
+        county_roster = self.roster
+        if from_roster and county_roster is not None and years == {county_roster.year}:
+            missing = county_roster.lacks(ids)
+            if not missing:
+                return FROM_ROSTER, chunk
+            if len(self.later) < DEFER_MAX:
+                # Not in the roster (another county, not registered, entered since): their rows
+                # are matched after all others, so that no chunk waits for a read.
+                self.later.extend(r for r in valid if r.id_number in missing)
+                return FROM_ROSTER, [r for r in chunk if r.errors is not None or r.id_number not in missing]
+            # Past DEFER_MAX such rows, the chunk is read from the database like any other.
+        return self.writer.read(lookup_chunk, ids, years, self.villages, queries, self._dates_as_text), chunk
+
+    def result(self, reading):
+        """(rows, persons, enrollments) of a queued chunk, once read, with the identities of its
+        persons handed to the book; enrollments None: the persons are the roster's."""
+        future, chunk = reading
+        if future is FROM_ROSTER:
+            return chunk, self.roster.persons, None  # identities: held since it was read
+        try:
+            persons, enrollments, identities = future.result()
+        except Exception:
+            self.writer.wait()  # a failed write makes the reads after it fail: report the write
+            raise
+        if identities is not None:
+            self.book.set_identities(identities)
+        else:
+            years = {r.year for r in chunk if r.errors is None}
+            self.book.load_identities([p[0] for p in persons.values() if p[4]], years)
+        return chunk, persons, enrollments
 
 
 def _money(value):

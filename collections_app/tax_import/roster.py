@@ -10,7 +10,7 @@ Kept compact (a county is ~600,000 persons, ~250 bytes each): a dict of ID numbe
 tuple per person, sharing the values that repeat (dates, villages, statuses), that matching
 reads directly. An ID number that is not here (a person of another county, an unknown one,
 someone entered since the roster was read) is looked up in the database (``lacks``;
-run.run_filing matches those rows last).
+persons.ChunkReads has those rows matched last).
 """
 
 from __future__ import annotations
@@ -56,7 +56,7 @@ class CountyRoster:
         self.year = year
         # ID number → the person as persons.lookup_chunk gives one — (person id, student, birth date,
         # village id, True: lives in the county) — with a sixth item, the enrollment of ``year``
-        # as _lookup gives enrollments (id, status, tier, voucher, due, standard, subsidy, code)
+        # as lookup_chunk gives enrollments (id, status, tier, voucher, due, standard, subsidy, code)
         # or None. Built on the database thread while the sheet loads; matching reads it as is
         # (a chunk copies nothing out of it).
         self.persons: dict[str, tuple] = {}

@@ -1,5 +1,9 @@
 """The tax import's writer: a filing's reads and writes, inside the caller's transaction.
 
+It writes each ``decide.Batch`` as given — the enrollments to confirm with their new values, the
+problem rows (their layouts: see ``decide``) — and decides nothing: which rows are written, and with
+what, is the decider's. It fills in only what the database knows as it writes: the id of an
+enrollment created by an earlier batch (``Batch.links``), and a paid on the enrollment already has.
 PostgreSQL: COPY into temporary tables and one statement per batch, on a database thread sharing the
 connection; elsewhere executemany and bulk_create in the caller's thread (see ``Writer``)."""
 
@@ -10,41 +14,16 @@ from concurrent.futures import Future
 from django.db import connection
 from django.utils import timezone
 
-from enrollment.choices import EnrollmentStatus
 from enrollment.models import Enrollment
 
 from ..models.tax_imports import TaxImportRow
+from .decide import ENROLLMENT_AT, PROBLEM_COLUMNS, Batch
 
 MAX_QUEUED_WRITES = 3  # batches waiting for the database thread (PostgreSQL)
 
-
-# A confirmed row: (enrollment id or None to create one, person id, village id, year, tier,
-# standard, subsidy, amount due, subsidy category code, paid on, confirmed on, voucher).
-# A problem row: the values of PROBLEM_COLUMNS, in that order.
-PROBLEM_COLUMNS = (
-    "tax_import_id", "row_number", "outcome", "message", "id_number", "name", "amount", "owed", "paid_on", "voucher",
-    "channel", "place", "year", "township_id", "person_id", "enrollment_id", "refund_candidate",
-)
-_ENROLLMENT_AT = PROBLEM_COLUMNS.index("enrollment_id")
 _HISTORY_SPECIAL = {"history_id", "history_date", "history_change_reason", "history_type", "history_user_id"}
 PG_TABLE = "canbao_taximport_confirmed"
 PG_VALUES = "canbao_taximport_values"
-
-
-class Batch:
-    """One chunk's changes. ``links`` are (index of a problem row, (person id, year)): problem rows
-    of a person whose enrollment this import creates get its id once it exists (a payment listed
-    twice for someone who had no enrollment yet is a refund candidate on the enrollment created)."""
-
-    __slots__ = ("confirmed", "problems", "links")
-
-    def __init__(self):
-        self.confirmed: list[tuple] = []
-        self.problems: list[list] = []
-        self.links: list[tuple[int, tuple[int, int]]] = []
-
-    def __bool__(self):
-        return bool(self.confirmed or self.problems)
 
 
 class Writer:
@@ -60,14 +39,13 @@ class Writer:
     caller's thread, in the same order.
     """
 
-    def __init__(self, *, actor, tax_import, reason: str, write_enrollments: bool):
+    def __init__(self, *, actor, reason: str, write_enrollments: bool):
         self.actor_id = actor.pk if actor is not None and getattr(actor, "pk", None) else None
-        self.tax_import = tax_import
         self.reason = reason[:100]
         self.write_enrollments = write_enrollments
         self.created: dict[tuple[int, int], int] = {}  # (person id, year) → enrollment created here
         self.pg = connection.vendor == "postgresql"
-        self._keys: dict[tuple, int] = {}  # (year, tier, amounts, code, dates) → k in PG_VALUES
+        self._keys: dict[tuple, int] = {}  # (year, tier, status, amounts, code, dates) → k in PG_VALUES
         self._writes: list = []
         self._pool = None
         self._raw = None
@@ -142,7 +120,7 @@ class Writer:
 
     def _link(self, batch: Batch) -> None:
         for index, key in batch.links:
-            batch.problems[index][_ENROLLMENT_AT] = self.created.get(key)
+            batch.problems[index][ENROLLMENT_AT] = self.created.get(key)
 
     # -- PostgreSQL --
     def _pg_prepare(self) -> None:
@@ -162,8 +140,8 @@ class Writer:
             cur.execute("SET CONSTRAINTS ALL IMMEDIATE")
         if not self.write_enrollments:  # a dry run writes problem rows only
             return
-        # One row per confirmed row (c), naming one of the few distinct (year, tier, amounts,
-        # code, dates) of the filing (u, each copied once): COPY parses 5 columns a row, not 12.
+        # One row per confirmed row (c), naming one of the few distinct (year, tier, status,
+        # amounts, code, dates) of the filing (u, each copied once): COPY parses 5 columns a row, not 12.
         with connection.cursor() as cur:
             cur.execute(
                 f"CREATE TEMP TABLE IF NOT EXISTS {PG_TABLE} (id bigint, person_id bigint, village_id bigint, k integer, "
@@ -171,17 +149,17 @@ class Writer:
             )
             cur.execute(
                 f"CREATE TEMP TABLE IF NOT EXISTS {PG_VALUES} (k integer PRIMARY KEY, year integer, tier smallint, "
-                "standard numeric(12,2), subsidy numeric(12,2), amount_due numeric(12,2), code text, paid_on date, "
+                "status text, standard numeric(12,2), subsidy numeric(12,2), amount_due numeric(12,2), code text, paid_on date, "
                 "confirmed_on date) ON COMMIT DROP"
             )
             cur.execute(f"TRUNCATE {PG_VALUES}")  # left by an earlier import in the same transaction
         given = {
             "person_id": "c.person_id", "year": "u.year", "village_id": "c.village_id", "tier": "u.tier",
-            "status": "%(status)s", "standard": "u.standard", "subsidy": "u.subsidy", "amount_due": "u.amount_due",
+            "status": "u.status", "standard": "u.standard", "subsidy": "u.subsidy", "amount_due": "u.amount_due",
             "subsidy_category_code": "u.code", "paid_on": "u.paid_on", "confirmed_on": "u.confirmed_on",
             "tax_voucher": "c.voucher", "created_at": "%(now)s", "updated_at": "%(now)s",
         }
-        params = {"status": EnrollmentStatus.CONFIRMED.value, "now": self._now, "reason": self.reason, "user": self.actor_id}
+        params = {"now": self._now, "reason": self.reason, "user": self.actor_id}
         columns, values = [], []
         for f in table.concrete_fields:
             if f.primary_key:
@@ -195,7 +173,7 @@ class Writer:
         hcols = ", ".join(qn(f.column) for f in hist.concrete_fields if f.column not in _HISTORY_SPECIAL)
         stamp = "%(now)s::timestamptz, %(reason)s::varchar, '{kind}'::varchar, %(user)s::bigint"
         self._pg_sql = (
-            f"WITH upd AS (UPDATE {qn(table.db_table)} AS e SET status = %(status)s, tier = u.tier, standard = u.standard, "
+            f"WITH upd AS (UPDATE {qn(table.db_table)} AS e SET status = u.status, tier = u.tier, standard = u.standard, "
             "subsidy = u.subsidy, amount_due = u.amount_due, subsidy_category_code = u.code, "
             "paid_on = COALESCE(e.paid_on, u.paid_on), confirmed_on = u.confirmed_on, tax_voucher = c.voucher, "
             f"updated_at = %(now)s FROM {PG_TABLE} AS c JOIN {PG_VALUES} AS u ON u.k = c.k "
@@ -222,7 +200,7 @@ class Writer:
                 cur.execute(self._pg_sql, self._pg_params)
                 for eid, pid, year in cur.fetchall():
                     self.created[(pid, year)] = eid
-            if batch.problems and self.tax_import is not None:
+            if batch.problems:
                 self._link(batch)
                 with cur.copy(self._problem_copy) as copy:
                     for row in batch.problems:
@@ -241,11 +219,11 @@ class Writer:
                         self._update_sql(),
                         [
                             (
-                                EnrollmentStatus.CONFIRMED, tier, ops.adapt_decimalfield_value(std, 12, 2),
+                                status, tier, ops.adapt_decimalfield_value(std, 12, 2),
                                 ops.adapt_decimalfield_value(sub, 12, 2), ops.adapt_decimalfield_value(due, 12, 2), code,
                                 ops.adapt_datefield_value(paid_on), ops.adapt_datefield_value(confirmed_on), voucher, stamp, eid,
                             )
-                            for eid, _p, _v, _y, tier, std, sub, due, code, paid_on, confirmed_on, voucher in updates
+                            for eid, _p, _v, _y, tier, status, std, sub, due, code, paid_on, confirmed_on, voucher in updates
                         ],
                     )
                     self._history(cur, [u[0] for u in updates], "~")
@@ -253,11 +231,11 @@ class Writer:
                     objs = Enrollment.objects.bulk_create(
                         [
                             Enrollment(
-                                person_id=pid, year=year, village_id=vid, tier=tier, status=EnrollmentStatus.CONFIRMED,
+                                person_id=pid, year=year, village_id=vid, tier=tier, status=status,
                                 standard=std, subsidy=sub, amount_due=due, subsidy_category_code=code, paid_on=paid_on,
                                 confirmed_on=confirmed_on, tax_voucher=voucher,
                             )
-                            for _e, pid, vid, year, tier, std, sub, due, code, paid_on, confirmed_on, voucher in creates
+                            for _e, pid, vid, year, tier, status, std, sub, due, code, paid_on, confirmed_on, voucher in creates
                         ],
                         batch_size=2000,
                     )
@@ -271,7 +249,7 @@ class Writer:
                     for e in objs:
                         self.created[(e.person_id, e.year)] = e.pk
                     self._history(cur, [e.pk for e in objs], "+")
-        if batch.problems and self.tax_import is not None:
+        if batch.problems:
             self._link(batch)
             TaxImportRow.objects.bulk_create(
                 [TaxImportRow(**dict(zip(PROBLEM_COLUMNS, row))) for row in batch.problems], batch_size=2000
@@ -331,20 +309,20 @@ def _copy_field(value) -> str:
 
 def _copy_texts(confirmed, keys: dict) -> tuple[str, str]:
     """COPY text of confirmed rows, by enrollment id: (lines for PG_VALUES of the (year, tier,
-    amounts, code, dates) not seen before — ``keys`` remembers them across batches —, lines for
-    PG_TABLE). Ids, numbers, amounts and dates need no escaping; codes and vouchers are text
+    status, amounts, code, dates) not seen before — ``keys`` remembers them across batches —, lines for
+    PG_TABLE). Ids, numbers, statuses (choice values), amounts and dates need no escaping; codes and vouchers are text
     (vouchers never hold whitespace, see readers)."""
     n = "\\N"
     new, out = [], []
-    for eid, pid, vid, year, tier, std, sub, due, code, paid_on, confirmed_on, voucher in sorted(confirmed, key=_by_id):
-        key = (year, tier, std, sub, due, code, paid_on, confirmed_on)
+    for eid, pid, vid, year, tier, status, std, sub, due, code, paid_on, confirmed_on, voucher in sorted(confirmed, key=_by_id):
+        key = (year, tier, status, std, sub, due, code, paid_on, confirmed_on)
         k = keys.get(key)
         if k is None:
             k = keys[key] = len(keys) + 1
             if code and not code.isalnum():
                 code = _copy_field(code)
             new.append(
-                f"{k}\t{year}\t{tier}\t{n if std is None else std}\t{n if sub is None else sub}\t"
+                f"{k}\t{year}\t{tier}\t{status}\t{n if std is None else std}\t{n if sub is None else sub}\t"
                 f"{n if due is None else due}\t{code}\t{paid_on}\t{confirmed_on}\n"
             )
         if "\\" in voucher:

@@ -11,7 +11,7 @@ from django.core.exceptions import PermissionDenied
 from django.core.management import call_command
 
 from collections_app.models import RowOutcome, TaxImport, TaxImportRow, TaxImportStatus
-from collections_app.tax_import import matching, readers, roster, run, services, writer
+from collections_app.tax_import import matching, persons, readers, roster, run, services, writer
 from collections_app.tax_import.selectors import refund_candidates
 from core import idcard, intake
 from core.choices import Role
@@ -64,7 +64,7 @@ def reads(request, monkeypatch, settings):
     monkeypatch.setattr(roster, "MIN_ROWS", 0)
     monkeypatch.setattr(roster, "SHARE_OF_COUNTY", 0)
     if request.param == "county_roster_no_deferring":
-        monkeypatch.setattr(run, "DEFER_MAX", 0)
+        monkeypatch.setattr(persons, "DEFER_MAX", 0)
     asked = []
     real_lacks = roster.CountyRoster.lacks
 
