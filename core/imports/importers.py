@@ -5,6 +5,7 @@ Apps register their importers when they load (``AppConfig.ready``): core does no
 
 from __future__ import annotations
 
+import abc
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -68,7 +69,7 @@ class TargetError(ValueError):
         self.field, self.message = field, message
 
 
-class Importer:
+class Importer(abc.ABC):
     kind: str = ""
     label: str = ""  # e.g. "花名册"
     capabilities: tuple[str, ...] = ()  # all of them are needed to upload, preview and confirm
@@ -77,20 +78,20 @@ class Importer:
     # skipped and said so, the others are written (a department's list).
     all_or_none: bool = True
 
+    @abc.abstractmethod
     def check(self, run, *, actor, progress: Progress) -> Checked:
         """Read the stored file and judge every row; writes nothing."""
-        raise NotImplementedError
 
+    @abc.abstractmethod
     def apply(self, run, *, actor, progress: Progress) -> tuple[Checked, dict]:
         """Check the file again and write the rows it allows, inside the flow's transaction: the
         outcomes and the counts written. Raise ApplyRefused when the rows are no longer what the
         preview showed (for an ``all_or_none`` importer, the flow refuses any error row itself)."""
-        raise NotImplementedError
 
+    @abc.abstractmethod
     def target(self, actor, data) -> tuple:
         """(region, year, options) of a new run from an API request's fields (``data``); raise
         ``TargetError`` with a Chinese message for a field that names nothing the actor may use."""
-        raise NotImplementedError
 
     def done_url(self, run) -> str:
         """Where the user goes once the rows are written."""
