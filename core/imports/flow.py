@@ -29,6 +29,7 @@ ERR_UNREADABLE = "无法读取这个文件：它不是有效的 Excel（.xlsx、
 ERR_NOT_PREVIEWED = "这个文件还没有预检通过，不能确认导入。"
 ERR_NOTHING_TO_APPLY = "没有可以导入的行。"
 ERR_HAS_ERRORS = "文件中有错误行，没有写入任何数据。请按行改正后重新上传。"
+ERR_APPLY_FAILED = "导入时出现意外错误，已全部撤销，没有写入任何数据。请稍后重新上传；如仍出错，请联系县医保局管理员。"
 ERR_NOT_CANCELLABLE = "这个导入已经{status}，不能放弃。"
 ROWS_KEPT = 20000  # rows with a message stored on the run; the counts always cover every row
 
@@ -150,6 +151,11 @@ def import_apply(*, actor, run: ImportRun) -> ImportRun:
         return run
     except (UploadError, ReaderError) as exc:
         return _failed(run, exc.message)
+    except PermissionDenied:
+        raise
+    except Exception:  # the transaction rolled back: say so on the run, never leave it 正在导入
+        log.exception("import %s: apply failed", run.pk)
+        return _failed(run, ERR_APPLY_FAILED)
     finally:
         progress.clear(run.pk)
 

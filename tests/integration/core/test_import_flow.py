@@ -134,3 +134,20 @@ def test_the_problem_rows_download_masks_ids_for_a_collector(client, users, regi
     assert cells[0][:3] == ["行号", "结果", "原因"] and len(cells) == 1 + len(run.rows)
     assert all(rows[0][3] not in str(c) for r in cells for c in r)
     assert AuditEvent.objects.filter(action="export").exists()
+
+
+def test_an_unexpected_error_in_the_apply_writes_nothing_and_says_so(users, regions, monkeypatch):
+    from enrollment import importers
+
+    PersonFactory(household__village=regions["v1"], name="原名")
+    run = previewed(users["collector"], regions["v1"], good_rows())
+    assert flow.import_confirm(actor=users["collector"], run=run)
+
+    def broken(self, run, *, actor, progress):
+        Person.objects.update(name="改坏了")
+        raise RuntimeError("database went away")
+
+    monkeypatch.setattr(importers.RosterImporter, "apply", broken)
+    run = flow.import_apply(actor=users["collector"], run=run)
+    assert run.status == ImportStatus.FAILED and run.error == flow.ERR_APPLY_FAILED
+    assert list(Person.objects.values_list("name", flat=True)) == ["原名"] and not AuditEvent.objects.filter(action="import").exists()
