@@ -195,3 +195,10 @@ def test_the_gap_list_is_the_rosters_rule(client, users, regions):
     PersonFactory(household=settled, is_deceased=True, deceased_on=date(2024, 3, 1))
     resp = client.get(DASH, {"region": regions["v1"].code})
     assert sorted(h.pk for h in resp.context["households"]) == sorted([pending.pk, unrecorded.pk])
+
+
+def test_a_refusal_is_a_page_in_chinese_with_a_way_back(client, users):
+    client.force_login(users["collector"])
+    resp = client.get(reverse("collections:departure_import"))
+    html = resp.content.decode()
+    assert resp.status_code == 403 and "无权访问" in html and "您的角色不能导入部门名单" in html and 'href="/"' in html
