@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
+
 from django.urls import reverse
 
 from core.choices import RegionLevel
@@ -43,7 +45,7 @@ class RosterImporter(Importer):
         if roster.problems:
             counts = {**counts, ERROR: len(roster.problems)}
         checked = Checked(outcomes, counts=counts, total=roster.result.total_rows,
-                          keep={"moves": [_plain(m) for m in roster.moves]})
+                          keep={"moves": [asdict(m) for m in roster.moves]})
         return checked, roster
 
     def check(self, run, *, actor, progress):
@@ -73,11 +75,6 @@ class RosterImporter(Importer):
 
     def done_url(self, run) -> str:
         return f"{reverse('enrollment:roster')}?village={run.region_id}&year={run.year}"
-
-
-def _plain(move: Move) -> dict:
-    return {"row": move.row, "id_number": move.id_number, "name": move.name, "from_household": move.from_household,
-            "from_number": move.from_number, "to_number": move.to_number}
 
 
 class IdentityListImporter(Importer):

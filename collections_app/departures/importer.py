@@ -29,7 +29,7 @@ from enrollment.models import Enrollment, Person
 from enrollment.services import person_leaves
 
 from ..choices import RefundReason
-from ..refunds.services import refund_flag_candidates
+from ..refunds.services import benefit_start, refund_flag_candidates
 
 KINDS = {  # how the offices write a row's kind → the exclusion reason
     "死亡": ExclusionReason.DECEASED, "已死亡": ExclusionReason.DECEASED, "户口注销": ExclusionReason.DECEASED,
@@ -89,10 +89,6 @@ class Row:
     enrollment: Enrollment | None = None
     status: str = ""
     message: str = ""
-
-
-def _benefit_start(enrollment: Enrollment) -> date:
-    return enrollment.benefit_start or date(enrollment.year, 1, 1)
 
 
 class DepartureListImporter(Importer):
@@ -180,7 +176,7 @@ class DepartureListImporter(Importer):
         if e.status == EnrollmentStatus.REFUNDED:
             row.status = "same"
             return
-        start = _benefit_start(e)
+        start = benefit_start(e)
         event = row.on or today
         refund = REFUNDS.get(row.reason)
         if refund is None:

@@ -32,12 +32,13 @@ ERR_REFUND_EVIDENCE = "请上传证明材料。"
 ERR_REFUND_DECISION_NOTE = "不予退费时必须写明理由。"
 ERR_REFUND_CANDIDATE_APPROVE = "疑似重复缴费须由经办人上传证明材料提出申请后才能同意退费；核实不属实的，可直接不予退费并写明理由。"
 ERR_REFUND_VOUCHER = "请填写退付凭证号。"
-def _benefit_start(enrollment: Enrollment) -> date:
+def benefit_start(enrollment: Enrollment) -> date:
+    """When the year's cover begins: a refund is possible only before it (the seeds' 待遇享受期)."""
     return enrollment.benefit_start or date(enrollment.year, 1, 1)
 
 
 def _refund_guard(enrollment: Enrollment, today: date):
-    start = _benefit_start(enrollment)
+    start = benefit_start(enrollment)
     if today >= start:
         raise ValidationError(
             ERR_REFUND_COVER_STARTED.format(name=enrollment.person.name, year=enrollment.year, start=start)
