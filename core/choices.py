@@ -1,4 +1,4 @@
-"""Choices every package shares: levels of region, roles and departments."""
+"""Choices every package shares: levels of region, roles, departments and the statuses of an import."""
 
 from django.db import models
 
@@ -37,3 +37,20 @@ class Department(models.TextChoices):
     VETERANS = "veterans", "退役军人事务局"
     EDUCATION = "education", "教体局"
     OTHER = "other", "其他"
+
+
+class ImportStatus(models.TextChoices):
+    """Every import's statuses — the flow's runs and the tax office's files alike."""
+
+    UPLOADED = "uploaded", "已上传"
+    PREVIEWING = "previewing", "正在预检"
+    PREVIEWED = "previewed", "待确认"
+    APPLYING = "applying", "正在导入"
+    APPLIED = "applied", "已导入"
+    REFUSED = "refused", "有错误，未导入"
+    FAILED = "failed", "失败"
+    CANCELLED = "cancelled", "已放弃"
+
+
+# Queued or running (a worker is meant to be on it): the statuses an interruption applies to.
+RUNNING_IMPORT_STATUSES = (ImportStatus.UPLOADED, ImportStatus.PREVIEWING, ImportStatus.APPLYING)

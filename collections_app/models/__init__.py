@@ -4,9 +4,9 @@ from .publicity import PublicityPosting
 from .receipts import Receipt, ReceiptCounter, ReceiptLine
 from .refunds import Refund
 from .remittances import DoubleLimitBreach, Remittance
-from .tax_imports import RowOutcome, TaxImport, TaxImportRow, TaxImportStatus  # noqa: E402  (tax-office import)
+from .tax_imports import RowOutcome, TaxImport, TaxImportRow  # noqa: E402  (tax-office import)
 
 __all__ = [
     "DailyLedger", "Declaration", "DeclarationLine", "DoubleLimitBreach", "PublicityPosting", "Receipt", "ReceiptCounter",
-    "ReceiptLine", "Refund", "Remittance", "RowOutcome", "TaxImport", "TaxImportRow", "TaxImportStatus",
+    "ReceiptLine", "Refund", "Remittance", "RowOutcome", "TaxImport", "TaxImportRow",
 ]

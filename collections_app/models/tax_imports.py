@@ -4,18 +4,8 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
-from core.choices import RegionLevel
+from core.choices import ImportStatus, RegionLevel
 from core.scoping import ScopedManager
-
-
-class TaxImportStatus(models.TextChoices):
-    UPLOADED = "uploaded", "已上传"
-    PREVIEWING = "previewing", "正在预检"
-    PREVIEWED = "previewed", "待确认"
-    APPLYING = "applying", "正在导入"
-    APPLIED = "applied", "已导入"
-    FAILED = "failed", "失败"
-    CANCELLED = "cancelled", "已放弃"
 
 
 class RowOutcome(models.TextChoices):
@@ -41,7 +31,7 @@ class TaxImport(models.Model):
     # (core.spreadsheets.check_sheet): a run reads a file with this digest without scanning it
     # again; any other file (changed on disk, stored by hand) is scanned before it is read.
     checked_sha256 = models.CharField("已检查文件摘要", max_length=64, blank=True, editable=False)
-    status = models.CharField("状态", max_length=12, choices=TaxImportStatus.choices, default=TaxImportStatus.UPLOADED)
+    status = models.CharField("状态", max_length=12, choices=ImportStatus.choices, default=ImportStatus.UPLOADED)
     uploaded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name="上传人", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )

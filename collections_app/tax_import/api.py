@@ -13,8 +13,9 @@ from rest_framework.routers import SimpleRouter
 
 from core.api.fields import DisclosedIdField
 from core.api.viewsets import ScopedViewSet
+from core.choices import RUNNING_IMPORT_STATUSES, ImportStatus
 
-from ..models.tax_imports import RowOutcome, TaxImport, TaxImportRow, TaxImportStatus
+from ..models.tax_imports import RowOutcome, TaxImport, TaxImportRow
 from . import progress, selectors, services
 from .tasks import ERR_QUEUE, queue_tax_import
 
@@ -121,18 +122,18 @@ class TaxImportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedV
         """Apply a previewed import (atomically). Confirming an applied import again changes nothing;
         an interrupted apply (its worker gone) may be confirmed again, as …/resume/ does."""
         ti = self.get_object()
-        if ti.status == TaxImportStatus.APPLIED:
+        if ti.status == ImportStatus.APPLIED:
             return Response(TaxImportSerializer(ti).data)
         previous = ti.status
         if not services.tax_import_mark_applying(actor=request.user, tax_import=ti):
-            if ti.status == TaxImportStatus.APPLIED:
+            if ti.status == ImportStatus.APPLIED:
                 return Response(TaxImportSerializer(ti).data)
-            if ti.status == TaxImportStatus.APPLYING:  # running (not interrupted): nothing to queue
+            if ti.status == ImportStatus.APPLYING:  # running (not interrupted): nothing to queue
                 return Response(TaxImportSerializer(ti).data, status=status.HTTP_202_ACCEPTED)
             raise ValidationError({"status": [services.ERR_NOT_PREVIEWED]})
         _queue(ti, actor=request.user, apply=True, previous=previous)
         ti.refresh_from_db()
-        code = status.HTTP_200_OK if ti.status == TaxImportStatus.APPLIED else status.HTTP_202_ACCEPTED
+        code = status.HTTP_200_OK if ti.status == ImportStatus.APPLIED else status.HTTP_202_ACCEPTED
         return Response(TaxImportSerializer(ti).data, status=code)
 
     @extend_schema(request=None, responses={202: TaxImportSerializer, 200: TaxImportSerializer})
@@ -143,9 +144,9 @@ class TaxImportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedV
         ti = self.get_object()
         if not services.tax_import_resume(actor=request.user, tax_import=ti):
             raise ValidationError({"status": [services.ERR_NOT_INTERRUPTED]})
-        _queue(ti, actor=request.user, apply=ti.status == TaxImportStatus.APPLYING)
+        _queue(ti, actor=request.user, apply=ti.status == ImportStatus.APPLYING)
         ti.refresh_from_db()
-        running = ti.status in progress.RUNNING_STATUSES
+        running = ti.status in RUNNING_IMPORT_STATUSES
         return Response(TaxImportSerializer(ti).data, status=status.HTTP_202_ACCEPTED if running else status.HTTP_200_OK)
 
     @extend_schema(responses=TaxImportRowSerializer(many=True))
@@ -165,7 +166,7 @@ class TaxImportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedV
     def progress(self, request, pk=None):
         ti = self.get_object()
         interrupted = progress.tax_import_is_interrupted(ti)
-        running = ti.status in progress.RUNNING_STATUSES and not interrupted
+        running = ti.status in RUNNING_IMPORT_STATUSES and not interrupted
         p = progress.get_progress(ti.pk) or {}
         message = progress.interrupted_message(ti) if interrupted else p.get("message") or ti.get_status_display()
         return Response(

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from django.db.models import Count, Q
 
-from core.choices import RegionLevel
+from core.choices import ImportStatus, RegionLevel
 
-from ..models.tax_imports import PROBLEM_OUTCOMES, TaxImport, TaxImportRow, TaxImportStatus
+from ..models.tax_imports import PROBLEM_OUTCOMES, TaxImport, TaxImportRow
 
 
 def tax_import_list(*, user):
@@ -36,7 +36,7 @@ def township_problem_rows(*, user, tax_import_id: int | None = None, outcome: st
     if township is None:
         return TaxImportRow.objects.none()
     qs = TaxImportRow.objects.filter(
-        township=township, tax_import__county_id=township.parent_id, tax_import__status=TaxImportStatus.APPLIED,
+        township=township, tax_import__county_id=township.parent_id, tax_import__status=ImportStatus.APPLIED,
         outcome__in=PROBLEM_OUTCOMES,
     )
     if tax_import_id:
@@ -54,7 +54,7 @@ def township_imports(*, user):
         return TaxImport.objects.none()
     mine = Q(rows__township=township, rows__outcome__in=PROBLEM_OUTCOMES)
     return (
-        TaxImport.objects.filter(county_id=township.parent_id, status=TaxImportStatus.APPLIED)
+        TaxImport.objects.filter(county_id=township.parent_id, status=ImportStatus.APPLIED)
         .annotate(problem_rows=Count("rows", filter=mine))
         .filter(problem_rows__gt=0)
         .order_by("-created_at", "-id")
@@ -67,7 +67,7 @@ def refund_candidates(*, user):
     of their township (resolved from the person's village, or from the 参保地 column)."""
     if user is None or not user.is_authenticated or not user.is_active:
         return TaxImportRow.objects.none()
-    qs = TaxImportRow.objects.filter(refund_candidate=True, tax_import__status=TaxImportStatus.APPLIED)
+    qs = TaxImportRow.objects.filter(refund_candidate=True, tax_import__status=ImportStatus.APPLIED)
     if user.is_superuser:
         return qs
     region = getattr(user, "region", None)

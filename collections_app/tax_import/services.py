@@ -21,14 +21,14 @@ from django.db.models import F
 from django.utils import timezone
 
 from core import audit
-from core.choices import RegionLevel
+from core.choices import RUNNING_IMPORT_STATUSES, ImportStatus, RegionLevel
 from core.scoping import region_in_scope
 from core.spreadsheets import UploadError, check_sheet, check_upload
 from subsidies.selectors import benefit_year
 
-from ..models.tax_imports import TaxImport, TaxImportRow, TaxImportStatus
+from ..models.tax_imports import TaxImport, TaxImportRow
 from . import readers
-from .progress import RUNNING_STATUSES, heartbeat, set_progress, tax_import_is_interrupted
+from .progress import heartbeat, set_progress, tax_import_is_interrupted
 from .run import COUNT_KEYS, run_filing
 
 log = logging.getLogger(__name__)
@@ -139,7 +139,7 @@ def _of_run(ti: TaxImport, run: str | None):
     return rows if run is None else rows.filter(run=run)
 
 
-def _fail(ti: TaxImport, message: str, *, status=TaxImportStatus.FAILED, run: str | None = None) -> None:
+def _fail(ti: TaxImport, message: str, *, status=ImportStatus.FAILED, run: str | None = None) -> None:
     if _of_run(ti, run).update(status=status, error=message):
         set_progress(ti.pk, 100, message)
     ti.refresh_from_db()
@@ -152,13 +152,13 @@ def tax_import_preview(*, tax_import: TaxImport, run: str | None = None) -> dict
     (raises StaleRun), and a second delivery of a run that finished leaves its preview. The row
     stays locked while the preview runs, so a resume sees it alive."""
     ti = tax_import
-    if ti.status in (TaxImportStatus.APPLIED, TaxImportStatus.CANCELLED):
+    if ti.status in (ImportStatus.APPLIED, ImportStatus.CANCELLED):
         return ti.summary
     # A run is queued as 已上传 (the upload) or 正在预检 (a resume); in any other status it has ended.
-    startable = [TaxImportStatus.UPLOADED, TaxImportStatus.PREVIEWING]
+    startable = [ImportStatus.UPLOADED, ImportStatus.PREVIEWING]
     if run is None:
-        startable += [TaxImportStatus.PREVIEWED, TaxImportStatus.FAILED]
-    if not _of_run(ti, run).filter(status__in=startable).update(status=TaxImportStatus.PREVIEWING, error=""):
+        startable += [ImportStatus.PREVIEWED, ImportStatus.FAILED]
+    if not _of_run(ti, run).filter(status__in=startable).update(status=ImportStatus.PREVIEWING, error=""):
         ti.refresh_from_db()
         if run is not None and ti.run != run:
             raise StaleRun(run)
@@ -171,7 +171,7 @@ def tax_import_preview(*, tax_import: TaxImport, run: str | None = None) -> dict
                 raise StaleRun(run)  # resumed meanwhile: the new run previews
             summary = _execute(locked, actor=None, dry_run=True)
             # attempts=0 with the status: the phase has ended, not only once the task has returned
-            TaxImport.objects.filter(pk=ti.pk).update(status=TaxImportStatus.PREVIEWED, preview=summary, error="", attempts=0)
+            TaxImport.objects.filter(pk=ti.pk).update(status=ImportStatus.PREVIEWED, preview=summary, error="", attempts=0)
     except StaleRun:
         raise
     except (readers.ReaderError, UploadError) as exc:
@@ -195,26 +195,26 @@ def tax_import_apply(*, actor, tax_import: TaxImport, require_preview: bool = Tr
     ti = tax_import
     _check_actor(actor, ti.county)
     if run is None:  # the command line; a task's run was queued as 正在导入 (tax_import_mark_applying)
-        ready = [TaxImportStatus.PREVIEWED, TaxImportStatus.FAILED] + ([] if require_preview else [TaxImportStatus.UPLOADED])
-        TaxImport.objects.filter(pk=ti.pk, status__in=ready).update(status=TaxImportStatus.APPLYING)
+        ready = [ImportStatus.PREVIEWED, ImportStatus.FAILED] + ([] if require_preview else [ImportStatus.UPLOADED])
+        TaxImport.objects.filter(pk=ti.pk, status__in=ready).update(status=ImportStatus.APPLYING)
     try:
         with heartbeat(ti.pk), transaction.atomic():
             locked = TaxImport.objects.select_for_update().get(pk=ti.pk)
             if run is not None and locked.run != run:
                 raise StaleRun(run)
-            if locked.status == TaxImportStatus.APPLIED:
+            if locked.status == ImportStatus.APPLIED:
                 return locked.result
-            if locked.status == TaxImportStatus.CANCELLED:
+            if locked.status == ImportStatus.CANCELLED:
                 raise ImportFailed(ERR_CANCELLED)
-            if run is not None and locked.status != TaxImportStatus.APPLYING:
+            if run is not None and locked.status != ImportStatus.APPLYING:
                 return locked.summary  # this run has ended (failed): a second delivery changes nothing
-            if locked.status == TaxImportStatus.UPLOADED and require_preview:
+            if locked.status == ImportStatus.UPLOADED and require_preview:
                 raise ImportFailed(ERR_NOT_PREVIEWED)
             set_progress(ti.pk, 1, "正在导入…")
             summary = _execute(locked, actor=actor, dry_run=False)
             now = timezone.now()
             TaxImport.objects.filter(pk=ti.pk).update(
-                status=TaxImportStatus.APPLIED, result=summary, applied_at=now, applied_by=actor if actor else None, error="",
+                status=ImportStatus.APPLIED, result=summary, applied_at=now, applied_by=actor if actor else None, error="",
                 attempts=0,
             )
             audit.record(
@@ -228,7 +228,7 @@ def tax_import_apply(*, actor, tax_import: TaxImport, require_preview: bool = Tr
         raise ImportFailed(exc.message) from None
     except Exception:
         log.exception("tax import %s apply failed", ti.pk)
-        _fail(ti, ERR_UNEXPECTED.format(id=ti.pk), status=TaxImportStatus.FAILED, run=run)
+        _fail(ti, ERR_UNEXPECTED.format(id=ti.pk), status=ImportStatus.FAILED, run=run)
         raise
     set_progress(ti.pk, 100, "导入完成")
     ti.refresh_from_db()
@@ -260,10 +260,10 @@ def tax_import_mark_applying(*, actor, tax_import: TaxImport) -> bool:
         locked = TaxImport.objects.select_for_update(skip_locked=True).filter(pk=tax_import.pk).first()
         ready = False
         if locked is not None and bool(locked.preview):
-            if locked.status in (TaxImportStatus.PREVIEWED, TaxImportStatus.FAILED):
-                ready = _queue_run(locked, status=TaxImportStatus.APPLYING, attempts=0, waiting=MSG_WAITING_APPLY)
-            elif locked.status == TaxImportStatus.APPLYING and tax_import_is_interrupted(locked):
-                ready = _queue_run(locked, status=TaxImportStatus.APPLYING, attempts=locked.attempts, waiting=MSG_WAITING_APPLY)
+            if locked.status in (ImportStatus.PREVIEWED, ImportStatus.FAILED):
+                ready = _queue_run(locked, status=ImportStatus.APPLYING, attempts=0, waiting=MSG_WAITING_APPLY)
+            elif locked.status == ImportStatus.APPLYING and tax_import_is_interrupted(locked):
+                ready = _queue_run(locked, status=ImportStatus.APPLYING, attempts=locked.attempts, waiting=MSG_WAITING_APPLY)
     tax_import.refresh_from_db()
     return ready
 
@@ -272,8 +272,8 @@ def tax_import_not_queued(*, tax_import: TaxImport, back_to: str, error: str) ->
     """An apply marked running whose task could not be queued goes back to ``back_to`` (its
     preview, or failed with ``error``); only while still marked applying and never started, so
     a run that did start is left alone. Returns whether it went back."""
-    back = {"status": back_to, **({"error": error} if back_to == TaxImportStatus.FAILED else {})}
-    reverted = TaxImport.objects.filter(pk=tax_import.pk, status=TaxImportStatus.APPLYING).update(**back)
+    back = {"status": back_to, **({"error": error} if back_to == ImportStatus.FAILED else {})}
+    reverted = TaxImport.objects.filter(pk=tax_import.pk, status=ImportStatus.APPLYING).update(**back)
     tax_import.refresh_from_db()
     return bool(reverted)
 
@@ -293,7 +293,7 @@ def tax_import_resume(*, actor, tax_import: TaxImport) -> bool:
         locked = TaxImport.objects.select_for_update(skip_locked=True).filter(pk=tax_import.pk).first()
         ready = locked is not None and tax_import_is_interrupted(locked)
         if ready:
-            applying = locked.status == TaxImportStatus.APPLYING
+            applying = locked.status == ImportStatus.APPLYING
             ready = _queue_run(
                 locked, status=locked.status, attempts=locked.attempts,
                 waiting=MSG_WAITING_APPLY if applying else MSG_WAITING_PREVIEW,
@@ -308,7 +308,7 @@ def tax_import_delivery_started(*, import_id: int, run: str) -> int | None:
     """A task of ``run`` starts: count it on the row. How many deliveries of this phase have
     started without ending (this one included), or None when ``run`` is not the import's current
     run or the import is no longer queued or running (nothing to count: the task will find it so)."""
-    if not TaxImport.objects.filter(pk=import_id, run=run, status__in=RUNNING_STATUSES).update(attempts=F("attempts") + 1):
+    if not TaxImport.objects.filter(pk=import_id, run=run, status__in=RUNNING_IMPORT_STATUSES).update(attempts=F("attempts") + 1):
         return None
     return TaxImport.objects.filter(pk=import_id).values_list("attempts", flat=True).first()
 
@@ -321,8 +321,8 @@ def tax_import_delivery_ended(*, import_id: int, run: str) -> None:
 def tax_import_give_up(*, import_id: int, run: str, crashes: int) -> dict:
     """The phase killed its worker ``crashes`` times: a failed import, with a message saying so."""
     message = ERR_CRASHED.format(crashes=crashes, id=import_id)
-    if TaxImport.objects.filter(pk=import_id, run=run, status__in=RUNNING_STATUSES).update(
-        status=TaxImportStatus.FAILED, error=message
+    if TaxImport.objects.filter(pk=import_id, run=run, status__in=RUNNING_IMPORT_STATUSES).update(
+        status=ImportStatus.FAILED, error=message
     ):
         set_progress(import_id, 100, message)
         ti = TaxImport.objects.get(pk=import_id)
@@ -334,5 +334,5 @@ def tax_import_cancel(*, actor, tax_import: TaxImport) -> None:
     _check_actor(actor, tax_import.county)
     # The condition is in the UPDATE, not only in Python: a cancel that waited for a running
     # apply's row lock sees the applied row and leaves it (PostgreSQL re-checks the WHERE).
-    TaxImport.objects.filter(pk=tax_import.pk).exclude(status=TaxImportStatus.APPLIED).update(status=TaxImportStatus.CANCELLED)
+    TaxImport.objects.filter(pk=tax_import.pk).exclude(status=ImportStatus.APPLIED).update(status=ImportStatus.CANCELLED)
     tax_import.refresh_from_db()

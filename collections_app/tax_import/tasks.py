@@ -14,11 +14,12 @@ import logging
 
 from celery import shared_task
 
+from core.choices import RUNNING_IMPORT_STATUSES, ImportStatus
 from core.models import User
 from core.task_guard import CrashGuardedTask
 
-from ..models.tax_imports import TaxImport, TaxImportStatus
-from . import progress, services
+from ..models.tax_imports import TaxImport
+from . import services
 
 TASK_NAME = "collections_app.tax_import.run_tax_import"
 ERR_QUEUE = "任务未能启动，请稍后重试。"
@@ -76,7 +77,7 @@ def queue_tax_import(tax_import: TaxImport, *, actor, apply: bool, previous: str
     — or, run eagerly, ended with its outcome recorded on the import; False: say ERR_QUEUE."""
     revert_to = None
     if previous is not None:
-        revert_to = previous if previous in (TaxImportStatus.PREVIEWED, TaxImportStatus.FAILED) else TaxImportStatus.FAILED
+        revert_to = previous if previous in (ImportStatus.PREVIEWED, ImportStatus.FAILED) else ImportStatus.FAILED
     try:
         run_tax_import.delay(tax_import.pk, apply=apply, actor_id=actor.pk, run=tax_import.run)
     except Exception:  # noqa: BLE001 - eager failures are recorded on the import; broker down → say so
@@ -84,5 +85,5 @@ def queue_tax_import(tax_import: TaxImport, *, actor, apply: bool, previous: str
         if revert_to and services.tax_import_not_queued(tax_import=tax_import, back_to=revert_to, error=ERR_QUEUE):
             return False
         tax_import.refresh_from_db()
-        return tax_import.status not in progress.RUNNING_STATUSES
+        return tax_import.status not in RUNNING_IMPORT_STATUSES
     return True

@@ -15,12 +15,12 @@ from django.views.decorators.http import require_POST
 
 from core import disclosure
 from core.access import needs, require
-from core.choices import RegionLevel
+from core.choices import RUNNING_IMPORT_STATUSES, ImportStatus, RegionLevel
 from core.params import query_id
 from core.scoping import visible_or_404
 from core.spreadsheets import xlsx_response
 
-from ..models.tax_imports import PROBLEM_OUTCOMES, RowOutcome, TaxImportStatus
+from ..models.tax_imports import PROBLEM_OUTCOMES, RowOutcome
 from . import progress, selectors, services
 from .exports import problems_workbook_for
 from .forms import TaxImportUploadForm
@@ -35,7 +35,6 @@ MSG_APPLIED = "导入完成：确认入库 {confirmed} 人。问题行可下载�
 MSG_CANCELLED = "已放弃该批次，数据未做修改。"
 MSG_RESUMED = "已重新开始，请稍候。"
 ERR_NO_REGION = "您的账户没有绑定县/区，不能导入。"
-RUNNING = progress.RUNNING_STATUSES
 PAGE_ROWS = 200
 
 
@@ -86,9 +85,9 @@ def _get(request, pk):
 def taximport_detail(request, pk):
     ti = _get(request, pk)
     if request.GET.get("done"):
-        if ti.status == TaxImportStatus.APPLIED:
+        if ti.status == ImportStatus.APPLIED:
             messages.success(request, MSG_APPLIED.format(confirmed=(ti.result or {}).get("confirmed", 0)))
-        elif ti.status == TaxImportStatus.PREVIEWED:
+        elif ti.status == ImportStatus.PREVIEWED:
             messages.success(request, MSG_PREVIEWED)
     outcome = request.GET.get("outcome") or None
     if outcome not in dict(RowOutcome.choices):
@@ -107,12 +106,12 @@ def taximport_detail(request, pk):
         "collections/taximport_detail.html",
         {
             "ti": ti, "page_obj": page, "rows": shown, "counts": counts, "summary": summary, "outcome": outcome,
-            "running": ti.status in RUNNING and not interrupted, "interrupted": interrupted,
+            "running": ti.status in RUNNING_IMPORT_STATUSES and not interrupted, "interrupted": interrupted,
             "interrupted_message": progress.interrupted_message(ti) if interrupted else "",
             "status_label": progress.status_label(ti, interrupted=interrupted),
             "problem_outcomes": [(k, RowOutcome(k).label) for k in PROBLEM_OUTCOMES],
             "can_run": request.user.can("taximport.run"),
-            "can_confirm": bool(ti.preview) and ti.status in (TaxImportStatus.PREVIEWED, TaxImportStatus.FAILED),
+            "can_confirm": bool(ti.preview) and ti.status in (ImportStatus.PREVIEWED, ImportStatus.FAILED),
         },
     )
 
@@ -125,9 +124,9 @@ def taximport_confirm(request, pk):
     previous = ti.status
     # Shown as running at once (progress bar, no second 确认 button) while the job waits for a worker.
     if not services.tax_import_mark_applying(actor=request.user, tax_import=ti):
-        if ti.status == TaxImportStatus.APPLIED:
+        if ti.status == ImportStatus.APPLIED:
             messages.error(request, "该批次已导入。")
-        elif ti.status == TaxImportStatus.APPLYING:
+        elif ti.status == ImportStatus.APPLYING:
             messages.info(request, services.ERR_RUNNING)
         else:
             messages.error(request, services.ERR_NOT_PREVIEWED)
@@ -135,9 +134,9 @@ def taximport_confirm(request, pk):
     if not _start(request, ti, apply=True, previous=previous):
         return redirect("collections:taximport_detail", pk=ti.pk)
     ti.refresh_from_db()
-    if ti.status == TaxImportStatus.APPLIED:
+    if ti.status == ImportStatus.APPLIED:
         messages.success(request, MSG_APPLIED.format(confirmed=ti.result.get("confirmed", 0)))
-    elif ti.status == TaxImportStatus.FAILED:
+    elif ti.status == ImportStatus.FAILED:
         messages.error(request, ti.error or ERR_QUEUE)
     else:
         messages.info(request, MSG_APPLYING)
@@ -153,14 +152,14 @@ def taximport_resume(request, pk):
     if not services.tax_import_resume(actor=request.user, tax_import=ti):
         messages.error(request, services.ERR_NOT_INTERRUPTED)
         return redirect("collections:taximport_detail", pk=ti.pk)
-    if not _start(request, ti, apply=ti.status == TaxImportStatus.APPLYING):
+    if not _start(request, ti, apply=ti.status == ImportStatus.APPLYING):
         return redirect("collections:taximport_detail", pk=ti.pk)
     ti.refresh_from_db()
-    if ti.status == TaxImportStatus.FAILED:
+    if ti.status == ImportStatus.FAILED:
         messages.error(request, ti.error or ERR_QUEUE)
-    elif ti.status == TaxImportStatus.APPLIED:
+    elif ti.status == ImportStatus.APPLIED:
         messages.success(request, MSG_APPLIED.format(confirmed=ti.result.get("confirmed", 0)))
-    elif ti.status == TaxImportStatus.PREVIEWED:
+    elif ti.status == ImportStatus.PREVIEWED:
         messages.success(request, MSG_PREVIEWED)
     else:
         messages.info(request, MSG_RESUMED)
@@ -180,12 +179,12 @@ def taximport_cancel(request, pk):
 def taximport_progress(request, pk):
     ti = _get(request, pk)
     interrupted = progress.tax_import_is_interrupted(ti)
-    done = ti.status not in RUNNING or interrupted
+    done = ti.status not in RUNNING_IMPORT_STATUSES or interrupted
     last = progress.get_progress(ti.pk) or {}
     percent = 100 if done else last.get("percent", 0)
     if interrupted:
         message = progress.interrupted_message(ti)
-    elif ti.status == TaxImportStatus.FAILED:
+    elif ti.status == ImportStatus.FAILED:
         message = ti.error
     else:
         message = last.get("message") or ti.get_status_display()

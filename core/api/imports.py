@@ -13,9 +13,10 @@ from rest_framework.response import Response
 from rest_framework.routers import SimpleRouter
 
 from .. import disclosure
+from ..choices import ImportStatus
 from ..imports import exports, flow, progress, tasks
 from ..imports.importers import TargetError, importer_for, kinds
-from ..models import ImportRun, ImportStatus
+from ..models import ImportRun
 from ..spreadsheets import UploadError, xlsx_response
 from .viewsets import ScopedViewSet
 
@@ -25,19 +26,26 @@ ERR_NOT_CONFIRMABLE = "这个导入现在不能确认（状态：{status}）。"
 
 class ImportRunSerializer(serializers.ModelSerializer):
     region_code = serializers.CharField(source="region.code", read_only=True)
-    status_display = serializers.CharField(source="get_status_display", read_only=True)
+    status_display = serializers.SerializerMethodField(help_text="状态（处理进程已停止的显示“中断”）")
+    interrupted = serializers.SerializerMethodField(help_text="处理它的进程已停止：可放弃后重新上传")
     confirmable = serializers.SerializerMethodField(help_text="确认后将写入的行数（0：不能确认）")
     progress = serializers.SerializerMethodField(help_text="运行中：已处理/总行数")
     rows = serializers.SerializerMethodField(help_text="需要注意的行（错误、提示、换户），身份证号码按角色脱敏")
 
     class Meta:
         model = ImportRun
-        fields = ["id", "kind", "region_code", "year", "original_name", "status", "status_display", "created_at",
+        fields = ["id", "kind", "region_code", "year", "original_name", "status", "status_display", "interrupted", "created_at",
                   "applied_at", "total_rows", "counts", "result", "error", "confirmable", "progress", "rows"]
         read_only_fields = fields
 
     def get_confirmable(self, obj) -> int:
         return flow.confirmable(obj)
+
+    def get_status_display(self, obj) -> str:
+        return flow.INTERRUPTED_LABEL if flow.interrupted(obj) else obj.get_status_display()
+
+    def get_interrupted(self, obj) -> bool:
+        return flow.interrupted(obj)
 
     def get_progress(self, obj) -> dict | None:
         return progress.get(obj.pk) if obj.status in (ImportStatus.PREVIEWING, ImportStatus.APPLYING) else None

@@ -4,7 +4,9 @@ outcomes and one audit event kept here, so no importer or page has to remember t
 
 Statuses: uploaded → previewing → previewed → applying → applied; an apply that finds rows the
 preview did not show writes nothing and ends ``refused`` with the new outcomes; a file that
-cannot be read ends ``failed`` with a Chinese message; a previewed run may be cancelled.
+cannot be read ends ``failed`` with a Chinese message; a previewed run may be cancelled, and so
+may a run whose worker went silent (``interrupted``: the heartbeat rule of every import, in
+``progress``) — its transaction died with it, so nothing was written.
 """
 
 from __future__ import annotations
@@ -18,8 +20,9 @@ from django.utils import timezone
 
 from .. import audit
 from ..access import require
+from ..choices import RUNNING_IMPORT_STATUSES, ImportStatus
 from ..intake import ReaderError
-from ..models import ImportRun, ImportStatus
+from ..models import ImportRun
 from ..scoping import ensure_region_visible
 from ..spreadsheets import UploadError, check_upload
 from . import progress
@@ -31,6 +34,8 @@ ERR_NOTHING_TO_APPLY = "没有可以导入的行。"
 ERR_HAS_ERRORS = "文件中有错误行，没有写入任何数据。请按行改正后重新上传。"
 ERR_APPLY_FAILED = "导入时出现意外错误，已全部撤销，没有写入任何数据。请稍后重新上传；如仍出错，请联系县医保局管理员。"
 ERR_NOT_CANCELLABLE = "这个导入已经{status}，不能放弃。"
+ERR_INTERRUPTED = "导入已中断：处理它的进程已有{minutes}分钟没有响应，可能已停止。数据库未做任何修改，请点“放弃”后重新上传。"
+INTERRUPTED_LABEL = "中断"
 ROWS_KEPT = 20000  # rows with a message stored on the run; the counts always cover every row
 
 log = logging.getLogger(__name__)
@@ -74,6 +79,15 @@ def confirmable(run: ImportRun) -> int:
     return sum(n for status, n in run.counts.items() if status != ERROR)
 
 
+def interrupted(run: ImportRun) -> bool:
+    """Queued or running, and its worker silent for longer than every import may be."""
+    return run.status in RUNNING_IMPORT_STATUSES and progress.RUNS.interrupted(run.pk, since=run.created_at)
+
+
+def interrupted_message() -> str:
+    return ERR_INTERRUPTED.format(minutes=max(1, round(progress.interrupted_after() / 60)))
+
+
 def import_preview(*, actor, run: ImportRun) -> ImportRun:
     """Read and check every row of the run's file; write nothing but the run's outcomes."""
     importer = importer_for(run.kind)
@@ -81,7 +95,8 @@ def import_preview(*, actor, run: ImportRun) -> ImportRun:
     ensure_region_visible(actor, run.region)
     ImportRun.objects.filter(pk=run.pk).update(status=ImportStatus.PREVIEWING)
     try:
-        checked = importer.check(run, actor=actor, progress=progress.reporter(run.pk, "preview"))
+        with progress.RUNS.heartbeat(run.pk):
+            checked = importer.check(run, actor=actor, progress=progress.reporter(run.pk, "preview"))
     except PermissionDenied:
         raise
     except ReaderError:  # passed the guard, but the reader could not read it: its detail is not for clerks
@@ -126,7 +141,7 @@ def import_apply(*, actor, run: ImportRun) -> ImportRun:
     ensure_region_visible(actor, run.region)
     report = progress.reporter(run.pk, "apply")
     try:
-        with transaction.atomic():
+        with progress.RUNS.heartbeat(run.pk), transaction.atomic():
             locked = ImportRun.objects.select_for_update().get(pk=run.pk)
             if locked.status != ImportStatus.APPLYING:
                 return locked  # applied, refused or cancelled meanwhile: nothing to do
@@ -161,13 +176,16 @@ def import_apply(*, actor, run: ImportRun) -> ImportRun:
 
 
 def import_cancel(*, actor, run: ImportRun) -> None:
-    """Give up a run that has not been applied; its file and outcomes stay as a record."""
+    """Give up a run that has not been applied; its file and outcomes stay as a record. A run
+    being applied can be given up only once interrupted (a live apply holds the run's row lock:
+    this update waits for it and then finds it applied)."""
     importer = importer_for(run.kind)
     require_importer(actor, importer)
     ensure_region_visible(actor, run.region)
-    done = ImportRun.objects.filter(pk=run.pk).exclude(
-        status__in=[ImportStatus.APPLYING, ImportStatus.APPLIED, ImportStatus.CANCELLED]
-    ).update(status=ImportStatus.CANCELLED)
+    ended = [ImportStatus.APPLIED, ImportStatus.CANCELLED]
+    if not interrupted(run):
+        ended.append(ImportStatus.APPLYING)
+    done = ImportRun.objects.filter(pk=run.pk).exclude(status__in=ended).update(status=ImportStatus.CANCELLED)
     if not done:
         run.refresh_from_db()
         raise UploadError(ERR_NOT_CANCELLABLE.format(status=run.get_status_display()))

@@ -8,9 +8,10 @@ import logging
 
 from celery import shared_task
 
-from ..models import ImportRun, ImportStatus, User
+from ..choices import RUNNING_IMPORT_STATUSES, ImportStatus
+from ..models import ImportRun, User
 from ..task_guard import CrashGuardedTask
-from . import flow
+from . import flow, progress
 
 TASK_NAME = "core.imports.run_import"
 ERR_GIVEN_UP = "处理这个文件的进程多次意外停止，导入已终止，没有写入任何数据。请检查文件后重新上传。"
@@ -22,7 +23,7 @@ log = logging.getLogger(__name__)
 class ImportTask(CrashGuardedTask):
     def give_up(self, task_id, args, kwargs, *, crashes):
         run_id = kwargs.get("run_id", args[0] if args else None)
-        ImportRun.objects.filter(pk=run_id, status__in=[ImportStatus.PREVIEWING, ImportStatus.APPLYING, ImportStatus.UPLOADED]).update(
+        ImportRun.objects.filter(pk=run_id, status__in=RUNNING_IMPORT_STATUSES).update(
             status=ImportStatus.FAILED, error=ERR_GIVEN_UP
         )
         return super().give_up(task_id, args, kwargs, crashes=crashes)
@@ -41,12 +42,13 @@ def queue(run: ImportRun, *, actor, phase: str) -> bool:
     """Start a run's preview or apply: the one way a page or the API does. Run eagerly (the
     embedded default) it has ended when this returns. False: the queue refused (the broker is
     down); a confirmed run goes back to previewed so nothing looks as if it were running."""
+    progress.RUNS.beat(run.pk)  # queued: its first beat, or a confirm after a long-ago preview would look interrupted
     try:
         run_import.delay(run.pk, phase, actor.pk)
     except Exception:  # noqa: BLE001 - broker down, or an eager run raised: recorded on the run or said here
         log.exception("import run %s (%s)", run.pk, phase)
         back = ImportStatus.PREVIEWED if phase == "apply" else ImportStatus.FAILED
-        ImportRun.objects.filter(pk=run.pk, status__in=[ImportStatus.APPLYING, ImportStatus.UPLOADED, ImportStatus.PREVIEWING]).update(
+        ImportRun.objects.filter(pk=run.pk, status__in=RUNNING_IMPORT_STATUSES).update(
             status=back, error=ERR_QUEUE
         )
         run.refresh_from_db()

@@ -13,13 +13,13 @@ from django.views.decorators.http import require_POST
 
 from .. import disclosure
 from ..access import require
-from ..models import ImportRun, ImportStatus
+from ..choices import RUNNING_IMPORT_STATUSES, ImportStatus
+from ..models import ImportRun
 from ..scoping import visible_or_404
 from ..spreadsheets import UploadError, xlsx_response
 from . import exports, flow, progress, tasks
 from .importers import ERROR, importer_for
 
-RUNNING = (ImportStatus.UPLOADED, ImportStatus.PREVIEWING, ImportStatus.APPLYING)
 MSG_CANCELLED = "已放弃这次导入，没有写入任何数据。"
 MSG_NOT_CONFIRMABLE = "这个文件现在不能确认导入（可能已确认过，或有错误行）。"
 ROWS_PER_PAGE = 200
@@ -44,6 +44,8 @@ def context_for(user, run: ImportRun, *, page: str | None = None) -> dict:
         for line, status, message, name, number in run.rows
     ], ROWS_PER_PAGE).get_page(page)
     disclosure.show_ids(user, rows.object_list, page="import_run", obj=run, number=lambda r: r["id_number"])
+    interrupted = flow.interrupted(run)
+    running = run.status in RUNNING_IMPORT_STATUSES and not interrupted
     return {
         "run": run, "importer": importer, "summary": importer.summary(run), "rows": rows,
         "counts": {status: run.counts.get(status, 0) for status in importer.statuses},
@@ -51,8 +53,11 @@ def context_for(user, run: ImportRun, *, page: str | None = None) -> dict:
         "errors": run.counts.get(ERROR, 0),
         "problems": [tuple(p) for p in run.problems],
         "confirmable": flow.confirmable(run),
-        "running": run.status in RUNNING,
-        "progress": progress.get(run.pk) if run.status in RUNNING else None,
+        "running": running,
+        "interrupted": interrupted,
+        "interrupted_message": flow.interrupted_message() if interrupted else "",
+        "status_label": flow.INTERRUPTED_LABEL if interrupted else run.get_status_display(),
+        "progress": progress.get(run.pk) if running else None,
     }
 
 

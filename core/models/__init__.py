@@ -5,8 +5,8 @@ Their Django app label stays ``enrollment`` (tables ``enrollment_region``, ``enr
 """
 
 from .audit import AuditEvent
-from .imports import ImportRun, ImportStatus
+from .imports import ImportRun
 from .regions import Region, RegionQuota
 from .users import CAPABILITIES, User
 
-__all__ = ["AuditEvent", "ImportRun", "ImportStatus", "CAPABILITIES", "Region", "RegionQuota", "User"]
+__all__ = ["AuditEvent", "ImportRun", "CAPABILITIES", "Region", "RegionQuota", "User"]

@@ -5,19 +5,9 @@ along is ``core.imports.flow``; what a row does is the importer's (``core.import
 from django.conf import settings
 from django.db import models
 
+from ..choices import ImportStatus
 from ..imports.importers import kinds_for
 from .regions import Region
-
-
-class ImportStatus(models.TextChoices):
-    UPLOADED = "uploaded", "已上传"
-    PREVIEWING = "previewing", "正在预检"
-    PREVIEWED = "previewed", "待确认"
-    APPLYING = "applying", "正在导入"
-    APPLIED = "applied", "已导入"
-    REFUSED = "refused", "有错误，未导入"
-    FAILED = "failed", "失败"
-    CANCELLED = "cancelled", "已放弃"
 
 
 class ImportRunQuerySet(models.QuerySet):

@@ -99,8 +99,9 @@ def formula_world(users, regions, settings, tmp_path):
     """The users' own county full of text a spreadsheet would run, and the reports the app's own
     services publish from it. Returns the pks of objects of the users' region to feed as URL
     parameters besides ``PLANTED_PK``."""
-    from collections_app.models import TaxImport, TaxImportRow, TaxImportStatus
+    from collections_app.models import TaxImport, TaxImportRow
     from collections_app.models.tax_imports import PROBLEM_OUTCOMES
+    from core.choices import ImportStatus
     from core.models import ImportRun
     from reporting import services as report_services
     from reporting.models import WeeklyNote
@@ -121,7 +122,7 @@ def formula_world(users, regions, settings, tmp_path):
     assert not planter.failed, planter.failed
     # The problem rows' exports: the import's own, and the township's (rows of applied imports).
     TaxImportRow.objects.filter(pk=PLANTED_PK).update(outcome=PROBLEM_OUTCOMES[-1], township=regions["t1"])
-    TaxImport.objects.filter(rows__pk=PLANTED_PK).update(status=TaxImportStatus.APPLIED)
+    TaxImport.objects.filter(rows__pk=PLANTED_PK).update(status=ImportStatus.APPLIED)
     # An import run of a kind that is registered (the planter's kind is text), whose rows say "=…".
     ImportRun.objects.filter(pk=PLANTED_PK).update(kind="roster", rows=[[2, "error", FORMULAS[0], FORMULAS[1], ""]])
     # …residents named like every formula prefix, through the factories…

@@ -43,7 +43,7 @@ class QueuedTasks:
     def delay(self, *args, **kwargs):
         # Progress is cached by import id, and ids restart with every test database: forget any
         # figure an earlier test left under this id (a real deployment never reuses an id).
-        cache.delete(progress.progress_key(args[0]))
+        cache.delete(progress.TRACKER.progress_key(args[0]))
         self.jobs.append((args, kwargs))
 
 

@@ -511,12 +511,13 @@ def test_bureau_refuses_a_candidate_without_an_application(users, regions, polic
 
 
 def test_duplicates_found_by_the_tax_import_become_refund_candidates(users, regions, policy):
-    from collections_app.models import TaxImport, TaxImportRow, TaxImportStatus
+    from collections_app.models import TaxImport, TaxImportRow
+    from core.choices import ImportStatus
 
     hh, m = household_with(regions["v1"], 1)
     pay(users["collector"], hh, m)
     e = Enrollment.objects.get(person=m[0])
-    ti = TaxImport.objects.create(county=regions["county"], year=policy.year, file="tax_imports/x.xlsx", status=TaxImportStatus.APPLIED)
+    ti = TaxImport.objects.create(county=regions["county"], year=policy.year, file="tax_imports/x.xlsx", status=ImportStatus.APPLIED)
     TaxImportRow.objects.create(
         tax_import=ti, row_number=7, outcome="duplicate", message="已现金缴费又线上缴费", id_number=m[0].id_number,
         amount="400.00", year=policy.year, township=regions["t1"], person=m[0], enrollment=e, refund_candidate=True,

@@ -14,9 +14,9 @@ from django.utils import timezone
 from collections_app.choices import RefundReason, RefundStatus
 from collections_app.departures.importer import ERR_DATE_FUTURE, ERR_DEATH_DATE, MSG_KEPT_STUDENT
 from collections_app.models import Refund
+from core.choices import ImportStatus
 from core.imports import flow
 from core.imports.importers import ERROR
-from core.models import ImportStatus
 from enrollment.choices import EnrollmentStatus, ExclusionReason
 from enrollment.models import Enrollment, Person
 from tests.factories import EnrollmentFactory, HouseholdFactory, PersonFactory, VillageFactory, make_id

@@ -8,10 +8,10 @@ import pytest
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
 
-from collections_app.models import TaxImport, TaxImportStatus
+from collections_app.models import TaxImport
 from collections_app.tax_import import progress, readers, run, services
 from collections_app.tax_import.tasks import run_tax_import
-from core.choices import Role
+from core.choices import ImportStatus, Role
 from core.models import AuditEvent
 from core.task_guard import MAX_DELIVERIES
 from enrollment.choices import EnrollmentStatus
@@ -52,7 +52,7 @@ def deliver(ti, *, apply=False, actor=None, task_id="delivery", run=None):
 
 def silence(ti, seconds):
     """The import's last heartbeat was ``seconds`` ago."""
-    cache.set(progress.beat_key(ti.pk), time.time() - seconds)
+    cache.set(progress.TRACKER.beat_key(ti.pk), time.time() - seconds)
 
 
 def fresh(ti):
@@ -63,7 +63,7 @@ def previewed(users, regions, world):
     ti = upload(users, regions, workbook_bytes(filing_rows(world)))
     deliver(ti)
     ti.refresh_from_db()
-    assert ti.status == TaxImportStatus.PREVIEWED
+    assert ti.status == ImportStatus.PREVIEWED
     return ti
 
 
@@ -78,12 +78,12 @@ def test_a_preview_that_kills_its_worker_fails_after_one_retry(users, regions, w
     for n in range(1, MAX_DELIVERIES + 1):
         with pytest.raises(WorkerDied):
             deliver(ti)
-        assert (fresh(ti).status, fresh(ti).attempts) == (TaxImportStatus.PREVIEWING, n)
+        assert (fresh(ti).status, fresh(ti).attempts) == (ImportStatus.PREVIEWING, n)
     result = deliver(ti)  # redelivered again: given up, not run
     message = services.ERR_CRASHED.format(crashes=2, id=ti.pk)
     assert result == {"error": message} and crashing["n"] == 2
     ti.refresh_from_db()
-    assert ti.status == TaxImportStatus.FAILED and ti.error == message
+    assert ti.status == ImportStatus.FAILED and ti.error == message
     assert progress.get_progress(ti.pk)["message"] == message
     assert not progress.tax_import_is_interrupted(ti)
     assert AuditEvent.objects.filter(action=services.AUDIT_ACTION, detail__step="given_up").exists()
@@ -97,10 +97,10 @@ def test_an_apply_that_kills_its_worker_fails_after_one_retry_and_changes_nothin
     for _ in range(MAX_DELIVERIES):
         with pytest.raises(WorkerDied):
             deliver(ti, apply=True, actor=users["tax"])
-    assert fresh(ti).status == TaxImportStatus.APPLYING
+    assert fresh(ti).status == ImportStatus.APPLYING
     assert deliver(ti, apply=True, actor=users["tax"]) == {"error": services.ERR_CRASHED.format(crashes=2, id=ti.pk)}
     assert crashing["n"] == 1 + 2  # the preview, then two deliveries of the apply
-    assert fresh(ti).status == TaxImportStatus.FAILED
+    assert fresh(ti).status == ImportStatus.FAILED
     assert Enrollment.objects.get(pk=world["pending"].pk).status == EnrollmentStatus.PENDING
 
 
@@ -117,7 +117,7 @@ def test_resuming_counts_towards_the_limit(users, regions, world, crashing):
     silence(ti, progress.interrupted_after() + 1)
     assert services.tax_import_resume(actor=users["tax"], tax_import=ti)
     assert deliver(ti, task_id="third") == {"error": services.ERR_CRASHED.format(crashes=2, id=ti.pk)}
-    assert crashing["n"] == 2 and fresh(ti).status == TaxImportStatus.FAILED
+    assert crashing["n"] == 2 and fresh(ti).status == ImportStatus.FAILED
 
 
 def test_a_run_that_merely_raised_is_not_a_crash(users, regions, world, monkeypatch):
@@ -129,7 +129,7 @@ def test_a_run_that_merely_raised_is_not_a_crash(users, regions, world, monkeypa
     with pytest.raises(RuntimeError):
         deliver(ti)
     ti.refresh_from_db()
-    assert ti.status == TaxImportStatus.FAILED and ti.error == services.ERR_UNEXPECTED.format(id=ti.pk)
+    assert ti.status == ImportStatus.FAILED and ti.error == services.ERR_UNEXPECTED.format(id=ti.pk)
     assert ti.attempts == 0
 
 
@@ -137,9 +137,9 @@ def test_a_run_that_merely_raised_is_not_a_crash(users, regions, world, monkeypa
 @pytest.mark.parametrize(
     "status, message",
     [
-        (TaxImportStatus.UPLOADED, progress.MSG_INTERRUPTED_PREVIEW),
-        (TaxImportStatus.PREVIEWING, progress.MSG_INTERRUPTED_PREVIEW),
-        (TaxImportStatus.APPLYING, progress.MSG_INTERRUPTED_APPLY),
+        (ImportStatus.UPLOADED, progress.MSG_INTERRUPTED_PREVIEW),
+        (ImportStatus.PREVIEWING, progress.MSG_INTERRUPTED_PREVIEW),
+        (ImportStatus.APPLYING, progress.MSG_INTERRUPTED_APPLY),
     ],
 )
 def test_a_run_without_heartbeat_for_two_minutes_is_interrupted(users, regions, world, settings, status, message):
@@ -155,12 +155,12 @@ def test_a_run_without_heartbeat_for_two_minutes_is_interrupted(users, regions, 
     assert progress.tax_import_is_interrupted(ti)
     assert progress.status_label(ti) == progress.INTERRUPTED_LABEL
     assert progress.interrupted_message(ti) == message.format(minutes=2)
-    cache.delete(progress.beat_key(ti.pk))  # nothing known (the cache was emptied): since the upload
+    cache.delete(progress.TRACKER.beat_key(ti.pk))  # nothing known (the cache was emptied): since the upload
     assert not progress.tax_import_is_interrupted(ti)
     assert progress.tax_import_is_interrupted(ti, now=ti.created_at.timestamp() + 121)
 
 
-@pytest.mark.parametrize("status", [TaxImportStatus.PREVIEWED, TaxImportStatus.APPLIED, TaxImportStatus.FAILED, TaxImportStatus.CANCELLED])
+@pytest.mark.parametrize("status", [ImportStatus.PREVIEWED, ImportStatus.APPLIED, ImportStatus.FAILED, ImportStatus.CANCELLED])
 def test_an_import_at_rest_is_never_interrupted(users, regions, world, status):
     ti = upload(users, regions, workbook_bytes(filing_rows(world)))
     TaxImport.objects.filter(pk=ti.pk).update(status=status)
@@ -177,16 +177,16 @@ def test_a_long_silent_phase_keeps_beating(users, regions, world, settings, monk
     real = readers.read_filing
 
     def slow_read(*args, **kw):
-        cache.delete(progress.beat_key(ti.pk))
+        cache.delete(progress.TRACKER.beat_key(ti.pk))
         time.sleep(0.5)
-        seen.append(cache.get(progress.beat_key(ti.pk)))
+        seen.append(cache.get(progress.TRACKER.beat_key(ti.pk)))
         return real(*args, **kw)
 
     monkeypatch.setattr(readers, "read_filing", slow_read)
     ti = upload(users, regions, workbook_bytes(filing_rows(world)))
     deliver(ti)
     assert seen and seen[0] is not None and time.time() - seen[0] < 1
-    assert fresh(ti).status == TaxImportStatus.PREVIEWED
+    assert fresh(ti).status == ImportStatus.PREVIEWED
     assert not any(t.name.startswith(f"taximport-{ti.pk}-") for t in threading.enumerate())  # the thread ended
 
 
@@ -200,14 +200,14 @@ def test_resume_an_interrupted_preview_and_drop_the_late_old_message(users, regi
     silence(ti, progress.interrupted_after() + 1)
     other = UserFactory(username="tax2", role=Role.TAX, region=regions["county"])  # anyone who may run it
     assert services.tax_import_resume(actor=other, tax_import=ti)
-    assert ti.run != old_run and ti.status == TaxImportStatus.PREVIEWING
+    assert ti.run != old_run and ti.status == ImportStatus.PREVIEWING
     assert not progress.tax_import_is_interrupted(ti)
     assert not services.tax_import_resume(actor=users["tax"], tax_import=ti)  # a second resume: nothing
     crashing["dying"] = False
     assert deliver(ti, task_id="new")["confirmed"] == 6
-    assert fresh(ti).status == TaxImportStatus.PREVIEWED
+    assert fresh(ti).status == ImportStatus.PREVIEWED
     assert deliver(ti, task_id="old", run=old_run) == {"stale": old_run}  # the old message, an hour later
-    assert fresh(ti).status == TaxImportStatus.PREVIEWED and crashing["n"] == 2
+    assert fresh(ti).status == ImportStatus.PREVIEWED and crashing["n"] == 2
 
 
 def test_resume_an_interrupted_apply_applies_once(users, regions, world, crashing):
@@ -219,10 +219,10 @@ def test_resume_an_interrupted_apply_applies_once(users, regions, world, crashin
         deliver(ti, apply=True, actor=users["tax"], task_id="old")
     silence(ti, progress.interrupted_after() + 1)
     assert services.tax_import_resume(actor=users["tax"], tax_import=ti)
-    assert ti.status == TaxImportStatus.APPLYING
+    assert ti.status == ImportStatus.APPLYING
     crashing["dying"] = False
     result = deliver(ti, apply=True, actor=users["tax"], task_id="new")
-    assert result["confirmed"] == 6 and fresh(ti).status == TaxImportStatus.APPLIED
+    assert result["confirmed"] == 6 and fresh(ti).status == ImportStatus.APPLIED
     history = Enrollment.history.count()
     assert deliver(ti, apply=True, actor=users["tax"], task_id="old", run=old_run) == {"stale": old_run}
     assert deliver(ti, apply=True, actor=users["tax"], task_id="new") == result  # its own redelivery
@@ -248,13 +248,13 @@ def test_a_late_preview_message_does_not_disturb_the_apply(users, regions, world
     """Resumed preview, confirmed, applying: the first preview's message comes back."""
     ti = upload(users, regions, workbook_bytes(filing_rows(world)))
     old_run = ti.run
-    TaxImport.objects.filter(pk=ti.pk).update(status=TaxImportStatus.PREVIEWING)
+    TaxImport.objects.filter(pk=ti.pk).update(status=ImportStatus.PREVIEWING)
     silence(ti, progress.interrupted_after() + 1)
     assert services.tax_import_resume(actor=users["tax"], tax_import=ti)
     deliver(ti)
     assert services.tax_import_mark_applying(actor=users["tax"], tax_import=ti)
     assert deliver(ti, task_id="old", run=old_run) == {"stale": old_run}
-    assert fresh(ti).status == TaxImportStatus.APPLYING
+    assert fresh(ti).status == ImportStatus.APPLYING
     assert deliver(ti, apply=True, actor=users["tax"])["confirmed"] == 6
 
 
@@ -273,7 +273,7 @@ def test_only_those_who_may_run_it_resume_it(users, regions, world):
 @pytest.mark.django_db(transaction=True)
 def test_two_resumes_at_once_start_one_run(users, regions, world, monkeypatch):
     ti = upload(users, regions, workbook_bytes(filing_rows(world)))
-    TaxImport.objects.filter(pk=ti.pk).update(status=TaxImportStatus.APPLYING, preview={"confirmed": 6})
+    TaxImport.objects.filter(pk=ti.pk).update(status=ImportStatus.APPLYING, preview={"confirmed": 6})
     silence(ti, progress.interrupted_after() + 1)
     real = services._queue_run
 
@@ -308,7 +308,7 @@ def test_a_new_run_is_compare_and_set_on_the_old_one(users, regions, world):
     wrote still start one run."""
     ti = upload(users, regions, workbook_bytes(filing_rows(world)))
     a, b = TaxImport.objects.get(pk=ti.pk), TaxImport.objects.get(pk=ti.pk)
-    kw = {"status": TaxImportStatus.PREVIEWING, "attempts": 0, "waiting": services.MSG_WAITING_PREVIEW}
+    kw = {"status": ImportStatus.PREVIEWING, "attempts": 0, "waiting": services.MSG_WAITING_PREVIEW}
     assert services._queue_run(a, **kw) is True
     assert services._queue_run(b, **kw) is False
     assert fresh(ti).run not in ("", ti.run)

@@ -10,11 +10,11 @@ import pytest
 from django.core.exceptions import PermissionDenied
 from django.core.management import call_command
 
-from collections_app.models import RowOutcome, TaxImport, TaxImportRow, TaxImportStatus
+from collections_app.models import RowOutcome, TaxImport, TaxImportRow
 from collections_app.tax_import import matching, persons, readers, roster, run, services, writer
 from collections_app.tax_import.selectors import refund_candidates
 from core import idcard, intake
-from core.choices import Role
+from core.choices import ImportStatus, Role
 from core.models import AuditEvent
 from core.spreadsheets import ERR_EMPTY_FILE, ERR_NOT_SPREADSHEET
 from enrollment.choices import EnrollmentStatus
@@ -150,7 +150,7 @@ def test_preview_counts_and_changes_nothing(users, regions, world, reads):
     assert summary["would_create_enrollments"] == 1 and summary["created_enrollments"] == 0
     assert snapshot() == before
     ti.refresh_from_db()
-    assert ti.status == TaxImportStatus.PREVIEWED
+    assert ti.status == ImportStatus.PREVIEWED
     assert ti.rows.count() == 9  # every problem row with its reason
 
 
@@ -227,7 +227,7 @@ def test_apply_outcomes_row_by_row(users, regions, world, reads):
     assert Enrollment.history.filter(tax_voucher="V002", history_type="+").exists()
     assert AuditEvent.objects.filter(action=services.AUDIT_ACTION, object_id=str(ti.pk), detail__step="apply").exists()
     ti.refresh_from_db()
-    assert (ti.status, ti.applied_by) == (TaxImportStatus.APPLIED, users["tax"])
+    assert (ti.status, ti.applied_by) == (ImportStatus.APPLIED, users["tax"])
     assert refund_candidates(user=users["tax"]).count() == 4
     assert refund_candidates(user=users["clerk"]).count() == 4  # all in 甲镇
     assert refund_candidates(user=users["clerk2"]).count() == 0
@@ -277,7 +277,7 @@ def test_failure_midway_leaves_nothing_half_applied(users, regions, world, monke
     assert calls["n"] == 2
     assert snapshot() == before and Enrollment.history.count() == history
     ti.refresh_from_db()
-    assert ti.status == TaxImportStatus.FAILED and ti.rows.count() == 9  # the preview's rows are back
+    assert ti.status == ImportStatus.FAILED and ti.rows.count() == 9  # the preview's rows are back
     monkeypatch.undo()
     summary = services.tax_import_apply(actor=users["tax"], tax_import=ti)  # a retry applies it fully
     assert summary["confirmed"] == 6
@@ -344,7 +344,7 @@ def test_corrupt_xlsx_fails_cleanly(users, regions, world):
         services.tax_import_preview(tax_import=ti)
     assert exc.value.message.startswith("文件已损坏")
     ti.refresh_from_db()
-    assert ti.status == TaxImportStatus.FAILED and ti.error.startswith("文件已损坏")
+    assert ti.status == ImportStatus.FAILED and ti.error.startswith("文件已损坏")
     assert snapshot() == before
 
 
@@ -556,7 +556,7 @@ def test_hostile_cells_are_invalid_rows_not_a_crash(users, regions, world):
     ti = upload(users, regions, workbook_bytes(rows, header=["序号", "姓名", "公民身份号码", "缴费档次", "缴费金额", "缴费日期", "电子税票号", "缴费渠道", "乡镇"]))
     summary = services.tax_import_apply(actor=users["tax"], tax_import=ti, require_preview=False)
     ti.refresh_from_db()
-    assert ti.status == TaxImportStatus.APPLIED and not ti.error
+    assert ti.status == ImportStatus.APPLIED and not ti.error
     assert (summary["invalid"], summary["unknown_person"], summary["confirmed"]) == (2, 1, 1)
     got = {r.row_number: r for r in ti.rows.all()}
     assert got[4].message == readers.ERR_VOUCHER_TOO_LONG.format(length=5000, limit=readers.VOUCHER_MAX)
@@ -589,4 +589,4 @@ def test_a_cancel_read_before_the_apply_committed_leaves_the_applied_import(user
     stale = TaxImport.objects.get(pk=ti.pk)  # the page's copy, read while the import was 待确认
     services.tax_import_apply(actor=users["tax"], tax_import=ti)
     services.tax_import_cancel(actor=users["tax"], tax_import=stale)
-    assert TaxImport.objects.get(pk=ti.pk).status == TaxImportStatus.APPLIED
+    assert TaxImport.objects.get(pk=ti.pk).status == ImportStatus.APPLIED

@@ -5,9 +5,10 @@ import time
 
 import pytest
 
-from collections_app.models import TaxImport, TaxImportStatus
+from collections_app.models import TaxImport
 from collections_app.tax_import import progress, services
 from collections_app.tax_import.tasks import run_tax_import
+from core.choices import ImportStatus
 from enrollment.choices import EnrollmentStatus
 from enrollment.models import Enrollment
 from tests.integration.collections.test_tax_import_services import filing_rows, policy, world  # noqa: F401
@@ -30,7 +31,7 @@ def test_worker_previews_then_applies_once(worker_media, celery_worker_process, 
     q = celery_worker_process
     preview = run_tax_import.apply_async(args=[ti.pk], kwargs={"apply": False}, queue=q).get(timeout=60)
     assert preview.get("confirmed") == 6, preview
-    assert TaxImport.objects.get(pk=ti.pk).status == TaxImportStatus.PREVIEWED
+    assert TaxImport.objects.get(pk=ti.pk).status == ImportStatus.PREVIEWED
     result = run_tax_import.apply_async(args=[ti.pk], kwargs={"apply": True, "actor_id": users["tax"].pk}, queue=q).get(timeout=60)
     assert result["confirmed"] == 6
     assert Enrollment.objects.get(pk=world["pending"].pk).status == EnrollmentStatus.CONFIRMED
@@ -102,7 +103,7 @@ def test_kill_9_mid_import_shows_interrupted_and_its_user_resumes_it_once(worker
         workers[0].send_signal(signal.SIGKILL)
         workers[0].wait()
         died = time.monotonic()
-        assert TaxImport.objects.get(pk=ti.pk).status == TaxImportStatus.APPLYING, "killed too late: the filing is too short"
+        assert TaxImport.objects.get(pk=ti.pk).status == ImportStatus.APPLYING, "killed too late: the filing is too short"
 
         c = APIClient()
         c.force_authenticate(users["tax"])
@@ -120,7 +121,7 @@ def test_kill_9_mid_import_shows_interrupted_and_its_user_resumes_it_once(worker
         workers.append(start_celery_worker(queue, **env))  # restarted: it restores that message too
 
         assert killed.get(timeout=120) == {"stale": killed_run}
-        done = wait_for(lambda: (t := TaxImport.objects.get(pk=ti.pk)).status == TaxImportStatus.APPLIED and t, timeout=300, step=0.2)
+        done = wait_for(lambda: (t := TaxImport.objects.get(pk=ti.pk)).status == ImportStatus.APPLIED and t, timeout=300, step=0.2)
         assert done.result["confirmed"] == 1 and done.attempts == 0
         assert Enrollment.objects.get(pk=world["pending"].pk).status == EnrollmentStatus.CONFIRMED
         assert Enrollment.history.filter(tax_voucher="V001", history_type="~").count() == 1  # applied once
@@ -181,7 +182,7 @@ def test_an_import_that_kills_its_pool_process_fails_after_one_retry(worker_medi
         message = services.ERR_CRASHED.format(crashes=2, id=ti.pk)
         assert result.get(timeout=120) == {"error": message}
         ti.refresh_from_db()
-        assert ti.status == TaxImportStatus.FAILED and ti.error == message
+        assert ti.status == ImportStatus.FAILED and ti.error == message
         assert Enrollment.objects.get(pk=world["pending"].pk).status == EnrollmentStatus.PENDING
         assert worker.poll() is None  # the worker itself lives on
     finally:

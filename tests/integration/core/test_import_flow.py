@@ -3,16 +3,19 @@ event, a refusal that writes nothing, a second confirm that does nothing, scopin
 problem-row download."""
 
 import io
+import time
 
 import openpyxl
 import pytest
+from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
-from core.imports import flow, tasks
+from core.choices import ImportStatus
+from core.imports import flow, progress, tasks
 from core.imports.importers import ERROR
-from core.models import AuditEvent, ImportRun, ImportStatus
+from core.models import AuditEvent, ImportRun
 from core.spreadsheets import UploadError
 from enrollment.models import Household, Person
 from tests.factories import PersonFactory, make_id
@@ -151,3 +154,39 @@ def test_an_unexpected_error_in_the_apply_writes_nothing_and_says_so(users, regi
     run = flow.import_apply(actor=users["collector"], run=run)
     assert run.status == ImportStatus.FAILED and run.error == flow.ERR_APPLY_FAILED
     assert list(Person.objects.values_list("name", flat=True)) == ["原名"] and not AuditEvent.objects.filter(action="import").exists()
+
+
+def silence(run, seconds):
+    """The run's worker last beat ``seconds`` ago."""
+    cache.set(progress.RUNS.beat_key(run.pk), time.time() - seconds)
+
+
+def test_an_apply_whose_worker_went_silent_is_interrupted_and_can_be_given_up(client, users, regions):
+    collector = users["collector"]
+    run = previewed(collector, regions["v1"], good_rows())
+    assert flow.import_confirm(actor=collector, run=run)
+    run.refresh_from_db()
+    silence(run, progress.interrupted_after() - 5)  # a live apply beats: not interrupted, not cancellable
+    assert not flow.interrupted(run)
+    with pytest.raises(UploadError, match="不能放弃"):
+        flow.import_cancel(actor=collector, run=run)
+    silence(run, progress.interrupted_after() + 1)  # its worker is gone (the transaction with it)
+    assert flow.interrupted(run)
+    client.force_login(collector)
+    page = client.get(reverse("core:import_run", args=[run.pk])).content.decode()
+    assert 'data-status="interrupted">中断<' in page and "请点“放弃”后重新上传" in page
+    assert "http-equiv=\"refresh\"" not in page  # nothing runs: the page stops polling
+    body = client.get(f"/api/import-runs/{run.pk}/").json()
+    assert body["interrupted"] is True and body["status_display"] == "中断" and body["status"] == "applying"
+    flow.import_cancel(actor=collector, run=run)
+    assert run.status == ImportStatus.CANCELLED and not Person.objects.exists()
+
+
+def test_queueing_a_confirmed_run_beats_so_an_old_preview_does_not_look_interrupted(users, regions, monkeypatch):
+    collector = users["collector"]
+    run = previewed(collector, regions["v1"], good_rows())
+    silence(run, progress.interrupted_after() + 60)  # previewed long ago
+    assert flow.import_confirm(actor=collector, run=run)
+    monkeypatch.setattr(tasks.run_import, "delay", lambda *a, **k: None)  # a worker has not taken it yet
+    assert tasks.queue(run, actor=collector, phase="apply")
+    assert run.status == ImportStatus.APPLYING and not flow.interrupted(run)

@@ -87,7 +87,7 @@ def test_interrupted_import_is_shown_and_resumed(users, world, status, resumed):
     refused = c.post(f"/api/imports/{body['id']}/resume/")
     assert refused.status_code == 400 and refused.json() == {"status": [services.ERR_NOT_INTERRUPTED]}
     assert c.get(f"/api/imports/{body['id']}/progress/").json()["interrupted"] is False
-    cache.set(progress.beat_key(body["id"]), time.time() - progress.interrupted_after() - 1)
+    cache.set(progress.TRACKER.beat_key(body["id"]), time.time() - progress.interrupted_after() - 1)
     message = progress.interrupted_message(TaxImport.objects.get(pk=body["id"]))
     shown = c.get(f"/api/imports/{body['id']}/progress/").json()
     assert shown["interrupted"] is True and shown["done"] is True and shown["message"] == message

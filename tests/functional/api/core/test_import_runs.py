@@ -6,7 +6,8 @@ import openpyxl
 import pytest
 from rest_framework.test import APIClient
 
-from core.models import ImportRun, ImportStatus
+from core.choices import ImportStatus
+from core.models import ImportRun
 from enrollment.models import Person, PersonIdentity
 from tests.factories import HouseholdFactory, PersonFactory, make_id
 from tests.factories.subsidies import PolicyYearFactory, SubsidyCategoryFactory

@@ -7,9 +7,9 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
-from collections_app.models import TaxImport, TaxImportStatus
+from collections_app.models import TaxImport
 from collections_app.tax_import import matching, progress, views
-from core.choices import Role
+from core.choices import ImportStatus, Role
 from core.models import AuditEvent
 from core.spreadsheets import ERR_NOT_SPREADSHEET
 from enrollment.choices import EnrollmentStatus
@@ -35,7 +35,7 @@ def test_upload_preview_confirm_history_download(client, users, world):
     resp = client.post(reverse("collections:taximport_list"), {"file": xlsx(world), "year": 2025})
     ti = TaxImport.objects.get()
     assert resp.status_code == 302 and resp["Location"] == reverse("collections:taximport_detail", args=[ti.pk])
-    assert ti.status == TaxImportStatus.PREVIEWED and ti.uploaded_by == users["tax"]
+    assert ti.status == ImportStatus.PREVIEWED and ti.uploaded_by == users["tax"]
     page = client.get(resp["Location"]).content.decode()
     assert "确认导入" in page and "金额与应缴不符" in page and matching.MSG_UNKNOWN in page
     assert world["cash"].person.id_number in page  # the tax office sees full IDs (audited)
@@ -44,7 +44,7 @@ def test_upload_preview_confirm_history_download(client, users, world):
 
     resp = client.post(reverse("collections:taximport_confirm", args=[ti.pk]), follow=True)
     ti.refresh_from_db()
-    assert ti.status == TaxImportStatus.APPLIED and ti.applied_by == users["tax"]
+    assert ti.status == ImportStatus.APPLIED and ti.applied_by == users["tax"]
     assert views.MSG_APPLIED.format(confirmed=6) in resp.content.decode()
     assert Enrollment.objects.get(pk=world["pending"].pk).status == EnrollmentStatus.CONFIRMED
 
@@ -108,7 +108,7 @@ def applied_import(client, users, world):
     ti = TaxImport.objects.get()
     client.post(reverse("collections:taximport_confirm", args=[ti.pk]))
     ti.refresh_from_db()
-    assert ti.status == TaxImportStatus.APPLIED
+    assert ti.status == ImportStatus.APPLIED
     return ti
 
 
@@ -157,12 +157,12 @@ def test_township_page_scope(client, users, world):
 def test_township_does_not_see_previews(client, users, world):
     client.force_login(users["tax"])
     client.post(reverse("collections:taximport_list"), {"file": xlsx(world), "year": 2025})
-    assert TaxImport.objects.get().status == TaxImportStatus.PREVIEWED
+    assert TaxImport.objects.get().status == ImportStatus.PREVIEWED
     client.force_login(users["clerk"])
     assert matching.MSG_UNKNOWN not in client.get(reverse("collections:taximport_township")).content.decode()
 
 
-@pytest.mark.parametrize("status, resumed", [(TaxImportStatus.PREVIEWING, TaxImportStatus.PREVIEWED), (TaxImportStatus.APPLYING, TaxImportStatus.APPLIED)])
+@pytest.mark.parametrize("status, resumed", [(ImportStatus.PREVIEWING, ImportStatus.PREVIEWED), (ImportStatus.APPLYING, ImportStatus.APPLIED)])
 def test_interrupted_import_shows_why_and_is_resumed_from_its_page(client, users, world, status, resumed):
     import time
 
@@ -179,7 +179,7 @@ def test_interrupted_import_shows_why_and_is_resumed_from_its_page(client, users
     assert client.get(reverse("collections:taximport_progress", args=[ti.pk])).json()["interrupted"] is False
     resume = reverse("collections:taximport_resume", args=[ti.pk])
     assert services.ERR_NOT_INTERRUPTED in client.post(resume, follow=True).content.decode()  # alive: not resumed
-    cache.set(progress.beat_key(ti.pk), time.time() - progress.interrupted_after() - 1)
+    cache.set(progress.TRACKER.beat_key(ti.pk), time.time() - progress.interrupted_after() - 1)
     message = progress.interrupted_message(ti)
     shown = client.get(reverse("collections:taximport_progress", args=[ti.pk])).json()
     assert shown["done"] is True and shown["interrupted"] is True and shown["message"] == message
@@ -193,5 +193,5 @@ def test_interrupted_import_shows_why_and_is_resumed_from_its_page(client, users
     resp = client.post(resume, follow=True)
     ti.refresh_from_db()
     assert ti.status == resumed
-    expected = views.MSG_APPLIED.format(confirmed=6) if resumed == TaxImportStatus.APPLIED else views.MSG_PREVIEWED
+    expected = views.MSG_APPLIED.format(confirmed=6) if resumed == ImportStatus.APPLIED else views.MSG_PREVIEWED
     assert expected in resp.content.decode()

@@ -9,9 +9,10 @@ from django.utils.html import escape
 from openpyxl import Workbook, load_workbook
 
 from core import cells, idcard
+from core.choices import ImportStatus
 from core.imports.flow import ERR_HAS_ERRORS as MSG_NOTHING_WRITTEN
 from core.imports.views import MSG_NOT_CONFIRMABLE
-from core.models import AuditEvent, ImportRun, ImportStatus
+from core.models import AuditEvent, ImportRun
 from enrollment.choices import Relation
 from enrollment.importers import MSG_ROSTER_PREVIEWED as MSG_PREVIEW_OK
 from enrollment.models import Household, Person
