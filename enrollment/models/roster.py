@@ -8,6 +8,7 @@ from simple_history.models import HistoricalRecords
 from core import idcard
 from core.choices import RegionLevel
 from core.scoping import ScopedManager
+from subsidies.choices import CoverGroup
 
 from ..choices import REASONS_NEEDING_NOTE, EnrollmentStatus, ExclusionReason, Relation, Sex
 
@@ -69,6 +70,10 @@ class Person(models.Model):
     is_deceased = models.BooleanField("已死亡", default=False)
     deceased_on = models.DateField("死亡日期", null=True, blank=True)
     deceased_source = models.CharField("死亡信息来源", max_length=100, blank=True)
+    # Where a county covers a group from a particular day (subsidies.choices.CoverGroup): the
+    # group, and the day it began (a welfare institution took the child in; a release).
+    cover_group = models.CharField("特殊参保人群", max_length=30, choices=CoverGroup.choices, blank=True)
+    cover_group_since = models.DateField("人群起始日期", null=True, blank=True, help_text="儿童福利机构接收儿童：进入机构之日")
     created_at = models.DateTimeField("建档时间", auto_now_add=True)
     updated_at = models.DateTimeField("更新时间", auto_now=True)
     history = HistoricalRecords()

@@ -11,9 +11,12 @@ from simple_history.models import HistoricalRecords
 from core.choices import Department, RegionLevel
 from core.scoping import ScopedManager
 
-from ..choices import PublicityPayers
+from ..choices import CoverGroup, NewbornPriorYear, PublicityPayers
 
 ERR_WINDOW_ORDER = "集中征缴期的结束日期不能早于开始日期。"
+# Groups a county may cover from the payment day (a welfare child counts from its entry instead).
+FROM_PAYMENT_GROUPS = [g for g in CoverGroup.values if g != CoverGroup.WELFARE_CHILD]
+ERR_GROUPS = "人群代码应为以下之一：{choices}。"
 ERR_EXTENSION_ORDER = "延长期截止日期必须晚于集中征缴期结束日期。"
 ERR_PAYMENT_DAYS = "每月缴费日应在1–31日之间，且起始日不大于截止日。"
 ERR_COUNTY_LEVEL = "政策年度必须属于县/区。"
@@ -93,6 +96,20 @@ class PolicyYear(models.Model):
     newborn_late_wait_days = models.PositiveSmallIntegerField(
         "新生儿逾期参保等待天数", default=0, help_text="石柱：逾期参保从足额缴费后90日起享受"
     )
+    newborn_prior_year = models.CharField(
+        "上年出生的新生儿跨年参保", max_length=12, choices=NewbornPriorYear.choices, default=NewbornPriorYear.WINDOW,
+        help_text="内乡：须在出生当年12月31日前缴费；石柱：可补缴出生当年；高阳：缴纳两个年度个人部分",
+    )
+    newborn_late_refused = models.BooleanField(
+        "新生儿逾期不予办理", default=False, help_text="沁水：错过集中缴费期的新生儿出生六个月之内办理，逾期不予办理"
+    )
+    from_payment_groups = models.JSONField(
+        "自缴费之日起享受待遇的人群", default=list, blank=True,
+        help_text="江南：退役军人、征兵工作退回人员、刑满释放人员、社区矫正对象（人群代码列表）",
+    )
+    welfare_child_from_entry = models.BooleanField(
+        "福利机构儿童自进入之日起享受", default=False, help_text="江南：儿童福利机构接收的儿童自进入儿童福利机构之日起享受医保待遇"
+    )
     waiting_months_base = models.PositiveSmallIntegerField("固定待遇等待期（月）", default=3)
     waiting_months_per_break_year = models.PositiveSmallIntegerField("每多断保1年增加（月）", default=1)
     waiting_floor_months = models.PositiveSmallIntegerField("断保4年以上等待期下限（月）", default=6)
@@ -106,6 +123,10 @@ class PolicyYear(models.Model):
         "征缴期结束后变更身份也退差额", default=False, help_text="高阳：集中征缴期结束后变更身份的，退费处理"
     )
     refund_deadline = models.DateField("退费受理截止", null=True, blank=True)
+    refund_reasons = models.JSONField(
+        "退费原因", default=list, blank=True,
+        help_text="方案列明的退费原因代码；留空按国家医保办函〔2021〕11号：死亡、重复缴费、参加职工医保、在外地参保（高阳另有服役、服刑）",
+    )
     whole_household_rule = models.BooleanField("同一户口簿成员须同时参保", default=False)
 
     # Critical-illness incentives.
@@ -138,6 +159,10 @@ class PolicyYear(models.Model):
             raise ValidationError({"window_end": ERR_WINDOW_ORDER})
         if self.extension_end and self.window_end and self.extension_end <= self.window_end:
             raise ValidationError({"extension_end": ERR_EXTENSION_ORDER})
+        groups = self.from_payment_groups
+        if not isinstance(groups, list) or any(g not in FROM_PAYMENT_GROUPS for g in groups):
+            raise ValidationError({"from_payment_groups": ERR_GROUPS.format(choices="、".join(
+                f"{g}（{CoverGroup(g).label}）" for g in FROM_PAYMENT_GROUPS))})
         days = (self.payment_day_from, self.payment_day_to)
         if any(d is not None for d in days):
             if None in days or not (1 <= days[0] <= days[1] <= 31):
