@@ -6,7 +6,16 @@ When cover starts (DOMAIN.md "When benefits start"), for benefit year Y, checked
 2. a newborn registered/paid within the newborn window (days, or months where the county counts
    in months) → the birth date (not before 1 January of Y); later → the registration/payment
    date plus the county's late wait (Shizhu: 90 days after full payment). Newborns have no
-   waiting period. A baby born in Y−1 counts as a newborn only inside that window;
+   waiting period. A baby born in Y−1 counts as a newborn only inside that window, and what it
+   gets when it enrols in Y is the county's ``newborn_prior_year``: ``window`` (nothing more),
+   ``year_end`` (Neixiang: only if it paid by 31 December of its birth year), ``backpay``
+   (Shizhu: it may back-pay its birth year for cover from birth; later than the window it is
+   covered from the late wait after payment, as a baby of the year is) or ``both_years``
+   (Gaoyang: it pays both years' individual parts). Where a county refuses late newborns
+   (Qinshui: 逾期不予办理) a newborn of the year enrolling after the window is refused;
+2a. a group the county covers from a particular day (Jiangnan): a child taken in by a welfare
+   institution from the day it entered; veterans, returned conscripts, released prisoners and
+   people under community corrections, paying after the window, from the day they pay;
 3. a new university student → 1 September of the intake year;
 4. someone leaving employee insurance who enrols within 90 days → the day employee cover ended
    (not before 1 January of Y);
@@ -38,6 +47,7 @@ from decimal import Decimal
 
 from . import seasons
 from .calc import ZERO, to_money
+from .choices import CoverGroup, NewbornPriorYear
 
 ERR_NEEDS_DATE = "请填写缴费日期或参保登记日期。"
 ERR_NEEDS_PAID_ON = "非新生儿请填写缴费日期（参保登记日期只用于新生儿）。"
@@ -56,6 +66,12 @@ WHY_NEWBORN = "新生儿在出生后规定期限内参保，自出生之日起�
 WHY_NEWBORN_FREE = "父母已参保，新生儿不用缴费即可自出生之日起享受待遇。"
 WHY_NEWBORN_LATE = "新生儿未在规定期限内参保，自参保缴费（登记）之日起享受待遇。"
 WHY_NEWBORN_LATE_WAIT = "新生儿超过规定期限参保，从足额缴费后{days}日起享受待遇。"
+WHY_NEWBORN_LATE_REFUSED = "新生儿出生后{limit}内未办理参保缴费，逾期不予办理当年度参保（可在下一年度集中征缴期参保）。"
+WHY_PRIOR_YEAR_END = "上年出生的新生儿须在出生当年12月31日前缴费才能享受次年待遇，本次不按新生儿办理。"
+WHY_PRIOR_BACKPAY = "可补缴出生当年（{year}年度）的参保费用，自出生之日起享受{year}年度待遇；不补缴的只享受{next}年度待遇。"
+WHY_PRIOR_BOTH = "新生儿从出生到参保缴费跨两个年度，须按规定标准缴纳{year}年度和{next}年度的个人缴费部分，分别享受两个年度待遇。"
+WHY_WELFARE_CHILD = "儿童福利机构接收的儿童，自进入儿童福利机构之日起享受待遇。"
+WHY_FROM_PAYMENT = "{group}接续当年医保关系，自参保缴费之日起享受待遇。"
 WHY_STUDENT = "新入学大学生自入学当年9月1日起享受待遇。"
 WHY_EMPLOYEE = "职工医保断保后{days}天内参加居民医保，自职工医保断保之日起享受待遇。"
 
@@ -88,6 +104,10 @@ class CoverRules:
     newborn_window_months: int | None = None
     newborn_free_if_parent_insured: bool = False
     newborn_late_wait_days: int = 0
+    newborn_prior_year: str = "window"  # NewbornPriorYear.WINDOW
+    newborn_late_refused: bool = False
+    from_payment_groups: tuple = ()
+    welfare_child_from_entry: bool = False
     waiting_months_base: int = 3
     waiting_months_per_break_year: int = 1
     waiting_floor_months: int = 6
@@ -96,7 +116,9 @@ class CoverRules:
 
     @classmethod
     def from_policy(cls, policy) -> CoverRules:
-        return cls(**{f: getattr(policy, f) for f in cls.__dataclass_fields__})
+        values = {f: getattr(policy, f) for f in cls.__dataclass_fields__}
+        values["from_payment_groups"] = tuple(values["from_payment_groups"] or ())
+        return cls(**values)
 
 
 @dataclass(frozen=True)
@@ -110,6 +132,13 @@ class Applicant:
     student_intake_year: int | None = None
     employee_cover_ended_on: date | None = None
     low_income: bool = False
+    cover_group: str = ""  # subsidies.choices.CoverGroup
+    cover_group_since: date | None = None  # a welfare child: the day the institution took it in
+
+
+# What a newborn enrolling in the year after its birth may or must pay for its birth year.
+BIRTH_YEAR_MAY_BACKPAY = "may"
+BIRTH_YEAR_MUST_PAY = "must"
 
 
 @dataclass(frozen=True)
@@ -118,6 +147,9 @@ class Cover:
     reason: str
     waiting_months: int = 0
     notes: tuple = ()
+    # A newborn of Y−1 enrolling in Y: its birth year (Y−1) may (Shizhu) or must (Gaoyang) be paid
+    # too, for cover from birth; "" otherwise.
+    birth_year: str = ""
 
 
 def add_months(d: date, months: int) -> date:
@@ -163,6 +195,8 @@ def pays_as_newborn(birth_date: date | None, paid_on: date | None, rules: CoverR
         return False
     if birth_date.year not in (rules.year, rules.year - 1):
         return False
+    if misses_year_end(rules, Applicant(paid_on=paid_on, birth_date=birth_date)):
+        return False
     return birth_date <= paid_on <= newborn_deadline(birth_date, rules)
 
 
@@ -194,6 +228,8 @@ def benefit_start(rules: CoverRules, who: Applicant, *, today: date | None = Non
     the future."""
     check_birth_date(who, today=today)
     cover = _benefit_start(rules, who)
+    if misses_year_end(rules, who):
+        cover = replace(cover, notes=(WHY_PRIOR_YEAR_END,) + cover.notes)
     if cover.start > date(rules.year, 12, 31):
         cover = replace(cover, notes=cover.notes + (NOTE_START_AFTER_YEAR,))
     return cover
@@ -209,21 +245,16 @@ def _benefit_start(rules: CoverRules, who: Applicant) -> Cover:
     # 1–2. Newborns.
     birth = who.birth_date
     if birth is not None:
-        born_this_year = birth.year == rules.year
-        if born_this_year and who.parent_insured and rules.newborn_free_if_parent_insured:
-            return Cover(birth, WHY_NEWBORN_FREE)
-        if acted is None and born_this_year:
-            raise PaymentNotAccepted(ERR_NEEDS_DATE)
-        in_window_payment = paid is not None and paid <= rules.window_end
-        if acted is not None and birth <= acted and (born_this_year or not in_window_payment):
-            within = acted <= newborn_deadline(birth, rules)
-            if within and birth.year >= rules.year - 1:
-                return Cover(max(birth, jan1), WHY_NEWBORN)
-            if born_this_year:
-                if rules.newborn_late_wait_days:
-                    start = (paid or acted) + timedelta(days=rules.newborn_late_wait_days)
-                    return Cover(max(start, jan1), WHY_NEWBORN_LATE_WAIT.format(days=rules.newborn_late_wait_days))
-                return Cover(max(acted, jan1), WHY_NEWBORN_LATE)
+        newborn = _newborn_cover(rules, who, birth, paid, acted)
+        if newborn is not None:
+            return newborn
+
+    # 2a. Groups covered from a particular day.
+    group = who.cover_group
+    if group == CoverGroup.WELFARE_CHILD and rules.welfare_child_from_entry and who.cover_group_since and acted is not None:
+        return Cover(max(who.cover_group_since, jan1), WHY_WELFARE_CHILD)
+    if group and group in rules.from_payment_groups and paid is not None and paid > rules.window_end:
+        return Cover(max(paid, jan1), WHY_FROM_PAYMENT.format(group=CoverGroup(group).label))
 
     # 3. New university students.
     if who.student_intake_year is not None and who.student_intake_year in (rules.year - 1, rules.year):
@@ -268,6 +299,55 @@ def _benefit_start(rules: CoverRules, who: Applicant) -> Cover:
     if not months:
         return Cover(max(paid, jan1), WHY_WAITING.format(months=0))
     return Cover(max(add_months(paid, months), jan1), WHY_WAITING.format(months=months), months)
+
+
+def _enrols_after_birth_year(rules: CoverRules, who: Applicant) -> bool:
+    """A baby of Y−1 enrolling in Y, after the collection window (paying in the window it pays
+    as everyone does, cover from 1 January)."""
+    birth, paid = who.birth_date, who.paid_on
+    acted = paid or who.registered_on
+    if birth is None or acted is None or birth.year != rules.year - 1 or acted.year <= birth.year:
+        return False
+    return not (paid is not None and paid <= rules.window_end)
+
+
+def misses_year_end(rules: CoverRules, who: Applicant) -> bool:
+    """Neixiang: 2024年度出生的小孩，必须在2024年12月31日前缴费才能享受次年医保待遇 — a baby of
+    Y−1 enrolling in Y is not a newborn for Y; the general rules decide its cover."""
+    return rules.newborn_prior_year == NewbornPriorYear.YEAR_END and _enrols_after_birth_year(rules, who)
+
+
+def _newborn_cover(rules: CoverRules, who: Applicant, birth: date, paid: date | None, acted: date | None) -> Cover | None:
+    """A newborn's cover (rules 1–2), or None: not a newborn for this year, the general rules decide."""
+    jan1 = date(rules.year, 1, 1)
+    born_this_year = birth.year == rules.year
+    if born_this_year and who.parent_insured and rules.newborn_free_if_parent_insured:
+        return Cover(birth, WHY_NEWBORN_FREE)
+    if acted is None and born_this_year:
+        raise PaymentNotAccepted(ERR_NEEDS_DATE)
+    after_birth_year = _enrols_after_birth_year(rules, who)
+    if acted is None or birth > acted or not (born_this_year or after_birth_year) or misses_year_end(rules, who):
+        return None
+    if acted <= newborn_deadline(birth, rules):
+        if after_birth_year and rules.newborn_prior_year == NewbornPriorYear.BACKPAY:
+            note = WHY_PRIOR_BACKPAY.format(year=birth.year, next=rules.year)
+            return Cover(jan1, WHY_NEWBORN, notes=(note,), birth_year=BIRTH_YEAR_MAY_BACKPAY)
+        if after_birth_year and rules.newborn_prior_year == NewbornPriorYear.BOTH_YEARS:
+            note = WHY_PRIOR_BOTH.format(year=birth.year, next=rules.year)
+            return Cover(jan1, WHY_NEWBORN, notes=(note,), birth_year=BIRTH_YEAR_MUST_PAY)
+        return Cover(max(birth, jan1), WHY_NEWBORN)
+    # Late. Qinshui refuses a baby of the year that missed the window and its six months (the
+    # year's cover is what its sentence is about: 参保后方可享受当年度…逾期不予办理).
+    if born_this_year and rules.newborn_late_refused and not in_collection_period(acted, rules):
+        limit = f"{rules.newborn_window_months}个月" if rules.newborn_window_months else f"{rules.newborn_window_days}天"
+        raise PaymentNotAccepted(WHY_NEWBORN_LATE_REFUSED.format(limit=limit))
+    # Shizhu: 在出生当年超过90日参保缴费的 / 在出生后次年（超过3个月）参保缴费的，从足额缴费后90日起享受.
+    if rules.newborn_late_wait_days and (born_this_year or rules.newborn_prior_year == NewbornPriorYear.BACKPAY):
+        start = (paid or acted) + timedelta(days=rules.newborn_late_wait_days)
+        return Cover(max(start, jan1), WHY_NEWBORN_LATE_WAIT.format(days=rules.newborn_late_wait_days))
+    if born_this_year:
+        return Cover(max(acted, jan1), WHY_NEWBORN_LATE)
+    return None
 
 
 # --- Critical-illness incentives -----------------------------------------------------------

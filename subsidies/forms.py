@@ -2,7 +2,9 @@ from django import forms
 
 from core.widgets import DateInput
 
+from .choices import CoverGroup
 from .models import PolicyYear, SubsidyCategory
+from .models.policy import FROM_PAYMENT_GROUPS
 
 DATE = DateInput()
 TIME = forms.TimeInput(attrs={"type": "time"}, format="%H:%M")
@@ -21,6 +23,10 @@ class QuoteForm(forms.Form):
     parent_insured = forms.BooleanField(label="父或母已参保（新生儿）", required=False)
     break_years = forms.IntegerField(label="断保年数", min_value=0, max_value=50, required=False, initial=0)
     backpaid_years = forms.IntegerField(label="补缴年数", min_value=0, max_value=50, required=False, initial=0)
+    cover_group = forms.ChoiceField(label="特殊参保人群", choices=[("", "无")] + CoverGroup.choices, required=False)
+    cover_group_since = forms.DateField(label="进入儿童福利机构日期", required=False, widget=DATE)
+    continuous_years = forms.IntegerField(label="此前已连续参保年数", min_value=0, max_value=100, required=False)
+    zero_claim_last_year = forms.BooleanField(label="上年度医保基金零报销", required=False)
 
     def __init__(self, *args, policies=(), **kwargs):
         super().__init__(*args, **kwargs)
@@ -51,9 +57,16 @@ class QuoteForm(forms.Form):
 
 
 class PolicyYearForm(forms.ModelForm):
+    # Ticked, not typed: the JSON list of group codes is what the model stores.
+    from_payment_groups = forms.MultipleChoiceField(
+        label=PolicyYear._meta.get_field("from_payment_groups").verbose_name,
+        help_text=PolicyYear._meta.get_field("from_payment_groups").help_text,
+        choices=[(g, CoverGroup(g).label) for g in FROM_PAYMENT_GROUPS], required=False, widget=forms.CheckboxSelectMultiple,
+    )
+
     class Meta:
         model = PolicyYear
-        exclude = ["county", "year"]
+        exclude = ["county", "year", "refund_reasons"]
         widgets = {
             "window_start": DATE, "window_end": DATE, "extension_end": DATE, "midyear_from": DATE,
             "weekly_reports_from": DATE, "daily_reports_from": DATE, "refund_deadline": DATE,

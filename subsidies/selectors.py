@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date
+from decimal import Decimal
 
 from django.utils import timezone
 
@@ -184,11 +185,17 @@ class Quote:
     tier: int
     owed: calc.Owed
     cover: benefit.Cover | None
+    # A newborn of Y−1 enrolling in Y who may or must pay its birth year too: that year's amount
+    # (None: no such case, or no policy on record for the birth year — said in ``birth_year_note``).
+    birth_year_owed: calc.Owed | None = None
+    birth_year_note: str = ""
+    incentive: Decimal | None = None  # next year's critical-illness cap raise, when the history was given
 
     @property
     def notes(self) -> tuple:
         """What to tell the resident: the notes on the amount, then those on the cover."""
-        return tuple(self.owed.notes) + (tuple(self.cover.notes) if self.cover else ())
+        extra = (self.birth_year_note,) if self.birth_year_note else ()
+        return tuple(self.owed.notes) + (tuple(self.cover.notes) if self.cover else ()) + extra
 
 
 def quote(
@@ -204,8 +211,14 @@ def quote(
     break_years: int = 0,
     backpaid_years: int = 0,
     parent_insured: bool = False,
+    cover_group: str = "",
+    cover_group_since: date | None = None,
+    continuous_years: int | None = None,
+    zero_claim_last_year: bool = False,
 ) -> Quote:
-    """The anonymous "what do I owe / when does cover start" answer. No personal data is read."""
+    """The anonymous "what do I owe / when does cover start" answer. No personal data is read.
+    ``continuous_years`` (the years enrolled without a break before this one) and
+    ``zero_claim_last_year`` give the critical-illness incentive of paying this year."""
     policy = policy_by_code(county_code=county_code, year=year)
     cats = categories_named(policy, categories)
     offers = offers_for(policy=policy, tier=tier, categories=cats)
@@ -221,9 +234,47 @@ def quote(
             backpaid_years=backpaid_years,
             parent_insured=parent_insured,
             low_income=any(c.is_low_income for c in cats),
+            cover_group=cover_group,
+            cover_group_since=cover_group_since,
         )
         cover = benefit.benefit_start(benefit.CoverRules.from_policy(policy), who, today=timezone.localdate())
-    return Quote(policy=policy, tier=tier, owed=owed, cover=cover)
+    birth_owed, birth_note = _birth_year_owed(policy, cover, tier=tier, categories=categories, student=student)
+    incentive = None
+    if continuous_years is not None:
+        history = [benefit.YearRecord(enrolled=True, zero_claim=zero_claim_last_year and i == continuous_years - 1)
+                   for i in range(continuous_years)]
+        incentive = incentive_for(policy, [*history, benefit.YearRecord(enrolled=True)])
+    return Quote(policy=policy, tier=tier, owed=owed, cover=cover, birth_year_owed=birth_owed, birth_year_note=birth_note,
+                 incentive=incentive)
+
+
+ERR_NO_BIRTH_YEAR_POLICY = "未录入{county}{year}年度政策，出生当年应缴金额请按该年度标准另行核算。"
+
+
+def _birth_year_owed(policy: PolicyYear, cover: benefit.Cover | None, *, tier: int, categories, student: bool):
+    """What a newborn's birth year costs when it may or must be paid with this year (the
+    birth year's own policy: its standard and subsidies)."""
+    if cover is None or not cover.birth_year:
+        return None, ""
+    year = policy.year - 1
+    try:
+        earlier = policy_by_code(county_code=policy.county.code, year=year)
+    except PolicyMissing:
+        return None, ERR_NO_BIRTH_YEAR_POLICY.format(county=policy.county.name, year=year)
+    try:  # the birth year's categories and tiers are its own: one missing there is said, not guessed
+        offers = offers_for(policy=earlier, tier=tier, categories=categories_named(earlier, categories))
+        return owed_for(policy=earlier, tier=tier, offers=offers, student=student, newborn=True), ""
+    except PolicyMissing as exc:
+        return None, str(exc)
+
+
+def incentive_for(policy: PolicyYear, history) -> Decimal:
+    """The critical-illness cap raise for a year whose enrolment history (oldest first, this
+    year last) is ``history``, by the policy's incentive figures."""
+    return benefit.incentive_raise(
+        history, after_years=policy.incentive_after_years, step=policy.incentive_step,
+        cap_rate=policy.incentive_cap_rate, base_cap=policy.critical_illness_base_cap,
+    )
 
 
 def public_policies():

@@ -47,6 +47,8 @@ def quote_page(request):
                 county_code=d["county"], year=d["year"], tier=tier, categories=d["categories"], student=d["student"],
                 paid_on=d["paid_on"], birth_date=d["birth_date"], registered_on=d["registered_on"],
                 break_years=d["break_years"] or 0, backpaid_years=d["backpaid_years"] or 0, parent_insured=d["parent_insured"],
+                cover_group=d["cover_group"], cover_group_since=d["cover_group_since"],
+                continuous_years=d["continuous_years"], zero_claim_last_year=d["zero_claim_last_year"],
             )
         except selectors.PolicyMissing as exc:
             error = str(exc)

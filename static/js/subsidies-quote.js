@@ -15,7 +15,7 @@
     data.forEach(function (value, key) {
       if (key === "categories") { cats.push(value); return; }
       if (value === "" || value === null) return;
-      if (key === "student" || key === "parent_insured") { q.set(key, "true"); return; }
+      if (key === "student" || key === "parent_insured" || key === "zero_claim_last_year") { q.set(key, "true"); return; }
       q.set(key, value);
     });
     if (cats.length) q.set("categories", cats.join(","));
@@ -35,6 +35,13 @@
       var p = d.benefit_start.split("-");
       rows.push(["待遇享受开始", p[0] + "年" + Number(p[1]) + "月" + Number(p[2]) + "日"]);
       rows.push(["依据", d.benefit_reason || ""]);
+    }
+    if (d.birth_year) {
+      rows.push(["出生当年（" + d.birth_year + "年度）" + (d.birth_year_must_pay ? "须同时缴纳" : "可补缴"),
+                 d.birth_year_self_pay ? d.birth_year_self_pay + " 元" : "—"]);
+    }
+    if (d.incentive_raise !== undefined && d.incentive_raise !== null) {
+      rows.push(["大病保险最高支付限额提高", d.incentive_raise + " 元"]);
     }
     out.textContent = "";
     var h = document.createElement("h2");

@@ -1,5 +1,6 @@
 from rest_framework import serializers
 
+from ..choices import CoverGroup
 from ..models import CategorySubsidy, PhaseTarget, PolicyYear, PrizeGrade, SubsidyCategory, Tier
 
 ERR_YEAR_RANGE = "年度应在2000–2100之间。"
@@ -17,6 +18,15 @@ class QuoteQuerySerializer(serializers.Serializer):
     break_years = serializers.IntegerField(required=False, min_value=0, max_value=100, default=0)
     backpaid_years = serializers.IntegerField(required=False, min_value=0, max_value=100, default=0)
     parent_insured = serializers.BooleanField(required=False, default=False)
+    cover_group = serializers.ChoiceField(
+        choices=CoverGroup.choices, required=False, allow_blank=True, default="",
+        help_text="特殊参保人群（部分县自缴费之日或进入福利机构之日起享受）",
+    )
+    cover_group_since = serializers.DateField(required=False, allow_null=True, default=None, help_text="进入儿童福利机构之日")
+    continuous_years = serializers.IntegerField(
+        required=False, allow_null=True, min_value=0, max_value=100, default=None, help_text="本年度之前已连续参保年数（计算大病保险激励）"
+    )
+    zero_claim_last_year = serializers.BooleanField(required=False, default=False, help_text="上年度医保基金零报销")
 
     def category_list(self):
         raw = self.validated_data.get("categories") or ""
@@ -38,6 +48,12 @@ class QuoteSerializer(serializers.Serializer):
     self_pay = serializers.DecimalField(max_digits=12, decimal_places=2)
     category = QuoteCategorySerializer(allow_null=True)
     notes = serializers.ListField(child=serializers.CharField())
+    birth_year = serializers.IntegerField(required=False, help_text="新生儿出生当年（可补缴或须同时缴纳时）")
+    birth_year_must_pay = serializers.BooleanField(required=False, help_text="出生当年须同时缴纳（否则为可补缴）")
+    birth_year_self_pay = serializers.DecimalField(max_digits=12, decimal_places=2, required=False, allow_null=True)
+    incentive_raise = serializers.DecimalField(
+        max_digits=12, decimal_places=2, required=False, help_text="本年度缴费后大病保险最高支付限额提高（元）"
+    )
     benefit_start = serializers.DateField(allow_null=True, required=False)
     benefit_reason = serializers.CharField(allow_blank=True, required=False)
     waiting_months = serializers.IntegerField(required=False)

@@ -9,7 +9,7 @@ from rest_framework.views import APIView
 from core.api.viewsets import ScopedViewSet
 
 from .. import selectors
-from ..benefit import PaymentNotAccepted
+from ..benefit import BIRTH_YEAR_MUST_PAY, PaymentNotAccepted
 from ..filtersets import PolicyYearFilterSet, SubsidyCategoryFilterSet
 from ..models import CategorySubsidy, PolicyYear, SubsidyCategory
 from .serializers import (
@@ -37,6 +37,11 @@ def quote_payload(q) -> dict:
     }
     if q.cover is not None:
         data.update(benefit_start=q.cover.start, benefit_reason=q.cover.reason, waiting_months=q.cover.waiting_months)
+        if q.cover.birth_year:
+            data.update(birth_year=q.policy.year - 1, birth_year_must_pay=q.cover.birth_year == BIRTH_YEAR_MUST_PAY,
+                        birth_year_self_pay=q.birth_year_owed.self_pay if q.birth_year_owed else None)
+    if q.incentive is not None:
+        data["incentive_raise"] = q.incentive
     return data
 
 
@@ -66,6 +71,10 @@ class QuoteView(APIView):
                 break_years=v["break_years"],
                 backpaid_years=v["backpaid_years"],
                 parent_insured=v["parent_insured"],
+                cover_group=v["cover_group"],
+                cover_group_since=v["cover_group_since"],
+                continuous_years=v["continuous_years"],
+                zero_claim_last_year=v["zero_claim_last_year"],
             )
         except selectors.PolicyMissing as exc:
             return Response({"detail": str(exc)}, status=404)
