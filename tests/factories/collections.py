@@ -69,3 +69,10 @@ def pay(actor, household, persons, *, channel=PaymentChannel.CASH, year=None, ti
     return receipt_issue(
         actor=actor, household=household, persons=persons, channel=channel, year=year or benefit_year(), tiers=tiers
     )
+
+
+def confirmed() -> dict:
+    """What the cash desk's confirmation page adds to the form it posts (a fresh request key)."""
+    import uuid
+
+    return {"confirm": "1", "request_key": uuid.uuid4().hex}

@@ -18,7 +18,7 @@ from collections_app.refunds import services as refund_services
 from core.models import AuditEvent
 from enrollment.choices import EnrollmentStatus
 from enrollment.models import Enrollment
-from tests.factories.collections import household_with, make_policy, pay
+from tests.factories.collections import confirmed, household_with, make_policy, pay
 
 
 @pytest.fixture
@@ -37,7 +37,7 @@ def test_collector_takes_cash_prints_closes_day_and_remits(client, users, region
     assert m[0].name in html and "400.00" in html
     resp = client.post(
         f"{reverse('collections:receipt_create')}?household={hh.pk}",
-        {"persons": [m[0].pk, m[1].pk], "channel": "cash", "payer_name": "", "total": "1"},
+        {"persons": [m[0].pk, m[1].pk], "channel": "cash", "payer_name": "", "total": "1", **confirmed()},
     )
     receipt = Receipt.objects.get()
     assert resp.status_code == 302 and resp["Location"] == reverse("collections:receipt_detail", args=[receipt.pk])
@@ -301,7 +301,7 @@ def test_collector_chooses_the_tier_and_the_amount_follows(client, users, region
     url = f"{reverse('collections:receipt_create')}?household={hh.pk}"
     page = client.get(url).content.decode()
     assert f'name="tier_{m[0].pk}"' in page and "775.00" in page
-    client.post(url, {"persons": [m[0].pk, m[1].pk], "channel": "pos", f"tier_{m[0].pk}": "2", f"tier_{m[1].pk}": "1"})
+    client.post(url, {"persons": [m[0].pk, m[1].pk], "channel": "pos", f"tier_{m[0].pk}": "2", f"tier_{m[1].pk}": "1", **confirmed()})
     receipt = Receipt.objects.get()
     assert receipt.total == Decimal("1175.00") and receipt.get_channel_display() == "POS机刷卡"
     assert Enrollment.objects.get(person=m[0], year=policy.year).tier == 2
@@ -430,7 +430,7 @@ def test_cash_page_and_issue_read_the_same_for_2_or_6_members(client, users, reg
         with CaptureQueriesContext(connection) as page:
             assert client.get(url).status_code == 200
         with CaptureQueriesContext(connection) as issue:
-            assert client.post(url, {"persons": [p.pk for p in m], "channel": "cash"}).status_code == 302
+            assert client.post(url, {"persons": [p.pk for p in m], "channel": "cash", **confirmed()}).status_code == 302
         return reads(page), reads(issue)
 
     assert page_and_issue(2) == page_and_issue(6)
