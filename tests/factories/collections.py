@@ -76,3 +76,14 @@ def confirmed() -> dict:
     import uuid
 
     return {"confirm": "1", "request_key": uuid.uuid4().hex}
+
+
+def declare_on_page(client, region, year):
+    """Generate a declaration through its page: the preview, then the confirmation it carries.
+    Returns the confirmation's response."""
+    from django.urls import reverse
+
+    url = reverse("collections:declaration_list")
+    preview = client.post(url, {"region": region.pk, "year": year})
+    assert preview.status_code == 200 and "preview" in preview.context, preview.content.decode()[:500]
+    return client.post(url, {"region": region.pk, "year": year, "confirm": "1", "expect": preview.context["preview"].fingerprint})
