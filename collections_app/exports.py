@@ -46,8 +46,8 @@ def declaration_workbook(declaration, *, shown: disclosure.Disclosure = disclosu
     wb = Workbook()
     ws = wb.active
     ws.title = "缴费清册"
-    write_rows(ws, DECLARATION_HEADER, rows, id_columns=(4,))
-    ws.append(["合计", f"{len(lines)}人", f"其中零申报{sum(1 for ln in lines if ln.amount == 0)}人", "", "", total, "", ""])
+    footer = [["合计", f"{len(lines)}人", f"其中零申报{sum(1 for ln in lines if ln.amount == 0)}人", "", "", total, "", ""]]
+    write_rows(ws, DECLARATION_HEADER, rows, id_columns=(4,), footer=footer)
     for (cell,) in ws.iter_rows(min_row=2, min_col=6, max_col=6):
         cell.number_format = "0.00"
     unit = declaration.township.full_name + (f" / {declaration.village.name}" if declaration.village_id else "")

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from core.money import ZERO
+from core.money import ZERO, to_money
 
 
 @dataclass(frozen=True)
@@ -54,3 +54,11 @@ def double_limit(items, *, today: date, remit_days: int | None, remit_amount: De
 def remittance_difference(amount: Decimal, covered: Decimal) -> Decimal:
     """Positive: more was deposited than the receipts cover (over-remitted); negative: under."""
     return Decimal(amount) - Decimal(covered)
+
+
+def change_due(*, total: Decimal, tendered: Decimal | None) -> Decimal | None:
+    """找零: cash handed over less the receipt's total (negative when short); ``None`` when the
+    clerk typed no 实收."""
+    if tendered is None:
+        return None
+    return to_money(tendered) - to_money(total)

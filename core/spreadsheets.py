@@ -21,6 +21,7 @@ from __future__ import annotations
 import io
 import re
 import struct
+import unicodedata
 import zipfile
 import zlib
 
@@ -510,18 +511,45 @@ def xlsx_response(workbook, filename: str) -> HttpResponse:
     return resp
 
 
-def write_rows(ws, header, rows, *, id_columns=()):
-    """Write a header and rows through safe_cell; ID columns are stored as text."""
-    from openpyxl.styles import Font, PatternFill
+# Column widths in Excel's units (about one Latin character): an ID column shows all 18
+# characters; the others fit their longest value (Chinese characters count double), within bounds.
+ID_COLUMN_WIDTH = 21
+MIN_COLUMN_WIDTH = 8
+MAX_COLUMN_WIDTH = 60
 
+
+def display_width(value) -> int:
+    """How wide ``value`` shows in a cell: wide (CJK, full-width) characters count two."""
+    if value is None:
+        return 0
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in str(value))
+
+
+def write_rows(ws, header, rows, *, id_columns=(), footer=()):
+    """Write a header, rows and ``footer`` rows (totals) through safe_cell — the one way every
+    export writes a sheet: ID columns stored as text and wide enough for 18 characters, every
+    column sized to its content, the header row frozen."""
+    from openpyxl.styles import Font, PatternFill
+    from openpyxl.utils import get_column_letter
+
+    widths = [display_width(h) for h in header]
     ws.append([safe_cell(h) for h in header])
     for cell in ws[1]:
         cell.font = Font(bold=True)
         cell.fill = PatternFill("solid", fgColor="EEF1F4")
-    for row in rows:
+    for row in (*rows, *footer):
+        row = list(row)
         ws.append([safe_cell(v) for v in row])
+        for i, v in enumerate(row):
+            if i >= len(widths):
+                widths.append(0)
+            widths[i] = max(widths[i], display_width(v))
     for col in id_columns:
         for (cell,) in ws.iter_rows(min_row=2, min_col=col, max_col=col):
             cell.number_format = "@"
-    for i, h in enumerate(header, 1):
-        ws.column_dimensions[ws.cell(row=1, column=i).column_letter].width = max(10, min(40, len(str(h)) * 2 + 4))
+    for i, w in enumerate(widths, 1):
+        width = max(MIN_COLUMN_WIDTH, min(MAX_COLUMN_WIDTH, w + 2))
+        if i in id_columns:
+            width = max(width, ID_COLUMN_WIDTH)
+        ws.column_dimensions[get_column_letter(i)].width = width
+    ws.freeze_panes = "A2"

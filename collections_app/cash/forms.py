@@ -18,6 +18,12 @@ class ReceiptForm(forms.Form):
     persons = forms.TypedMultipleChoiceField(label="缴费人员", coerce=int, widget=forms.CheckboxSelectMultiple)
     channel = forms.ChoiceField(label="缴费方式", choices=RECEIPT_CHANNELS, initial="cash")
     payer_name = forms.CharField(label="交款人", max_length=50, required=False, help_text="不填则为第一位缴费人")
+    tendered = forms.DecimalField(
+        label="实收（元）", max_digits=12, decimal_places=2, min_value=0, required=False,
+        help_text="收到的现金；填写后显示找零，少于应收合计不能开票",
+    )
+    # Set by the confirmation page (one per page shown): the same form sent twice issues once.
+    request_key = forms.CharField(max_length=64, required=False, widget=forms.HiddenInput)
 
     def __init__(self, *args, members=(), tier_choices=(), current_tiers=None, **kwargs):
         super().__init__(*args, **kwargs)

@@ -13,7 +13,8 @@ from django.utils import timezone
 from core.choices import RegionLevel
 from core.models import Region, User
 from core.money import ZERO, to_money
-from enrollment.models import Enrollment, Household
+from enrollment.models import Enrollment, Household, Person
+from enrollment.selectors import roster_search
 from subsidies.models import PolicyYear
 
 from .. import rules
@@ -278,10 +279,13 @@ def collectors_for(user: User):
 
 
 def households_found(*, user: User, q: str):
-    """Households the cash desk finds by number, a member's name or full ID number (at most 30)."""
+    """Households the cash desk finds (at most 30): by household number, or holding a member the
+    roster's search finds for ``q`` (``enrollment.selectors.roster_search``: a name, a full ID
+    number, its last digits) — the same inputs as the roster, ID numbers as far as ``user`` may see."""
+    members = roster_search(Person.objects.visible_to(user), q, viewer=user).values("household_id")
     return (
         Household.objects.visible_to(user)
-        .filter(Q(number=q) | Q(members__name__contains=q) | Q(members__id_number=q.upper()))
+        .filter(Q(number=q) | Q(pk__in=members))
         .select_related("village")
         .annotate(n=Count("members", distinct=True))
         .distinct()

@@ -37,6 +37,7 @@ ERR_NOTHING_OWED = "{name}（{id}）个人应缴为0元（全额资助），无�
 ERR_CHANNEL = "请选择有效的缴费方式。"
 ERR_POLICY = "无法计算应缴金额：{detail}"
 ERR_CONFLICT = "有人正在同时为同一人员收款，请刷新后重试。"
+ERR_TENDERED_SHORT = "实收 {tendered} 元少于应收合计 {total} 元，不能开具凭证。请核对收到的现金。"
 ERR_VOID_REASON = "作废必须填写原因。"
 ERR_LEDGER_FUTURE = "不能确认今天以后的台账。"
 ERR_LEDGER_CONFLICT = "该日台账正在被同时确认，请刷新页面后重试。"
@@ -59,6 +60,44 @@ def _receipt_number(county: Region, year: int) -> str:
     return f"{county.code}-{year}-{counter.last_number:07d}"
 
 
+@dataclass(frozen=True)
+class Quote:
+    """What a receipt for some members takes: each line (person, enrollment or None, tier, owed)
+    as the policy says, and their total. Read by the desk's confirmation page and by the issue."""
+
+    lines: list
+    total: object
+
+    def change(self, tendered):
+        """找零 for the cash handed over (``None`` when nothing was typed)."""
+        return rules.change_due(total=self.total, tendered=tendered)
+
+    def check_tendered(self, tendered) -> None:
+        """Refuse 实收 short of the total (nothing typed: not checked)."""
+        change = self.change(tendered)
+        if change is not None and change < 0:
+            raise ValidationError({"tendered": ERR_TENDERED_SHORT.format(tendered=to_money(tendered), total=self.total)})
+
+
+def _person_ids(persons) -> list[int]:
+    person_ids = sorted({p.pk if isinstance(p, Person) else int(p) for p in persons})
+    if not person_ids:
+        raise ValidationError({"persons": ERR_NO_PERSONS})
+    return person_ids
+
+
+def receipt_quote(*, actor: User, household: Household, persons, year: int, tiers: dict | None = None) -> Quote:
+    """What ``receipt_issue`` would take for these members now, read without locks or writes: the
+    desk's confirmation page shows it. Refused exactly as the issue would be (same messages)."""
+    require(actor, "payment.take")
+    ensure_visible(actor, household)
+    person_ids = _person_ids(persons)
+    county = Region.objects.select_related("parent__parent").get(pk=household.village_id).county
+    found = list(Person.objects.filter(pk__in=person_ids).order_by("pk"))
+    enrollments = {e.person_id: e for e in Enrollment.objects.filter(person_id__in=person_ids, year=year)}
+    return _quote(household, person_ids, found, enrollments, year, tiers or {}, OwedBook(county))
+
+
 def receipt_issue(
     *,
     actor: User,
@@ -68,33 +107,43 @@ def receipt_issue(
     year: int,
     tiers: dict | None = None,
     payer_name: str = "",
+    tendered=None,
+    request_key: str = "",
 ) -> Receipt:
     """Take payment for one or more members of a household and issue one numbered receipt.
 
     Amounts come from the policy (``enrollment.owed``), never from the form. Person and enrollment rows
     are locked, so two clerks paying for the same person at once: one succeeds, the other is told.
+    ``tendered`` (实收, cash handed over), when given, must cover the total. A ``request_key`` the
+    actor already issued a receipt under returns that receipt (``replayed`` set), nothing taken again.
     """
     require(actor, "payment.take")
     ensure_visible(actor, household)
     if channel not in {c for c, _ in RECEIPT_CHANNELS}:
         raise ValidationError({"channel": ERR_CHANNEL})
-    person_ids = sorted({p.pk if isinstance(p, Person) else int(p) for p in persons})
-    if not person_ids:
-        raise ValidationError({"persons": ERR_NO_PERSONS})
+    person_ids = _person_ids(persons)
     tiers = tiers or {}
     try:
         with transaction.atomic():
-            return _issue_locked(actor, household, person_ids, channel, year, tiers, payer_name)
+            return _issue_locked(actor, household, person_ids, channel, year, tiers, payer_name, tendered, request_key)
     except IntegrityError:
-        # Two first payments for a person with no enrollment row raced on (person, year).
+        # Two first payments for a person with no enrollment row raced on (person, year), or the
+        # same confirmation form twice at once (the request key).
+        if request_key and (done := _issued_under(actor, request_key)) is not None:
+            return done
         raise ValidationError(ERR_CONFLICT) from None
 
 
-def _issue_locked(actor, household, person_ids, channel, year, tiers, payer_name):
-    village = Region.objects.select_related("parent__parent").get(pk=household.village_id)
-    county = village.county
-    locked = lifecycle.lock(county_id=county.pk, persons=person_ids).persons
-    by_pk = {p.pk: p for p in locked}
+def _issued_under(actor, request_key: str) -> Receipt | None:
+    receipt = Receipt.objects.filter(request_key=request_key, collector=actor).first()
+    if receipt is not None:
+        receipt.replayed = True
+    return receipt
+
+
+def _quote(household, person_ids, persons, enrollments, year, tiers, book) -> Quote:
+    """The one check of who may be paid for and what each owes (``persons`` as read, by pk)."""
+    by_pk = {p.pk: p for p in persons}
     errors = []
     for pk in person_ids:
         p = by_pk.get(pk)
@@ -102,11 +151,8 @@ def _issue_locked(actor, household, person_ids, channel, year, tiers, payer_name
             errors.append(ERR_NOT_IN_HOUSEHOLD.format(name=p.name if p else pk))
     if errors:
         raise ValidationError(errors)
-    existing = Enrollment.objects.filter(person_id__in=person_ids, year=year).values_list("pk", flat=True)
-    enrollments = {e.person_id: e for e in lifecycle.lock(enrollments=list(existing)).enrollments}
-    book = OwedBook(county)
     payable, lines, errors = [], [], []
-    for person in locked:
+    for person in persons:
         masked = idcard.mask(person.id_number)
         enrollment = enrollments.get(person.pk)
         if person.is_deceased:
@@ -142,6 +188,22 @@ def _issue_locked(actor, household, person_ids, channel, year, tiers, payer_name
         lines.append((person, enrollment, tier, owed))
     if errors:
         raise ValidationError(errors)
+    return Quote(lines=lines, total=sum((o.self_pay for *_, o in lines), ZERO))
+
+
+def _issue_locked(actor, household, person_ids, channel, year, tiers, payer_name, tendered, request_key):
+    village = Region.objects.select_related("parent__parent").get(pk=household.village_id)
+    county = village.county
+    locked = lifecycle.lock(county_id=county.pk, persons=person_ids).persons
+    # Read under the persons' locks: a second submission of the same form waits for the first.
+    if request_key and (done := _issued_under(actor, request_key)) is not None:
+        return done
+    existing = Enrollment.objects.filter(person_id__in=person_ids, year=year).values_list("pk", flat=True)
+    enrollments = {e.person_id: e for e in lifecycle.lock(enrollments=list(existing)).enrollments}
+    book = OwedBook(county)
+    quote = _quote(household, person_ids, locked, enrollments, year, tiers, book)
+    lines = quote.lines
+    quote.check_tendered(tendered)
 
     now = timezone.now()
     today = timezone.localdate(now)
@@ -154,8 +216,9 @@ def _issue_locked(actor, household, person_ids, channel, year, tiers, payer_name
         collector=actor,
         payer_name=payer_name or locked[0].name,
         channel=channel,
-        total=sum((o.self_pay for *_, o in lines), ZERO),
+        total=quote.total,
         issued_at=now,
+        request_key=request_key,
         issued_on=today,
     )
     receipt.full_clean()
@@ -189,6 +252,7 @@ def _issue_locked(actor, household, person_ids, channel, year, tiers, payer_name
             amount=owed.self_pay,
             subsidy_category_code=enrollment.subsidy_category_code,
         )
+    receipt.replayed = False
     return receipt
 
 

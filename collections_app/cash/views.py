@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import date
 from decimal import Decimal
 
@@ -16,6 +17,7 @@ from core import disclosure
 from core.access import needs
 from core.choices import RegionLevel
 from core.models import Region
+from core.money import to_money
 from core.params import query_date, query_id
 from core.scoping import visible_or_404
 from enrollment.choices import PAID_STATUSES, EnrollmentStatus
@@ -25,6 +27,7 @@ from enrollment.years import year_for
 from subsidies.book import OwedBook
 from subsidies.selectors import ERR_NO_POLICY
 
+from .. import rules
 from ..capitals import amount_in_words
 from ..models import Receipt
 from ..pages import add_form_errors, error_messages, household_url, page_of
@@ -32,6 +35,11 @@ from . import selectors as cash_selectors
 from . import services as cash_services
 from .filtersets import ReceiptFilterSet
 from .forms import LedgerConfirmForm, ReceiptForm, RemittanceForm, VoidForm
+
+MSG_ALL_PAID = "本户已全部缴费，没有需要收款的人员。"
+MSG_NOTHING_TO_PAY = "本户没有需要收款的人员（全额资助、已死亡或不参保）。"
+MSG_REPLAYED = "这张收款单已经提交过，凭证 {number} 已开具，没有重复收款。"
+ERR_NOT_CONFIRMED = "请先核对收款信息，在核对页面确认后再开具凭证。"
 
 
 @needs("roster.view")
@@ -71,12 +79,16 @@ def _owed_table(members, year, tiers, enrollments, book):
             row["options"].append({"tier": t, "owed": owed[m.pk]})
             if t == current:
                 row["owed"] = owed[m.pk]
+        # What the desk offers to tick: a living, unpaid member who owes something at their tier.
+        row["payable"] = not row["paid"] and not row["blocked"] and bool(row.get("owed") and row["owed"].self_pay)
         rows.append(row)
     return rows
 
 
 @needs("payment.take")
 def receipt_create(request):
+    """The cash desk: find a household, tick who pays (the total and 找零 shown as they are
+    picked), check the confirmation page, then issue the receipt from it — once."""
     user = request.user
     household = None
     if household_id := query_id(request.GET, "household"):
@@ -96,26 +108,19 @@ def receipt_create(request):
     else:
         tiers = [(t.number, t.name) for t in sorted(policy.tiers.all(), key=lambda t: t.number)]
     members, enrollments, paid_by = cash_selectors.household_at_the_desk(household=household, year=year)
-    form = ReceiptForm(
-        request.POST or None, members=members, tier_choices=tiers, current_tiers={pk: e.tier for pk, e in enrollments.items()}
-    )
-    if request.method == "POST" and form.is_valid():
-        try:
-            receipt = cash_services.receipt_issue(
-                actor=user,
-                household=household,
-                persons=form.cleaned_data["persons"],
-                channel=form.cleaned_data["channel"],
-                year=year,
-                tiers=form.tiers(),
-                payer_name=form.cleaned_data["payer_name"],
-            )
-        except ValidationError as exc:
-            add_form_errors(form, exc)
-        else:
-            messages.success(request, f"已收款 {receipt.total} 元，凭证号 {receipt.number}。请打印收款凭证。")
-            return redirect("collections:receipt_detail", pk=receipt.pk)
     rows = _owed_table(members, year, [t for t, _ in tiers], enrollments, book) if policy else []
+    settled = bool(rows) and not any(r["payable"] for r in rows)
+    # Nothing left to pay: no form, only the confirmation page sent again (it finds its receipt).
+    data = request.POST if request.method == "POST" and (not settled or "confirm" in request.POST) else None
+    form = ReceiptForm(
+        data, members=members, tier_choices=tiers, current_tiers={pk: e.tier for pk, e in enrollments.items()}
+    )
+    if data is not None and "back" not in data and form.is_valid():
+        if "confirm" in data:
+            if (out := _issue(request, form, household, year)) is not None:
+                return out
+        elif (out := _confirm_page(request, form, household, year, dict(tiers))) is not None:
+            return out
     disclosure.show_ids(user, rows, page="receipt_create", obj=household, number=lambda r: r["person"].id_number)
     for r in rows:
         r["receipt"] = paid_by.get(r["person"].pk)
@@ -123,8 +128,87 @@ def receipt_create(request):
     return render(
         request,
         "collections/receipt_create.html",
-        {"household": household, "form": form, "rows": rows, "year": year, "policy": policy, "household_url": household_url(household.pk)},
+        {"household": household, "form": form, "rows": rows, "year": year, "policy": policy,
+         "household_url": household_url(household.pk), **_desk_sum(rows, form),
+         "settled": (MSG_ALL_PAID if any(r["paid"] for r in rows) else MSG_NOTHING_TO_PAY) if settled else ""},
     )
+
+
+def _desk_sum(rows, form) -> dict:
+    """The figures under the table before any script runs (cash-desk.js keeps them live): the
+    total of the ticked members at their chosen tiers, and 找零 for the 实收 typed."""
+    ticked = set(form.data.getlist("persons")) if form.is_bound else None
+    total, count = Decimal("0.00"), 0
+    for r in rows:
+        if not r["payable"] or (ticked is not None and str(r["person"].pk) not in ticked):
+            continue
+        tier = form[f"tier_{r['person'].pk}"].value() if r["tier_field"] is not None else r["tier"]
+        owed = {str(o["tier"]): o["owed"].self_pay for o in r["options"]}
+        total += owed.get(str(tier), r["owed"].self_pay)
+        count += 1
+    tendered = None
+    if form.is_bound:
+        form.is_valid()  # cleaned_data for what was typed; the errors stay on the form
+        tendered = form.cleaned_data.get("tendered")
+    return {"total": total, "ticked": count, "change": rules.change_due(total=total, tendered=tendered)}
+
+
+def _confirm_page(request, form, household, year, tier_names):
+    """Step 1 → the confirmation page: what the receipt will hold, as the policy says, and the
+    form again as hidden fields with a fresh request key. ``None`` (errors on ``form``) if refused."""
+    try:
+        quote = cash_services.receipt_quote(
+            actor=request.user, household=household, persons=form.cleaned_data["persons"], year=year, tiers=form.tiers()
+        )
+        quote.check_tendered(form.cleaned_data["tendered"])
+    except ValidationError as exc:
+        add_form_errors(form, exc)
+        return None
+    lines = [{"person": p, "tier": tier, "tier_name": tier_names.get(tier, f"{tier}档"), "owed": owed}
+             for p, _e, tier, owed in quote.lines]
+    disclosure.show_ids(request.user, lines, page="receipt_confirm", obj=household, number=lambda r: r["person"].id_number)
+    hidden = [(k, v) for k in form.data for v in form.data.getlist(k) if k not in ("csrfmiddlewaretoken", "request_key")]
+    return render(
+        request,
+        "collections/receipt_confirm.html",
+        {"household": household, "year": year, "lines": lines, "quote": quote, "hidden": hidden,
+         "request_key": uuid.uuid4().hex, "tendered": form.cleaned_data["tendered"],
+         "change": quote.change(form.cleaned_data["tendered"]),
+         "channel": dict(form.fields["channel"].choices).get(form.cleaned_data["channel"]),
+         "payer_name": form.cleaned_data["payer_name"] or quote.lines[0][0].name,
+         "household_url": household_url(household.pk)},
+    )
+
+
+def _issue(request, form, household, year):
+    """Step 2: issue from the confirmation page; the same page sent again lands on its receipt."""
+    key = form.cleaned_data["request_key"]
+    if not key:
+        form.add_error(None, ERR_NOT_CONFIRMED)
+        return None
+    tendered = form.cleaned_data["tendered"]
+    try:
+        receipt = cash_services.receipt_issue(
+            actor=request.user,
+            household=household,
+            persons=form.cleaned_data["persons"],
+            channel=form.cleaned_data["channel"],
+            year=year,
+            tiers=form.tiers(),
+            payer_name=form.cleaned_data["payer_name"],
+            tendered=tendered,
+            request_key=key,
+        )
+    except ValidationError as exc:
+        add_form_errors(form, exc)
+        return None
+    if receipt.replayed:
+        messages.info(request, MSG_REPLAYED.format(number=receipt.number))
+    else:
+        change = rules.change_due(total=receipt.total, tendered=tendered)
+        paid = f"实收 {to_money(tendered)} 元，找零 {change} 元，" if change is not None else ""
+        messages.success(request, f"已收款 {receipt.total} 元，{paid}凭证号 {receipt.number}。请打印收款凭证。")
+    return redirect("collections:receipt_detail", pk=receipt.pk)
 
 
 def _receipt(request, pk):

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
+from dataclasses import dataclass
+from decimal import Decimal
+
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Q
@@ -24,24 +28,76 @@ from ..models import Declaration, DeclarationLine, ReceiptLine
 
 ERR_DECLARE_REGION = "只能按村/社区或乡镇/街道申报。"
 ERR_NOTHING_TO_DECLARE = "{unit}{year}年度没有待申报的人员（已收款或零申报）。"
+ERR_PREVIEW_CHANGED = "预览之后待申报的人员有变化（有人收款、作废或改了资助身份），请按新的预览重新核对后再生成。"
+PREVIEW_ROWS = 20
+
+
+@dataclass(frozen=True)
+class DeclarationPreview:
+    """What ``declaration_create`` would declare now: the unit, how many persons (of whom how
+    many 零申报), the total, the first rows in the form's order, and a ``fingerprint`` of exactly
+    these rows that the confirmed generation must still match."""
+
+    region: Region
+    year: int
+    person_count: int
+    zero_count: int
+    total: Decimal
+    first: list
+    fingerprint: str
+
+
+def _units(region: Region) -> tuple[Region, list[Region]]:
+    """The declaring township and the villages a declaration of ``region`` covers."""
+    if region.level == RegionLevel.VILLAGE:
+        return region.parent, [region]
+    if region.level == RegionLevel.TOWNSHIP:
+        return region, list(region.villages())
+    raise ValidationError(ERR_DECLARE_REGION)
+
+
+def _paid_q(villages, year) -> Q:
+    return Q(village__in=villages, year=year, status=EnrollmentStatus.PAID)
+
+
+def _fingerprint(rows) -> str:
+    """The rows a declaration holds, as one short string (enrollments, the persons of new 零申报
+    rows, their amounts)."""
+    keys = sorted(f"{e.pk or ''}:{e.person_id}:{e.amount_due or ZERO}" for e in rows)
+    return hashlib.sha256("|".join(keys).encode()).hexdigest()[:20]
+
+
+def declaration_preview(*, actor: User, region: Region, year: int, first: int = PREVIEW_ROWS) -> DeclarationPreview:
+    """What a declaration of ``region`` for ``year`` would hold, read without locks or writes
+    (the page shows it before the clerk confirms). Refused as ``declaration_create`` refuses."""
+    require(actor, "declaration.manage")
+    ensure_region_visible(actor, region)
+    township, villages = _units(region)
+    book = OwedBook(township.county)
+    paid = list(Enrollment.objects.filter(_paid_q(villages, year)).select_related("person").order_by("village_id", "person_id"))
+    zero_persons = _zero_amount_candidates(villages, year, book)
+    existing = {e.person_id: e for e in Enrollment.objects.filter(person__in=zero_persons.values("pk"), year=year)}
+    rows = paid + _zero_amount_enrollments(zero_persons, year, existing, book)
+    if not rows:
+        raise ValidationError(ERR_NOTHING_TO_DECLARE.format(unit=region.name, year=year))
+    return DeclarationPreview(
+        region=region, year=year, person_count=len(rows), zero_count=sum(1 for e in rows if not e.amount_due),
+        total=sum((e.amount_due or ZERO for e in rows), ZERO), first=rows[:first], fingerprint=_fingerprint(rows),
+    )
 
 
 @transaction.atomic
-def declaration_create(*, actor: User, region: Region, year: int) -> Declaration:
+def declaration_create(*, actor: User, region: Region, year: int, expect: str | None = None) -> Declaration:
     """Declare a village's (or a whole township's) paid and fully subsidised persons to the tax office.
-    Paid enrollments become declared; fully subsidised persons get a zero-amount row (零申报)."""
+    Paid enrollments become declared; fully subsidised persons get a zero-amount row (零申报).
+    ``expect``, the fingerprint of the preview the clerk confirmed: refused if the rows differ now."""
     require(actor, "declaration.manage")
     ensure_region_visible(actor, region)
-    if region.level == RegionLevel.VILLAGE:
-        township, villages = region.parent, [region]
-    elif region.level == RegionLevel.TOWNSHIP:
-        township, villages = region, list(region.villages())
-    else:
-        raise ValidationError(ERR_DECLARE_REGION)
+    township, villages = _units(region)
     today = timezone.localdate()
     # The lifecycle's order: the paid persons' valid receipts, then the persons' enrollments, each
     # by primary key; the status read again under the lock (a receipt voided meanwhile is skipped).
-    paid_q = Q(village__in=villages, year=year, status=EnrollmentStatus.PAID)
+    paid_q = _paid_q(villages, year)
     book = OwedBook(township.county)
     zero_persons = _zero_amount_candidates(villages, year, book)
     held = lifecycle.lock(
@@ -56,6 +112,8 @@ def declaration_create(*, actor: User, region: Region, year: int) -> Declaration
     zero = _zero_amount_enrollments(zero_persons, year, {e.person_id: e for e in held.enrollments}, book)
     if not paid and not zero:
         raise ValidationError(ERR_NOTHING_TO_DECLARE.format(unit=region.name, year=year))
+    if expect is not None and expect != _fingerprint(paid + zero):
+        raise ValidationError(ERR_PREVIEW_CHANGED)
     declaration = Declaration.objects.create(
         township=township,
         village=region if region.level == RegionLevel.VILLAGE else None,

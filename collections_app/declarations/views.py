@@ -46,17 +46,46 @@ def declaration_list(request):
         form = DeclarationForm(request.POST or None, regions=_declarable_regions(user), initial={"year": year})
         if request.method == "POST" and form.is_valid():
             region = visible_or_404(user, Region, pk=form.cleaned_data["region"])
-            try:
-                d = declaration_services.declaration_create(actor=user, region=region, year=form.cleaned_data["year"])
-            except ValidationError as exc:
-                add_form_errors(form, exc)
-            else:
-                messages.success(request, f"已生成{d.unit_name}申报表：{d.person_count}人（零申报{d.zero_count}人），合计{d.total}元。请下载xlsx报送税务。")
-                return redirect("collections:declaration_detail", pk=d.pk)
+            if (out := _generate(request, form, region, form.cleaned_data["year"])) is not None:
+                return out
     elif request.method == "POST":
         raise PermissionDenied
     page = page_of(request, f.qs)
     return render(request, "collections/declaration_list.html", {"filter": f, "page_obj": page, "form": form, "year": year})
+
+
+def _generate(request, form, region, year):
+    """Declaring moves people to 已申报: the first POST shows what the form will hold; only the
+    confirmation (carrying that preview's fingerprint) generates it. ``None``: errors on ``form``."""
+    user = request.user
+    try:
+        if "confirm" in request.POST:
+            try:
+                d = declaration_services.declaration_create(
+                    actor=user, region=region, year=year, expect=request.POST.get("expect", "")
+                )
+            except ValidationError as exc:
+                if declaration_services.ERR_PREVIEW_CHANGED not in error_messages(exc):
+                    raise
+                messages.warning(request, declaration_services.ERR_PREVIEW_CHANGED)
+            else:
+                messages.success(request, f"已生成{d.unit_name}申报表：{d.person_count}人（零申报{d.zero_count}人），合计{d.total}元。请下载xlsx报送税务。")
+                return redirect("collections:declaration_detail", pk=d.pk)
+        preview = declaration_services.declaration_preview(actor=user, region=region, year=year)
+    except ValidationError as exc:
+        add_form_errors(form, exc)
+        return None
+    rows = list(preview.first)
+    villages = dict(Region.objects.filter(pk__in={e.village_id for e in rows}).values_list("pk", "name"))
+    lines = [{"village": villages.get(e.village_id, ""), "name": e.person.name, "id_number": e.person.id_number,
+              "tier": e.tier, "amount": e.amount_due or 0, "zero": not e.amount_due} for e in rows]
+    disclosure.show_ids(user, lines, page="declaration_preview", obj=region,
+                        full_ids=disclosure.DECLARATION_ID_FULL, number=lambda r: r["id_number"])
+    return render(
+        request, "collections/declaration_preview.html",
+        {"preview": preview, "lines": lines, "unit": region.full_name if region.level == RegionLevel.TOWNSHIP else region.name,
+         "more": preview.person_count - len(lines), "form": form},
+    )
 
 
 def _declaration(request, pk):

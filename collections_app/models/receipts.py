@@ -52,6 +52,9 @@ class Receipt(models.Model):
         "collections_app.Remittance", verbose_name="报解单", null=True, blank=True,
         on_delete=models.PROTECT, related_name="receipts",
     )
+    # The desk's confirmation form carries a fresh key: the same form submitted again finds the
+    # receipt it already issued instead of taking the money twice (cash.services.receipt_issue).
+    request_key = models.CharField("提交标识", max_length=64, blank=True, default="", editable=False)
     history = HistoricalRecords()
 
     objects = ScopedManager()
@@ -66,6 +69,9 @@ class Receipt(models.Model):
             models.CheckConstraint(condition=Q(total__gte=0), name="receipt_total_not_negative"),
             models.CheckConstraint(
                 condition=Q(status=ReceiptStatus.VALID) | ~Q(void_reason=""), name="receipt_void_has_reason"
+            ),
+            models.UniqueConstraint(
+                fields=["request_key"], condition=~Q(request_key=""), name="receipt_request_key_unique"
             ),
         ]
         indexes = [models.Index(fields=["collector", "status", "channel"], name="receipt_collector_idx")]

@@ -5,7 +5,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from core import disclosure
-from core.access import needs
+from core.access import allowed, needs
 from core.choices import RegionLevel
 from core.scoping import visible_or_404
 
@@ -145,6 +145,8 @@ def _household_page(request, household):
         })
         ctx["transfer_form"] = TransferForm(prefix="t")
         ctx["history"] = selectors.household_history(household, viewer=request.user)
+        # The household is the user's (visible_or_404 above): the payment right is the region's too.
+        ctx["can_take_payment"] = allowed(request.user, "payment.take")
     return render(request, "enrollment/household_form.html", ctx)
 
 

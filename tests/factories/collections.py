@@ -69,3 +69,21 @@ def pay(actor, household, persons, *, channel=PaymentChannel.CASH, year=None, ti
     return receipt_issue(
         actor=actor, household=household, persons=persons, channel=channel, year=year or benefit_year(), tiers=tiers
     )
+
+
+def confirmed() -> dict:
+    """What the cash desk's confirmation page adds to the form it posts (a fresh request key)."""
+    import uuid
+
+    return {"confirm": "1", "request_key": uuid.uuid4().hex}
+
+
+def declare_on_page(client, region, year):
+    """Generate a declaration through its page: the preview, then the confirmation it carries.
+    Returns the confirmation's response."""
+    from django.urls import reverse
+
+    url = reverse("collections:declaration_list")
+    preview = client.post(url, {"region": region.pk, "year": year})
+    assert preview.status_code == 200 and "preview" in preview.context, preview.content.decode()[:500]
+    return client.post(url, {"region": region.pk, "year": year, "confirm": "1", "expect": preview.context["preview"].fingerprint})

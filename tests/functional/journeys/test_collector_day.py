@@ -1,9 +1,11 @@
 """Journey 1: a village collector's day (红岩社区, 下路街道, 石柱县 — the Xialu seed).
 
 Logs in, finds a household, adds a newborn (first with a mistyped ID number: the error shows next
-to the field and nothing typed is lost; Enter in the last row adds a row), takes cash for three
-members (one on 低保 owes 40 yuan: 400 − 360), prints the receipt, closes the day's ledger and
-records the remittance. Run on the office screen (1366×768) and on a phone (390×844).
+to the field and nothing typed is lost; Enter in the last row adds a row), finds the household at
+the cash desk by the last four ID digits, takes cash for three members (one on 低保 owes 40 yuan:
+400 − 360) with the total and 找零 shown as she picks and a confirmation page before the receipt,
+sees 本户已全部缴费 through 为本户收款, prints the receipt, closes the day's ledger and records
+the remittance. Run on the office screen (1366×768) and on a phone (390×844).
 """
 
 import re
@@ -109,24 +111,60 @@ def test_collector_day(journey, hongyan, viewport):
     j.shot("newborn-saved")
 
     # --- Take cash for three members -------------------------------------------------------------
+    # The household page offers the desk for this household; the collector starts from the desk's
+    # own search here, by the last four digits of the head's ID number (as on the roster).
+    hh = hongyan["household"]
+    assert page.locator(".page-actions").get_by_role("link", name="为本户收款").count() == 1
+    head_id = hh.members.get(name="王大山").id_number
     j.nav("收款开票")
     j.follow(page.locator(".page-actions").get_by_role("link", name="收款开票"))
-    page.get_by_label("户号 / 姓名 / 身份证号码").fill("王小宝")
+    page.get_by_label("户号 / 姓名 / 身份证号码").fill(head_id[-4:])
     j.follow(page.get_by_role("button", name="查找"))
     j.see("0012", "红岩社区3组12号")
+    j.shot("find-by-last-four")
     j.follow(page.get_by_role("link", name="为该户收款"))
     j.see("全额资助·零申报")  # 陈桂兰, 特困人员
     checked = page.locator("input[name=persons]:checked")
     assert checked.count() == 3, "the three members who owe money are ticked"
     j.see("400.00", "40.00")
+    # The total follows the ticks (server amounts, added up as she picks), 找零 follows 实收.
+    total = page.locator("#pay-total")
+    assert total.inner_text() == "840.00"
+    page.locator("tr", has_text="王小宝").locator("input[name=persons]").uncheck()
+    assert total.inner_text() == "440.00"
+    page.locator("tr", has_text="王小宝").locator("input[name=persons]").check()
+    assert total.inner_text() == "840.00"
+    page.get_by_label("实收（元）").fill("800")
+    j.see("实收 800.00 元少于应收合计 840.00 元，不能开票")
+    assert page.get_by_role("button", name="核对收款").is_disabled()
+    page.get_by_label("实收（元）").fill("1000")
+    assert page.locator("#pay-change").inner_text().strip() == "找零 160.00 元"
     j.assert_fits_width()
     j.shot("take-cash")
+    # A receipt can never be deleted: first a confirmation page, nothing issued yet.
+    j.follow(page.get_by_role("button", name="核对收款"))
+    assert j.heading() == "核对收款 · 红岩社区 0012号户"
+    j.see("王大山", "李秀英", "王小宝", "840.00", "找零", "160.00")
+    assert "陈桂兰" not in page.locator("#confirm-lines").inner_text()
+    assert not hh.receipts.exists()
+    j.assert_fits_width()
+    j.shot("confirm-cash")
     j.follow(page.get_by_role("button", name="确认收款并开具凭证"))
-    j.see_message(r"已收款 840\.00 元，凭证号 \S+")
+    j.see_message(r"已收款 840\.00 元，实收 1000\.00 元，找零 160\.00 元，凭证号 \S+")
     number = re.search(r"凭证号 (\S+?)。", j.messages()).group(1)
     j.see("840.00 元", "捌佰肆拾元整", "王大山", "李秀英", "王小宝")
     j.assert_fits_width()
     j.shot("receipt")
+    receipt_url = page.url
+
+    # --- 为本户收款 from the household page: nothing is left to pay ---------------------------------
+    j.goto(f"/households/{hh.pk}/")
+    j.follow(page.locator(".page-actions").get_by_role("link", name="为本户收款"))
+    assert j.heading() == "收款开票 · 红岩社区 0012号户"
+    j.see("本户已全部缴费")
+    assert page.locator("input[name=persons]").count() == 0, "no empty form when nothing remains to pay"
+    j.shot("household-all-paid")
+    j.goto(receipt_url)
 
     # --- Print the receipt (two parts, IDs masked to the last four digits) ----------------------------
     j.follow(page.get_by_role("link", name="打印（A4）"))

@@ -1,5 +1,5 @@
 """Journey 2: a township clerk (江南镇, 临湘市 — the Jiangnan seed) declares a village to the tax
-office: generates and downloads the declaration form, imports the tax office's answer with one
+office: previews, confirms, generates and downloads the declaration form, imports the tax office's answer with one
 failed row, fixes that resident's ID number on the household page, re-declares him, and prints
 the village's publicity list (names with the last four ID digits only)."""
 
@@ -13,8 +13,8 @@ from django.utils import timezone
 from collections_app.cash import services as cash_services
 from core import idcard
 from core.choices import Role
-from enrollment.choices import Relation
-from enrollment.models import Person
+from enrollment.choices import EnrollmentStatus, Relation
+from enrollment.models import Enrollment, Person
 from tests.functional.journeys import data
 
 pytestmark = pytest.mark.browser  # headless Chromium; skipped when /usr/bin/chromium is absent
@@ -85,6 +85,12 @@ def test_township_declaration(journey, yalan):
     # --- Generate the village's declaration form and download it -----------------------------
     page.get_by_label("申报单位").select_option(label="　鸭栏村")
     j.follow(page.get_by_role("button", name="生成申报表"))
+    # Declaring moves people to 已申报: first a preview of what the form will hold.
+    assert j.heading() == f"核对申报表 · 鸭栏村 {year}年度"
+    j.see("6人（其中零申报1人）", "1800.00", "刘志强", "李翠英", "零申报")
+    assert not Enrollment.objects.filter(status=EnrollmentStatus.DECLARED).exists()
+    j.shot("declaration-preview")
+    j.follow(page.get_by_role("button", name="确认生成申报表（6人，1800.00元）"))
     j.see_message(r"已生成鸭栏村申报表：6人（零申报1人），合计1800\.00元")
     j.see("刘志强", "零申报", "1800.00")
     j.shot("declaration")
@@ -92,6 +98,7 @@ def test_township_declaration(journey, yalan):
     ws = openpyxl.load_workbook(xlsx).active
     header = [c.value for c in ws[1]]
     assert header[:4] == ["序号", "村/社区", "姓名", "公民身份号码"]
+    assert ws.freeze_panes == "A2" and ws.column_dimensions["D"].width >= 18, "18-digit IDs show in full"
     declared = [(r[3], r[2]) for r in ws.iter_rows(min_row=2, values_only=True) if isinstance(r[0], int)]
     assert len(declared) == 6
     assert (yalan["wrong_id"], "刘志强") in declared, "ID numbers go to the tax office as text, all 18 characters"
@@ -131,6 +138,8 @@ def test_township_declaration(journey, yalan):
     j.nav("申报与对账")
     page.get_by_label("申报单位").select_option(label="　鸭栏村")
     j.follow(page.get_by_role("button", name="生成申报表"))
+    j.see("1人（其中零申报0人）", "400.00", "刘志强")
+    j.follow(page.get_by_role("button", name="确认生成申报表（1人，400.00元）"))
     j.see_message(r"已生成鸭栏村申报表：1人（零申报0人），合计400\.00元")
     j.see("刘志强")
     assert idcard.mask(yalan["right_id"]) in j.body_text() or yalan["right_id"] in j.body_text()

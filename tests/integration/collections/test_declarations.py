@@ -26,6 +26,7 @@ from collections_app.publicity import services as publicity_services
 from collections_app.refunds import services as refund_services
 from core import audit, idcard
 from core.models import AuditEvent
+from core.spreadsheets import display_width
 from enrollment.choices import EnrollmentStatus
 from enrollment.models import Enrollment
 from tests.factories.collections import certify, household_with, make_category, make_policy, pay
@@ -98,6 +99,21 @@ def test_declaration_xlsx_writes_formula_like_names_as_text(users, regions, poli
     for cell in names:
         assert cell.data_type == "s" and not str(cell.value).startswith(("=", "@"))
     assert {str(c.value).lstrip("'") for c in names} == {"=1+1", "@SUM(A1)"}
+
+
+@pytest.mark.parametrize("role", ["clerk", "bureau"])
+def test_declaration_xlsx_shows_18_digit_ids_in_full_and_freezes_the_header(users, regions, policy, role):
+    """Full numbers (the township) and masked ones (the bureau) are both 18 characters wide;
+    the totals row counts too (其中零申报…人 in the 姓名 column)."""
+    hh, m = household_with(regions["v1"], 2)
+    pay(users["collector"], hh, m)
+    d = declaration_services.declaration_create(actor=users["clerk"], region=regions["v1"], year=policy.year)
+    wb = load_workbook(io.BytesIO(_save(declaration_workbook_for(actor=users[role], declaration=d))))
+    ws = wb["缴费清册"]
+    assert len(ws.cell(row=2, column=4).value) == 18
+    assert ws.column_dimensions["D"].width >= 18, "公民身份号码 shows all 18 characters"
+    assert ws.column_dimensions["C"].width >= display_width(ws.cell(row=ws.max_row, column=3).value)
+    assert ws.freeze_panes == "A2" and wb["申报信息"].freeze_panes == "A2"
 
 
 @pytest.mark.parametrize(

@@ -39,3 +39,12 @@ def test_double_limit_uses_policy_figures():
 @pytest.mark.parametrize("amount, covered, diff", [("800", "800", "0"), ("1000", "800", "200"), ("700", "800", "-100")])
 def test_remittance_difference(amount, covered, diff):
     assert rules.remittance_difference(D(amount), D(covered)) == D(diff)
+
+
+@pytest.mark.parametrize(
+    ("total", "tendered", "change"),
+    [("840.00", "1000", "160.00"), ("840.00", "840.00", "0.00"), ("40.00", "39.99", "-0.01"), ("775.00", None, None)],
+)
+def test_change_due(total, tendered, change):
+    got = rules.change_due(total=Decimal(total), tendered=None if tendered is None else Decimal(tendered))
+    assert got == (None if change is None else Decimal(change))

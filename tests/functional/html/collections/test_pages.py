@@ -18,7 +18,7 @@ from collections_app.refunds import services as refund_services
 from core.models import AuditEvent
 from enrollment.choices import EnrollmentStatus
 from enrollment.models import Enrollment
-from tests.factories.collections import household_with, make_policy, pay
+from tests.factories.collections import confirmed, declare_on_page, household_with, make_policy, pay
 
 
 @pytest.fixture
@@ -37,7 +37,7 @@ def test_collector_takes_cash_prints_closes_day_and_remits(client, users, region
     assert m[0].name in html and "400.00" in html
     resp = client.post(
         f"{reverse('collections:receipt_create')}?household={hh.pk}",
-        {"persons": [m[0].pk, m[1].pk], "channel": "cash", "payer_name": "", "total": "1"},
+        {"persons": [m[0].pk, m[1].pk], "channel": "cash", "payer_name": "", "total": "1", **confirmed()},
     )
     receipt = Receipt.objects.get()
     assert resp.status_code == 302 and resp["Location"] == reverse("collections:receipt_detail", args=[receipt.pk])
@@ -145,7 +145,7 @@ def test_township_declares_imports_answer_and_village_reconciles(client, users, 
     client.force_login(users["clerk"])
     page = client.get(reverse("collections:declaration_list"))
     assert page.status_code == 200 and "生成申报表" in page.content.decode()
-    resp = client.post(reverse("collections:declaration_list"), {"region": regions["v1"].pk, "year": policy.year})
+    resp = declare_on_page(client, regions["v1"], policy.year)
     d = Declaration.objects.get()
     assert resp.status_code == 302 and d.total == Decimal("800.00")
     x = client.get(reverse("collections:declaration_export", args=[d.pk]))
@@ -174,7 +174,7 @@ def test_bad_answer_file_keeps_page_and_explains(client, users, regions, policy)
     hh, m = household_with(regions["v1"], 1)
     pay(users["collector"], hh, m)
     client.force_login(users["clerk"])
-    client.post(reverse("collections:declaration_list"), {"region": regions["v1"].pk, "year": policy.year})
+    declare_on_page(client, regions["v1"], policy.year)
     d = Declaration.objects.get()
     resp = client.post(reverse("collections:declaration_detail", args=[d.pk]), {"file": _answer([["110101199003074513", "成功", ""]])})
     assert resp.status_code == 200 and "不在本申报表中" in resp.content.decode()
@@ -301,7 +301,7 @@ def test_collector_chooses_the_tier_and_the_amount_follows(client, users, region
     url = f"{reverse('collections:receipt_create')}?household={hh.pk}"
     page = client.get(url).content.decode()
     assert f'name="tier_{m[0].pk}"' in page and "775.00" in page
-    client.post(url, {"persons": [m[0].pk, m[1].pk], "channel": "pos", f"tier_{m[0].pk}": "2", f"tier_{m[1].pk}": "1"})
+    client.post(url, {"persons": [m[0].pk, m[1].pk], "channel": "pos", f"tier_{m[0].pk}": "2", f"tier_{m[1].pk}": "1", **confirmed()})
     receipt = Receipt.objects.get()
     assert receipt.total == Decimal("1175.00") and receipt.get_channel_display() == "POS机刷卡"
     assert Enrollment.objects.get(person=m[0], year=policy.year).tier == 2
@@ -345,7 +345,7 @@ def test_declaration_page_shows_an_under_remittance(client, users, regions, poli
     r = pay(c, hh, m)
     cash_services.remittance_record(actor=c, collector=c, deposited_on=timezone.localdate(), amount="300", slip_number="YH3", receipts=[r])
     client.force_login(users["clerk"])
-    client.post(reverse("collections:declaration_list"), {"region": regions["v1"].pk, "year": policy.year})
+    declare_on_page(client, regions["v1"], policy.year)
     d = Declaration.objects.get()
     resp = client.post(reverse("collections:declaration_detail", args=[d.pk]), {"file": _answer([[m[0].id_number, "成功", ""]])}, follow=True)
     html = resp.content.decode()
@@ -430,7 +430,7 @@ def test_cash_page_and_issue_read_the_same_for_2_or_6_members(client, users, reg
         with CaptureQueriesContext(connection) as page:
             assert client.get(url).status_code == 200
         with CaptureQueriesContext(connection) as issue:
-            assert client.post(url, {"persons": [p.pk for p in m], "channel": "cash"}).status_code == 302
+            assert client.post(url, {"persons": [p.pk for p in m], "channel": "cash", **confirmed()}).status_code == 302
         return reads(page), reads(issue)
 
     assert page_and_issue(2) == page_and_issue(6)
