@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('collections_app', '0006_publicity_paid_kind'),
+        ('collections_app', '0007_import_status_is_every_imports'),
         ('enrollment', '0006_import_runs'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
