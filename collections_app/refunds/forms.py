@@ -4,8 +4,7 @@ from django import forms
 from django.utils import timezone
 
 from core.widgets import DateInput
-
-from ..choices import RefundReason
+from subsidies.choices import RefundReason
 
 
 class RefundForm(forms.Form):

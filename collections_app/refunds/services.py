@@ -16,9 +16,10 @@ from core.money import ZERO, to_money
 from core.scoping import ensure_visible
 from enrollment.choices import PAID_STATUSES, EnrollmentStatus
 from enrollment.models import Enrollment
+from subsidies.choices import LEAVING_REASONS, RefundReason
 
 from .. import lifecycle
-from ..choices import LEAVING_REASONS, RefundReason, RefundStatus
+from ..choices import RefundStatus
 from ..models import Refund
 from ..tax_import.selectors import refund_candidates
 from ..uploads import check_file

@@ -15,8 +15,9 @@ from core.params import query_id
 from core.scoping import visible_or_404
 from enrollment.choices import PAID_STATUSES
 from enrollment.models import Enrollment
+from subsidies.choices import LEAVING_REASONS
 
-from ..choices import LEAVING_REASONS, RefundStatus
+from ..choices import RefundStatus
 from ..models import Refund
 from ..pages import add_form_errors, error_messages, page_of
 from . import services as refund_services
