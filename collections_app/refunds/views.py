@@ -54,7 +54,7 @@ def refund_create(request):
                 .select_related("person", "village")[:30]
             )
         return render(request, "collections/refund_find.html", {"q": q, "results": results})
-    form = RefundForm(request.POST or None, request.FILES or None)
+    form = RefundForm(request.POST or None, request.FILES or None, reasons=refund_services.refund_reasons_for(enrollment))
     if request.method == "POST" and form.is_valid():
         try:
             refund = refund_services.refund_apply(actor=user, enrollment=enrollment, **form.cleaned_data)
