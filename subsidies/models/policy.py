@@ -188,6 +188,8 @@ class PolicyYear(models.Model):
 
 
     def _clean_refund_reasons(self):
+        if self.refund_reasons in (None, ""):  # a cleared box: the national set
+            self.refund_reasons = []
         reasons = self.refund_reasons
         if not isinstance(reasons, list) or any(r not in RefundReason.values for r in reasons):
             raise ValidationError({"refund_reasons": ERR_REFUND_REASONS.format(choices="、".join(

@@ -55,3 +55,9 @@ def test_the_difference_in_the_list_agrees_with_the_policy():
         PolicyYear(refund_reasons=GAOYANG[:-1], late_identity_refunds_difference=True)._clean_refund_reasons()
     assert exc.value.message_dict["refund_reasons"] == [ERR_REFUND_REASONS_DIFFERENCE_ON]
     PolicyYear(refund_reasons=GAOYANG, late_identity_refunds_difference=True)._clean_refund_reasons()
+
+
+def test_a_cleared_box_is_the_national_set():
+    policy = PolicyYear(refund_reasons=None, late_identity_refunds_difference=False)
+    policy._clean_refund_reasons()
+    assert policy.refund_reasons == [] and policy.refund_reason_codes() == ["death", "duplicate", "employee", "elsewhere"]
