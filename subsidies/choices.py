@@ -68,3 +68,10 @@ LEAVING_REASONS = (
 # A policy year that lists no reasons refunds for these (国家医保办函〔2021〕11号), and for a
 # subsidy difference where the policy refunds differences (late_identity_refunds_difference).
 NATIONAL_REFUND_REASONS = (RefundReason.DEATH, RefundReason.DUPLICATE, RefundReason.EMPLOYEE, RefundReason.ELSEWHERE)
+
+# Refunded only before the benefit period begins (seed 000, 国家医保办函〔2021〕11号: 未进入待遇享受期前
+# 因死亡、重复缴费、参加职工医保或在其他统筹地区参加居民医保的; seed 004: 在相应待遇享受期未开始前，因死亡、
+# 服役、服刑以及重复缴费……). A subsidy difference is not: Gaoyang refunds an identity changed after
+# the window (集中征缴期结束后变更身份的……进行退费处理), Qinshui after the window ends (在集中征缴期结束后，
+# 按照财政补贴标准进行退补) — both inside the benefit year.
+BEFORE_COVER_REASONS = (*LEAVING_REASONS, RefundReason.DUPLICATE)

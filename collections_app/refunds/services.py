@@ -16,7 +16,7 @@ from core.money import ZERO, to_money
 from core.scoping import ensure_visible
 from enrollment.choices import PAID_STATUSES, EnrollmentStatus
 from enrollment.models import Enrollment
-from subsidies.choices import LEAVING_REASONS, NATIONAL_REFUND_REASONS, RefundReason
+from subsidies.choices import BEFORE_COVER_REASONS, LEAVING_REASONS, NATIONAL_REFUND_REASONS, RefundReason
 from subsidies.models import PolicyYear
 from subsidies.selectors import PolicyMissing, policy_for
 
@@ -80,7 +80,11 @@ def _deadline_guard(enrollment: Enrollment, policy: PolicyYear | None, today: da
             county=policy.county.name, year=enrollment.year, deadline=policy.refund_deadline))
 
 
-def _refund_guard(enrollment: Enrollment, today: date):
+def _refund_guard(enrollment: Enrollment, reason: str, today: date):
+    """Refused once cover has started, for the reasons refunded only before it (a subsidy
+    difference is refunded inside the benefit year: ``BEFORE_COVER_REASONS``)."""
+    if reason not in BEFORE_COVER_REASONS:
+        return
     start = benefit_start(enrollment)
     if today >= start:
         raise ValidationError(
@@ -93,7 +97,8 @@ def refund_apply(
     *, actor: User, enrollment: Enrollment, reason: str, amount=None, evidence=None, note: str = ""
 ) -> Refund:
     """Apply for a refund with evidence, for one of the reasons the county accepts that year.
-    Refused once cover has started, or after the policy's acceptance deadline, with the reason."""
+    Refused once cover has started (but for a subsidy difference), or after the policy's
+    acceptance deadline, with the reason."""
     require(actor, "refund.apply")
     ensure_visible(actor, enrollment)
     (enrollment,) = lifecycle.lock(enrollments=[enrollment.pk]).enrollments
@@ -103,7 +108,7 @@ def refund_apply(
     if reason not in {code for code, _ in _reasons(policy)}:
         raise ValidationError({"reason": refund_reason_refused(enrollment, reason)})
     today = timezone.localdate()
-    _refund_guard(enrollment, today)
+    _refund_guard(enrollment, reason, today)
     candidate = Refund.objects.filter(enrollment=enrollment, reason=reason, status=RefundStatus.CANDIDATE).first()
     if candidate is None:
         # The deadline is the time allowed to accept a resident's application (受理时限). A candidate
@@ -191,12 +196,12 @@ def _decide(actor, refund, capability, allowed):
 def refund_decide(*, actor: User, refund: Refund, approve: bool, note: str = "") -> Refund:
     """The bureau approves or refuses an application. A candidate (a duplicate payment found by
     an import) may be refused directly, with a reason; approving one needs an application first.
-    Approval is refused once cover has started."""
+    Approval is refused once cover has started (but for a subsidy difference)."""
     refund = _decide(actor, refund, "refund.approve", (RefundStatus.APPLIED, RefundStatus.CANDIDATE))
     if approve:
         if refund.status == RefundStatus.CANDIDATE:
             raise ValidationError(ERR_REFUND_CANDIDATE_APPROVE)
-        _refund_guard(refund.enrollment, timezone.localdate())
+        _refund_guard(refund.enrollment, refund.reason, timezone.localdate())
         refund.status = RefundStatus.APPROVED
     else:
         if not (note or "").strip():

@@ -8,11 +8,14 @@ from decimal import Decimal as D
 
 import openpyxl
 import pytest
+from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils import timezone
 
 from collections_app.choices import RefundStatus
 from collections_app.models import Refund
 from collections_app.refunds import differences
+from collections_app.refunds import services as refund_services
 from core.choices import ImportStatus
 from core.imports import flow
 from core.models import AuditEvent
@@ -86,6 +89,21 @@ def test_gaoyang_lower_subsidy_certified_after_the_window_gets_the_rest(seed_pol
     e, _ = paid_in("130628", 2024, standard="380.00", subsidy="266.00", category_code="qitatuopin")
     apply_list("130628", 2024, [row(e, "特困人员", "2024-01-15")])
     assert candidates() == [(e.pk, D("114.00"), RefundStatus.CANDIDATE)]
+
+
+def test_gaoyangs_difference_is_applied_for_and_approved_inside_the_benefit_year(seed_policies, monkeypatch):
+    # Seed 004 l.22: "集中征缴期结束后变更身份的，由医保、税务部门负责对其进行退费处理" — cover began on 1 January
+    # 2024; a difference is still refunded then, a departure (参加职工医保) is not.
+    e, collector = paid_in("130628", 2024, standard="380.00", subsidy="266.00", category_code="qitatuopin")
+    apply_list("130628", 2024, [row(e, "特困人员", "2024-01-15")])
+    monkeypatch.setattr(timezone, "localdate", lambda *args, **kwargs: date(2024, 2, 1))
+    evidence = SimpleUploadedFile("proof.pdf", b"%PDF-1.4 proof", content_type="application/pdf")
+    refund = refund_services.refund_apply(actor=collector, enrollment=e, reason=RefundReason.SUBSIDY_DIFFERENCE, evidence=evidence)
+    assert (refund.status, refund.amount) == (RefundStatus.APPLIED, D("114.00"))
+    bureau = UserFactory(role="bureau", region=e.village.county)
+    assert refund_services.refund_decide(actor=bureau, refund=refund, approve=True, note="同意").status == RefundStatus.APPROVED
+    with pytest.raises(ValidationError, match="待遇已于2024年1月1日开始享受"):
+        refund_services.refund_apply(actor=collector, enrollment=e, reason=RefundReason.EMPLOYEE, evidence=evidence)
 
 
 def test_reapplying_the_same_list_proposes_nothing_new(seed_policies):
