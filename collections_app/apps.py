@@ -7,3 +7,6 @@ class CollectionsAppConfig(AppConfig):
 
     def ready(self):
         from .departures import importer  # noqa: F401 - registers the departures list with core.imports
+        from .refunds import differences
+
+        differences.register()  # an identity list applied proposes subsidy-difference refunds

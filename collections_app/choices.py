@@ -25,19 +25,6 @@ class DeclarationStatus(models.TextChoices):
     ANSWERED = "answered", "已回执"
 
 
-class RefundReason(models.TextChoices):
-    DEATH = "death", "死亡"
-    DUPLICATE = "duplicate", "重复缴费"
-    EMPLOYEE = "employee", "参加职工医保"
-    ELSEWHERE = "elsewhere", "在外地参保"
-    SUBSIDY_DIFFERENCE = "subsidy_difference", "资助差额"
-
-
-# Refund reasons that take the person out of the scheme for the year (enrollment → refunded).
-# A duplicate payment or a subsidy difference returns extra money: the person stays enrolled.
-LEAVING_REASONS = (RefundReason.DEATH, RefundReason.EMPLOYEE, RefundReason.ELSEWHERE)
-
-
 class RefundStatus(models.TextChoices):
     CANDIDATE = "candidate", "待核实（疑似重复缴费）"
     APPLIED = "applied", "已申请"

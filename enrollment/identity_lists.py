@@ -7,6 +7,7 @@ fine), cells through the one normaliser (``core.cells``). Reading and checking w
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -185,12 +186,45 @@ class ImportRow:
     status: str = ""  # "new", "same", "changed" once checked
 
 
+@dataclass(frozen=True)
+class Certified:
+    """An identity a list certified or re-dated: what follows from it elsewhere reads this."""
+
+    person_id: int
+    category_id: int
+    certified_on: date
+
+
 @dataclass
 class ImportResult:
     created: int = 0
     updated: int = 0
     unchanged: int = 0
     skipped: int = 0
+    certified: list[Certified] = field(default_factory=list)  # the rows created or re-dated
+    followed: dict[str, int] = field(default_factory=dict)  # each follower's count (``FOLLOWERS``)
+
+
+@dataclass(frozen=True)
+class Follower:
+    """What another app does, inside the import's transaction, once a list has certified identities
+    (collections_app proposes subsidy-difference refunds: ``collections_app.refunds.differences``).
+    Apps to the right of enrollment register one in their ``AppConfig.ready`` — enrollment does not
+    import them. ``follow(actor=, policy=, certified=, source_list=)`` returns how many things it
+    did — None where the policy has it do nothing, and then nothing is said — and ``message``
+    says so after the import, with ``{n}``."""
+
+    key: str  # its count in the import's result
+    message: str
+    follow: Callable[..., int | None]
+
+
+FOLLOWERS: dict[str, Follower] = {}
+
+
+def follow_certified(follower: Follower) -> Follower:
+    FOLLOWERS[follower.key] = follower
+    return follower
 
 
 def require_import(actor) -> None:
@@ -232,10 +266,16 @@ def identity_import(*, actor, policy: PolicyYear, rows: list[ImportRow], source_
             result.updated += 1
         else:
             result.unchanged += 1
+            continue
+        result.certified.append(Certified(ident.person_id, ident.category_id, ident.certified_on))
     # Re-check inside the transaction that everything written is visible to the actor.
     written = PersonIdentity.objects.filter(year=policy.year, category__policy=policy, source_list=source_list)
     if written.exclude(pk__in=PersonIdentity.objects.visible_to(actor)).exists():
         raise PermissionDenied
+    for follower in FOLLOWERS.values():
+        done = follower.follow(actor=actor, policy=policy, certified=result.certified, source_list=source_list)
+        if done is not None:
+            result.followed[follower.key] = done
     return result
 
 

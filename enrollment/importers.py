@@ -111,7 +111,8 @@ class IdentityListImporter(Importer):
     def apply(self, run, *, actor, progress):
         policy, rows, checked = self._check(run, actor=actor, progress=progress)
         result = identity_lists.identity_import(actor=actor, policy=policy, rows=rows, source_list=run.options["source_list"])
-        return checked, {"created": result.created, "updated": result.updated, "unchanged": result.unchanged, "skipped": result.skipped}
+        return checked, {"created": result.created, "updated": result.updated, "unchanged": result.unchanged, "skipped": result.skipped,
+                         **result.followed}
 
     def target(self, actor, data):
         pk = str(data.get("policy", "")).strip()
@@ -126,7 +127,10 @@ class IdentityListImporter(Importer):
         return f"{policy or ''} · 名单“{run.options.get('source_list', '')}”。已有且认定日期相同的行不会重复记录。"
 
     def done_message(self, run) -> str:
-        return MSG_IDENTITIES_IMPORTED.format(**run.result)
+        done = MSG_IDENTITIES_IMPORTED.format(**run.result)
+        return done + "".join(
+            f.message.format(n=run.result[key]) for key, f in identity_lists.FOLLOWERS.items() if key in run.result
+        )
 
     def done_url(self, run) -> str:
         return reverse("enrollment:identity_list")

@@ -41,3 +41,37 @@ class CoverGroup(models.TextChoices):
     RELEASED_PRISONER = "released_prisoner", "刑满释放人员"
     COMMUNITY_CORRECTIONS = "community_corrections", "社区矫正对象"
     WELFARE_CHILD = "welfare_child", "儿童福利机构接收的儿童"
+
+
+class RefundReason(models.TextChoices):
+    """Why a resident's contribution is refunded. The national set (国家医保办函〔2021〕11号, as
+    Neixiang and Gaoyang quote it): death, duplicate payment, employee insurance, enrolment
+    elsewhere; Gaoyang adds military service and imprisonment (seed 004: 因死亡、服役、服刑以及
+    重复缴费、参加职工医保或其他统筹地区居民医保). Which apply is a county's policy
+    (``PolicyYear.refund_reasons``)."""
+
+    DEATH = "death", "死亡"
+    MILITARY = "military", "服役"
+    PRISON = "prison", "服刑"
+    DUPLICATE = "duplicate", "重复缴费"
+    EMPLOYEE = "employee", "参加职工医保"
+    ELSEWHERE = "elsewhere", "在外地参保"
+    SUBSIDY_DIFFERENCE = "subsidy_difference", "资助差额"
+
+
+# Refund reasons that take the person out of the scheme for the year (enrollment → refunded).
+# A duplicate payment or a subsidy difference returns extra money: the person stays enrolled.
+LEAVING_REASONS = (
+    RefundReason.DEATH, RefundReason.MILITARY, RefundReason.PRISON, RefundReason.EMPLOYEE, RefundReason.ELSEWHERE,
+)
+
+# A policy year that lists no reasons refunds for these (国家医保办函〔2021〕11号), and for a
+# subsidy difference where the policy refunds differences (late_identity_refunds_difference).
+NATIONAL_REFUND_REASONS = (RefundReason.DEATH, RefundReason.DUPLICATE, RefundReason.EMPLOYEE, RefundReason.ELSEWHERE)
+
+# Refunded only before the benefit period begins (seed 000, 国家医保办函〔2021〕11号: 未进入待遇享受期前
+# 因死亡、重复缴费、参加职工医保或在其他统筹地区参加居民医保的; seed 004: 在相应待遇享受期未开始前，因死亡、
+# 服役、服刑以及重复缴费……). A subsidy difference is not: Gaoyang refunds an identity changed after
+# the window (集中征缴期结束后变更身份的……进行退费处理), Qinshui after the window ends (在集中征缴期结束后，
+# 按照财政补贴标准进行退补) — both inside the benefit year.
+BEFORE_COVER_REASONS = (*LEAVING_REASONS, RefundReason.DUPLICATE)

@@ -2,7 +2,7 @@ from django import forms
 
 from core.widgets import DateInput
 
-from .choices import CoverGroup
+from .choices import CoverGroup, RefundReason
 from .models import PolicyYear, SubsidyCategory
 from .models.policy import FROM_PAYMENT_GROUPS
 
@@ -64,9 +64,15 @@ class PolicyYearForm(forms.ModelForm):
         choices=[(g, CoverGroup(g).label) for g in FROM_PAYMENT_GROUPS], required=False, widget=forms.CheckboxSelectMultiple,
     )
 
+    refund_reasons = forms.MultipleChoiceField(
+        label=PolicyYear._meta.get_field("refund_reasons").verbose_name,
+        help_text=PolicyYear._meta.get_field("refund_reasons").help_text,
+        choices=RefundReason.choices, required=False, widget=forms.CheckboxSelectMultiple,
+    )
+
     class Meta:
         model = PolicyYear
-        exclude = ["county", "year", "refund_reasons"]
+        exclude = ["county", "year"]
         widgets = {
             "window_start": DATE, "window_end": DATE, "extension_end": DATE, "midyear_from": DATE,
             "weekly_reports_from": DATE, "daily_reports_from": DATE, "refund_deadline": DATE,

@@ -27,8 +27,8 @@ from core.spreadsheets import UploadError
 from enrollment.choices import PAID_STATUSES, EnrollmentStatus, ExclusionReason
 from enrollment.models import Enrollment, Person
 from enrollment.services import person_leaves
+from subsidies.choices import RefundReason
 
-from ..choices import RefundReason
 from ..refunds.services import benefit_start, refund_flag_candidates
 
 KINDS = {  # how the offices write a row's kind → the exclusion reason

@@ -5,8 +5,9 @@ from simple_history.models import HistoricalRecords
 
 from core.choices import RegionLevel
 from core.scoping import ScopedManager
+from subsidies.choices import RefundReason
 
-from ..choices import RefundReason, RefundStatus
+from ..choices import RefundStatus
 from ._base import money
 
 

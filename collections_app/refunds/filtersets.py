@@ -2,7 +2,9 @@
 
 import django_filters
 
-from ..choices import RefundReason, RefundStatus
+from subsidies.choices import RefundReason
+
+from ..choices import RefundStatus
 from ..models import Refund
 
 

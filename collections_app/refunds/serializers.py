@@ -2,7 +2,8 @@
 
 from rest_framework import serializers
 
-from ..choices import RefundReason
+from subsidies.choices import RefundReason
+
 from ..models import Refund
 
 

@@ -16,9 +16,12 @@ from core.money import ZERO, to_money
 from core.scoping import ensure_visible
 from enrollment.choices import PAID_STATUSES, EnrollmentStatus
 from enrollment.models import Enrollment
+from subsidies.choices import BEFORE_COVER_REASONS, LEAVING_REASONS, NATIONAL_REFUND_REASONS, RefundReason
+from subsidies.models import PolicyYear
+from subsidies.selectors import PolicyMissing, policy_for
 
 from .. import lifecycle
-from ..choices import LEAVING_REASONS, RefundReason, RefundStatus
+from ..choices import RefundStatus
 from ..models import Refund
 from ..tax_import.selectors import refund_candidates
 from ..uploads import check_file
@@ -32,12 +35,56 @@ ERR_REFUND_EVIDENCE = "请上传证明材料。"
 ERR_REFUND_DECISION_NOTE = "不予退费时必须写明理由。"
 ERR_REFUND_CANDIDATE_APPROVE = "疑似重复缴费须由经办人上传证明材料提出申请后才能同意退费；核实不属实的，可直接不予退费并写明理由。"
 ERR_REFUND_VOUCHER = "请填写退付凭证号。"
+ERR_REFUND_REASON = "{county}{year}年度可办理的退费原因为：{reasons}；不受理“{reason}”。"
+ERR_REFUND_DEADLINE = "{county}{year}年度退费申请的受理时限为{deadline:%Y年%-m月%-d日}前，已过受理时限，不能再申请退费。"
+
+
 def benefit_start(enrollment: Enrollment) -> date:
     """When the year's cover begins: a refund is possible only before it (the seeds' 待遇享受期)."""
     return enrollment.benefit_start or date(enrollment.year, 1, 1)
 
 
-def _refund_guard(enrollment: Enrollment, today: date):
+def _policy_of(enrollment: Enrollment) -> PolicyYear | None:
+    try:
+        return policy_for(county=enrollment.village.county, year=enrollment.year)
+    except PolicyMissing:
+        return None
+
+
+def refund_reasons_for(enrollment: Enrollment) -> list[tuple[str, str]]:
+    """The refund reasons (code, label) the county accepts for the enrollment's year: the policy's
+    (``PolicyYear.refund_reason_codes``), the national set where the year has no policy."""
+    return _reasons(_policy_of(enrollment))
+
+
+def _reasons(policy: PolicyYear | None) -> list[tuple[str, str]]:
+    if policy is not None:
+        return policy.refund_reason_choices()
+    return [(r.value, r.label) for r in NATIONAL_REFUND_REASONS]
+
+
+def refund_reason_refused(enrollment: Enrollment, reason: str) -> str:
+    """The message refusing ``reason`` for the enrollment (what the form and the API say)."""
+    label = RefundReason(reason).label if reason in RefundReason.values else reason
+    return ERR_REFUND_REASON.format(
+        county=enrollment.village.county.name, year=enrollment.year, reason=label,
+        reasons="、".join(name for _, name in refund_reasons_for(enrollment)),
+    )
+
+
+def _deadline_guard(enrollment: Enrollment, policy: PolicyYear | None, today: date):
+    """Neixiang's 受理时限 (seed 000: 受理时限：2024年12月31日前): an application is accepted up
+    to and including the deadline."""
+    if policy is not None and policy.refund_deadline is not None and today > policy.refund_deadline:
+        raise ValidationError(ERR_REFUND_DEADLINE.format(
+            county=policy.county.name, year=enrollment.year, deadline=policy.refund_deadline))
+
+
+def _refund_guard(enrollment: Enrollment, reason: str, today: date):
+    """Refused once cover has started, for the reasons refunded only before it (a subsidy
+    difference is refunded inside the benefit year: ``BEFORE_COVER_REASONS``)."""
+    if reason not in BEFORE_COVER_REASONS:
+        return
     start = benefit_start(enrollment)
     if today >= start:
         raise ValidationError(
@@ -49,13 +96,27 @@ def _refund_guard(enrollment: Enrollment, today: date):
 def refund_apply(
     *, actor: User, enrollment: Enrollment, reason: str, amount=None, evidence=None, note: str = ""
 ) -> Refund:
-    """Apply for a refund with evidence. Refused once cover has started, with the reason."""
+    """Apply for a refund with evidence, for one of the reasons the county accepts that year.
+    Refused once cover has started (but for a subsidy difference), or after the policy's
+    acceptance deadline, with the reason."""
     require(actor, "refund.apply")
     ensure_visible(actor, enrollment)
     (enrollment,) = lifecycle.lock(enrollments=[enrollment.pk]).enrollments
     if enrollment.status not in PAID_STATUSES:
         raise ValidationError(ERR_REFUND_NOT_PAID.format(name=enrollment.person.name, year=enrollment.year))
-    _refund_guard(enrollment, timezone.localdate())
+    policy = _policy_of(enrollment)
+    if reason not in {code for code, _ in _reasons(policy)}:
+        raise ValidationError({"reason": refund_reason_refused(enrollment, reason)})
+    today = timezone.localdate()
+    _refund_guard(enrollment, reason, today)
+    candidate = Refund.objects.filter(enrollment=enrollment, reason=reason, status=RefundStatus.CANDIDATE).first()
+    if candidate is None:
+        # The deadline is the time allowed to accept a resident's application (受理时限). A candidate
+        # the system raised itself (a duplicate in the tax files, a department's departures list, a
+        # subsidy difference on an identity list) is the bureau's own finding, proposed for it to
+        # decide: neither raising it nor completing it with the evidence is bound by the deadline
+        # (the cover-start guard above still is).
+        _deadline_guard(enrollment, policy, today)
     paid = enrollment.amount_due or ZERO
     amount = to_money(amount) if amount not in (None, "") else paid
     if amount <= 0 or amount > paid:
@@ -63,9 +124,7 @@ def refund_apply(
     if not evidence:
         raise ValidationError({"evidence": ERR_REFUND_EVIDENCE})
     check_file(evidence, allow_pdf=True)
-    refund = Refund.objects.filter(
-        enrollment=enrollment, reason=reason, status=RefundStatus.CANDIDATE
-    ).first() or Refund(enrollment=enrollment, village=enrollment.village, reason=reason)
+    refund = candidate or Refund(enrollment=enrollment, village=enrollment.village, reason=reason)
     if refund.pk is None and Refund.objects.filter(enrollment=enrollment, reason=reason).exclude(
         status=RefundStatus.REJECTED
     ).exists():
@@ -137,12 +196,12 @@ def _decide(actor, refund, capability, allowed):
 def refund_decide(*, actor: User, refund: Refund, approve: bool, note: str = "") -> Refund:
     """The bureau approves or refuses an application. A candidate (a duplicate payment found by
     an import) may be refused directly, with a reason; approving one needs an application first.
-    Approval is refused once cover has started."""
+    Approval is refused once cover has started (but for a subsidy difference)."""
     refund = _decide(actor, refund, "refund.approve", (RefundStatus.APPLIED, RefundStatus.CANDIDATE))
     if approve:
         if refund.status == RefundStatus.CANDIDATE:
             raise ValidationError(ERR_REFUND_CANDIDATE_APPROVE)
-        _refund_guard(refund.enrollment, timezone.localdate())
+        _refund_guard(refund.enrollment, refund.reason, timezone.localdate())
         refund.status = RefundStatus.APPROVED
     else:
         if not (note or "").strip():

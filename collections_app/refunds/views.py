@@ -15,8 +15,9 @@ from core.params import query_id
 from core.scoping import visible_or_404
 from enrollment.choices import PAID_STATUSES
 from enrollment.models import Enrollment
+from subsidies.choices import LEAVING_REASONS
 
-from ..choices import LEAVING_REASONS, RefundStatus
+from ..choices import RefundStatus
 from ..models import Refund
 from ..pages import add_form_errors, error_messages, page_of
 from . import services as refund_services
@@ -53,7 +54,7 @@ def refund_create(request):
                 .select_related("person", "village")[:30]
             )
         return render(request, "collections/refund_find.html", {"q": q, "results": results})
-    form = RefundForm(request.POST or None, request.FILES or None)
+    form = RefundForm(request.POST or None, request.FILES or None, reasons=refund_services.refund_reasons_for(enrollment))
     if request.method == "POST" and form.is_valid():
         try:
             refund = refund_services.refund_apply(actor=user, enrollment=enrollment, **form.cleaned_data)

@@ -11,7 +11,7 @@ from simple_history.models import HistoricalRecords
 from core.choices import Department, RegionLevel
 from core.scoping import ScopedManager
 
-from ..choices import CoverGroup, NewbornPriorYear, PublicityPayers
+from ..choices import NATIONAL_REFUND_REASONS, CoverGroup, NewbornPriorYear, PublicityPayers, RefundReason
 
 ERR_WINDOW_ORDER = "集中征缴期的结束日期不能早于开始日期。"
 # Groups a county may cover from the payment day (a welfare child counts from its entry instead).
@@ -20,6 +20,9 @@ ERR_GROUPS = "人群代码应为以下之一：{choices}。"
 ERR_EXTENSION_ORDER = "延长期截止日期必须晚于集中征缴期结束日期。"
 ERR_PAYMENT_DAYS = "每月缴费日应在1–31日之间，且起始日不大于截止日。"
 ERR_COUNTY_LEVEL = "政策年度必须属于县/区。"
+ERR_REFUND_REASONS = "退费原因代码应为以下之一：{choices}。"
+ERR_REFUND_REASONS_DIFFERENCE_ON = "本年度设置了“新认定身份退还差额”，退费原因须包含“subsidy_difference（资助差额）”。"
+ERR_REFUND_REASONS_DIFFERENCE_OFF = "本年度未设置“新认定身份退还差额”，退费原因不能包含“subsidy_difference（资助差额）”。"
 
 
 def money(**kwargs):
@@ -152,6 +155,20 @@ class PolicyYear(models.Model):
     def __str__(self):
         return f"{self.county.name} {self.year}年度"
 
+    def refund_reason_codes(self) -> list[str]:
+        """The refund reasons of this year, in RefundReason's order: the plan's list, or where it
+        lists none the national set (国家医保办函〔2021〕11号) and, if the policy refunds a late
+        identity's difference, the subsidy difference."""
+        if self.refund_reasons:
+            return [r for r in RefundReason.values if r in self.refund_reasons]
+        codes = set(NATIONAL_REFUND_REASONS)
+        if self.late_identity_refunds_difference:
+            codes.add(RefundReason.SUBSIDY_DIFFERENCE)
+        return [r for r in RefundReason.values if r in codes]
+
+    def refund_reason_choices(self) -> list[tuple[str, str]]:
+        return [(r, RefundReason(r).label) for r in self.refund_reason_codes()]
+
     def clean(self):
         if self.county_id and self.county.level != RegionLevel.COUNTY:
             raise ValidationError({"county": ERR_COUNTY_LEVEL})
@@ -163,10 +180,23 @@ class PolicyYear(models.Model):
         if not isinstance(groups, list) or any(g not in FROM_PAYMENT_GROUPS for g in groups):
             raise ValidationError({"from_payment_groups": ERR_GROUPS.format(choices="、".join(
                 f"{g}（{CoverGroup(g).label}）" for g in FROM_PAYMENT_GROUPS))})
+        self._clean_refund_reasons()
         days = (self.payment_day_from, self.payment_day_to)
         if any(d is not None for d in days):
             if None in days or not (1 <= days[0] <= days[1] <= 31):
                 raise ValidationError({"payment_day_to": ERR_PAYMENT_DAYS})
+
+
+    def _clean_refund_reasons(self):
+        if self.refund_reasons in (None, ""):  # a cleared box: the national set
+            self.refund_reasons = []
+        reasons = self.refund_reasons
+        if not isinstance(reasons, list) or any(r not in RefundReason.values for r in reasons):
+            raise ValidationError({"refund_reasons": ERR_REFUND_REASONS.format(choices="、".join(
+                f"{r.value}（{r.label}）" for r in RefundReason))})
+        if reasons and (RefundReason.SUBSIDY_DIFFERENCE in reasons) != self.late_identity_refunds_difference:
+            raise ValidationError({"refund_reasons": ERR_REFUND_REASONS_DIFFERENCE_ON
+                                   if self.late_identity_refunds_difference else ERR_REFUND_REASONS_DIFFERENCE_OFF})
 
 
 class Tier(models.Model):

@@ -1,15 +1,19 @@
 """Factories and helpers for the cash trail: a county policy, households with members, receipts."""
 
+import itertools
 from datetime import date
 from decimal import Decimal
 
 from django.utils import timezone
 
 from core.choices import Department
-from enrollment.choices import PaymentChannel
-from enrollment.models import PersonIdentity
+from core.models import Region
+from enrollment.choices import EnrollmentStatus, PaymentChannel
+from enrollment.models import Enrollment, PersonIdentity
 from subsidies.models import CategorySubsidy, PolicyYear, SubsidyCategory, Tier
-from tests.factories import HouseholdFactory, PersonFactory
+from tests.factories import HouseholdFactory, PersonFactory, TownshipFactory, UserFactory, VillageFactory
+
+_township_codes = itertools.count(700)
 
 
 def benefit_year() -> int:
@@ -87,3 +91,18 @@ def declare_on_page(client, region, year):
     preview = client.post(url, {"region": region.pk, "year": year})
     assert preview.status_code == 200 and "preview" in preview.context, preview.content.decode()[:500]
     return client.post(url, {"region": region.pk, "year": year, "confirm": "1", "expect": preview.context["preview"].fingerprint})
+
+
+def paid_in(county_code, year, *, standard="400.00", subsidy="0.00", benefit_start=None, category_code=""):
+    """A resident of a new village of a seed county (``load_seed_policies``) who paid for ``year``
+    (standard − subsidy), and that village's collector: (enrollment, collector)."""
+    county = Region.objects.get(code=county_code)
+    town = TownshipFactory(parent=county, code=f"{county_code}{next(_township_codes)}")
+    village = VillageFactory(parent=town, code=f"{town.code}001")
+    person = PersonFactory(household=HouseholdFactory(village=village))
+    standard, subsidy = Decimal(standard), Decimal(subsidy)
+    enrollment = Enrollment.objects.create(
+        person=person, year=year, village=village, status=EnrollmentStatus.CONFIRMED, standard=standard,
+        subsidy=subsidy, amount_due=standard - subsidy, subsidy_category_code=category_code, benefit_start=benefit_start,
+    )
+    return enrollment, UserFactory(role="collector", region=village)

@@ -15,7 +15,7 @@ from openpyxl import Workbook, load_workbook
 from collections_app import lifecycle
 from collections_app.cash import selectors as cash_selectors
 from collections_app.cash import services as cash_services
-from collections_app.choices import LineResult, ReceiptStatus, RefundReason, RefundStatus
+from collections_app.choices import LineResult, ReceiptStatus, RefundStatus
 from collections_app.declarations import answers as answers
 from collections_app.declarations import selectors as declaration_selectors
 from collections_app.declarations import services as declaration_services
@@ -29,6 +29,7 @@ from core.models import AuditEvent
 from core.spreadsheets import display_width
 from enrollment.choices import EnrollmentStatus
 from enrollment.models import Enrollment
+from subsidies.choices import RefundReason
 from tests.factories.collections import certify, household_with, make_category, make_policy, pay
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64

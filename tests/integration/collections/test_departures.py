@@ -11,7 +11,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from django.utils import timezone
 
-from collections_app.choices import RefundReason, RefundStatus
+from collections_app.choices import RefundStatus
 from collections_app.departures.importer import ERR_DATE_FUTURE, ERR_DEATH_DATE, MSG_KEPT_STUDENT
 from collections_app.models import Refund
 from core.choices import ImportStatus
@@ -19,6 +19,7 @@ from core.imports import flow
 from core.imports.importers import ERROR
 from enrollment.choices import EnrollmentStatus, ExclusionReason
 from enrollment.models import Enrollment, Person
+from subsidies.choices import RefundReason
 from tests.factories import EnrollmentFactory, HouseholdFactory, PersonFactory, VillageFactory, make_id
 
 TODAY = timezone.localdate()

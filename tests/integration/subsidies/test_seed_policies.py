@@ -100,6 +100,17 @@ def test_settings_transcribed(seed_policies):
     assert percents["特困人员"] == D("100.00") and percents["低保对象"] == D("90.00") and percents["其他脱贫人口"] == D("70.00")
 
 
+def test_refund_reasons_of_each_seed_county(seed_policies):
+    # Seed 004 (Gaoyang) l.22: "因死亡、服役、服刑以及重复缴费、参加职工医保或其他统筹地区居民医保"; the others
+    # quote 国家医保办函〔2021〕11号 or nothing (the national set), with the difference where refunded.
+    reasons = {p.county.code: p.refund_reason_codes() for p in PolicyYear.objects.select_related("county")}
+    assert reasons["130628"] == ["death", "military", "prison", "duplicate", "employee", "elsewhere", "subsidy_difference"]
+    assert reasons["411325"] == reasons["430682"] == ["death", "duplicate", "employee", "elsewhere"]
+    assert reasons["140521"] == reasons["500240"] == ["death", "duplicate", "employee", "elsewhere", "subsidy_difference"]
+    for policy in PolicyYear.objects.all():
+        policy.full_clean()
+
+
 def test_loading_twice_changes_nothing(seed_policies):
     counts = (PolicyYear.history.count(), SubsidyCategory.history.count(), CategorySubsidy.history.count())
     load_policies()

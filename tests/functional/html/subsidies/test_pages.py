@@ -321,3 +321,16 @@ def test_import_a_list_below_a_title_in_every_format(client, users, idents, poli
     r = client.post(reverse("core:import_run_confirm", args=[ImportRun.objects.get().pk]), follow=True)
     assert "新增1条" in r.content.decode()
     assert PersonIdentity.objects.filter(person=idents["p1"], category=idents["civil"], certified_on=date(2024, 10, 5)).exists()
+
+
+def test_bureau_ticks_the_groups_and_refund_reasons_of_a_plan(client, users, policy):
+    """Jiangnan's groups covered from the payment day and Gaoyang's refund reasons are ticked, not typed."""
+    client.force_login(users["bureau"])
+    page = client.get(reverse("subsidies:policy_edit", args=[policy.pk])).content.decode()
+    assert 'type="checkbox" name="from_payment_groups" value="veteran"' in page and 'name="refund_reasons" value="military"' in page
+    data = edit_data(policy, from_payment_groups=["veteran", "released_prisoner"], refund_reasons=["death", "military", "prison", "subsidy_difference"])
+    assert client.post(reverse("subsidies:policy_edit", args=[policy.pk]), data).status_code == 302
+    policy.refresh_from_db()
+    assert policy.from_payment_groups == ["veteran", "released_prisoner"] and policy.refund_reasons == ["death", "military", "prison", "subsidy_difference"]
+    data = edit_data(policy, from_payment_groups=["astronaut"])
+    assert client.post(reverse("subsidies:policy_edit", args=[policy.pk]), data).status_code == 200  # refused, said on the form
