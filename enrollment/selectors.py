@@ -10,11 +10,13 @@ from django.db.models import Count, Exists, OuterRef, Prefetch, Q, Subquery
 from core import disclosure, history, idcard
 from core.choices import RegionLevel
 from core.models import Region
+from subsidies import benefit
 from subsidies import selectors as subsidy_selectors
 from subsidies.models import PolicyYear
 
 from . import owed as roster_owed
 from . import rules
+from .choices import PAID_STATUSES
 from .models import Enrollment, Household, HouseholdNotice, Person, PersonIdentity
 
 POLICY_MISSING = "尚未设置政策"
@@ -232,3 +234,25 @@ def gap_households(*, village: Region, year: int):
     a living member with no enrollment settled by ``rules.SETTLED_STATUSES``."""
     settled = Enrollment.objects.filter(person=OuterRef("pk"), year=year, status__in=rules.SETTLED_STATUSES)
     return Person.objects.filter(household__village=village, is_deceased=False).filter(~Exists(settled)).values("household_id")
+
+
+@dataclass(frozen=True)
+class Incentive:
+    continuous_years: int  # paid years without a break right before ``year``
+    raise_amount: Decimal  # the critical-illness cap raise of paying ``year``
+
+
+def incentive_of(person: Person, year: int, enrollments) -> Incentive | None:
+    """The continuous-enrolment incentive of paying ``year``, from the person's years on record
+    (``enrollments``, already read by the page); None where the county has no policy for the
+    year. Zero-claim years need the settlement data, which the portal does not hold."""
+    try:
+        policy = subsidy_selectors.policy_by_code(county_code=person.household.village.county.code, year=year)
+    except subsidy_selectors.PolicyMissing:
+        return None
+    paid = {e.year for e in enrollments if e.status in PAID_STATUSES and e.year < year}
+    continuous = 0
+    while year - continuous - 1 in paid:
+        continuous += 1
+    history = [benefit.YearRecord(enrolled=True) for _ in range(continuous + 1)]
+    return Incentive(continuous, subsidy_selectors.incentive_for(policy, history))

@@ -31,6 +31,7 @@ def person_detail(request, pk):
     ctx = {
         "person": person, "year": year, "enrollments": enrollments, "history": selectors.person_history(person, viewer=request.user),
         "full_id": None, "can_reveal": request.user.can("id.full"),
+        "incentive": selectors.incentive_of(person, year, enrollments),
         "transfers": person.transfer_requests.select_related("to_household__village", "from_household__village")[:10],
     }
     if request.method == "POST" and request.POST.get("reveal"):
