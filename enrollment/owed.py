@@ -120,6 +120,8 @@ def covers_by(*, persons, year: int, paid_on: date, book: OwedBook | None = None
             birth_date=p.birth_date,
             break_years=_break_years(last.get(p.pk), year),
             low_income=p.pk in low_income,
+            cover_group=p.cover_group,
+            cover_group_since=p.cover_group_since,
         )
         try:
             out[p.pk] = benefit.benefit_start(rules, who)

@@ -44,3 +44,18 @@ def test_the_person_page_shows_it(client):
     page = client.get(reverse("enrollment:person_detail", args=[person.pk]), {"year": 2025}).content.decode()
     assert "2025年度之前已连续参保4年" in page
     assert "最高支付限额提高<strong>1000.00</strong>元" in page
+
+
+def test_the_roster_covers_a_person_by_their_group_as_the_quote_does():
+    """Jiangnan 001 l.35: 退役军人……可自参保缴费之日起享受医保待遇 — from the person's record, not only the quote."""
+    from datetime import date
+
+    from enrollment.owed import cover_by
+
+    load_seed_policies()
+    enrollment, _ = paid_in("430682", 2025)
+    person = enrollment.person
+    assert cover_by(person=person, year=2025, paid_on=date(2025, 5, 10)).start == date(2025, 8, 10)  # waiting period
+    person.cover_group = "veteran"
+    person.save()
+    assert cover_by(person=person, year=2025, paid_on=date(2025, 5, 10)).start == date(2025, 5, 10)
