@@ -26,7 +26,7 @@ class DeclarationStatus(models.TextChoices):
 
 
 class RefundStatus(models.TextChoices):
-    CANDIDATE = "candidate", "待核实（疑似重复缴费）"
+    CANDIDATE = "candidate", "待核实（系统提出的候选）"
     APPLIED = "applied", "已申请"
     APPROVED = "approved", "已审批"
     REJECTED = "rejected", "不予退费"

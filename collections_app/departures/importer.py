@@ -29,7 +29,7 @@ from enrollment.models import Enrollment, Person
 from enrollment.services import person_leaves
 from subsidies.choices import RefundReason
 
-from ..refunds.services import benefit_start, refund_flag_candidates
+from ..refunds.services import benefit_start, county_refund_codes, refund_flag_candidates
 
 KINDS = {  # how the offices write a row's kind → the exclusion reason
     "死亡": ExclusionReason.DECEASED, "已死亡": ExclusionReason.DECEASED, "户口注销": ExclusionReason.DECEASED,
@@ -74,6 +74,7 @@ ERR_YEAR = "请填写年度（year，如 2027）。"
 ERR_LIST_KIND = "请选择名单类型（kind）：deceased、employee、student_school 或 elsewhere。"
 MSG_REFUND = "{year}年度已缴费{amount}元，在待遇享受期开始（{start:%Y年%-m月%-d日}）前{event}：提出{reason}退费候选，由医保局审批。"
 MSG_KEPT_STARTED = "{year}年度已缴费，待遇已于{start:%Y年%-m月%-d日}开始享受，个人缴费不再退回，未改动。"
+MSG_KEPT_NOT_REFUNDED = "{year}年度已缴费；{county}不受理“{reason}”退费，个人缴费未改动。"
 MSG_KEPT_STUDENT = "{year}年度已缴费，在校参保名单不退费，未改动，请核实是否重复参保。"
 MSG_DONE = "导入完成：移出应参保{excluded}人，提出退费候选{refund}人，已缴费未改动{kept}人，无变化{same}人，跳过有错误的{skipped}行。"
 
@@ -145,6 +146,7 @@ class DepartureListImporter(Importer):
         people = {p.id_number: p for p in Person.objects.visible_to(actor).filter(
             id_number__in=[r.id_number for r in checked if r.id_number]).select_related("household__village")}
         enrollments = {e.person_id: e for e in Enrollment.objects.filter(person__in=people.values(), year=run.year)}
+        refunded = county_refund_codes(run.region, run.year)
         seen: dict[str, int] = {}
         for row in checked:
             problems = errors[row.line]
@@ -162,10 +164,10 @@ class DepartureListImporter(Importer):
                 row.status, row.message = ERROR, "；".join(problems)
                 continue
             row.enrollment = enrollments.get(row.person.pk)
-            self._judge(row, year=run.year, today=today)
+            self._judge(row, year=run.year, today=today, refunded=refunded, county=run.region.name)
         return checked
 
-    def _judge(self, row: Row, *, year: int, today: date) -> None:
+    def _judge(self, row: Row, *, year: int, today: date, refunded: set[str], county: str) -> None:
         e = row.enrollment
         if e is None or e.status not in (*PAID_STATUSES, EnrollmentStatus.REFUNDED):
             same = e is not None and e.status == EnrollmentStatus.EXCLUDED and e.exclusion_reason == row.reason
@@ -181,6 +183,9 @@ class DepartureListImporter(Importer):
         refund = REFUNDS.get(row.reason)
         if refund is None:
             row.status, row.message = "kept", MSG_KEPT_STUDENT.format(year=year)
+        elif refund not in refunded:
+            row.status = "kept"
+            row.message = MSG_KEPT_NOT_REFUNDED.format(year=year, county=county, reason=RefundReason(refund).label)
         elif event >= start:
             row.status, row.message = "kept", MSG_KEPT_STARTED.format(year=year, start=start)
         else:

@@ -33,7 +33,7 @@ ERR_REFUND_EXISTS = "该人员已有同一原因的退费申请。"
 ERR_REFUND_STATE = "当前状态“{status}”下不能进行此操作。"
 ERR_REFUND_EVIDENCE = "请上传证明材料。"
 ERR_REFUND_DECISION_NOTE = "不予退费时必须写明理由。"
-ERR_REFUND_CANDIDATE_APPROVE = "疑似重复缴费须由经办人上传证明材料提出申请后才能同意退费；核实不属实的，可直接不予退费并写明理由。"
+ERR_REFUND_CANDIDATE_APPROVE = "系统提出的退费候选须由经办人上传证明材料提出申请后才能同意退费；核实不属实的，可直接不予退费并写明理由。"
 ERR_REFUND_VOUCHER = "请填写退付凭证号。"
 ERR_REFUND_REASON = "{county}{year}年度可办理的退费原因为：{reasons}；不受理“{reason}”。"
 ERR_REFUND_DEADLINE = "{county}{year}年度退费申请的受理时限为{deadline:%Y年%-m月%-d日}前，已过受理时限，不能再申请退费。"
@@ -55,6 +55,16 @@ def refund_reasons_for(enrollment: Enrollment) -> list[tuple[str, str]]:
     """The refund reasons (code, label) the county accepts for the enrollment's year: the policy's
     (``PolicyYear.refund_reason_codes``), the national set where the year has no policy."""
     return _reasons(_policy_of(enrollment))
+
+
+def county_refund_codes(county, year: int) -> set[str]:
+    """The refund reasons ``county`` accepts for ``year`` (as ``refund_reasons_for``): what a
+    department's list may propose."""
+    try:
+        policy = policy_for(county=county, year=year)
+    except PolicyMissing:
+        policy = None
+    return {code for code, _ in _reasons(policy)}
 
 
 def _reasons(policy: PolicyYear | None) -> list[tuple[str, str]]:

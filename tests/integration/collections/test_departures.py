@@ -21,6 +21,7 @@ from enrollment.choices import EnrollmentStatus, ExclusionReason
 from enrollment.models import Enrollment, Person
 from subsidies.choices import RefundReason
 from tests.factories import EnrollmentFactory, HouseholdFactory, PersonFactory, VillageFactory, make_id
+from tests.factories.subsidies import PolicyYearFactory
 
 TODAY = timezone.localdate()
 NEXT = TODAY.year + 1  # a benefit year whose cover has not begun
@@ -99,6 +100,21 @@ def test_employee_and_elsewhere_lists_propose_their_refunds_and_students_are_onl
     assert MSG_KEPT_STUDENT.format(year=NEXT) in [r[2] for r in run.rows]
     e = Enrollment.objects.get(person=student, year=NEXT)
     assert (e.status, e.exclusion_reason) == (EnrollmentStatus.EXCLUDED, ExclusionReason.STUDENT_AT_SCHOOL)
+
+
+def test_a_list_proposes_only_the_refunds_the_countys_plan_grants(users, regions):
+    """A county whose plan lists its refund reasons (PolicyYear.refund_reasons) gets no candidate
+    for a reason it does not refund: the payment is left alone and the row says why."""
+    PolicyYearFactory(county=regions["county"], year=NEXT, refund_reasons=[RefundReason.DEATH, RefundReason.DUPLICATE])
+    died, employee = person(regions), person(regions)
+    for p in (died, employee):
+        EnrollmentFactory(person=p, year=NEXT, status=EnrollmentStatus.PAID, amount_due=Decimal("400.00"))
+    rows = [[died.name, died.id_number, "死亡", TODAY], [employee.name, employee.id_number, "参加职工医保", ""]]
+    run = confirm(users["bureau"], run_list(users["bureau"], rows))
+    assert run.counts == {"refund": 1, "kept": 1}
+    assert list(Refund.objects.values_list("reason", flat=True)) == [RefundReason.DEATH]
+    assert "不受理“参加职工医保”退费" in run.rows[1][2]
+    assert Enrollment.objects.get(person=employee, year=NEXT).status == EnrollmentStatus.PAID
 
 
 def test_bad_rows_are_said_row_by_row_and_skipped(users, regions):
