@@ -5,6 +5,7 @@ from django.forms import formset_factory
 
 from core import idcard
 from core.widgets import DateInput
+from subsidies.choices import CoverGroup
 from subsidies.models import PolicyYear
 
 from . import rules
@@ -44,6 +45,8 @@ class MemberForm(forms.Form):
         label="死亡信息来源", max_length=100, required=False,
         widget=forms.TextInput(attrs={"size": 8, "placeholder": "信息来源", "aria-label": "死亡信息来源"}),
     )
+    cover_group = forms.ChoiceField(label="特殊参保人群", choices=[("", "无特殊人群")] + CoverGroup.choices, required=False)
+    cover_group_since = forms.DateField(label="进入机构日期", required=False, widget=DateInput())
     participation = forms.ChoiceField(label="本年度参保", choices=PARTICIPATION_CHOICES, required=False, initial=rules.ENROL)
     reason_note = forms.CharField(label="原因说明", max_length=200, required=False, widget=forms.TextInput(attrs={"size": 10, "placeholder": "原因说明", "aria-label": "原因说明"}))
     tier = forms.TypedChoiceField(label="档次", choices=TIER_CHOICES, coerce=int, initial=1)
@@ -61,7 +64,8 @@ class MemberForm(forms.Form):
             person=person, name=d.get("name", ""), id_number=d.get("id_number", ""), relation=d.get("relation") or Relation.OTHER,
             phone=d.get("phone", ""), hukou_place=d.get("hukou_place", ""), is_student=d.get("is_student", False),
             is_deceased=d.get("is_deceased", False), deceased_on=d.get("deceased_on"),
-            deceased_source=d.get("deceased_source", ""), participation=d.get("participation", ""),
+            deceased_source=d.get("deceased_source", ""), cover_group=d.get("cover_group", ""),
+            cover_group_since=d.get("cover_group_since"), participation=d.get("participation", ""),
             reason_note=d.get("reason_note", ""), tier=d.get("tier") or 1, delete=bool(d.get("DELETE")),
         )
 

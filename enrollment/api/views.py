@@ -77,17 +77,10 @@ class HouseholdViewSet(YearMixin, mixins.ListModelMixin, mixins.RetrieveModelMix
         data = serializer.validated_data
         members = serializer.member_inputs(household)
         if household is not None and "members" not in data:
-            members = [services.MemberInput(person=p, name=p.name, id_number=p.id_number, relation=p.relation,
-                                            phone=p.phone, hukou_place=p.hukou_place, is_student=p.is_student,
-                                            is_deceased=p.is_deceased, deceased_on=p.deceased_on,
-                                            deceased_source=p.deceased_source) for p in household.members.all()]
+            members = [services.member_input_of(p) for p in household.members.all()]
         elif household is not None:
             sent = {m.person.pk for m in members if m.person is not None}
-            members += [services.MemberInput(person=p, name=p.name, id_number=p.id_number, relation=p.relation,
-                                             phone=p.phone, hukou_place=p.hukou_place, is_student=p.is_student,
-                                             is_deceased=p.is_deceased, deceased_on=p.deceased_on,
-                                             deceased_source=p.deceased_source)
-                        for p in household.members.all() if p.pk not in sent]
+            members += [services.member_input_of(p) for p in household.members.all() if p.pk not in sent]
         try:
             return services.household_save(
                 actor=self.request.user, year=self.year(), household=household, members=members,

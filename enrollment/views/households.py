@@ -50,7 +50,8 @@ def _member_initial(row):
     return {
         "person_id": p.pk, "name": p.name, "id_number": p.id_number, "relation": p.relation, "phone": p.phone,
         "hukou_place": p.hukou_place, "is_student": p.is_student, "is_deceased": p.is_deceased,
-        "deceased_on": p.deceased_on, "deceased_source": p.deceased_source, "participation": participation_of(e), "reason_note": e.reason_note if e else "",
+        "deceased_on": p.deceased_on, "deceased_source": p.deceased_source,
+        "cover_group": p.cover_group, "cover_group_since": p.cover_group_since, "participation": participation_of(e), "reason_note": e.reason_note if e else "",
         "tier": e.tier if e else 1,
     }
 

@@ -221,3 +221,19 @@ def test_an_id_search_confirms_no_guess_at_the_hidden_digits_without_the_full_id
     assert leader[right] == leader[wrong] and len(leader[right]) == 2
     assert leader[right[:12]] == leader[wrong[:12]] and len(leader[right[:12]]) == 2
     assert len(bureau[right]) == 1 and bureau[wrong] == [] and len(bureau[right[:12]]) >= 1
+
+
+def test_a_members_cover_group_through_the_api(api, users, regions):
+    c = api(users["collector"])
+    members = five()
+    members[4]["cover_group"] = "welfare_child"
+    resp = c.post(f"/api/households/?year={YEAR}", {"village": regions["v1"].pk, "number": "0601", "members": members}, format="json")
+    assert resp.status_code == 400 and resp.json()["members"]["4"]["cover_group_since"] == ["儿童福利机构接收的儿童须填写进入机构日期。"]
+    members[4]["cover_group_since"] = "2024-03-01"
+    data = c.post(f"/api/households/?year={YEAR}", {"village": regions["v1"].pk, "number": "0601", "members": members}, format="json").json()
+    child = data["member_rows"][4]
+    assert (child["cover_group"], child["cover_group_since"]) == ("welfare_child", "2024-03-01")
+    # A partial member row keeps the group it does not mention.
+    resp = c.patch(f"/api/households/{data['id']}/?year={YEAR}", {"members": [{"id": child["id"], "phone": "13800000000"}]}, format="json")
+    assert resp.status_code == 200, resp.content
+    assert Person.objects.get(pk=child["id"]).cover_group == "welfare_child"
