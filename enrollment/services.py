@@ -21,6 +21,7 @@ from core.choices import RegionLevel
 from core.models import Region
 from core.scoping import ERR_OUT_OF_SCOPE, ensure_visible, region_in_scope, scope_q
 from subsidies.choices import CoverGroup
+from subsidies.selectors import PolicyMissing, policy_for
 
 from . import rules
 from .choices import PAID_STATUSES, REASONS_NEEDING_NOTE, EnrollmentStatus, ExclusionReason, Relation
@@ -147,6 +148,33 @@ def cover_group_errors(group: str, since: date | None, *, today: date) -> dict[s
     return {}
 
 
+@dataclass
+class IdChecked:
+    number: str
+    sex_label: str
+    birth_date: date
+    holder: Person | None = None  # someone else already registered with it
+
+
+def id_number_errors(raw, *, person: Person | None = None, today: date | None = None) -> tuple[list[str], IdChecked | None]:
+    """One ID number as a member row gives it: well-formed (``core.idcard``) and held by nobody
+    else (一人一档). The errors, and what it says (None when it cannot be read)."""
+    try:
+        parsed = idcard.parse(raw, today=today or timezone.localdate())
+    except idcard.IdNumberError as exc:
+        return [exc.message], None
+    info = IdChecked(parsed.number, "男" if parsed.sex == "M" else "女", parsed.birth_date)
+    info.holder = (
+        Person.objects.select_related("household__village__parent__parent")
+        .filter(id_number=parsed.number)
+        .exclude(pk=person.pk if person else None)
+        .first()
+    )
+    if info.holder is not None:
+        return [ERR_DUPLICATE_ID.format(place=_place(info.holder), masked=idcard.mask(info.holder.id_number))], info
+    return [], info
+
+
 def _validate_member(m: MemberInput, *, today: date) -> dict[str, list[str]]:
     """Rules of one row that need no other row (the database is asked only for the ID's holder)."""
     errors: dict[str, list[str]] = {}
@@ -156,22 +184,12 @@ def _validate_member(m: MemberInput, *, today: date) -> dict[str, list[str]]:
 
     if not (m.name or "").strip():
         add("name", ERR_NAME_REQUIRED)
-    try:
-        info = idcard.parse(m.id_number, today=today)
-        m.id_number = info.number
-    except idcard.IdNumberError as exc:
-        add("id_number", exc.message)
-        info = None
+    id_errors, info = id_number_errors(m.id_number, person=m.person, today=today)
+    for msg in id_errors:
+        add("id_number", msg)
     if info is not None:
-        holder = (
-            Person.objects.select_related("household__village__parent__parent")
-            .filter(id_number=info.number)
-            .exclude(pk=m.person.pk if m.person else None)
-            .first()
-        )
-        if holder is not None:
-            m.duplicate_of = holder
-            add("id_number", ERR_DUPLICATE_ID.format(place=_place(holder), masked=idcard.mask(holder.id_number)))
+        m.id_number = info.number
+        m.duplicate_of = info.holder
     if m.is_deceased:
         if not m.deceased_on:
             add("deceased_on", ERR_DECEASED_DATE)
@@ -618,6 +636,56 @@ def persons_leave(*, actor, leaves: list[Leave], year: int, source: str = "") ->
             _update_in_groups(updated, ["status", "exclusion_reason", "reason_note", "tier"], actor=actor, why=why)
         changed += len(new) + len(updated)
     return changed
+
+
+ERR_GUARDIAN_NOT_NEWBORN = "只有出生当年或次年的新生儿可以选择随同参保的监护人。"
+ERR_GUARDIAN_NOT_MEMBER = "随同参保的监护人须是本户的成年成员。"
+ERR_GUARDIAN_UNPAID = "{name}{year}年度尚未缴费：新生儿只能随已参保缴费的监护人享受待遇。"
+ERR_GUARDIAN_FIXED = "{county}规定：新生儿随同参保的监护人一经选择不得变更（已选择{name}）。"
+
+
+def guardian_candidates(newborn: Person, *, today: date | None = None) -> list[Person]:
+    """Who a newborn (born this year or last, living) may follow: the grown-up living members of
+    its household (18 or over on its birth day). None for anyone else."""
+    today = today or timezone.localdate()
+    if newborn.birth_date.year < today.year - 1 or newborn.is_deceased:
+        return []
+    members = newborn.household.members.exclude(pk=newborn.pk).filter(is_deceased=False).order_by("pk")
+    return [m for m in members if rules.age_on(m.birth_date, newborn.birth_date) >= 18]
+
+
+def guardian_is_fixed(newborn: Person) -> bool:
+    """The county's plan for the newborn's birth year fixes the guardian once chosen."""
+    try:
+        return policy_for(county=newborn.household.village.county, year=newborn.birth_date.year).newborn_guardian_fixed
+    except PolicyMissing:
+        return False
+
+
+@transaction.atomic
+def guardian_choose(*, actor, newborn: Person, guardian: Person, today: date | None = None) -> Person:
+    """The one guardian a newborn not enrolled on its own follows in its birth year: a grown-up
+    member of its household who has paid for that year. Where the county's plan says so
+    (``PolicyYear.newborn_guardian_fixed``, Shizhu) the choice, once made, is never changed."""
+    require_edit(actor)
+    ensure_visible(actor, newborn)
+    newborn = Person.objects.select_for_update().select_related("guardian", "household__village").get(pk=newborn.pk)
+    year = newborn.birth_date.year
+    candidates = guardian_candidates(newborn, today=today)
+    if not candidates:
+        raise ValidationError({"guardian": ERR_GUARDIAN_NOT_NEWBORN})
+    if guardian.pk not in {c.pk for c in candidates}:
+        raise ValidationError({"guardian": ERR_GUARDIAN_NOT_MEMBER})
+    if newborn.guardian_id == guardian.pk:
+        return newborn
+    if newborn.guardian_id is not None and guardian_is_fixed(newborn):
+        county = newborn.household.village.county
+        raise ValidationError({"guardian": ERR_GUARDIAN_FIXED.format(county=county.name, name=newborn.guardian.name)})
+    if not Enrollment.objects.filter(person=guardian, year=year, status__in=PAID_STATUSES).exists():
+        raise ValidationError({"guardian": ERR_GUARDIAN_UNPAID.format(name=guardian.name, year=year)})
+    newborn.guardian = guardian
+    newborn.save(update_fields=["guardian", "updated_at"])
+    return newborn
 
 
 def reveal_id(*, actor, person: Person) -> str:

@@ -2,6 +2,7 @@
 
 import django_filters
 from django.db.models import Q
+from django_filters.widgets import DateRangeWidget
 
 from core import disclosure
 from core.filters import YearFilter
@@ -18,7 +19,8 @@ class ReceiptFilterSet(django_filters.FilterSet):
     channel = django_filters.ChoiceFilter(label="缴费方式", choices=RECEIPT_CHANNELS)
     village = django_filters.ModelChoiceFilter(label="村/社区", queryset=Region.objects.villages())
     year = YearFilter(label="待遇年度")
-    issued_on = django_filters.DateFromToRangeFilter(label="收款日期")
+    issued_on = django_filters.DateFromToRangeFilter(
+        label="收款日期", widget=DateRangeWidget(attrs={"type": "date", "aria-label": "收款日期（起或止）"}))
     unremitted = django_filters.BooleanFilter(label="未报解现金", method="filter_unremitted")
     collector = django_filters.ModelChoiceFilter(label="收款人", queryset=User.objects.filter(role__in=["collector", "township"]))
 

@@ -47,6 +47,10 @@ class MemberWriteSerializer(serializers.Serializer):
     tier = serializers.ChoiceField(choices=[(t, str(t)) for t in ALLOWED_TIERS], required=False, default=1)
 
 
+class GuardianSerializer(serializers.Serializer):
+    guardian = serializers.IntegerField(help_text="本户已缴费的成年成员的 id")
+
+
 class MemberReadSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     name = serializers.CharField()
@@ -161,9 +165,10 @@ class PersonSerializer(serializers.ModelSerializer):
         model = Person
         fields = [
             "id", "household", "household_number", "village", "name", "id_number", "sex", "birth_date", "birth_year", "relation",
-            "phone", "hukou_place", "is_student", "is_deceased", "deceased_on", "deceased_source", "status",
+            "phone", "hukou_place", "is_student", "is_deceased", "deceased_on", "deceased_source", "cover_group",
+            "cover_group_since", "guardian", "status",
         ]
-        read_only_fields = ["household", "sex"]
+        read_only_fields = ["household", "sex", "guardian"]
         validators = []
         extra_kwargs = {"id_number": {"validators": []}}
 
