@@ -200,3 +200,13 @@ def test_interrupted_import_shows_why_and_is_resumed_from_its_page(client, users
     assert ti.status == resumed
     expected = views.MSG_APPLIED.format(confirmed=6) if resumed == ImportStatus.APPLIED else views.MSG_PREVIEWED
     assert expected in resp.content.decode()
+
+
+def test_the_banner_after_a_finished_preview_does_not_say_it_is_still_previewing(client, users, world):
+    from collections_app.tax_import import views
+
+    client.force_login(users["tax"])
+    page = client.post(reverse("collections:taximport_list"), {"file": xlsx(world), "year": 2025}, follow=True)
+    said = [str(m) for m in page.context["messages"]]
+    assert TaxImport.objects.get().status == ImportStatus.PREVIEWED
+    assert said == [views.MSG_PREVIEWED] and "正在预检" not in page.content.decode()
