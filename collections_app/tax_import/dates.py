@@ -14,7 +14,8 @@ from datetime import date
 from subsidies import seasons
 
 WARN_ROW = "第{row}行：缴费日期 {day} 不在{year}年度征缴期（{start}至{end}）内。"
-WARN_FILE = "有 {n} 行的缴费日期不在{year}年度征缴期（{start}至{end}）内{hint}。请核对文件和所选的待遇年度后再确认导入。"
+WARN_FILE = "有 {n} 行的缴费日期不在{year}年度征缴期（{start}至{end}）内{hint}。"
+WARN_BEFORE_CONFIRM = "请核对文件和所选的待遇年度后再确认导入。"  # said on the page while it can still be confirmed
 WARN_FILE_HINT = "，按缴费日期应属{other}年度"
 ROWS_LISTED = 50  # rows named one by one; the count covers them all
 

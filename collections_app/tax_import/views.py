@@ -22,6 +22,7 @@ from core.spreadsheets import xlsx_response
 
 from ..models.tax_imports import PROBLEM_OUTCOMES, RowOutcome
 from . import progress, selectors, services
+from .dates import WARN_BEFORE_CONFIRM
 from .exports import problems_workbook_for
 from .forms import TaxImportUploadForm
 from .tasks import ERR_QUEUE, queue_tax_import
@@ -124,6 +125,8 @@ def taximport_detail(request, pk):
             "problem_outcomes": [(k, RowOutcome(k).label) for k in PROBLEM_OUTCOMES],
             "can_run": request.user.can("taximport.run"),
             "can_confirm": bool(ti.preview) and ti.status in (ImportStatus.PREVIEWED, ImportStatus.FAILED),
+            "unowned": rows.filter(township__isnull=True).count() if summary else 0,
+            "confirm_dates": WARN_BEFORE_CONFIRM,
         },
     )
 

@@ -78,3 +78,12 @@ def test_the_sample_previews_every_outcome_and_warns_of_the_late_date(demo_roste
     assert nowhere not in selectors.township_problem_rows(user=clerk)
     assert selectors.township_problem_rows(user=clerk).count() == len(rows) - 1
     assert demo_roster.level == RegionLevel.COUNTY
+
+    # The tax office is told where that row went.
+    from django.test import Client
+    from django.urls import reverse
+
+    client = Client()
+    client.force_login(tax)
+    page = client.get(reverse("collections:taximport_detail", args=[ti.pk])).content.decode()
+    assert "其中 1 行的“乡镇”“参保地”与本县任何乡镇、村都对不上，已列入县里的“税务导入问题 · 未归属乡镇”" in page

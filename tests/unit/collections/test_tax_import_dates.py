@@ -41,7 +41,7 @@ def test_a_file_of_last_years_dates_is_warned_row_by_row_and_named_its_year():
     assert out["rows_outside_season"] == 2
     assert out["date_warning_rows"][0] == "第4行：缴费日期 2024年10月5日 不在2027年度征缴期（2026年9月1日至2027年2月28日）内。"
     assert out["date_warnings"] == [
-        "有 2 行的缴费日期不在2027年度征缴期（2026年9月1日至2027年2月28日）内，按缴费日期应属2025年度。请核对文件和所选的待遇年度后再确认导入。"
+        "有 2 行的缴费日期不在2027年度征缴期（2026年9月1日至2027年2月28日）内，按缴费日期应属2025年度。"
     ]
 
 
