@@ -125,6 +125,7 @@ def audit_list(request):
     events = list(page.object_list)
     for e in events:
         e.action_label = audit.action_label(e.action)
+        e.detail_text = audit.detail_text(e.detail)
         e.object_label = model_verbose_name(e.object_type) if e.object_type else ""
     log = change_log(user=user, labels=[model] if model else None, since=since, actor=actor)
     changes_page = Paginator(log, 50).get_page(request.GET.get("cpage"))
