@@ -9,16 +9,12 @@ import io
 from dataclasses import dataclass
 
 import tablib
-from django.conf import settings
 
 from core import cells, intake
 from core.access import require
 from core.scoping import ensure_region_visible
-from core.spreadsheets import UploadError
 
 from .resources import COLUMNS, Move, RosterResource, row_messages
-
-ERR_TOO_MANY_ROWS = "文件有{rows}行，超过上限{limit}行，请拆分后分批导入。"
 
 
 @dataclass
@@ -72,8 +68,6 @@ def roster_import_run(
     require(actor, "roster.edit")
     ensure_region_visible(actor, village)
     dataset, lines = load(data)
-    if len(dataset) > settings.CANBAO_MAX_IMPORT_ROWS:
-        raise UploadError(ERR_TOO_MANY_ROWS.format(rows=len(dataset), limit=settings.CANBAO_MAX_IMPORT_ROWS))
     resource = RosterResource(actor=actor, village=village, year=year, previewed_moves=previewed_moves, lines=lines, progress=progress)
     result = resource.import_data(
         dataset, dry_run=dry_run, use_transactions=True, rollback_on_validation_errors=True, raise_errors=False

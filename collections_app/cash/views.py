@@ -232,20 +232,53 @@ def receipt_detail(request, pk):
     )
 
 
-@needs("roster.view")
-def receipt_print(request, pk):
-    receipt = _receipt(request, pk)
-    lines = list(receipt.lines.all())
+RECEIPT_PARTS = [("第一联", "缴费人留存"), ("第二联", "经办人留存（乡镇社保中心存档2年）")]
+BATCH_MAX = 200  # receipts printed in one go: a township's day, not a county's season
+ERR_BATCH_EMPTY = "请先按村/社区或收款日期筛选出要打印的收据。"
+ERR_BATCH_TOO_MANY = "筛选出{n}张收据，一次最多打印{max}张，请按村或日期缩小范围。"
+
+
+def _printable(receipt, lines) -> dict:
+    """What the two-part print layout of one receipt reads (IDs masked, amounts in words)."""
     for ln in lines:
         ln.masked = disclosure.MASKED.id_number(ln.id_number)
         ln.words = amount_in_words(ln.amount)
-    size = "A5" if request.GET.get("size", "").upper() == "A5" else "A4"
-    parts = [("第一联", "缴费人留存"), ("第二联", "经办人留存（乡镇社保中心存档2年）")]
-    return render(
-        request,
-        "collections/receipt_print.html",
-        {"receipt": receipt, "lines": lines, "words": amount_in_words(receipt.total), "size": size, "parts": parts},
-    )
+    return {"receipt": receipt, "lines": lines, "words": amount_in_words(receipt.total)}
+
+
+def _paper(request) -> str:
+    return "A5" if request.GET.get("size", "").upper() == "A5" else "A4"
+
+
+@needs("roster.view")
+def receipt_print(request, pk):
+    receipt = _receipt(request, pk)
+    return render(request, "collections/receipt_print.html", {
+        **_printable(receipt, list(receipt.lines.all())), "size": _paper(request), "parts": RECEIPT_PARTS})
+
+
+@needs("roster.view")
+def receipt_print_batch(request):
+    """Every receipt the receipt list's filter finds (several villages, a day…), each in its
+    two-part layout on its own page: a township prints a batch in one go."""
+    qs = Receipt.objects.visible_to(request.user).select_related("village__parent", "collector", "household")
+    f = ReceiptFilterSet(request.GET, queryset=qs, request=request)
+    chosen = any(request.GET.get(k) for k in ("village", "issued_on_after", "issued_on_before", "q", "collector"))
+    error = None
+    items = []
+    if not chosen or not f.is_valid():
+        error = ERR_BATCH_EMPTY
+    else:
+        found = f.qs.order_by("village__parent__name", "village__name", "issued_at", "id")
+        n = found.count()
+        if n > BATCH_MAX:
+            error = ERR_BATCH_TOO_MANY.format(n=n, max=BATCH_MAX)
+        else:
+            items = [_printable(r, list(r.lines.all())) for r in found.prefetch_related("lines")]
+    back = f"{reverse('collections:receipt_list')}?{request.GET.urlencode()}"
+    return render(request, "collections/receipt_print_batch.html", {
+        "items": items, "error": error, "size": _paper(request), "parts": RECEIPT_PARTS, "back": back,
+        "query": request.GET.urlencode()})
 
 
 @require_POST

@@ -50,6 +50,27 @@ def publicity_print(request, village_pk):
     })
 
 
+BATCH_MAX_VILLAGES = 60  # a township's villages, with room
+ERR_NO_VILLAGES = "请在公示页勾选要打印的村/社区。"
+
+
+@needs("publicity.manage", "report.view")
+def publicity_print_batch(request):
+    """The lists to post of several villages (those ticked on the publicity page), each on its
+    own page: a township prints its villages in one go."""
+    ids = [int(v) for v in request.GET.getlist("village") if v.isdigit()][:BATCH_MAX_VILLAGES]
+    villages = Region.objects.visible_to(request.user).villages().filter(pk__in=ids).select_related("parent")
+    villages = sorted(villages, key=lambda v: (v.parent.name, v.name))
+    year = year_for(request, villages[0].county if villages else request.user.county)
+    sheets = []
+    for village in villages:
+        sheet = publicity_selectors.publicity_sheet(village=village, year=year)
+        sheets.append({"village": village, "sheet": sheet, "rows": sheet.rows, "total": sheet.total,
+                       "posting_days": sheet.rules.min_working_days if sheet.rules else None})
+    return render(request, "collections/publicity_print_batch.html", {
+        "sheets": sheets, "year": year, "error": None if sheets else ERR_NO_VILLAGES})
+
+
 @needs("publicity.manage")
 def publicity_posting(request, village_pk):
     village = _village(request, village_pk)

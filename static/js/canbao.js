@@ -85,6 +85,12 @@
     tick();
   });
 
+  // <input type="checkbox" data-check-all="name">: ticks every box of that name in its form.
+  document.addEventListener("change", function (e) {
+    var all = e.target.closest("[data-check-all]"); if (!all) return;
+    all.form.querySelectorAll("input[type=checkbox][name='" + all.getAttribute("data-check-all") + "']").forEach(function (b) { b.checked = all.checked; });
+  });
+
   // Auto-submit filters: <select data-autosubmit>
   document.addEventListener("change", function (e) {
     if (e.target.matches("[data-autosubmit]")) e.target.form.submit();

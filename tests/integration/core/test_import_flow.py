@@ -16,7 +16,7 @@ from core.choices import ImportStatus
 from core.imports import flow, progress, tasks
 from core.imports.importers import ERROR
 from core.models import AuditEvent, ImportRun
-from core.spreadsheets import UploadError
+from core.spreadsheets import ERR_TOO_MANY_ROWS, UploadError
 from enrollment.models import Household, Person
 from tests.factories import PersonFactory, make_id
 
@@ -91,7 +91,7 @@ def test_a_file_refused_at_the_door_is_not_stored(users, regions):
 def test_a_file_the_importer_refuses_fails_with_its_chinese_message(users, regions, settings):
     settings.CANBAO_MAX_IMPORT_ROWS = 1
     run = previewed(users["collector"], regions["v1"], good_rows())
-    assert run.status == ImportStatus.FAILED and run.error.startswith("文件有2行，超过上限1行")
+    assert run.status == ImportStatus.FAILED and run.error == ERR_TOO_MANY_ROWS.format(limit=1)  # core.intake.data_rows
     assert flow.confirmable(run) == 0 and not Person.objects.exists()
 
 

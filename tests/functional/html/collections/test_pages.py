@@ -18,6 +18,7 @@ from collections_app.refunds import services as refund_services
 from core.models import AuditEvent
 from enrollment.choices import EnrollmentStatus
 from enrollment.models import Enrollment
+from tests.factories import UserFactory
 from tests.factories.collections import confirmed, declare_on_page, household_with, make_policy, pay
 
 
@@ -456,3 +457,31 @@ def test_the_ledger_never_opens_a_day_still_to_come(client, users, regions, poli
     assert future.context["day"] == today
     past = client.get(reverse("collections:ledger"), {"day": (today - timedelta(days=2)).isoformat()})
     assert past.context["next"] == today - timedelta(days=1)
+
+
+def test_a_township_prints_several_villages_in_one_go(client, users, regions, policy):
+    """Issue 18 #12: the receipts of a filter (two villages) and the publicity lists of the ticked
+    villages, each on its own page; another township's village is never printed."""
+    hh1, m1 = household_with(regions["v1"], 1)
+    hh2, m2 = household_with(regions["v2"], 1)
+    hh3, m3 = household_with(regions["v3"], 1)
+    pay(users["collector"], hh1, m1)
+    pay(UserFactory(role="collector", region=regions["v2"]), hh2, m2)
+    pay(users["collector3"], hh3, m3)
+    client.force_login(users["clerk"])
+    today = timezone.localdate().isoformat()
+    listing = client.get(reverse("collections:receipt_list"), {"issued_on_after": today}).content.decode()
+    assert "批量打印筛选出的收据" in listing
+    printed = client.get(reverse("collections:receipt_print_batch"), {"issued_on_after": today}).content.decode()
+    assert printed.count("城乡居民医疗保险费现金收款凭证") == 4  # two receipts, two parts each
+    assert m1[0].name in printed and m2[0].name in printed and m3[0].name not in printed
+    assert m1[0].id_number not in printed and printed.count('class="batch-item"') == 2
+    nothing = client.get(reverse("collections:receipt_print_batch")).content.decode()
+    assert "请先按村/社区或收款日期筛选" in nothing and "收款凭证</h1>" not in nothing
+
+    sheets = client.get(reverse("collections:publicity_print_batch"),
+                        {"year": policy.year, "village": [regions["v1"].pk, regions["v2"].pk, regions["v3"].pk]}).content.decode()
+    assert sheets.count('class="batch-item"') == 2 and regions["v3"].name not in sheets
+    assert m1[0].name in sheets and m2[0].name in sheets and m1[0].id_number[-4:] in sheets
+    page = client.get(reverse("collections:publicity_list"), {"year": policy.year}).content.decode()
+    assert f'name="village" value="{regions["v1"].pk}"' in page and "打印所选村的公示名单" in page
