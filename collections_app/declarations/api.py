@@ -31,7 +31,8 @@ class DeclarationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Scope
 
     serializer_class = s.DeclarationSerializer
     filterset_class = DeclarationFilterSet
-    capabilities = {"*": ("declaration.manage", "report.view"), "create": "declaration.manage", "answer": "declaration.manage"}
+    capabilities = {"*": ("declaration.manage", "report.view"), "create": "declaration.manage", "answer": "declaration.manage",
+                    "preview": "declaration.manage"}
 
     queryset = Declaration.objects.all()
 
@@ -40,14 +41,37 @@ class DeclarationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Scope
 
     @extend_schema(request=s.DeclarationCreateSerializer, responses={201: s.DeclarationSerializer, 400: ErrorSerializer})
     def create(self, request):
+        """Generate a declaration (its persons become 已申报). Send ``expect``, the fingerprint of
+        ``POST preview/``, to be refused if the rows changed since you looked."""
         data = s.DeclarationCreateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         region = visible_or_404(request.user, Region, pk=data.validated_data["region"])
         try:
-            d = declaration_services.declaration_create(actor=request.user, region=region, year=data.validated_data["year"])
+            d = declaration_services.declaration_create(actor=request.user, region=region, year=data.validated_data["year"],
+                                                        expect=data.validated_data.get("expect") or None)
         except DjangoValidationError as exc:
             raise_validation_error(exc)
         return Response(self.get_serializer(d).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=s.DeclarationPreviewQuerySerializer, responses={200: s.DeclarationPreviewSerializer, 400: ErrorSerializer})
+    @action(detail=False, methods=["post"])
+    def preview(self, request):
+        """What a declaration would hold now — counts, total, the first rows — written nowhere;
+        its ``fingerprint`` goes with the create as ``expect``."""
+        data = s.DeclarationPreviewQuerySerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        region = visible_or_404(request.user, Region, pk=data.validated_data["region"])
+        try:
+            p = declaration_services.declaration_preview(actor=request.user, region=region, year=data.validated_data["year"])
+        except DjangoValidationError as exc:
+            raise_validation_error(exc)
+        lines = declaration_selectors.preview_lines(request.user, p)
+        return Response(s.DeclarationPreviewSerializer({
+            "region": region.pk, "year": p.year, "person_count": p.person_count, "zero_count": p.zero_count, "total": p.total,
+            "fingerprint": p.fingerprint,
+            "first": [{"village": ln["village"], "name": ln["name"], "id_number": ln["id_shown"], "tier": ln["tier"],
+                       "amount": ln["amount"], "zero": ln["zero"]} for ln in lines],
+        }).data)
 
     @extend_schema(request={"multipart/form-data": s.AnswerUploadSerializer}, responses={200: s.AnswerResultSerializer, 400: ErrorSerializer})
     @action(detail=True, methods=["post"], parser_classes=[MultiPartParser, FormParser])

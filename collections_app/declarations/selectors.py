@@ -6,7 +6,7 @@ from collections import defaultdict
 
 from django.db.models import Count, Q, Sum
 
-from core import idcard
+from core import disclosure, idcard
 from core.formats import chinese_date
 from core.models import Region, User
 from core.money import ZERO, to_money
@@ -265,3 +265,15 @@ def confirmation_check(*, declaration) -> dict:
         "gaps": [{"text": g["text"], "amount": g["gap"]} for g in gaps],
         "agrees": declaration.confirmed_total == receipted and not unremitted and not gaps,
     }
+
+
+def preview_lines(user: User, preview) -> list[dict]:
+    """The first rows of a declaration preview as the page and the API show them to ``user``
+    (IDs as the declaration's own rule lets them see, the view recorded where full)."""
+    rows = list(preview.first)
+    villages = dict(Region.objects.filter(pk__in={e.village_id for e in rows}).values_list("pk", "name"))
+    lines = [{"village": villages.get(e.village_id, ""), "name": e.person.name, "id_number": e.person.id_number,
+              "tier": e.tier, "amount": e.amount_due or ZERO, "zero": not e.amount_due} for e in rows]
+    disclosure.show_ids(user, lines, page="declaration_preview", obj=preview.region,
+                        full_ids=disclosure.DECLARATION_ID_FULL, number=lambda r: r["id_number"])
+    return lines

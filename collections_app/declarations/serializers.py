@@ -25,9 +25,33 @@ class DeclarationSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class DeclarationCreateSerializer(serializers.Serializer):
+class DeclarationPreviewQuerySerializer(serializers.Serializer):
     region = serializers.IntegerField(help_text="村/社区或乡镇/街道")
     year = serializers.IntegerField(min_value=2000, max_value=2100)
+
+
+class DeclarationCreateSerializer(DeclarationPreviewQuerySerializer):
+    expect = serializers.CharField(required=False, allow_blank=True, max_length=128,
+                                   help_text="preview 返回的 fingerprint：名单在预览后有变动则拒绝生成")
+
+
+class DeclarationPreviewLineSerializer(serializers.Serializer):
+    village = serializers.CharField()
+    name = serializers.CharField()
+    id_number = serializers.CharField(help_text="按申报表的规则显示（完整或脱敏）")
+    tier = serializers.IntegerField()
+    amount = serializers.DecimalField(max_digits=12, decimal_places=2)
+    zero = serializers.BooleanField(help_text="零申报")
+
+
+class DeclarationPreviewSerializer(serializers.Serializer):
+    region = serializers.IntegerField()
+    year = serializers.IntegerField()
+    person_count = serializers.IntegerField()
+    zero_count = serializers.IntegerField()
+    total = serializers.DecimalField(max_digits=14, decimal_places=2)
+    fingerprint = serializers.CharField()
+    first = DeclarationPreviewLineSerializer(many=True)
 
 
 class AnswerUploadSerializer(serializers.Serializer):

@@ -75,12 +75,7 @@ def _generate(request, form, region, year):
     except ValidationError as exc:
         add_form_errors(form, exc)
         return None
-    rows = list(preview.first)
-    villages = dict(Region.objects.filter(pk__in={e.village_id for e in rows}).values_list("pk", "name"))
-    lines = [{"village": villages.get(e.village_id, ""), "name": e.person.name, "id_number": e.person.id_number,
-              "tier": e.tier, "amount": e.amount_due or 0, "zero": not e.amount_due} for e in rows]
-    disclosure.show_ids(user, lines, page="declaration_preview", obj=region,
-                        full_ids=disclosure.DECLARATION_ID_FULL, number=lambda r: r["id_number"])
+    lines = declaration_selectors.preview_lines(user, preview)
     return render(
         request, "collections/declaration_preview.html",
         {"preview": preview, "lines": lines, "unit": region.full_name if region.level == RegionLevel.TOWNSHIP else region.name,

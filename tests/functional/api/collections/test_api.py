@@ -11,7 +11,7 @@ from rest_framework.test import APIClient
 
 from collections_app.cash import services as cash_services
 from collections_app.declarations import services as declaration_services
-from collections_app.models import Receipt
+from collections_app.models import Declaration, Receipt
 from collections_app.refunds import services as refund_services
 from core import idcard
 from core.models import AuditEvent
@@ -60,7 +60,13 @@ def test_collector_to_reconciled_village_through_the_api(api, users, regions, po
     assert rem.status_code == 201 and rem.json()["difference"] == "0.00" and rem.json()["warnings"] == []
 
     clerk = api(users["clerk"])
-    d = clerk.post("/api/declarations/", {"region": regions["v1"].pk, "year": policy.year}, format="json")
+    pv = clerk.post("/api/declarations/preview/", {"region": regions["v1"].pk, "year": policy.year}, format="json")
+    assert pv.status_code == 200 and (pv.json()["person_count"], pv.json()["total"]) == (2, "800.00")
+    assert {ln["name"] for ln in pv.json()["first"]} == {p.name for p in m} and not Declaration.objects.exists()  # nothing written
+    stale = clerk.post("/api/declarations/", {"region": regions["v1"].pk, "year": policy.year, "expect": "0" * 16}, format="json")
+    assert stale.status_code == 400 and not Declaration.objects.exists()  # the rows are not what the caller looked at
+    assert api(users["leader"]).post("/api/declarations/preview/", {"region": regions["v1"].pk, "year": policy.year}, format="json").status_code == 403
+    d = clerk.post("/api/declarations/", {"region": regions["v1"].pk, "year": policy.year, "expect": pv.json()["fingerprint"]}, format="json")
     assert d.status_code == 201 and d.json()["total"] == "800.00"
     did = d.json()["id"]
     x = clerk.get(f"/api/declarations/{did}/export/")
