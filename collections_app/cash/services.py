@@ -19,6 +19,7 @@ from core.scoping import ensure_visible, region_in_scope
 from enrollment.choices import PAID_STATUSES, EnrollmentStatus
 from enrollment.models import Enrollment, Household, Person
 from enrollment.owed import covers_by, owed_by_persons
+from subsidies.benefit import BIRTH_YEAR_MUST_PAY
 from subsidies.book import OwedBook
 from subsidies.selectors import PolicyMissing
 
@@ -35,6 +36,10 @@ ERR_NOT_PAYABLE = "{name}（{id}）{year}年度状态为“{status}”，不能�
 ERR_DECEASED = "{name}（{id}）已死亡，不能收款。"
 ERR_NOTHING_OWED = "{name}（{id}）个人应缴为0元（全额资助），无需收款，申报时按零申报处理。"
 ERR_CHANNEL = "请选择有效的缴费方式。"
+ERR_BIRTH_YEAR_FIRST = (
+    "{name}（{id}）出生于{prior}年、跨年度登记：按规定须同时缴纳{prior}年度的个人缴费{amount}，才能分别享受两个年度的待遇。"
+    "请先为其开具{prior}年度的收据（在收款页把待遇年度改为{prior}），再收{year}年度。"
+)
 ERR_POLICY = "无法计算应缴金额：{detail}"
 ERR_CONFLICT = "有人正在同时为同一人员收款，请刷新后重试。"
 ERR_TENDERED_SHORT = "实收 {tendered} 元少于应收合计 {total} 元，不能开具凭证。请核对收到的现金。"
@@ -186,9 +191,34 @@ def _quote(household, person_ids, persons, enrollments, year, tiers, book) -> Qu
             errors.append(ERR_NOTHING_OWED.format(name=person.name, id=idcard.mask(person.id_number)))
             continue
         lines.append((person, enrollment, tier, owed))
+    errors += _birth_years_unpaid([p for p, *_ in lines], year, book)
     if errors:
         raise ValidationError(errors)
     return Quote(lines=lines, total=sum((o.self_pay for *_, o in lines), ZERO))
+
+
+def _birth_years_unpaid(persons, year: int, book) -> list[str]:
+    """Gaoyang (seed 004: 新生儿从出生之日起到办理参保登记及缴费日，跨两个年度的，按规定标准缴纳两个年度的个人缴费
+    部分后，分别按两个年度享受): a newborn of ``year − 1`` paying for ``year`` after the window pays its
+    birth year first (``Cover.birth_year`` says "must"; Shizhu's "may" is the family's choice)."""
+    if not persons:
+        return []
+    today = timezone.localdate()
+    covers = covers_by(persons=persons, year=year, paid_on=today, book=book)
+    due = [p for p in persons if covers.get(p.pk) is not None and covers[p.pk].birth_year == BIRTH_YEAR_MUST_PAY]
+    if not due:
+        return []
+    paid = set(Enrollment.objects.filter(person__in=due, year=year - 1, status__in=PAID_STATUSES).values_list("person_id", flat=True))
+    errors = []
+    for p in due:
+        if p.pk in paid:
+            continue
+        try:
+            amount = f"{owed_by_persons(persons=[p], year=year - 1, paid_on=today, book=book)[p.pk].self_pay}元"
+        except PolicyMissing:
+            amount = ""
+        errors.append(ERR_BIRTH_YEAR_FIRST.format(name=p.name, id=idcard.mask(p.id_number), prior=year - 1, year=year, amount=amount))
+    return errors
 
 
 def _issue_locked(actor, household, person_ids, channel, year, tiers, payer_name, tendered, request_key):

@@ -1,6 +1,6 @@
 """Ledger, remittance and the double limit."""
 
-from datetime import timedelta
+from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
@@ -11,7 +11,10 @@ from collections_app.cash import selectors as cash_selectors
 from collections_app.cash import services as cash_services
 from collections_app.models import DoubleLimitBreach, Receipt
 from collections_app.tasks import check_double_limit
-from enrollment.choices import PaymentChannel
+from core import idcard
+from enrollment.choices import EnrollmentStatus, PaymentChannel
+from enrollment.models import Enrollment
+from tests.factories import PersonFactory
 from tests.factories.collections import household_with, make_policy, pay
 
 
@@ -166,3 +169,31 @@ def test_the_hourly_beat_names_the_task():
 
     entry = app.conf.beat_schedule["double-limit-check"]
     assert entry["task"] == check_double_limit.name == "collections_app.tasks.check_double_limit"
+
+
+@pytest.mark.django_db
+def test_gaoyang_a_newborn_across_the_year_pays_its_birth_year_first():
+    """Gaoyang 004 l.21: 新生儿从出生之日起到办理参保登记及缴费日，跨两个年度的，按规定标准缴纳两个年度的个人缴费部分后，
+    分别按两个年度享受 — born 10 December 2023, brought to the desk on 1 March 2024 (inside 180 days,
+    after the 2024 window): the 2024 receipt waits for the 2023 one."""
+    from unittest import mock
+
+    from collections_app.cash.services import ERR_BIRTH_YEAR_FIRST
+    from tests.factories.collections import paid_in
+    from tests.factories.subsidies import load_seed_policies
+
+    load_seed_policies()
+    parent, collector = paid_in("130628", 2024)
+    household = parent.person.household
+    baby = PersonFactory(household=household, id_number=idcard.make("130628", date(2023, 12, 10), 101))
+    baby.fill_from_id()
+    baby.save()
+    with mock.patch("django.utils.timezone.localdate", return_value=date(2024, 3, 1)):
+        with pytest.raises(ValidationError) as exc:
+            cash_services.receipt_quote(actor=collector, household=household, persons=[baby.pk], year=2024)
+        said = " ".join(exc.value.messages)
+        assert ERR_BIRTH_YEAR_FIRST.format(name=baby.name, id=idcard.mask(baby.id_number), prior=2023, year=2024, amount="")[:30] in said
+        assert "2023年度" in said and "再收2024年度" in said
+        Enrollment.objects.create(person=baby, year=2023, village=household.village, status=EnrollmentStatus.PAID)
+        quote = cash_services.receipt_quote(actor=collector, household=household, persons=[baby.pk], year=2024)
+        assert quote.total > 0
