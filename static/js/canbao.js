@@ -85,6 +85,20 @@
     tick();
   });
 
+  // 大字: a larger root font for older eyes (GB/T 37668 and the aging-friendly rules), kept per
+  // browser in localStorage (a preference, no personal data).
+  var sizeBtn = document.querySelector("[data-text-size]");
+  function applySize(on) {
+    document.documentElement.classList.toggle("large-text", on);
+    if (sizeBtn) sizeBtn.setAttribute("aria-pressed", on ? "true" : "false");
+  }
+  try { applySize(localStorage.getItem("canbao-large-text") === "1"); } catch (e) { /* storage off */ }
+  if (sizeBtn) sizeBtn.addEventListener("click", function () {
+    var on = !document.documentElement.classList.contains("large-text");
+    applySize(on);
+    try { localStorage.setItem("canbao-large-text", on ? "1" : "0"); } catch (e) { /* storage off */ }
+  });
+
   // <input type="checkbox" data-check-all="name">: ticks every box of that name in its form.
   document.addEventListener("change", function (e) {
     var all = e.target.closest("[data-check-all]"); if (!all) return;

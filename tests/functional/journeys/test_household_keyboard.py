@@ -103,4 +103,12 @@ def test_a_household_of_five_from_the_keyboard(journey, hongyan):
     assert page.locator("input[name='m-0-name']").input_value() == "马春花"
     assert page.locator("input[name='number']").input_value() == "0089"
     j.shot("draft-restored")
+
+    # --- 大字 for older eyes: one press, kept for the next page ------------------------------------
+    before = page.evaluate("parseFloat(getComputedStyle(document.documentElement).fontSize)")
+    page.get_by_role("button", name="大字").click()
+    j.goto("/roster/")
+    after = page.evaluate("parseFloat(getComputedStyle(document.documentElement).fontSize)")
+    assert after >= before * 1.15 and page.get_by_role("button", name="大字").get_attribute("aria-pressed") == "true"
+    j.shot("large-text")
     j.assert_no_js_errors()
