@@ -28,3 +28,45 @@ def setup(sqlite_name: str) -> str:
 
     django.setup()
     return url
+
+
+# --- Child processes of the import benches (one fresh database each) ------------------------------
+def django_for(url: str) -> None:
+    """Django on ``url`` in a bench's child process."""
+    os.environ["DATABASE_URL"] = url
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+    os.environ.setdefault("LOG_LEVEL", "WARNING")
+    import django
+
+    django.setup()
+
+
+def fresh_database(url: str) -> None:
+    """Drop and recreate a PostgreSQL bench database (a SQLite file is removed by the caller)."""
+    if not url.startswith("postgres"):
+        return
+    import psycopg
+
+    base, name = url.rsplit("/", 1)
+    with psycopg.connect(f"{base}/postgres", autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
+        conn.execute(f'CREATE DATABASE "{name}"')
+
+
+def seed_county(code: str, name: str, *, user: str, role: str, villages: int = 400, per_township: int = 25):
+    """Migrate, then a county of ``villages`` villages (``per_township`` to a township) and its
+    ``user``: (county, villages in id order)."""
+    from django.core.management import call_command
+
+    from core.models import Region, User
+
+    call_command("migrate", verbosity=0)
+    county = Region.objects.create(level="county", code=code, name=name)
+    User.objects.create(username=user, role=role, region=county)
+    towns = [Region(level="township", code=f"{code}{i:03d}", name=f"第{i}镇", parent=county) for i in range(-(-villages // per_township))]
+    Region.objects.bulk_create(towns)
+    Region.objects.bulk_create([
+        Region(level="village", code=f"{towns[i // per_township].code}{i:03d}", name=f"第{i}村", parent=towns[i // per_township])
+        for i in range(villages)
+    ])
+    return county, list(Region.objects.filter(level="village").order_by("id"))

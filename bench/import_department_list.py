@@ -37,6 +37,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+from _setup import django_for, fresh_database, seed_county  # noqa: E402
+
 OUT = ROOT / "bench" / "out"
 COUNTY = "411325"
 VILLAGES = 400
@@ -94,43 +97,17 @@ def generate(path: Path, rows: int) -> None:
     wb.save(path)
 
 
-def _django(url: str):
-    os.environ["DATABASE_URL"] = url
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
-    os.environ.setdefault("LOG_LEVEL", "WARNING")
-    import django
-
-    django.setup()
-
-
 def child_seed(url: str, rows: int) -> dict:
-    if url.startswith("postgres"):
-        import psycopg
-
-        base, name = url.rsplit("/", 1)
-        with psycopg.connect(f"{base}/postgres", autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
-            conn.execute(f'CREATE DATABASE "{name}"')
-    _django(url)
+    fresh_database(url)
+    django_for(url)
     from decimal import Decimal
 
-    from django.core.management import call_command
     from django.db import transaction
 
-    from core.models import Region, User
     from enrollment.models import Enrollment, Household, Person
 
     t = time.perf_counter()
-    call_command("migrate", verbosity=0)
-    county = Region.objects.create(level="county", code=COUNTY, name="内乡县")
-    User.objects.create(username=BENCH_USER, role="bureau", region=county)
-    townships = [Region(level="township", code=f"{COUNTY}{i:03d}", name=f"第{i}镇", parent=county) for i in range(16)]
-    Region.objects.bulk_create(townships)
-    Region.objects.bulk_create([
-        Region(level="village", code=f"{townships[i // 25].code}{i:03d}", name=f"第{i}村", parent=townships[i // 25])
-        for i in range(VILLAGES)
-    ])
-    villages = list(Region.objects.filter(level="village").order_by("id"))
+    _, villages = seed_county(COUNTY, "内乡县", user=BENCH_USER, role="bureau", villages=VILLAGES)
     residents = rows * 2  # the listed and as many who are not
     ids = synthetic_ids(residents)
     batch = 10000
@@ -163,7 +140,7 @@ def child_seed(url: str, rows: int) -> dict:
 
 
 def child_import(url: str, path: str) -> dict:
-    _django(url)
+    django_for(url)
     from django.conf import settings
     from django.core.files.uploadedfile import SimpleUploadedFile
 

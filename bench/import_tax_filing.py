@@ -38,6 +38,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+from _setup import django_for, fresh_database, seed_county  # noqa: E402
+
 OUT = ROOT / "bench" / "out"
 COUNTY = "411325"
 YEAR = 2025
@@ -145,45 +148,18 @@ def guard_speed(path: Path) -> dict:
 
 
 # --- child processes (one database each) --------------------------------------------------------
-def _django(url: str):
-    os.environ["DATABASE_URL"] = url
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
-    os.environ.setdefault("LOG_LEVEL", "WARNING")
-    import django
-
-    django.setup()
-
-
 def child_seed(url: str, rows: int) -> dict:
-    if url.startswith("postgres"):
-        import psycopg
-
-        base, name = url.rsplit("/", 1)
-        with psycopg.connect(f"{base}/postgres", autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
-            conn.execute(f'CREATE DATABASE "{name}"')
-    _django(url)
+    fresh_database(url)
+    django_for(url)
     from decimal import Decimal
 
-    from django.core.management import call_command
     from django.db import transaction
 
-    from core.models import Region, User
     from enrollment.models import Enrollment, Household, Person, PersonIdentity
     from subsidies.models import CategorySubsidy, PolicyYear, SubsidyCategory, Tier
 
     t = time.perf_counter()
-    call_command("migrate", verbosity=0)
-    county = Region.objects.create(level="county", code=COUNTY, name="内乡县")
-    User.objects.create(username=BENCH_USER, role="tax", region=county)
-    townships = [Region(level="township", code=f"{COUNTY}{i:03d}", name=f"第{i}镇", parent=county) for i in range(16)]
-    Region.objects.bulk_create(townships)
-    villages = [
-        Region(level="village", code=f"{townships[i // 25].code}{i:03d}", name=f"第{i}村", parent=townships[i // 25])
-        for i in range(VILLAGES)
-    ]
-    Region.objects.bulk_create(villages)
-    villages = list(Region.objects.filter(level="village").order_by("id"))
+    county, villages = seed_county(COUNTY, "内乡县", user=BENCH_USER, role="tax", villages=VILLAGES)
     policy = PolicyYear.objects.create(county=county, year=YEAR, window_start=date(2024, 9, 1), window_end=date(2024, 12, 31))
     Tier.objects.create(policy=policy, number=1, name="一档", standard=Decimal("400.00"))
     dibao = SubsidyCategory.objects.create(policy=policy, code="dibao", name="低保对象", is_low_income=True)
@@ -230,7 +206,7 @@ def child_seed(url: str, rows: int) -> dict:
 def child_import(url: str, path: str) -> dict:
     """The import as a tax-office user's confirm runs it (services.tax_import_apply: read, match,
     write, problem rows, refund candidates, audit, commit); the upload is stored first, untimed."""
-    _django(url)
+    django_for(url)
     from django.conf import settings
 
     from collections_app.tax_import import services
