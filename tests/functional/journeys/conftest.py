@@ -118,8 +118,8 @@ class Journey:
             else None,
         )
         self.page.on("dialog", lambda d: d.accept())  # data-confirm prompts: the clerk clicks 确定
-        # A page's own calls to the API (the desk's totals, the form's quotes) must not fail either.
-        self.page.on("response", lambda r: self.js_errors.append(f"{r.status} {r.url}") if r.status >= 400 and "/api/" in r.url else None)
+        # A page's own calls to the API (the desk's totals, the form's quotes) must not break (a 4xx is an answer the page shows).
+        self.page.on("response", lambda r: self.js_errors.append(f"{r.status} {r.url}") if r.status >= 500 and "/api/" in r.url else None)
         self.a11y: dict[str, list[dict]] = {}  # page path → axe violations
 
     # -- navigation ---------------------------------------------------------------------------
