@@ -90,9 +90,7 @@ def progress(*, user, region: Region, day: date, year: int, today: date | None =
             for s in ProgressSnapshot.objects.visible_to(user).filter(region_id__in=ids, date=day).select_related("region")
         }
         if region.pk not in rows:
-            earlier = services._snapshots_as_of(region_ids=ids, day=day, lookback_days=400)
-            rows = {rid: s for rid, (s, c) in earlier.items()}
-            carried = {rid for rid, (s, c) in earlier.items() if c and s.date != rows[region.pk].date} if region.pk in rows else set()
+            rows, carried = _last_snapshots(user=user, region=region, ids=ids, day=day, year=year)
         live = region.pk not in rows and day >= today
     if live:
         rows = {rid: s for rid, s in figures.live_snapshots(region=region, day=day, year=year).items() if rid in ids}
@@ -102,6 +100,20 @@ def progress(*, user, region: Region, day: date, year: int, today: date | None =
         s.carried = s.region_id in carried
     source = "live" if live else ("none" if own is None else ("carried" if own.date != day else "snapshot"))
     return {"own": own, "children": children, "source": source, "as_of": as_of(own, live=live)}
+
+
+def _last_snapshots(*, user, region: Region, ids: list[int], day: date, year: int) -> tuple[dict, set[int]]:
+    """The region's latest snapshot of the year before ``day`` and its children's of that date
+    (two indexed queries); a child missing there is carried from its own latest (flagged)."""
+    visible = ProgressSnapshot.objects.visible_to(user).filter(year=year, date__lt=day)
+    last = visible.filter(region=region).order_by("-date").values_list("date", flat=True).first()
+    if last is None:
+        return {}, set()
+    rows = {s.region_id: s for s in visible.filter(region_id__in=ids, date=last).select_related("region")}
+    missing = [rid for rid in ids if rid not in rows]
+    earlier = services._snapshots_as_of(region_ids=missing, day=last, lookback_days=31) if missing else {}
+    rows.update({rid: s for rid, (s, c) in earlier.items()})
+    return rows, set(earlier)
 
 
 def as_of(own: ProgressSnapshot | None, *, live: bool) -> str:
