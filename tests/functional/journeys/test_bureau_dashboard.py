@@ -286,4 +286,18 @@ def test_leader_on_a_phone_sees_who_is_behind(journey, neixiang):
             assert name and name["height"] < 32, f"row {i}'s name wraps ({name})"
     behind = page.locator("#behind tbody tr").first.inner_text()
     assert "差" in behind, "the first unit is the one furthest behind, with how many people it lacks"
+
+    # The published weekly ranking reads the same way on the phone.
+    j.goto(f"/reports/{neixiang['weekly'].pk}/")
+    evidence(j, "10-phone-weekly-report")
+    j.assert_fits_width()
+    table = page.locator("table.rank-table").first
+    wrap = page.locator(".table-wrap", has=table).first
+    assert page.evaluate("(el) => el.scrollWidth - el.clientWidth", wrap.element_handle()) <= 1, "the ranking scrolls sideways"
+    rows = table.locator("tbody tr")
+    assert rows.count() == 16
+    for i in range(rows.count()):
+        rate = rows.nth(i).locator("[data-col=rate]").bounding_box()
+        assert rate and rate["x"] + rate["width"] <= PHONE["width"], f"参保率 of row {i} is off-screen"
+        assert rows.nth(i).locator("[data-col=name]").evaluate("(el) => el.scrollHeight <= parseFloat(getComputedStyle(el).lineHeight) * 1.5 + 16")
     j.assert_no_js_errors()
