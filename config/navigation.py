@@ -19,7 +19,7 @@ MENU = [
     ("公示", "collections:publicity_list", {W, C}, "已缴费人员公示"),
     ("退费", "collections:refund_list", {B, T, W, C}, "退费申请、审批与支付"),
     ("税务数据导入", "collections:taximport_list", {T, B}, "导入缴费/入库明细"),
-    ("税务导入问题", "collections:taximport_township", {W}, "税务导入中本乡镇的问题行（查无此人、金额不符等）"),
+    ("税务导入问题", "collections:taximport_township", {W, B, T}, "税务导入中本乡镇的问题行（查无此人、金额不符等）；县里看未归属乡镇的"),
     ("报表", "reporting:report_list", {B, T, W, C, L}, "日报、周排名与考核"),
     ("资助身份", "enrollment:identity_list", {B, D}, "部门认定名单导入"),
     ("征缴政策", "subsidies:policy_list", {B, T, L}, "缴费标准、资助类别与时间安排"),

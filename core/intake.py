@@ -276,7 +276,7 @@ def read_rows(fileobj, *, name: str = "", max_rows: int | None = None, keep_line
                     rows.extend([] for _ in range(line - 1 - len(rows)))
                 rows.append(list(cells))  # numbers come as float: an ID stored as a number stays detectable
                 kept += 1
-                if kept > limit + 1:  # + the header row (a title row counts as a data row here)
+                if kept > limit + TITLE_ROWS:  # the data rows are counted exactly below the header (data_rows)
                     raise UploadError(ERR_TOO_MANY_ROWS.format(limit=limit))
     except ReaderError:
         raise UploadError(ERR_UPLOAD_CORRUPT) from None
@@ -366,10 +366,13 @@ def find_header(rows, columns: Columns, *, scan: int = TITLE_ROWS) -> Header | N
     return None
 
 
-def data_rows(rows, header: Header, columns: Columns):
+def data_rows(rows, header: Header, columns: Columns, *, max_rows: int | None = None):
     """(row number, cells) of the rows below ``header`` that hold data: blank rows, totals rows and
-    the header repeated (exports repeat it per page) are left out."""
+    the header repeated (exports repeat it per page) are left out. More than ``max_rows`` of them
+    (default CANBAO_MAX_IMPORT_ROWS) is refused, never cut: title rows above the header do not count."""
     id_index = header.columns.get(columns.id_key) if columns.id_key else None
+    limit = max_rows or settings.CANBAO_MAX_IMPORT_ROWS
+    n = 0
     for line, cells in rows:
         if all(is_blank(c) for c in cells):
             continue
@@ -377,4 +380,7 @@ def data_rows(rows, header: Header, columns: Columns):
             continue
         if columns.is_header(columns.map(cells)):
             continue
+        n += 1
+        if n > limit:
+            raise UploadError(ERR_TOO_MANY_ROWS.format(limit=limit))
         yield line, cells

@@ -5,6 +5,7 @@ from django.forms import formset_factory
 
 from core import idcard
 from core.widgets import DateInput
+from subsidies.choices import CoverGroup
 from subsidies.models import PolicyYear
 
 from . import rules
@@ -29,24 +30,34 @@ class HouseholdForm(forms.Form):
 
 class MemberForm(forms.Form):
     person_id = forms.IntegerField(widget=forms.HiddenInput, required=False)
-    name = forms.CharField(label="姓名", max_length=50, widget=forms.TextInput(attrs={"size": 6}))
+    name = forms.CharField(label="姓名", max_length=50, widget=forms.TextInput(attrs={"size": 6, "aria-label": "姓名", "autocomplete": "off"}))
     id_number = forms.CharField(
         label="身份证号码", max_length=40,
-        widget=forms.TextInput(attrs={"size": 20, "autocomplete": "off", "inputmode": "text", "spellcheck": "false"}),
+        widget=forms.TextInput(attrs={"size": 20, "autocomplete": "off", "inputmode": "text", "spellcheck": "false",
+                                      "aria-label": "身份证号码", "data-id-input": ""}),
     )
-    relation = forms.ChoiceField(label="与户主关系", choices=Relation.choices, initial=Relation.CHILD)
+    # No default for a new row: a wrong guess (子女) slips through keyboard entry; the first row of
+    # a new household starts as 户主 (the view's initial).
+    relation = forms.ChoiceField(label="与户主关系", choices=[("", "— 请选择 —"), *Relation.choices],
+                                 error_messages={"required": "请选择与户主关系。"},
+                                 widget=forms.Select(attrs={"aria-label": "与户主关系"}))
     phone = forms.CharField(label="电话", max_length=20, required=False, widget=forms.TextInput(attrs={"size": 11, "inputmode": "tel", "placeholder": "电话", "aria-label": "电话"}))
     hukou_place = forms.CharField(label="户籍地", max_length=100, required=False, widget=forms.TextInput(attrs={"size": 8, "placeholder": "户籍地", "aria-label": "户籍地"}))
     is_student = forms.BooleanField(label="在校大学生", required=False)
     is_deceased = forms.BooleanField(label="已死亡", required=False)
-    deceased_on = forms.DateField(label="死亡日期", required=False, widget=DateInput())
+    deceased_on = forms.DateField(label="死亡日期", required=False, widget=DateInput(attrs={"aria-label": "死亡日期"}))
     deceased_source = forms.CharField(
         label="死亡信息来源", max_length=100, required=False,
         widget=forms.TextInput(attrs={"size": 8, "placeholder": "信息来源", "aria-label": "死亡信息来源"}),
     )
-    participation = forms.ChoiceField(label="本年度参保", choices=PARTICIPATION_CHOICES, required=False, initial=rules.ENROL)
+    cover_group = forms.ChoiceField(label="特殊参保人群", choices=[("", "无特殊人群")] + CoverGroup.choices, required=False,
+                                    widget=forms.Select(attrs={"aria-label": "特殊参保人群"}))
+    cover_group_since = forms.DateField(label="进入机构日期", required=False, widget=DateInput(attrs={"aria-label": "进入机构日期"}))
+    participation = forms.ChoiceField(label="本年度参保", choices=PARTICIPATION_CHOICES, required=False, initial=rules.ENROL,
+                                      widget=forms.Select(attrs={"aria-label": "本年度参保", "data-participation": ""}))
     reason_note = forms.CharField(label="原因说明", max_length=200, required=False, widget=forms.TextInput(attrs={"size": 10, "placeholder": "原因说明", "aria-label": "原因说明"}))
-    tier = forms.TypedChoiceField(label="档次", choices=TIER_CHOICES, coerce=int, initial=1)
+    tier = forms.TypedChoiceField(label="档次", choices=TIER_CHOICES, coerce=int, initial=1,
+                                  widget=forms.Select(attrs={"aria-label": "档次", "data-tier": ""}))
 
     def clean_id_number(self):
         raw = self.cleaned_data["id_number"]
@@ -61,7 +72,8 @@ class MemberForm(forms.Form):
             person=person, name=d.get("name", ""), id_number=d.get("id_number", ""), relation=d.get("relation") or Relation.OTHER,
             phone=d.get("phone", ""), hukou_place=d.get("hukou_place", ""), is_student=d.get("is_student", False),
             is_deceased=d.get("is_deceased", False), deceased_on=d.get("deceased_on"),
-            deceased_source=d.get("deceased_source", ""), participation=d.get("participation", ""),
+            deceased_source=d.get("deceased_source", ""), cover_group=d.get("cover_group", ""),
+            cover_group_since=d.get("cover_group_since"), participation=d.get("participation", ""),
             reason_note=d.get("reason_note", ""), tier=d.get("tier") or 1, delete=bool(d.get("DELETE")),
         )
 

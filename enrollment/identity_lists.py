@@ -75,7 +75,7 @@ def split_header(rows: list[list]) -> tuple[dict, list[tuple[int, list]]]:
     header = intake.find_header(numbered, COLUMNS)
     if header is None:
         raise UploadError(ERR_NO_HEADER)
-    body = list(intake.data_rows(numbered, header, COLUMNS))
+    body = list(intake.data_rows(numbered, header, COLUMNS, max_rows=MAX_ROWS))
     if not body:
         raise UploadError(ERR_NO_ROWS)
     return header.columns, body

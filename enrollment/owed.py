@@ -103,7 +103,7 @@ def covers_by(*, persons, year: int, paid_on: date, book: OwedBook | None = None
     policy, their birth date (newborns), their record of earlier years (breaks) and whether
     they hold a low-income identity. None for a person when the county has no policy for the
     year, or the date is one the rules refuse (the payment itself is the collector's and tax
-    office's call). Two queries whatever the number of persons (of one county)."""
+    office's call). Two queries whatever the number of persons (of one county), three with newborns following a guardian."""
     persons = list(persons)
     if not persons:
         return {}
@@ -113,6 +113,9 @@ def covers_by(*, persons, year: int, paid_on: date, book: OwedBook | None = None
         return dict.fromkeys((p.pk for p in persons), None)
     low_income = {i.person_id for i in identities_of(persons=persons, policy=policy) if i.category.is_low_income}
     last = _last_paid_years(persons, year)
+    guardians = {p.guardian_id for p in persons if p.guardian_id and p.birth_date.year == year}
+    paid_guardians = set(Enrollment.objects.filter(person_id__in=guardians, year=year, status__in=PAID_STATUSES)
+                         .values_list("person_id", flat=True)) if guardians else set()
     out: dict[int, benefit.Cover | None] = {}
     for p in persons:
         who = benefit.Applicant(
@@ -122,6 +125,7 @@ def covers_by(*, persons, year: int, paid_on: date, book: OwedBook | None = None
             low_income=p.pk in low_income,
             cover_group=p.cover_group,
             cover_group_since=p.cover_group_since,
+            parent_insured=p.guardian_id in paid_guardians,
         )
         try:
             out[p.pk] = benefit.benefit_start(rules, who)

@@ -1,7 +1,7 @@
 """Roster spreadsheets through django-import-export: one row per person, into one village.
 
 Columns (Chinese headers, as clerks keep them): 户号, 住址, 姓名, 身份证号码, 与户主关系, 联系电话,
-户籍地, 在校大学生, 本年度参保, 原因说明, 档次 (``COLUMNS``: the header may sit below title rows; the
+户籍地, 在校大学生, 特殊参保人群, 进入机构日期, 本年度参保, 原因说明, 档次 (``COLUMNS``: the header may sit below title rows; the
 sheet is read by ``core.intake``, cells cleaned by ``core.cells``). Each row is checked with the
 same rules as the household form; errors come back per row, in Chinese, with the row's number in
 the sheet. A household number is text: a numeric
@@ -15,27 +15,31 @@ from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
 from django.db.models import Count, Q
+from django.utils import timezone
 from import_export import fields, resources, widgets
 
 from core import cells, idcard, intake
+from subsidies.choices import CoverGroup
 
 from . import rules
 from .choices import PAID_STATUSES, REASONS_NEEDING_NOTE, ExclusionReason, Relation
 from .models import Enrollment, Household, Person
-from .services import ALLOWED_TIERS, ERR_DUPLICATE_ID, _set_participation
+from .services import ALLOWED_TIERS, ERR_DUPLICATE_ID, _set_participation, cover_group_errors
 
 COL_NUMBER, COL_ADDRESS, COL_NAME, COL_ID = "户号", "住址", "姓名", "身份证号码"
 COL_RELATION, COL_PHONE, COL_HUKOU, COL_STUDENT = "与户主关系", "联系电话", "户籍地", "在校大学生"
 COL_PARTICIPATION, COL_NOTE, COL_TIER = "本年度参保", "原因说明", "档次"
+COL_GROUP, COL_GROUP_SINCE = "特殊参保人群", "进入机构日期"
 REQUIRED_COLUMNS = (COL_NUMBER, COL_NAME, COL_ID)
 TEMPLATE_COLUMNS = [COL_NUMBER, COL_ADDRESS, COL_NAME, COL_ID, COL_RELATION, COL_PHONE, COL_HUKOU, COL_STUDENT,
-                    COL_PARTICIPATION, COL_NOTE, COL_TIER]
+                    COL_GROUP, COL_GROUP_SINCE, COL_PARTICIPATION, COL_NOTE, COL_TIER]
 
 # The header texts each column is known by (after core.intake.normalise_header).
 COLUMNS = intake.Columns({
     COL_NUMBER: (COL_NUMBER, "户编号"), COL_ADDRESS: (COL_ADDRESS, "家庭住址", "地址"), COL_NAME: (COL_NAME,),
     COL_ID: (COL_ID, "身份证号", "公民身份号码", "证件号码"), COL_RELATION: (COL_RELATION, "与户主关系名称", "关系"),
     COL_PHONE: (COL_PHONE, "电话", "手机号码"), COL_HUKOU: (COL_HUKOU,), COL_STUDENT: (COL_STUDENT,),
+    COL_GROUP: (COL_GROUP, "特殊人群"), COL_GROUP_SINCE: (COL_GROUP_SINCE, "进入福利机构日期"),
     COL_PARTICIPATION: (COL_PARTICIPATION, "是否参保"), COL_NOTE: (COL_NOTE,), COL_TIER: (COL_TIER, "缴费档次"),
 }, required=REQUIRED_COLUMNS, id_key=COL_ID)
 
@@ -68,6 +72,9 @@ REASON_BY_LABEL |= {"职工医保": ExclusionReason.EMPLOYEE_INSURANCE, "外地�
                     "拒绝参保": ExclusionReason.REFUSED, "拒缴": ExclusionReason.REFUSED, "死亡": ExclusionReason.DECEASED,
                     "其他": ExclusionReason.OTHER, "服刑": ExclusionReason.PRISON, "参军": ExclusionReason.MILITARY}
 ENROL_WORDS = {"参保", "是", "缴费", "待缴费", rules.ENROL}
+GROUP_BY_LABEL = {str(c.label): c.value for c in CoverGroup} | {"无": "", "否": ""}
+GROUP_BY_LABEL |= {"退伍军人": CoverGroup.VETERAN, "福利机构儿童": CoverGroup.WELFARE_CHILD, "社区矫正人员": CoverGroup.COMMUNITY_CORRECTIONS}
+ERR_GROUP_SINCE = "进入机构日期“{value}”无法识别，请写成 2024-10-05。"
 YES_WORDS = {"是", "Y", "y", "1", "TRUE", "True", "true", "√"}
 
 
@@ -178,6 +185,16 @@ class RosterResource(resources.ModelResource):
         note = cells.text(row.get(COL_NOTE))
         if participation in REASONS_NEEDING_NOTE and not note:
             errors[COL_NOTE] = [ERR_NOTE.format(reason=ExclusionReason(participation).label)]
+        # Without the column (an older template) the person's group is left as it is.
+        group = GROUP_BY_LABEL.get(raw, raw) if (raw := cells.text(row.get(COL_GROUP))) or COL_GROUP in row else None
+        since = None
+        try:
+            since = cells.parse_date(row.get(COL_GROUP_SINCE))
+        except cells.CellError:
+            errors[COL_GROUP_SINCE] = [ERR_GROUP_SINCE.format(value=cells.text(row.get(COL_GROUP_SINCE)))]
+        if COL_GROUP_SINCE not in errors:
+            for key, msg in cover_group_errors(group or "", since, today=timezone.localdate()).items():
+                errors[COL_GROUP if key == "cover_group" else COL_GROUP_SINCE] = [msg]
         tier_raw = cells.text(row.get(COL_TIER)) or "1"
         tier = int(tier_raw) if tier_raw.isdigit() else None
         if tier not in ALLOWED_TIERS:
@@ -187,7 +204,7 @@ class RosterResource(resources.ModelResource):
         self._parsed[number] = {
             "number": household_number, "address": cells.text(row.get(COL_ADDRESS)), "relation": relation,
             "participation": participation, "note": note, "tier": tier,
-            "student": cells.text(row.get(COL_STUDENT)) in YES_WORDS,
+            "student": cells.text(row.get(COL_STUDENT)) in YES_WORDS, "group": group, "since": since,
         }
 
     def import_instance(self, instance, row, **kwargs):
@@ -212,6 +229,9 @@ class RosterResource(resources.ModelResource):
         instance.household = household
         instance.relation = parsed["relation"]
         instance.is_student = parsed["student"]
+        if parsed["group"] is not None:
+            instance.cover_group = parsed["group"]
+            instance.cover_group_since = parsed["since"] if parsed["group"] == CoverGroup.WELFARE_CHILD else None
         instance.fill_from_id()
 
     def after_save_instance(self, instance, row, **kwargs):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
+from datetime import date
 
 from .choices import PAID_STATUSES, EnrollmentStatus
 
@@ -14,6 +15,11 @@ ENROL = "enrol"
 def is_enrolled(status: str | None) -> bool:
     """Money has been taken for the year (paid, declared or in treasury)."""
     return status in PAID_STATUSES
+
+
+def age_on(birth: date, on: date) -> int:
+    """Full years of age on ``on``."""
+    return on.year - birth.year - ((on.month, on.day) < (birth.month, birth.day))
 
 
 def household_is_split(members) -> bool:

@@ -20,6 +20,8 @@ from core import audit, cells, idcard
 from core.choices import RegionLevel
 from core.models import Region
 from core.scoping import ERR_OUT_OF_SCOPE, ensure_visible, region_in_scope, scope_q
+from subsidies.choices import CoverGroup
+from subsidies.selectors import PolicyMissing, policy_for
 
 from . import rules
 from .choices import PAID_STATUSES, REASONS_NEEDING_NOTE, EnrollmentStatus, ExclusionReason, Relation
@@ -37,6 +39,9 @@ ERR_DUPLICATE_ID = "该身份证号码已在{place}登记（{masked}），一人
 ERR_DECEASED_DATE = "已死亡人员须填写死亡日期。"
 ERR_DECEASED_FUTURE = "死亡日期不能晚于今天。"
 ERR_DECEASED_ENROL = "已死亡人员不能参保，请选择不参保原因“已死亡”。"
+ERR_COVER_GROUP = "特殊参保人群“{value}”无法识别，可填：{choices}。"
+ERR_COVER_SINCE = "儿童福利机构接收的儿童须填写进入机构日期。"
+ERR_COVER_SINCE_FUTURE = "进入机构日期不能晚于今天。"
 ERR_NOTE_REQUIRED = "选择“{reason}”时必须注明具体原因。"
 ERR_LOCKED = "本年度已{status}，不能在花名册中改为不参保或删除；如需退费请走退费流程。"
 ERR_DELETE_PAID = "已有缴费记录的人员不能删除；如已死亡请标记死亡，如已迁出请办理转出。"
@@ -93,6 +98,8 @@ class MemberInput:
     is_deceased: bool = False
     deceased_on: date | None = None
     deceased_source: str = ""
+    cover_group: str = ""  # subsidies.choices.CoverGroup: covered from a particular day (Jiangnan)
+    cover_group_since: date | None = None  # a welfare child: the day the institution took it in
     participation: str | None = None  # None: leave the year's enrollment as it is
     reason_note: str = ""
     tier: int = 1
@@ -104,7 +111,7 @@ class MemberInput:
     @classmethod
     def from_dict(cls, data: dict, person: Person | None = None) -> MemberInput:
         known = {k: v for k, v in data.items() if k in cls.__dataclass_fields__ and k not in ("person", "duplicate_of")}
-        for key in ("name", "phone", "hukou_place", "deceased_source", "reason_note"):
+        for key in ("name", "phone", "hukou_place", "deceased_source", "reason_note", "cover_group"):
             if known.get(key) is None:
                 known.pop(key, None)
         return cls(person=person, **known)
@@ -126,6 +133,48 @@ def _place(person: Person) -> str:
     return person.household.village.full_name
 
 
+def cover_group_errors(group: str, since: date | None, *, today: date) -> dict[str, str]:
+    """The rule of a person's cover group (the household form, the API and the roster import):
+    a known group; a welfare child needs the day the institution took it in (its cover starts
+    then, where the county says so), never in the future."""
+    if not group:
+        return {}
+    if group not in CoverGroup.values:
+        return {"cover_group": ERR_COVER_GROUP.format(value=group, choices="、".join(str(c.label) for c in CoverGroup))}
+    if group == CoverGroup.WELFARE_CHILD and since is None:
+        return {"cover_group_since": ERR_COVER_SINCE}
+    if since is not None and since > today:
+        return {"cover_group_since": ERR_COVER_SINCE_FUTURE}
+    return {}
+
+
+@dataclass
+class IdChecked:
+    number: str
+    sex_label: str
+    birth_date: date
+    holder: Person | None = None  # someone else already registered with it
+
+
+def id_number_errors(raw, *, person: Person | None = None, today: date | None = None) -> tuple[list[str], IdChecked | None]:
+    """One ID number as a member row gives it: well-formed (``core.idcard``) and held by nobody
+    else (一人一档). The errors, and what it says (None when it cannot be read)."""
+    try:
+        parsed = idcard.parse(raw, today=today or timezone.localdate())
+    except idcard.IdNumberError as exc:
+        return [exc.message], None
+    info = IdChecked(parsed.number, "男" if parsed.sex == "M" else "女", parsed.birth_date)
+    info.holder = (
+        Person.objects.select_related("household__village__parent__parent")
+        .filter(id_number=parsed.number)
+        .exclude(pk=person.pk if person else None)
+        .first()
+    )
+    if info.holder is not None:
+        return [ERR_DUPLICATE_ID.format(place=_place(info.holder), masked=idcard.mask(info.holder.id_number))], info
+    return [], info
+
+
 def _validate_member(m: MemberInput, *, today: date) -> dict[str, list[str]]:
     """Rules of one row that need no other row (the database is asked only for the ID's holder)."""
     errors: dict[str, list[str]] = {}
@@ -135,22 +184,12 @@ def _validate_member(m: MemberInput, *, today: date) -> dict[str, list[str]]:
 
     if not (m.name or "").strip():
         add("name", ERR_NAME_REQUIRED)
-    try:
-        info = idcard.parse(m.id_number, today=today)
-        m.id_number = info.number
-    except idcard.IdNumberError as exc:
-        add("id_number", exc.message)
-        info = None
+    id_errors, info = id_number_errors(m.id_number, person=m.person, today=today)
+    for msg in id_errors:
+        add("id_number", msg)
     if info is not None:
-        holder = (
-            Person.objects.select_related("household__village__parent__parent")
-            .filter(id_number=info.number)
-            .exclude(pk=m.person.pk if m.person else None)
-            .first()
-        )
-        if holder is not None:
-            m.duplicate_of = holder
-            add("id_number", ERR_DUPLICATE_ID.format(place=_place(holder), masked=idcard.mask(holder.id_number)))
+        m.id_number = info.number
+        m.duplicate_of = info.holder
     if m.is_deceased:
         if not m.deceased_on:
             add("deceased_on", ERR_DECEASED_DATE)
@@ -158,6 +197,8 @@ def _validate_member(m: MemberInput, *, today: date) -> dict[str, list[str]]:
             add("deceased_on", ERR_DECEASED_FUTURE)
         if m.participation == rules.ENROL:
             add("participation", ERR_DECEASED_ENROL)
+    for key, msg in cover_group_errors(m.cover_group, m.cover_group_since, today=today).items():
+        add(key, msg)
     if m.participation in REASONS_NEEDING_NOTE and not (m.reason_note or "").strip():
         add("reason_note", ERR_NOTE_REQUIRED.format(reason=ExclusionReason(m.participation).label))
     if m.tier not in ALLOWED_TIERS:
@@ -285,6 +326,8 @@ def _apply_member(person: Person, m: MemberInput) -> None:
     person.is_deceased = bool(m.is_deceased)
     person.deceased_on = m.deceased_on if m.is_deceased else None
     person.deceased_source = (m.deceased_source or "").strip() if m.is_deceased else ""
+    person.cover_group = m.cover_group or ""
+    person.cover_group_since = m.cover_group_since if person.cover_group == CoverGroup.WELFARE_CHILD else None
 
 
 def _delete_person(person: Person) -> None:
@@ -336,11 +379,14 @@ def participation_of(enrollment: Enrollment | None) -> str:
     return rules.ENROL
 
 
-def _member_input_from_person(person: Person) -> MemberInput:
+def member_input_of(person: Person) -> MemberInput:
+    """The member row that keeps ``person`` as they are (a form or request that leaves them out)."""
+
     return MemberInput(
         person=person, name=person.name, id_number=person.id_number, relation=person.relation, phone=person.phone,
         hukou_place=person.hukou_place, is_student=person.is_student, is_deceased=person.is_deceased,
         deceased_on=person.deceased_on, deceased_source=person.deceased_source,
+        cover_group=person.cover_group, cover_group_since=person.cover_group_since,
     )
 
 
@@ -349,7 +395,7 @@ def person_update(*, actor, person: Person, today: date | None = None, **changes
     """Correct one person (e.g. a mistyped ID number): same rules as the household form."""
     require_edit(actor)
     ensure_visible(actor, person)
-    m = _member_input_from_person(person)
+    m = member_input_of(person)
     for key, value in changes.items():
         if key in MemberInput.__dataclass_fields__ and key not in ("person", "duplicate_of", "delete"):
             setattr(m, key, value)
@@ -374,7 +420,7 @@ def enrollment_set(
     """Record a person's participation in a benefit year: enrol (pending), or an exclusion reason."""
     require_edit(actor)
     ensure_visible(actor, person)
-    m = _member_input_from_person(person)
+    m = member_input_of(person)
     m.participation, m.reason_note, m.tier = participation, reason_note, tier
     errors = {k: v for k, v in _validate_member(m, today=timezone.localdate()).items() if k != "id_number"}
     if not 2000 <= int(year) <= 2100:
@@ -515,18 +561,131 @@ def transfer_decide(*, actor, transfer: TransferRequest, approve: bool) -> Trans
     return transfer
 
 
+@dataclass(frozen=True)
+class Leave:
+    """One row of a department's list: ``person`` leaves the resident scheme (``reason``: an
+    ExclusionReason — deceased, employee insurance, student insured at school, elsewhere; ``on``:
+    the date of death, or when they left)."""
+
+    person: Person
+    reason: str
+    on: date | None = None
+
+
+LEAVE_CHUNK = 2000  # persons locked and written per round: a list is up to 50,000 rows
+
+
+def _update_in_groups(objs: list, fields: list[str], *, actor, why: str) -> None:
+    """Write ``fields`` of ``objs`` (one model) as one UPDATE per distinct set of values — a
+    list's rows share a few (the reason, the date of death) — and their history rows in bulk.
+    Django's ``bulk_update`` builds a CASE per row: quadratic on SQLite at 50,000 rows."""
+    model = type(objs[0])
+    groups: dict[tuple, list[int]] = {}
+    for obj in objs:
+        groups.setdefault(tuple(getattr(obj, f) for f in fields), []).append(obj.pk)
+    for values, pks in groups.items():
+        for start in range(0, len(pks), 1000):
+            model._default_manager.filter(pk__in=pks[start:start + 1000]).update(**dict(zip(fields, values)))
+    model.history.bulk_history_create(objs, batch_size=1000, update=True, default_user=actor, default_change_reason=why)
+
+
 @transaction.atomic
-def person_leaves(*, actor, person: Person, year: int, reason: str, on: date | None = None, source: str = "") -> Enrollment | None:
-    """A department's list says ``person`` leaves the resident scheme for ``year`` (``reason``: an
-    ExclusionReason — deceased, employee insurance, student insured at school, elsewhere). A
-    death marks the person deceased (``on``, ``source``). The year's enrollment takes the reason,
-    out of the should-enrol base — unless money was taken: then it stays as it is, for a refund
-    to change (collections_app), and is returned so the caller can propose one."""
-    ensure_visible(actor, person)
-    if reason == ExclusionReason.DECEASED and not person.is_deceased:
-        person.is_deceased, person.deceased_on, person.deceased_source = True, on, source[:100]
-        person.save(update_fields=["is_deceased", "deceased_on", "deceased_source"])
-    return _set_participation(person, year=year, village=person.household.village, participation=reason, reason_note="", tier=1)
+def persons_leave(*, actor, leaves: list[Leave], year: int, source: str = "") -> int:
+    """A department's list says these persons leave the resident scheme for ``year``. A death
+    marks the person deceased (``on``, ``source``). The year's enrollment takes the reason, out
+    of the should-enrol base — unless money was taken: then it stays as it is, for a refund to
+    change (collections_app). Written in bulk with its history (who, when, the list as the
+    reason), under the receipt lifecycle's lock order (the persons, then their enrollments), so
+    a payment taken meanwhile is seen here and never overwritten. Returns how many enrollments
+    changed."""
+    changed = 0
+    why = source[:100]
+    # The scope check by the actor's villages (one query), not a join per person: the same rule
+    # as ``visible_to``, which SQLite plans badly for thousands of ids.
+    villages = set(Region.objects.visible_to(actor).filter(level=RegionLevel.VILLAGE).values_list("pk", flat=True))
+    for start in range(0, len(leaves), LEAVE_CHUNK):
+        part = {leave.person.pk: leave for leave in leaves[start:start + LEAVE_CHUNK]}
+        locked = dict(Person.objects.select_for_update().filter(pk__in=list(part)).values_list("pk", "household__village_id"))
+        if len(locked) != len(part) or not set(locked.values()) <= villages:
+            raise PermissionDenied(ERR_OUT_OF_SCOPE)  # a person outside the actor's region: nothing is written
+        died = []
+        for leave in part.values():
+            if leave.reason == ExclusionReason.DECEASED and not leave.person.is_deceased:
+                p = leave.person
+                p.is_deceased, p.deceased_on, p.deceased_source = True, leave.on, why
+                died.append(p)
+        if died:
+            _update_in_groups(died, ["is_deceased", "deceased_on", "deceased_source"], actor=actor, why=why)
+        current = {e.person_id: e for e in Enrollment.objects.select_for_update().filter(person_id__in=list(part), year=year)}
+        new, updated = [], []
+        for pk, leave in part.items():
+            e = current.get(pk)
+            if e is not None and e.status in (*PAID_STATUSES, EnrollmentStatus.REFUNDED):
+                continue  # money was taken: only collections and refunds change it
+            if e is not None and (e.status, e.exclusion_reason, e.tier) == (EnrollmentStatus.EXCLUDED, leave.reason, 1):
+                continue
+            if e is None:
+                e = Enrollment(person_id=pk, year=year, village_id=leave.person.household.village_id)
+                new.append(e)
+            else:
+                updated.append(e)
+            e.status, e.exclusion_reason, e.reason_note, e.tier = EnrollmentStatus.EXCLUDED, leave.reason, "", 1
+        if new:
+            bulk_create_with_history(new, Enrollment, batch_size=1000, default_user=actor, default_change_reason=why)
+        if updated:
+            _update_in_groups(updated, ["status", "exclusion_reason", "reason_note", "tier"], actor=actor, why=why)
+        changed += len(new) + len(updated)
+    return changed
+
+
+ERR_GUARDIAN_NOT_NEWBORN = "只有出生当年或次年的新生儿可以选择随同参保的监护人。"
+ERR_GUARDIAN_NOT_MEMBER = "随同参保的监护人须是本户的成年成员。"
+ERR_GUARDIAN_UNPAID = "{name}{year}年度尚未缴费：新生儿只能随已参保缴费的监护人享受待遇。"
+ERR_GUARDIAN_FIXED = "{county}规定：新生儿随同参保的监护人一经选择不得变更（已选择{name}）。"
+
+
+def guardian_candidates(newborn: Person, *, today: date | None = None) -> list[Person]:
+    """Who a newborn (born this year or last, living) may follow: the grown-up living members of
+    its household (18 or over on its birth day). None for anyone else."""
+    today = today or timezone.localdate()
+    if newborn.birth_date.year < today.year - 1 or newborn.is_deceased:
+        return []
+    members = newborn.household.members.exclude(pk=newborn.pk).filter(is_deceased=False).order_by("pk")
+    return [m for m in members if rules.age_on(m.birth_date, newborn.birth_date) >= 18]
+
+
+def guardian_is_fixed(newborn: Person) -> bool:
+    """The county's plan for the newborn's birth year fixes the guardian once chosen."""
+    try:
+        return policy_for(county=newborn.household.village.county, year=newborn.birth_date.year).newborn_guardian_fixed
+    except PolicyMissing:
+        return False
+
+
+@transaction.atomic
+def guardian_choose(*, actor, newborn: Person, guardian: Person, today: date | None = None) -> Person:
+    """The one guardian a newborn not enrolled on its own follows in its birth year: a grown-up
+    member of its household who has paid for that year. Where the county's plan says so
+    (``PolicyYear.newborn_guardian_fixed``, Shizhu) the choice, once made, is never changed."""
+    require_edit(actor)
+    ensure_visible(actor, newborn)
+    newborn = Person.objects.select_for_update().select_related("guardian", "household__village").get(pk=newborn.pk)
+    year = newborn.birth_date.year
+    candidates = guardian_candidates(newborn, today=today)
+    if not candidates:
+        raise ValidationError({"guardian": ERR_GUARDIAN_NOT_NEWBORN})
+    if guardian.pk not in {c.pk for c in candidates}:
+        raise ValidationError({"guardian": ERR_GUARDIAN_NOT_MEMBER})
+    if newborn.guardian_id == guardian.pk:
+        return newborn
+    if newborn.guardian_id is not None and guardian_is_fixed(newborn):
+        county = newborn.household.village.county
+        raise ValidationError({"guardian": ERR_GUARDIAN_FIXED.format(county=county.name, name=newborn.guardian.name)})
+    if not Enrollment.objects.filter(person=guardian, year=year, status__in=PAID_STATUSES).exists():
+        raise ValidationError({"guardian": ERR_GUARDIAN_UNPAID.format(name=guardian.name, year=year)})
+    newborn.guardian = guardian
+    newborn.save(update_fields=["guardian", "updated_at"])
+    return newborn
 
 
 def reveal_id(*, actor, person: Person) -> str:

@@ -11,6 +11,7 @@ urlpatterns = [
     path("roster/carry-over/", roster.carry_over_view, name="carry_over"),
     path("roster/notices/", roster.notice_list, name="notice_list"),
     path("households/new/", households.household_create, name="household_create"),
+    path("households/id-check/", households.id_check, name="id_check"),
     path("households/<int:pk>/", households.household_detail, name="household_detail"),
     path("households/<int:pk>/notice/", households.household_notice, name="household_notice"),
     path("households/<int:pk>/transfer/", households.transfer_create, name="transfer_create"),

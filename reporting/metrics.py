@@ -28,6 +28,7 @@ from datetime import date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
 
+from core.choices import RegionLevel
 from core.money import CENT, ZERO, to_money
 
 TIE_BREAK_TEXT = "按参保率（入库人数÷任务数）从高到低排名；参保率相同的，入库人数多的在前；仍相同的，按区划代码从小到大。无任务数的单位排在最后。"
@@ -85,9 +86,12 @@ def resolve_quota(own: int | None, children: Iterable[int | None]) -> int | None
 
 
 def format_wan(value) -> str:
-    """58.6万 for 586,000; plain digits below 10,000; '—' for None."""
+    """Counts: 58.6万 for 586,000; plain digits below 10,000; '—' for None. Money (a Decimal) is
+    never rounded to 万 here: it reads to the yuan (``format_money``), as clerks reconcile it."""
     if value is None or value == "":
         return "—"
+    if isinstance(value, Decimal):
+        return format_money(value)
     number = Decimal(str(value))
     if abs(number) >= 10000:
         wan = (number / 10000).quantize(Decimal("0.1") if abs(number) < 1_000_000 else Decimal("1"), rounding=ROUND_HALF_UP)
@@ -98,6 +102,21 @@ def format_wan(value) -> str:
     if number == number.to_integral_value():
         return str(int(number))
     return f"{number.quantize(CENT, rounding=ROUND_HALF_UP):f}"
+
+
+HEADLINE_LEVEL = RegionLevel.COUNTY  # the only level whose money reads in 万
+
+
+def format_money(value, level: str | None = None) -> str:
+    """Money to the yuan (586000.00) for townships, villages and every table a clerk reconciles;
+    a county's headline (``level`` "county") in 万 with two places (58.63万), as leaders read it."""
+    if value is None or value == "":
+        return "—"
+    number = to_money(value)
+    if level == HEADLINE_LEVEL and abs(number) >= 10000:
+        wan = f"{(number / 10000).quantize(CENT, rounding=ROUND_HALF_UP):f}".rstrip("0").rstrip(".")
+        return f"{wan}万"
+    return f"{number:f}"
 
 
 def format_percent(value) -> str:

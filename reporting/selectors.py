@@ -226,6 +226,16 @@ def unread_reports(*, user, county: Region | None, today: date | None = None):
     )
 
 
+def new_reports(*, user, county: Region | None, today: date | None = None) -> set[int]:
+    """The reports marked 新 on the report list: of ``unread_reports``, only the newest of each kind —
+    yesterday's daily report is not news once today's is out (every report was 新 before)."""
+    newest: dict[str, tuple] = {}
+    for pk, kind, day in unread_reports(user=user, county=county, today=today).values_list("pk", "kind", "date"):
+        if kind not in newest or day > newest[kind][1]:
+            newest[kind] = (pk, day)
+    return {pk for pk, _ in newest.values()}
+
+
 def special_missing(*, user, region: Region, year: int, day: date):
     """Special-group members (重点人群, ``figures.special_persons``) in ``region`` not in treasury
     at the close of ``day``: one row per person, their categories in ``special_categories``,

@@ -120,10 +120,10 @@ def report_list(request):
     kind = request.GET.get("kind")
     if kind in ReportKind.values:
         qs = qs.filter(kind=kind)
-    read = set(Report.read_by.through.objects.filter(user_id=user.pk, report__in=qs).values_list("report_id", flat=True))
     page = Paginator(qs, 30).get_page(request.GET.get("page"))
+    new = selectors.new_reports(user=user, county=user.county)  # not every report never opened
     for r in page:
-        r.is_new = r.pk not in read
+        r.is_new = r.pk in new
     return render(
         request,
         "reporting/report_list.html",

@@ -138,3 +138,10 @@ class CategoryForm(forms.ModelForm):
             t.number: {"amount": self.cleaned_data.get(f"amount_{t.number}"), "percent": self.cleaned_data.get(f"percent_{t.number}")}
             for t in self.tiers
         }
+
+
+class CalendarDaysForm(forms.Form):
+    start = forms.DateField(label="开始日期", widget=DATE)
+    end = forms.DateField(label="结束日期", widget=DATE, required=False, help_text="只录一天的可不填")
+    is_workday = forms.TypedChoiceField(label="安排", choices=[("0", "放假"), ("1", "调休上班")], coerce=lambda v: v == "1")
+    name = forms.CharField(label="名称", max_length=30, required=False, widget=forms.TextInput(attrs={"placeholder": "如 春节"}))

@@ -39,6 +39,7 @@ class PostingRules:
     min_working_days: int | None = None
     due_months: int | None = None
     every_months: int | None = None
+    after_window: bool = False  # a posting starts only once the window has ended (Neixiang)
 
     @classmethod
     def from_policy(cls, policy) -> PostingRules:
@@ -49,6 +50,7 @@ class PostingRules:
             min_working_days=policy.posting_working_days,
             due_months=policy.posting_due_months,
             every_months=policy.posting_every_months,
+            after_window=policy.posting_after_window,
         )
 
     @property

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import calendar
-from datetime import date
+from datetime import date, timedelta
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
@@ -11,7 +11,7 @@ from django.db import transaction
 from core.scoping import ensure_visible
 
 from .calc import percent_of, to_money
-from .models import CategorySubsidy, PhaseTarget, PolicyYear, PrizeGrade, SubsidyCategory, Tier
+from .models import CalendarDay, CategorySubsidy, PhaseTarget, PolicyYear, PrizeGrade, SubsidyCategory, Tier
 
 ERR_NO_POLICY_EDIT = "只有县医保局工作人员可以修改征缴政策。"
 ERR_YEAR_EXISTS = "{county}{year}年度政策已存在，请直接编辑。"
@@ -162,3 +162,37 @@ def category_save(*, actor, policy: PolicyYear, category: SubsidyCategory | None
         cs.full_clean()
         cs.save()
     return category
+
+
+ERR_CALENDAR_RANGE = "结束日期不能早于开始日期。"
+ERR_CALENDAR_LONG = "一次最多录入{days}天。"
+CALENDAR_MAX_DAYS = 31
+
+
+@transaction.atomic
+def calendar_days_set(*, actor, start: date, end: date, is_workday: bool, name: str = "") -> int:
+    """Enter the State Council's schedule for ``start``–``end`` (放假 or 调休上班), as soon as it
+    is published: each day overrides the bundled calendar (``subsidies.workdays``). Kept with its
+    history (who, when). Returns how many days were entered."""
+    require_policy_edit(actor)
+    if end < start:
+        raise ValidationError({"end": ERR_CALENDAR_RANGE})
+    if (end - start).days >= CALENDAR_MAX_DAYS:
+        raise ValidationError({"end": ERR_CALENDAR_LONG.format(days=CALENDAR_MAX_DAYS)})
+    day, n = start, 0
+    while day <= end:
+        CalendarDay.objects.update_or_create(date=day, defaults={"is_workday": is_workday, "name": (name or "").strip()[:30]})
+        day += timedelta(days=1)
+        n += 1
+    return n
+
+
+@transaction.atomic
+def calendar_day_remove(*, actor, day: date) -> bool:
+    """Take an entered day out: the bundled calendar decides it again."""
+    require_policy_edit(actor)
+    row = CalendarDay.objects.filter(date=day).first()
+    if row is None:
+        return False
+    row.delete()
+    return True

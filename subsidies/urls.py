@@ -7,6 +7,7 @@ app_name = "subsidies"
 urlpatterns = [
     path("quote/", views.quote_page, name="quote_page"),
     path("policies/", views.policy_list, name="policy_list"),
+    path("policies/calendar/", views.calendar_page, name="calendar"),
     path("policies/<int:pk>/", views.policy_detail, name="policy_detail"),
     path("policies/<int:pk>/edit/", views.policy_edit, name="policy_edit"),
     path("policies/<int:pk>/copy/", views.policy_copy, name="policy_copy"),

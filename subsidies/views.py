@@ -2,19 +2,24 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.db.models import Count, Prefetch
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from core import disclosure, history
 from core.access import needs
+from core.params import parse_year
 from core.scoping import visible_or_404
 
-from . import selectors, services
+from . import selectors, services, workdays
 from .benefit import PaymentNotAccepted
 from .forms import (
+    CalendarDaysForm,
     CategoryForm,
     CopyPolicyForm,
     PhaseTargetFormSet,
@@ -29,6 +34,7 @@ MSG_SAVED = "已保存{policy}。"
 MSG_COPIED = "已按{old}年度复制出{new}年度政策，请逐项核对并修改。"
 MSG_CATEGORY_SAVED = "已保存资助类别“{name}”。"
 ERR_NO_VIEW = "您的角色不能查看此页面。"
+ERR_BAD_DAY = "日期无法识别。"
 
 
 # --- Public calculator ---------------------------------------------------------------------
@@ -206,3 +212,42 @@ def category_edit(request, pk, category_pk=None):
             messages.success(request, MSG_CATEGORY_SAVED.format(name=cat.name))
             return redirect("subsidies:policy_detail", pk=policy.pk)
     return render(request, "subsidies/category_form.html", {"policy": policy, "form": form, "category": category})
+
+
+MSG_CALENDAR_SET = "已录入{n}天：{start:%Y年%-m月%-d日}{until}{what}。"
+MSG_CALENDAR_REMOVED = "已删除{day:%Y年%-m月%-d日}的录入，改按内置日历。"
+
+
+@needs("policy.edit", message=ERR_NO_VIEW)
+def calendar_page(request):
+    """The State Council's holiday schedule of a year, as the working-day counts use it (the
+    bundled chinese-calendar, overridden by the days entered here): a bureau enters next year's
+    as soon as it is published, without waiting for a software update."""
+    year = parse_year(request.GET.get("year")) or timezone.localdate().year
+    form = CalendarDaysForm(request.POST or None) if request.POST.get("step") == "set" else CalendarDaysForm()
+    if request.method == "POST":
+        if request.POST.get("step") == "remove":
+            try:
+                day = date.fromisoformat(request.POST.get("day", ""))
+            except ValueError:
+                messages.error(request, ERR_BAD_DAY)
+            else:
+                if services.calendar_day_remove(actor=request.user, day=day):
+                    messages.success(request, MSG_CALENDAR_REMOVED.format(day=day))
+            return redirect(f"{request.path}?year={year}")
+        if form.is_valid():
+            d = form.cleaned_data
+            start, end = d["start"], d["end"] or d["start"]
+            try:
+                n = services.calendar_days_set(actor=request.user, start=start, end=end, is_workday=d["is_workday"], name=d["name"])
+            except ValidationError as exc:
+                for k, v in exc.message_dict.items():
+                    form.add_error(k if k in form.fields else None, v)
+            else:
+                until = f"至{end:%Y年%-m月%-d日}" if end != start else ""
+                messages.success(request, MSG_CALENDAR_SET.format(n=n, start=start, until=until, what="调休上班" if d["is_workday"] else "放假"))
+                return redirect(f"{request.path}?year={start.year}")
+    return render(request, "subsidies/calendar.html", {
+        "year": year, "days": workdays.year_schedule(year), "known": workdays.library_knows(year), "form": form,
+        "warnings": workdays.schedule_warnings([year]),
+    })

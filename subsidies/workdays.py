@@ -93,6 +93,37 @@ def calendar_for(years: Iterable[int]) -> WorkCalendar:
     return WorkCalendar.of_days((d.date, d.is_workday) for d in rows if d.date.year in years)
 
 
+@dataclass(frozen=True)
+class ScheduleDay:
+    """A day the schedule makes differ from Monday–Friday (a holiday on a weekday, a weekend
+    workday), or one the bureau entered; ``entered``: from a CalendarDay row, not the library."""
+
+    day: date
+    is_workday: bool
+    name: str
+    entered: bool
+
+
+_HOLIDAY_NAMES = {h.value: h.chinese for h in chinese_calendar.Holiday}
+
+
+def year_schedule(year: int) -> list[ScheduleDay]:
+    """The holiday schedule of ``year`` in effect: entered days first, then the library's."""
+    entered = {d.date: d for d in CalendarDay.objects.filter(date__year=year)}
+    cal = WorkCalendar.of_days((d, row.is_workday) for d, row in entered.items())
+    days, day = [], date(year, 1, 1)
+    while day.year == year:
+        row = entered.get(day)
+        workday = cal.is_workday(day)
+        if row is not None:
+            days.append(ScheduleDay(day, workday, row.name, True))
+        elif workday != (day.weekday() < 5):
+            name = chinese_calendar.get_holiday_detail(day)[1] if library_knows(year) else None
+            days.append(ScheduleDay(day, workday, _HOLIDAY_NAMES.get(name, name or ""), False))
+        day += timedelta(days=1)
+    return days
+
+
 def working_days(start: date, end: date) -> Workdays:
     """Working days from ``start`` to ``end`` inclusive, as the entered schedule and the library say."""
     if end < start:

@@ -80,10 +80,14 @@ class LedgerViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedView
     @extend_schema(parameters=[s.LedgerDayQuerySerializer], responses={200: s.LedgerDaySerializer})
     @action(detail=False, methods=["get"], url_path="day")
     def day(self, request):
-        """The caller's own cash ledger for one day (default today), confirmed or not, with its flags."""
+        """The caller's own cash ledger for one day (default today), confirmed or not, with its flags.
+        A blind count: ``cash_on_hand`` (the expected cash) is null until the day is confirmed;
+        ``confirm`` takes only what was counted and answers with the expected cash and the difference."""
         q = s.LedgerDayQuerySerializer(data=request.query_params)
         q.is_valid(raise_exception=True)
-        summary = cash_selectors.ledger_day(collector=request.user, day=q.validated_data.get("day") or timezone.localdate())
+        summary = cash_selectors.ledger_day_blind(
+            cash_selectors.ledger_day(collector=request.user, day=q.validated_data.get("day") or timezone.localdate())
+        )
         summary = dict(summary, confirmed=summary["confirmed"] is not None)
         return Response(s.LedgerDaySerializer(summary).data)
 

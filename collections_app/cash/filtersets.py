@@ -1,15 +1,28 @@
 """Receipts and remittances: one FilterSet each, shared by the HTML lists, the API and exports."""
 
 import django_filters
+from django import forms
 from django.db.models import Q
 
 from core import disclosure
 from core.filters import YearFilter
 from core.models import Region, User
+from core.widgets import AllYesNo, DateRange
 
 from ..choices import RECEIPT_CHANNELS, ReceiptStatus
 from ..models import Receipt, Remittance
 from .selectors import unremitted_cash
+
+
+class PersonChoiceField(forms.ModelChoiceField):
+    """Users listed by the name people know them by (谭晓梅), not their login (tan_xiaomei)."""
+
+    def label_from_instance(self, obj):
+        return obj.display_name
+
+
+class PersonFilter(django_filters.ModelChoiceFilter):
+    field_class = PersonChoiceField
 
 
 class ReceiptFilterSet(django_filters.FilterSet):
@@ -18,9 +31,9 @@ class ReceiptFilterSet(django_filters.FilterSet):
     channel = django_filters.ChoiceFilter(label="缴费方式", choices=RECEIPT_CHANNELS)
     village = django_filters.ModelChoiceFilter(label="村/社区", queryset=Region.objects.villages())
     year = YearFilter(label="待遇年度")
-    issued_on = django_filters.DateFromToRangeFilter(label="收款日期")
-    unremitted = django_filters.BooleanFilter(label="未报解现金", method="filter_unremitted")
-    collector = django_filters.ModelChoiceFilter(label="收款人", queryset=User.objects.filter(role__in=["collector", "township"]))
+    issued_on = django_filters.DateFromToRangeFilter(label="收款日期", widget=DateRange())
+    unremitted = django_filters.BooleanFilter(label="未报解现金", method="filter_unremitted", widget=AllYesNo())
+    collector = PersonFilter(label="收款人", queryset=User.objects.filter(role__in=["collector", "township"]))
 
     class Meta:
         model = Receipt
@@ -43,7 +56,7 @@ class ReceiptFilterSet(django_filters.FilterSet):
 
 
 class RemittanceFilterSet(django_filters.FilterSet):
-    deposited_on = django_filters.DateFromToRangeFilter(label="解缴日期")
+    deposited_on = django_filters.DateFromToRangeFilter(label="解缴日期", widget=DateRange())
     slip_number = django_filters.CharFilter(label="银行回单号", lookup_expr="icontains")
 
     class Meta:

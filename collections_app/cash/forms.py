@@ -35,6 +35,7 @@ class ReceiptForm(forms.Form):
                 self.fields[name] = forms.TypedChoiceField(
                     label=f"{m.name}档次", choices=tier_choices, coerce=int, required=False,
                     initial=(current_tiers or {}).get(m.pk, 1),
+                    widget=forms.Select(attrs={"aria-label": f"{m.name}档次"}),
                 )
                 self.tier_fields.append(name)
 

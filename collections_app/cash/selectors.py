@@ -71,6 +71,15 @@ def ledger_day(*, collector: User, day: date) -> dict:
     return summary
 
 
+def ledger_day_blind(summary: dict) -> dict:
+    """The counter's own view of a day (page and API alike): a blind count. Until the day is
+    confirmed, the expected cash (``cash_on_hand``) is withheld (None), so the count is what was
+    counted, not a copy of the figure; once confirmed, both and the difference are said."""
+    if summary.get("confirmed") is not None:
+        return summary
+    return {**summary, "cash_on_hand": None}
+
+
 def ledger_snapshot(ledger) -> dict:
     """The figures of one confirmation (a ledger or one of its history rows)."""
     return {
@@ -108,10 +117,10 @@ def ledger_flags(summary: dict) -> list[str]:
         if summary["count"] or summary["voided"]:
             flags.append(ERR_LEDGER_UNCONFIRMED)
     else:
-        if ledger.cash_counted != ledger.cash_on_hand:
+        if ledger.difference:
             flags.append(
                 ERR_LEDGER_COUNTED.format(
-                    counted=ledger.cash_counted, expected=ledger.cash_on_hand, diff=ledger.cash_counted - ledger.cash_on_hand
+                    counted=ledger.cash_counted, expected=ledger.cash_on_hand, diff=ledger.difference
                 )
             )
         if ledger.total != summary["total"] or ledger.receipt_count != summary["count"]:

@@ -61,10 +61,11 @@ class LedgerConfirmationSerializer(serializers.Serializer):
 class LedgerSerializer(serializers.ModelSerializer):
     flags = serializers.SerializerMethodField()
     previous = serializers.SerializerMethodField()
+    difference = serializers.DecimalField(max_digits=14, decimal_places=2, read_only=True, help_text="实点现金减应有现金")
 
     class Meta:
         model = DailyLedger
-        fields = ["id", "collector", "region", "day", "receipt_count", "total", "by_channel", "cash_on_hand", "cash_counted", "note", "confirmed_at", "flags", "previous"]
+        fields = ["id", "collector", "region", "day", "receipt_count", "total", "by_channel", "cash_on_hand", "cash_counted", "difference", "note", "confirmed_at", "flags", "previous"]
         read_only_fields = fields
 
     def get_flags(self, obj) -> list[str]:
@@ -99,7 +100,9 @@ class LedgerDaySerializer(serializers.Serializer):
     voided = serializers.IntegerField()
     total = serializers.DecimalField(max_digits=14, decimal_places=2)
     by_channel = serializers.DictField(child=serializers.DecimalField(max_digits=14, decimal_places=2))
-    cash_on_hand = serializers.DecimalField(max_digits=14, decimal_places=2)
+    cash_on_hand = serializers.DecimalField(
+        max_digits=14, decimal_places=2, allow_null=True, help_text="应有现金；确认前为空（盲点：先点数，后对账）"
+    )
     confirmed = serializers.BooleanField()
     previous = LedgerConfirmationSerializer(many=True)
     flags = serializers.ListField(child=serializers.CharField())

@@ -268,7 +268,8 @@ def receipt_void(request, pk):
 @needs("payment.take")
 def ledger(request):
     user = request.user
-    day = query_date(request.GET, "day") or timezone.localdate()
+    today = timezone.localdate()
+    day = min(query_date(request.GET, "day") or today, today)  # no ledger of a day still to come
     form = LedgerConfirmForm(request.POST or None, initial={"day": day})
     if request.method == "POST" and form.is_valid():
         try:
@@ -286,18 +287,18 @@ def ledger(request):
             else:
                 messages.success(request, "台账已确认，账实相符。")
             return redirect(f"{reverse('collections:ledger')}?day={form.cleaned_data['day']:%Y-%m-%d}")
-    mine = cash_selectors.ledger_day(collector=user, day=day)
+    mine = cash_selectors.ledger_day_blind(cash_selectors.ledger_day(collector=user, day=day))
     others = []
     if user.region_id and user.region.level != RegionLevel.VILLAGE:
         others = [s for s in cash_selectors.ledgers_for_township(user=user, day=day) if s["collector"].pk != user.pk]
-    # A blind count: the form is not pre-filled and the expected cash is not shown before the
-    # collector has typed what they counted; the difference is said after (the flags).
+    # A blind count: the form is not pre-filled and the expected cash is withheld until the
+    # collector has typed what they counted (ledger_day_blind); the difference is said after (the flags).
     breaches = cash_selectors.double_limit_breaches(user=user)
     return render(
         request,
         "collections/ledger.html",
         {"day": day, "mine": mine, "others": others, "form": form, "breaches": breaches,
-         "prev": date.fromordinal(day.toordinal() - 1), "next": date.fromordinal(day.toordinal() + 1)},
+         "prev": date.fromordinal(day.toordinal() - 1), "next": date.fromordinal(day.toordinal() + 1) if day < today else None},
     )
 
 @needs("remittance.record")

@@ -26,7 +26,7 @@ from core.imports.importers import ERROR, Checked, Importer, Outcome, TargetErro
 from core.spreadsheets import UploadError
 from enrollment.choices import PAID_STATUSES, EnrollmentStatus, ExclusionReason
 from enrollment.models import Enrollment, Person
-from enrollment.services import person_leaves
+from enrollment.services import Leave, persons_leave
 from subsidies.choices import RefundReason
 
 from ..refunds.services import benefit_start, county_refund_codes, refund_flag_candidates
@@ -109,7 +109,7 @@ class DepartureListImporter(Importer):
         header = intake.find_header(numbered, COLUMNS)
         if header is None:
             raise UploadError(ERR_NO_HEADER)
-        body = list(intake.data_rows(numbered, header, COLUMNS))
+        body = list(intake.data_rows(numbered, header, COLUMNS, max_rows=MAX_ROWS))
         cols = header.columns
 
         def cell(r, key):
@@ -203,10 +203,11 @@ class DepartureListImporter(Importer):
     def apply(self, run, *, actor, progress):
         rows = self._check(run, actor=actor, progress=progress)
         source = run.options.get("source_list", "") or run.original_name
+        leaves = [Leave(row.person, row.reason, row.on) for row in rows
+                  if row.status in ("excluded", "refund") or (row.status == "kept" and row.reason == ExclusionReason.DECEASED)]
+        persons_leave(actor=actor, leaves=leaves, year=run.year, source=source)
         candidates: dict[str, list] = {}
         for row in rows:
-            if row.status in ("excluded", "refund") or (row.status == "kept" and row.reason == ExclusionReason.DECEASED):
-                person_leaves(actor=actor, person=row.person, year=run.year, reason=row.reason, on=row.on, source=source)
             if row.status == "refund":
                 candidates.setdefault(REFUNDS[row.reason], []).append(
                     (row.enrollment.pk, row.enrollment.amount_due, f"部门名单：{source} 第{row.line}行", row.message))

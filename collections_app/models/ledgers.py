@@ -31,3 +31,8 @@ class DailyLedger(models.Model):
 
     def __str__(self):
         return f"{self.collector} {self.day}"
+
+    @property
+    def difference(self):
+        """What was counted minus what the ledger expected (negative: cash short)."""
+        return self.cash_counted - self.cash_on_hand

@@ -19,6 +19,7 @@ from .selectors import payers_of, publicity_rows
 
 ERR_POSTING_TOO_SHORT = "公示期至少{days}个工作日，现为{actual}个工作日。"
 ERR_POSTING_ORDER = "结束日期不能早于开始日期。"
+ERR_POSTING_BEFORE_END = "{county}方案规定集中征缴期结束（{end:%Y年%-m月%-d日}）后公示已缴费人员清册，公示开始日期应晚于这一天。"
 
 
 @transaction.atomic
@@ -35,6 +36,8 @@ def publicity_record(
         raise ValidationError({"posted_until": ERR_POSTING_ORDER})
     days = workdays.working_days(posted_from, posted_until).count
     rules = posting_rules(village.county, year)
+    if rules is not None and rules.after_window and posted_from <= rules.window_end:
+        raise ValidationError({"posted_from": ERR_POSTING_BEFORE_END.format(county=village.county.name, end=rules.window_end)})
     minimum = rules.min_working_days if rules is not None else None
     if minimum and days < minimum:
         raise ValidationError({"posted_until": ERR_POSTING_TOO_SHORT.format(days=minimum, actual=days)})

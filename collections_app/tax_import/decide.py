@@ -14,6 +14,7 @@ from enrollment.choices import EnrollmentStatus
 
 from ..models.tax_imports import RowOutcome
 from . import readers
+from .dates import DateFit
 from .matching import decide
 
 # A confirmed row: (enrollment id or None to create one, person id, village id, year, tier,
@@ -100,8 +101,9 @@ class ChunkDecider:
     batch is written (``Batch.links``). Without a tax import (a check of a file that is not kept)
     no problem rows are made. ``villages`` {id: {"id", "name", "parent_id"}} are the county's."""
 
-    def __init__(self, *, book, villages: dict, hints: TownshipHints, tax_import=None, today):
+    def __init__(self, *, book, villages: dict, hints: TownshipHints, tax_import=None, today, dates: DateFit | None = None):
         self.book = book
+        self.dates = dates
         self.villages = villages
         self.hints = hints
         self.import_id = tax_import.pk if tax_import is not None else None
@@ -128,12 +130,15 @@ class ChunkDecider:
         counts, seen, problem, hint, villages, today = self.counts, self.seen, self.problem, self.hints, self.villages, self.today
         persons_get, seen_get, owed, roster_held = persons.get, seen.get, self.book.owed, enrollments is None
         link = self.keep_problems
+        fit = self.dates.check if self.dates is not None else None
         refund_candidates = created = 0
         for row in chunk:
             if row.errors is not None:
                 counts[RowOutcome.INVALID] += 1
                 problem(batch, row, RowOutcome.INVALID, row.error, township_id=hint(row))
                 continue
+            if fit is not None:
+                fit(row.row_number, row.year, row.paid_on or row.treasury_on)
             p = persons_get(row.id_number)
             if p is None or not p[4]:
                 decision = decide(year=row.year, amount=row.amount, voucher=row.voucher, online=row.online, known=False, other_county=p is not None)

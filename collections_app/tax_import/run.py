@@ -18,11 +18,13 @@ from django.utils import timezone
 
 from core.choices import RegionLevel
 from core.models import Region
+from subsidies.selectors import seasons_of
 
 from .. import lifecycle
 from ..models.tax_imports import PROBLEM_OUTCOMES, RowOutcome, TaxImport, TaxImportRow
 from ..refunds.services import refund_flag_duplicates
 from . import readers
+from .dates import DateFit
 from .decide import ChunkDecider, TownshipHints
 from .matching import FilingBook
 from .persons import ChunkReads
@@ -95,7 +97,10 @@ def _run_filing(*, sheet, county, default_year, actor, dry_run, tax_import, prog
     )
     villages, townships = _county_regions(county)
     hints = TownshipHints(townships, {v["name"]: v["parent_id"] for v in villages.values()})
-    decider = ChunkDecider(book=book, villages=villages, hints=hints, tax_import=tax_import, today=timezone.localdate())
+    dates = DateFit(book.policy, seasons_of(county))
+    decider = ChunkDecider(
+        book=book, villages=villages, hints=hints, tax_import=tax_import, today=timezone.localdate(), dates=dates
+    )
     reads = ChunkReads(writer=writer, book=book, villages=villages)
     writer.start()
     with _database_thread_favoured(writer.pg):
@@ -178,6 +183,7 @@ def _summary(filing, decider: ChunkDecider, *, done: int, dry_run: bool) -> dict
         "header_row": filing.header_row,
         "columns": sorted(filing.columns, key=filing.columns.get),
         "dry_run": dry_run,
+        **(decider.dates.summary() if decider.dates is not None else {}),
     }
 
 

@@ -27,18 +27,36 @@ def _township_of(user):
     return region if region is not None and region.level == RegionLevel.TOWNSHIP else None
 
 
+def problem_owner(user):
+    """The region whose list of problem rows the user works: a township clerk's township; for the
+    county (bureau, tax office) the county, which owns the rows no township does. None: no list."""
+    township = _township_of(user)
+    if township is not None:
+        return township if user.can("declaration.manage") else None
+    region = getattr(user, "region", None) if user is not None and user.is_authenticated and user.is_active else None
+    if region is not None and region.level == RegionLevel.COUNTY and user.can("taximport.unowned"):
+        return region
+    return None
+
+
+def _owned(owner):
+    """The problem rows of the applied imports of the owner's county that are the owner's."""
+    if owner is None:
+        return TaxImportRow.objects.none()
+    if owner.level == RegionLevel.TOWNSHIP:
+        mine = Q(township=owner, tax_import__county_id=owner.parent_id)
+    else:
+        mine = Q(township__isnull=True, tax_import__county=owner)
+    return TaxImportRow.objects.filter(mine, tax_import__status=ImportStatus.APPLIED, outcome__in=PROBLEM_OUTCOMES)
+
+
 def township_problem_rows(*, user, tax_import_id: int | None = None, outcome: str | None = None):
     """Problem rows for a township to fix (unknown persons, amounts, duplicates, invalid rows): the
     rows of applied imports of the user's county that belong to the user's township — resolved
-    from the person's village, or from the file's 乡镇/参保地 columns. Township users only (a
-    preview may still be abandoned, so only applied imports); anyone else sees nothing."""
-    township = _township_of(user)
-    if township is None:
-        return TaxImportRow.objects.none()
-    qs = TaxImportRow.objects.filter(
-        township=township, tax_import__county_id=township.parent_id, tax_import__status=ImportStatus.APPLIED,
-        outcome__in=PROBLEM_OUTCOMES,
-    )
+    from the person's village, or from the file's 乡镇/参保地 columns. Rows that name no township
+    of the county are the county's (bureau, tax office: ``problem_owner``), so every row has an
+    owner. Only applied imports (a preview may still be abandoned); anyone else sees nothing."""
+    qs = _owned(problem_owner(user))
     if tax_import_id:
         qs = qs.filter(tax_import_id=tax_import_id)
     if outcome:
@@ -47,14 +65,17 @@ def township_problem_rows(*, user, tax_import_id: int | None = None, outcome: st
 
 
 def township_imports(*, user):
-    """The applied imports of the user's county with problem rows for the user's township, newest
-    first, each with ``problem_rows`` (how many)."""
-    township = _township_of(user)
-    if township is None:
+    """The applied imports of the user's county with problem rows of the user's list
+    (``problem_owner``), newest first, each with ``problem_rows`` (how many)."""
+    owner = problem_owner(user)
+    if owner is None:
         return TaxImport.objects.none()
-    mine = Q(rows__township=township, rows__outcome__in=PROBLEM_OUTCOMES)
+    if owner.level == RegionLevel.TOWNSHIP:
+        mine, county_id = Q(rows__township=owner, rows__outcome__in=PROBLEM_OUTCOMES), owner.parent_id
+    else:
+        mine, county_id = Q(rows__township__isnull=True, rows__outcome__in=PROBLEM_OUTCOMES), owner.pk
     return (
-        TaxImport.objects.filter(county_id=township.parent_id, status=ImportStatus.APPLIED)
+        TaxImport.objects.filter(county_id=county_id, status=ImportStatus.APPLIED)
         .annotate(problem_rows=Count("rows", filter=mine))
         .filter(problem_rows__gt=0)
         .order_by("-created_at", "-id")

@@ -22,6 +22,7 @@ from core.spreadsheets import xlsx_response
 
 from ..models.tax_imports import PROBLEM_OUTCOMES, RowOutcome
 from . import progress, selectors, services
+from .dates import WARN_BEFORE_CONFIRM
 from .exports import problems_workbook_for
 from .forms import TaxImportUploadForm
 from .tasks import ERR_QUEUE, queue_tax_import
@@ -56,8 +57,9 @@ def taximport_list(request):
             except services.ImportFailed as exc:
                 form.add_error("file", exc.message)
             else:
-                _start(request, ti, apply=False)
-                messages.info(request, MSG_UPLOADED)
+                if _start(request, ti, apply=False):
+                    ti.refresh_from_db()
+                    _say_where_it_is(request, ti)
                 return redirect("collections:taximport_detail", pk=ti.pk)
     imports = selectors.tax_import_list(user=request.user)
     page = Paginator(imports, 30).get_page(request.GET.get("page"))
@@ -67,6 +69,17 @@ def taximport_list(request):
     return render(
         request, "collections/taximport_list.html", {"form": form, "page_obj": page, "can_run": request.user.can("taximport.run")}
     )
+
+
+def _say_where_it_is(request, ti) -> None:
+    """The banner after an upload says what has happened by now: a worker that ran at once (eager
+    Celery, a small file) has already finished the preview, which must not still read 正在预检."""
+    if ti.status == ImportStatus.PREVIEWED:
+        messages.success(request, MSG_PREVIEWED)
+    elif ti.status == ImportStatus.FAILED:
+        messages.error(request, ti.error or ERR_QUEUE)
+    else:
+        messages.info(request, MSG_UPLOADED)
 
 
 def _start(request, ti, *, apply: bool, previous: str | None = None) -> bool:
@@ -112,6 +125,8 @@ def taximport_detail(request, pk):
             "problem_outcomes": [(k, RowOutcome(k).label) for k in PROBLEM_OUTCOMES],
             "can_run": request.user.can("taximport.run"),
             "can_confirm": bool(ti.preview) and ti.status in (ImportStatus.PREVIEWED, ImportStatus.FAILED),
+            "unowned": rows.filter(township__isnull=True).count() if summary else 0,
+            "confirm_dates": WARN_BEFORE_CONFIRM,
         },
     )
 
@@ -209,9 +224,9 @@ def taximport_problems(request, pk):
 # --- The township's side: the problem rows of its own persons (and of rows whose 参保地 names one
 # of its villages), from the applied imports of its county. ------------------------------------------
 def _township_filters(request):
-    user = request.user
-    # Township clerks of a township (申报与对账: they fix the rows the tax office could not take).
-    if not user.can("declaration.manage") or getattr(user.region, "level", None) != RegionLevel.TOWNSHIP:
+    # Township clerks (申报与对账: they fix the rows the tax office could not take); the county
+    # (bureau, tax office) for the rows that name no township.
+    if selectors.problem_owner(request.user) is None:
         raise PermissionDenied
     import_id = query_id(request.GET, "import")
     outcome = request.GET.get("outcome") or None
@@ -234,6 +249,7 @@ def taximport_township(request):
         {
             "page_obj": page, "rows": shown, "imports": selectors.township_imports(user=request.user),
             "import_id": import_id, "outcome": outcome, "township": request.user.region,
+            "county_list": request.user.region.level == RegionLevel.COUNTY,
             "problem_outcomes": [(k, RowOutcome(k).label) for k in PROBLEM_OUTCOMES],
             "query": request.GET.urlencode(),
         },
@@ -249,4 +265,5 @@ def taximport_township_problems(request):
         actor=request.user, rows=rows, with_import=True,
         detail={"export": "tax_import_township_problems", "import": import_id, "outcome": outcome or ""},
     )
-    return xlsx_response(wb, f"税务导入问题行_{request.user.region.name}.xlsx")
+    suffix = "_未归属乡镇" if request.user.region.level == RegionLevel.COUNTY else ""
+    return xlsx_response(wb, f"税务导入问题行_{request.user.region.name}{suffix}.xlsx")

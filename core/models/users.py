@@ -27,6 +27,8 @@ CAPABILITIES: dict[str, set] = {  # capability -> the roles (Role members) that 
     "policy.edit": {Role.BUREAU},
     "identity.import": {Role.BUREAU, Role.DEPARTMENT},
     "taximport.run": {Role.TAX},
+    # The county's list of tax-import problem rows no township owns (their 参保地 names none).
+    "taximport.unowned": {Role.BUREAU, Role.TAX},
     "report.view": {Role.BUREAU, Role.TAX, Role.TOWNSHIP, Role.COLLECTOR, Role.LEADERSHIP},
     "report.note": {Role.TOWNSHIP},
     "report.run": {Role.BUREAU},

@@ -5,6 +5,7 @@ from rest_framework import serializers
 
 from core.api.fields import BirthYearField, DisclosedBirthDateField, DisclosedIdField
 from core.models import Region
+from subsidies.choices import CoverGroup
 
 from ..choices import EnrollmentStatus, ExclusionReason, Relation, Sex
 from ..models import Enrollment, Household, Person, PersonIdentity
@@ -36,11 +37,18 @@ class MemberWriteSerializer(serializers.Serializer):
     is_deceased = serializers.BooleanField(required=False, default=False)
     deceased_on = serializers.DateField(required=False, allow_null=True, default=None)
     deceased_source = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
+    cover_group = serializers.ChoiceField(choices=CoverGroup.choices, required=False, allow_blank=True, default="",
+                                          help_text="特殊参保人群（按缴费之日或进入机构之日起享受待遇的人群）；空=无")
+    cover_group_since = serializers.DateField(required=False, allow_null=True, default=None, help_text="儿童福利机构接收的儿童：进入机构日期")
     participation = serializers.ChoiceField(
         choices=PARTICIPATION_CHOICES, required=False, allow_blank=True, allow_null=True, default=None, help_text=PARTICIPATION_HELP
     )
     reason_note = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
     tier = serializers.ChoiceField(choices=[(t, str(t)) for t in ALLOWED_TIERS], required=False, default=1)
+
+
+class GuardianSerializer(serializers.Serializer):
+    guardian = serializers.IntegerField(help_text="本户已缴费的成年成员的 id")
 
 
 class MemberReadSerializer(serializers.Serializer):
@@ -54,6 +62,8 @@ class MemberReadSerializer(serializers.Serializer):
     phone = serializers.CharField()
     is_student = serializers.BooleanField()
     is_deceased = serializers.BooleanField()
+    cover_group = serializers.CharField(allow_blank=True)
+    cover_group_since = serializers.DateField(allow_null=True)
     status = serializers.ChoiceField(choices=EnrollmentStatus.choices, allow_null=True, help_text="本年度状态；空=缺口")
     exclusion_reason = serializers.CharField(allow_blank=True)
     tier = serializers.IntegerField(allow_null=True)
@@ -69,6 +79,7 @@ def member_read(row) -> dict:
     return {
         "id": p.pk, "name": p.name, "id_number": p.id_number, "sex": p.sex, "birth_date": p.birth_date,
         "relation": p.relation, "phone": p.phone, "is_student": p.is_student, "is_deceased": p.is_deceased,
+        "cover_group": p.cover_group, "cover_group_since": p.cover_group_since,
         "status": e.status if e else None, "exclusion_reason": e.exclusion_reason if e else "",
         "tier": e.tier if e else None, "owed": owed,
     }
@@ -110,7 +121,7 @@ class HouseholdSerializer(serializers.ModelSerializer):
             if person is not None:
                 # Fields not sent keep their current values.
                 for key in ("name", "id_number", "relation", "phone", "hukou_place", "is_student", "is_deceased",
-                            "deceased_on", "deceased_source"):
+                            "deceased_on", "deceased_source", "cover_group", "cover_group_since"):
                     if key not in self.initial_data["members"][i]:
                         values[key] = getattr(person, key)
             inputs.append(MemberInput.from_dict(values, person=person))
@@ -154,9 +165,10 @@ class PersonSerializer(serializers.ModelSerializer):
         model = Person
         fields = [
             "id", "household", "household_number", "village", "name", "id_number", "sex", "birth_date", "birth_year", "relation",
-            "phone", "hukou_place", "is_student", "is_deceased", "deceased_on", "deceased_source", "status",
+            "phone", "hukou_place", "is_student", "is_deceased", "deceased_on", "deceased_source", "cover_group",
+            "cover_group_since", "guardian", "status",
         ]
-        read_only_fields = ["household", "sex"]
+        read_only_fields = ["household", "sex", "guardian"]
         validators = []
         extra_kwargs = {"id_number": {"validators": []}}
 

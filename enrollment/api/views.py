@@ -1,5 +1,6 @@
 """/api/households/, /api/persons/, /api/enrollments/: the roster pages' rules, as JSON."""
 
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import Count
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
@@ -77,17 +78,10 @@ class HouseholdViewSet(YearMixin, mixins.ListModelMixin, mixins.RetrieveModelMix
         data = serializer.validated_data
         members = serializer.member_inputs(household)
         if household is not None and "members" not in data:
-            members = [services.MemberInput(person=p, name=p.name, id_number=p.id_number, relation=p.relation,
-                                            phone=p.phone, hukou_place=p.hukou_place, is_student=p.is_student,
-                                            is_deceased=p.is_deceased, deceased_on=p.deceased_on,
-                                            deceased_source=p.deceased_source) for p in household.members.all()]
+            members = [services.member_input_of(p) for p in household.members.all()]
         elif household is not None:
             sent = {m.person.pk for m in members if m.person is not None}
-            members += [services.MemberInput(person=p, name=p.name, id_number=p.id_number, relation=p.relation,
-                                             phone=p.phone, hukou_place=p.hukou_place, is_student=p.is_student,
-                                             is_deceased=p.is_deceased, deceased_on=p.deceased_on,
-                                             deceased_source=p.deceased_source)
-                        for p in household.members.all() if p.pk not in sent]
+            members += [services.member_input_of(p) for p in household.members.all() if p.pk not in sent]
         try:
             return services.household_save(
                 actor=self.request.user, year=self.year(), household=household, members=members,
@@ -176,6 +170,23 @@ class PersonViewSet(YearMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin,
             return Response({"detail": "您的角色只能查看脱敏后的身份证号码。"}, status=status.HTTP_403_FORBIDDEN)
         person = self.get_object()
         return Response({"id_number": services.reveal_id(actor=request.user, person=person)})
+
+    @extend_schema(request=s.GuardianSerializer, responses=s.PersonSerializer)
+    @action(detail=True, methods=["post"], serializer_class=s.GuardianSerializer)
+    def guardian(self, request, pk=None):
+        """A newborn's one guardian it follows in its birth year (a grown-up of its household who
+        paid that year); where the county says so, the choice is never changed."""
+        person = self.get_object()
+        serializer = s.GuardianSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        chosen = next((g for g in services.guardian_candidates(person) if g.pk == serializer.validated_data["guardian"]), None)
+        if chosen is None:
+            raise ValidationError({"guardian": [services.ERR_GUARDIAN_NOT_MEMBER]})
+        try:
+            services.guardian_choose(actor=request.user, newborn=person, guardian=chosen)
+        except DjangoValidationError as exc:
+            raise ValidationError(exc.message_dict) from None
+        return Response(s.PersonSerializer(self.get_queryset().get(pk=person.pk), context=self.get_serializer_context()).data)
 
     def get_permissions(self):
         if getattr(self, "action", None) == "reveal":

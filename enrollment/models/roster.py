@@ -74,6 +74,11 @@ class Person(models.Model):
     # group, and the day it began (a welfare institution took the child in; a release).
     cover_group = models.CharField("特殊参保人群", max_length=30, choices=CoverGroup.choices, blank=True)
     cover_group_since = models.DateField("人群起始日期", null=True, blank=True, help_text="儿童福利机构接收儿童：进入机构之日")
+    # A newborn not enrolled on its own follows one guardian's cover in its birth year (Neixiang:
+    # 父或母参加…不用缴费; Shizhu: 随其法定监护人…一经选择不得变更 — PolicyYear.newborn_guardian_fixed).
+    guardian = models.ForeignKey(
+        "self", verbose_name="随同参保的监护人", null=True, blank=True, on_delete=models.PROTECT, related_name="wards",
+    )
     created_at = models.DateTimeField("建档时间", auto_now_add=True)
     updated_at = models.DateTimeField("更新时间", auto_now=True)
     history = HistoricalRecords()

@@ -1,5 +1,6 @@
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
+from django.http import JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
@@ -10,12 +11,14 @@ from core.choices import RegionLevel
 from core.scoping import visible_or_404
 
 from .. import selectors
-from ..choices import Relation
+from ..choices import REASONS_NEEDING_NOTE, Relation
 from ..forms import HouseholdForm, MemberFormSet, NoticeForm, TransferForm, apply_errors
+from ..models import Person
 from ..services import (
     MemberInput,
     RosterInvalid,
     household_save,
+    id_number_errors,
     notice_set,
     participation_of,
     require_edit,
@@ -50,7 +53,8 @@ def _member_initial(row):
     return {
         "person_id": p.pk, "name": p.name, "id_number": p.id_number, "relation": p.relation, "phone": p.phone,
         "hukou_place": p.hukou_place, "is_student": p.is_student, "is_deceased": p.is_deceased,
-        "deceased_on": p.deceased_on, "deceased_source": p.deceased_source, "participation": participation_of(e), "reason_note": e.reason_note if e else "",
+        "deceased_on": p.deceased_on, "deceased_source": p.deceased_source,
+        "cover_group": p.cover_group, "cover_group_since": p.cover_group_since, "participation": participation_of(e), "reason_note": e.reason_note if e else "",
         "tier": e.tier if e else 1,
     }
 
@@ -133,6 +137,8 @@ def _household_page(request, household):
         "household": household, "village": village, "year": year, "rows": rows, "hh_form": hh_form,
         "formset": formset, "form_rows": form_rows, "can_edit": can_edit, "duplicates": duplicates,
         "split": selectors.household_split(rows), "total": selectors.household_total(rows),
+        "needs_note": list(REASONS_NEEDING_NOTE),
+        "county_code": (village.county if village else user.county).code if (village or user.county) else "",
         "whole_household": bool(village) and selectors.household_split(rows) and selectors.whole_household_required(village, year),
     }
     if household is not None:
@@ -179,3 +185,20 @@ def transfer_create(request, pk):
     else:
         messages.error(request, "；".join(e for errs in form.errors.values() for e in errs))
     return redirect(_year_url("enrollment:household_detail", household.pk, year) + "#transfer")
+
+
+@needs("roster.edit")
+def id_check(request):
+    """The household form's check of one ID number as it is typed: the same rule and message as
+    saving (``services.id_number_errors``: format, check digit, birth date, one record per
+    person). Says where a holder is only as the save does (masked, the place)."""
+    raw = request.GET.get("id_number", "")
+    person = None
+    pid = request.GET.get("person", "")
+    if pid.isdigit():
+        person = Person.objects.visible_to(request.user).filter(pk=int(pid)).first()
+    errors, info = id_number_errors(raw, person=person)
+    if errors:
+        return JsonResponse({"ok": False, "message": "；".join(errors)})
+    return JsonResponse({"ok": True, "sex": info.sex_label, "birth_date": info.birth_date.isoformat(),
+                         "message": f"{info.sex_label} · {info.birth_date:%Y年%-m月%-d日}出生"})

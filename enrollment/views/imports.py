@@ -28,7 +28,7 @@ def roster_import(request):
     villages = selectors.villages_for(user, township=township if not (user.region and user.region.level == RegionLevel.VILLAGE) else None)
     if request.GET.get("template") == "1":
         wb = Workbook()
-        write_rows(wb.active, TEMPLATE_COLUMNS, [["0001", "示例村1组", "张三", "", "户主", "", "", "否", "参保", "", 1]], id_columns=(1, 4))
+        write_rows(wb.active, TEMPLATE_COLUMNS, [["0001", "示例村1组", "张三", "", "户主", "", "", "否", "", "", "参保", "", 1]], id_columns=(1, 4))
         return xlsx_response(wb, "花名册导入模板.xlsx")
     form = ImportForm(request.POST or None, request.FILES or None, villages=villages, initial={"village": village})
     if request.method == "POST" and form.is_valid():

@@ -1,7 +1,7 @@
 from datetime import date, datetime, time
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -16,11 +16,23 @@ from core.scoping import visible_or_404
 
 from .. import selectors
 from ..models import Person, TransferRequest
-from ..services import RosterInvalid, can_decide, reveal_id, transfer_decide, transfer_to_decide, transfers_to_decide
+from ..services import (
+    ERR_GUARDIAN_NOT_MEMBER,
+    RosterInvalid,
+    can_decide,
+    guardian_candidates,
+    guardian_choose,
+    guardian_is_fixed,
+    reveal_id,
+    transfer_decide,
+    transfer_to_decide,
+    transfers_to_decide,
+)
 from .common import page_year
 
 MSG_TRANSFER_APPROVED = "已同意：{name}已转入{place}。"
 MSG_TRANSFER_REJECTED = "已退回转户申请。"
+MSG_GUARDIAN = "已记录：{name}随监护人{guardian}参保。"
 
 
 @needs("roster.view")
@@ -34,9 +46,25 @@ def person_detail(request, pk):
         "incentive": selectors.incentive_of(person, year, enrollments),
         "transfers": person.transfer_requests.select_related("to_household__village", "from_household__village")[:10],
     }
+    ctx["guardians"] = guardian_candidates(person) if request.user.can("roster.edit") and request.user.may_write else []
+    ctx["guardian_fixed"] = bool(ctx["guardians"]) and guardian_is_fixed(person)
     if request.method == "POST" and request.POST.get("reveal"):
         ctx["full_id"] = reveal_id(actor=request.user, person=person)
+    elif request.method == "POST" and request.POST.get("guardian"):
+        if not ctx["guardians"]:
+            raise PermissionDenied
+        chosen = next((g for g in ctx["guardians"] if str(g.pk) == request.POST["guardian"]), None)
+        try:
+            if chosen is None:
+                raise ValidationError({"guardian": ERR_GUARDIAN_NOT_MEMBER})
+            guardian_choose(actor=request.user, newborn=person, guardian=chosen)
+        except ValidationError as exc:
+            messages.error(request, "；".join(m for msgs in exc.message_dict.values() for m in msgs))
+        else:
+            messages.success(request, MSG_GUARDIAN.format(name=person.name, guardian=chosen.name))
+        return redirect(request.get_full_path())
     return render(request, "enrollment/person_detail.html", ctx)
+
 
 
 @needs("roster.view")
@@ -97,6 +125,7 @@ def audit_list(request):
     events = list(page.object_list)
     for e in events:
         e.action_label = audit.action_label(e.action)
+        e.detail_text = audit.detail_text(e.detail)
         e.object_label = model_verbose_name(e.object_type) if e.object_type else ""
     log = change_log(user=user, labels=[model] if model else None, since=since, actor=actor)
     changes_page = Paginator(log, 50).get_page(request.GET.get("cpage"))

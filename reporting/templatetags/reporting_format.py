@@ -1,4 +1,5 @@
-"""Numbers for Chinese readers: 万 for large counts, percentages with one decimal."""
+"""Numbers for Chinese readers: 万 for large counts, money to the yuan (万 only in a county's headline),
+percentages with one decimal."""
 
 from decimal import Decimal
 
@@ -12,6 +13,12 @@ register = template.Library()
 @register.filter
 def wan(value):
     return metrics.format_wan(value)
+
+
+@register.filter
+def money(value, level=None):
+    """Money to the yuan; ``|money:"county"`` (or a row's level) in 万 for a county's headline."""
+    return metrics.format_money(value, level)
 
 
 @register.filter

@@ -42,7 +42,8 @@
   });
 
   // Dynamic formsets: <div data-formset="prefix"> with <template data-formset-template> and
-  // <button data-formset-add>. Enter in the last row's last input adds a row.
+  // <button data-formset-add>. Enter in any box or choice of the last row adds a row (a collector
+  // types a member, picks the relation and presses Enter for the next one).
   function addFormRow(box) {
     var prefix = box.getAttribute("data-formset"), total = document.getElementById("id_" + prefix + "-TOTAL_FORMS");
     var tpl = box.querySelector("template[data-formset-template]"); if (!total || !tpl) return null;
@@ -61,7 +62,7 @@
     e.preventDefault(); addFormRow(b.closest("[data-formset]"));
   });
   document.addEventListener("keydown", function (e) {
-    if (e.key !== "Enter" || e.target.tagName !== "INPUT") return;
+    if (e.key !== "Enter" || (e.target.tagName !== "INPUT" && e.target.tagName !== "SELECT")) return;
     var box = e.target.closest("[data-formset]"); if (!box) return;
     var rows = box.querySelectorAll("[data-formset-row]"); var row = e.target.closest("[data-formset-row]");
     if (row && rows.length && row === rows[rows.length - 1]) { e.preventDefault(); addFormRow(box); }
@@ -104,6 +105,23 @@
     });
   }
   document.querySelectorAll("table.responsive").forEach(labelTable);
+
+  // A table wider than its box scrolls inside .table-wrap: make the box reachable with Tab so a
+  // keyboard user can scroll it too (WCAG 2.1.1), named by the nearest heading.
+  function focusableScroll() {
+    document.querySelectorAll(".table-wrap").forEach(function (w) {
+      if (w.scrollWidth > w.clientWidth + 1 || w.scrollHeight > w.clientHeight + 1) {
+        if (!w.hasAttribute("tabindex")) w.setAttribute("tabindex", "0");
+        if (!w.hasAttribute("role")) w.setAttribute("role", "region");
+        if (!w.hasAttribute("aria-label")) {
+          var card = w.closest(".card, main"), h = card && card.querySelector("h2, h1");
+          w.setAttribute("aria-label", (h ? h.textContent.trim() : "表格") + "（可左右滚动）");
+        }
+      }
+    });
+  }
+  focusableScroll();
+  window.addEventListener("resize", focusableScroll);
 
   // In filter forms an empty choice means "all": say so instead of "---------".
   document.querySelectorAll("form.filters select option[value='']").forEach(function (o) {

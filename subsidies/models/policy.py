@@ -66,6 +66,9 @@ class PolicyYear(models.Model):
         "公示范围", max_length=8, choices=PublicityPayers.choices, blank=True,
         help_text="方案未规定时留空（公示页按全部已入库缴费人员列示，并提示方案未规定）",
     )
+    posting_after_window = models.BooleanField(
+        "集中征缴期结束后才公示", default=False, help_text="内乡：集中征缴结束后……将税务部门反馈的已缴费人员清册在村张榜公示"
+    )
     posting_due_months = models.PositiveSmallIntegerField(
         "集中征缴期结束后几个月内全面公示", null=True, blank=True, help_text="石柱：1；方案未规定期限时留空"
     )
@@ -96,6 +99,10 @@ class PolicyYear(models.Model):
         "新生儿参保期限（月）", null=True, blank=True, help_text="按月计算的地方（沁水：出生之日起六个月）填此项，优先于天数"
     )
     newborn_free_if_parent_insured = models.BooleanField("父母参保的新生儿免缴", default=False)
+    newborn_guardian_fixed = models.BooleanField(
+        "新生儿随同参保的监护人一经选择不得变更", default=False,
+        help_text="石柱：法定监护人有多人参保缴费的，只能选择其中一人随同参保，一经选择不得变更",
+    )
     newborn_late_wait_days = models.PositiveSmallIntegerField(
         "新生儿逾期参保等待天数", default=0, help_text="石柱：逾期参保从足额缴费后90日起享受"
     )

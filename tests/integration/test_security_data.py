@@ -332,12 +332,20 @@ def test_changes_to_this_model_are_recorded(label):
 
 def test_a_list_over_the_row_limit_is_refused_not_cut(settings):
     """Shared reader of every import: more rows than allowed is a clear refusal, never a silent cut."""
-    from core.intake import read_rows
-    from core.spreadsheets import ERR_TOO_MANY_ROWS, UploadError
+    from core.intake import Columns, data_rows, find_header, read_rows
+    from core.spreadsheets import ERR_TOO_MANY_ROWS, TITLE_ROWS, UploadError
 
     settings.CANBAO_MAX_IMPORT_ROWS = 3
-    csv_bytes = "姓名,身份证号码\n" + "".join(f"张{i},41132519800101{i:04d}\n" for i in range(4))
+    columns = Columns({"name": ("姓名",), "id": ("身份证号码",)}, required=("name", "id"))
+
+    def body(csv_text, **limit):
+        numbered = enumerate(read_rows(io.BytesIO(csv_text.encode()), name="list.csv", **limit), start=1)
+        return list(data_rows(numbered, find_header(numbered, columns), columns, **limit))
+
+    titled = "某县减员名单\n姓名,身份证号码\n" + "".join(f"张{i},41132519800101{i:04d}\n" for i in range(4))
     with pytest.raises(UploadError) as exc:
-        read_rows(io.BytesIO(csv_bytes.encode()), name="big.csv")
+        body(titled)  # 4 data rows against 3: the title row and the header do not count for them
     assert exc.value.args[0] == ERR_TOO_MANY_ROWS.format(limit=3)
-    assert len(read_rows(io.BytesIO(csv_bytes.encode()), name="ok.csv", max_rows=4)) == 5
+    assert len(body(titled, max_rows=4)) == 4
+    with pytest.raises(UploadError):  # the sheet itself is bounded before anything is checked
+        read_rows(io.BytesIO(("x\n" * (3 + TITLE_ROWS + 1)).encode()), name="big.csv")

@@ -32,6 +32,12 @@ CHROMIUM_ARGS = [
     "--lang=zh-CN",  # date inputs read 年/月/日, as on the clerks' machines
 ]
 ARTIFACTS = Path(__file__).resolve().parents[3] / "test-artifacts" / "journeys"
+# axe-core, vendored (offline): WCAG 2.0/2.1 A and AA rules on every page a journey visits.
+AXE = (Path(__file__).resolve().parent / "vendor" / "axe-core" / "axe.min.js").read_text(encoding="utf-8")
+AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
+AXE_RUN = """tags => axe.run(document, {runOnly: {type: 'tag', values: tags}, resultTypes: ['violations']}).then(r =>
+  r.violations.map(v => ({id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.length,
+                          where: v.nodes.slice(0, 3).map(n => n.target.join(' '))})))"""
 PASSWORD = "test-pass-123456"  # the password tests.factories.UserFactory sets
 
 DESKTOP = {"width": 1366, "height": 768}  # the office screen
@@ -112,6 +118,9 @@ class Journey:
             else None,
         )
         self.page.on("dialog", lambda d: d.accept())  # data-confirm prompts: the clerk clicks 确定
+        # A page's own calls to the API (the desk's totals, the form's quotes) must not fail either.
+        self.page.on("response", lambda r: self.js_errors.append(f"{r.status} {r.url}") if r.status >= 400 and "/api/" in r.url else None)
+        self.a11y: dict[str, list[dict]] = {}  # page path → axe violations
 
     # -- navigation ---------------------------------------------------------------------------
     def url(self, path: str) -> str:
@@ -120,11 +129,30 @@ class Journey:
     def goto(self, path: str):
         resp = self.page.goto(self.url(path))
         assert resp is not None and resp.status < 400, f"{path} answered {resp and resp.status}"
+        self.check_a11y()
         return resp
+
+    def check_a11y(self):
+        """axe-core's WCAG A/AA rules on the page as it is now (run through the DevTools protocol,
+        so the portal's CSP, which the journeys also check, stays as it is)."""
+        if not self.page.evaluate("typeof axe !== 'undefined'"):
+            self.page.evaluate(AXE)
+        found = self.page.evaluate(AXE_RUN, AXE_TAGS)
+        if found:
+            path = self.page.url.removeprefix(self.base_url)
+            self.a11y.setdefault(path, [])
+            seen = {v["id"] for v in self.a11y[path]}
+            self.a11y[path] += [v for v in found if v["id"] not in seen]
+
+    def assert_accessible(self):
+        lines = [f"{path}: {v['impact']} {v['id']} ×{v['nodes']} ({v['help']}) at {', '.join(v['where'])}"
+                 for path, found in self.a11y.items() for v in found]
+        assert not lines, "axe-core (WCAG 2 A/AA) violations:\n" + "\n".join(lines)
 
     def login(self, username: str, password: str = PASSWORD, shot: bool = False):
         """Through the real login form, as a clerk does (the axes backend sees a real request)."""
         self.page.goto(self.url("/accounts/login/"))
+        self.check_a11y()
         self.page.get_by_label("用户名").fill(username)
         self.page.get_by_label("密码").fill(password)
         if shot:
@@ -137,6 +165,7 @@ class Journey:
         with self.page.expect_navigation():
             locator.click()
         self.page.wait_for_load_state()
+        self.check_a11y()
 
     def nav(self, label: str):
         """Open a page from the side menu (through the ☰ toggle on a phone)."""
@@ -172,6 +201,7 @@ class Journey:
         if help:
             box = self.page.locator(".help-box").first
             assert box.count() and box.inner_text().strip(), f"{self.page.url} has no help text for its rule"
+        self.check_a11y()  # the screen as shown (rows added, panels opened)
         self.step += 1
         path = self.dir / f"{self.step:02d}-{step}.png"
         self.page.screenshot(path=str(path), full_page=full_page)
@@ -227,6 +257,14 @@ def journey(request, browser, live_server, transactional_db):
         return j
 
     yield make
+    failed = getattr(request.node, "journey_failed", False)
+    problems = []
+    for j in opened:
+        if not failed:
+            try:
+                j.assert_accessible()
+            except AssertionError as exc:
+                problems.append(str(exc))
     for j in opened:
         if getattr(request.node, "journey_failed", False):
             try:  # what the user saw when the journey broke
@@ -235,3 +273,4 @@ def journey(request, browser, live_server, transactional_db):
             except Exception:  # noqa: BLE001 - evidence is best effort
                 pass
         j.close()
+    assert not problems, "\n".join(problems)

@@ -92,9 +92,10 @@ def test_collector_day(journey, hongyan, viewport):
     name_box.press("Tab")
     assert row.locator("input[name$='-id_number']").evaluate("el => el === document.activeElement"), "Tab goes name → ID"
     page.keyboard.type(_bad_check_digit(hongyan["newborn_id"]))
+    page.wait_for_function("el => el.textContent.includes('校验位')", arg=row.locator("[data-id-hint]").element_handle())  # said at once
     row.locator("select[name$='-relation']").select_option(Relation.CHILD.value)
     # Enter in the last row adds another row (left blank, it is ignored when saving).
-    row.locator("input[name$='-phone']").press("Enter")
+    row.locator("select[name$='-relation']").press("Enter")
     assert page.locator("[data-formset-row]").count() == before + 2, "Enter in the last row adds a member row"
     j.follow(page.get_by_role("button", name="保存全户"))
     j.see_message("没有保存")
@@ -102,9 +103,11 @@ def test_collector_day(journey, hongyan, viewport):
     assert bad.count() == 1
     assert bad.locator(".error").first.inner_text().strip(), "the ID error is written next to the field"
     assert bad.locator("input[name$='-name']").input_value() == "王小宝", "what was typed is kept"
+    assert bad.locator("input[name$='-id_number']").evaluate("el => el === document.activeElement"), "the cursor is on the wrong field"
     j.shot("newborn-id-error")
 
     bad.locator("input[name$='-id_number']").fill(hongyan["newborn_id"])
+    page.wait_for_function("el => el.textContent.includes('出生')", arg=bad.locator("[data-id-hint]").element_handle())
     j.follow(page.get_by_role("button", name="保存全户"))
     j.see_message("已保存0012号户及4名成员")
     j.see("王小宝")

@@ -117,6 +117,25 @@ def test_a_list_proposes_only_the_refunds_the_countys_plan_grants(users, regions
     assert Enrollment.objects.get(person=employee, year=NEXT).status == EnrollmentStatus.PAID
 
 
+def test_leaving_is_written_with_its_history_and_never_outside_the_actors_region(users, regions):
+    from django.core.exceptions import PermissionDenied
+
+    from enrollment.services import Leave, persons_leave
+
+    mine, other = person(regions), person(regions, "v3")
+    EnrollmentFactory(person=mine, year=NEXT)
+    clerk = users["clerk"]
+    with pytest.raises(PermissionDenied):
+        persons_leave(actor=clerk, leaves=[Leave(mine, ExclusionReason.DECEASED, TODAY), Leave(other, ExclusionReason.DECEASED, TODAY)],
+                      year=NEXT, source="民政局名单")
+    assert not Person.objects.filter(is_deceased=True).exists()  # nothing half-written
+    assert persons_leave(actor=clerk, leaves=[Leave(mine, ExclusionReason.DECEASED, TODAY)], year=NEXT, source="民政局名单") == 1
+    e = Enrollment.objects.get(person=mine, year=NEXT)
+    last = e.history.order_by("-history_id").first()
+    assert (last.status, last.history_user_id, last.history_change_reason) == (EnrollmentStatus.EXCLUDED, clerk.pk, "民政局名单")
+    assert Person.objects.get(pk=mine.pk).history.order_by("-history_id").first().is_deceased
+
+
 def test_bad_rows_are_said_row_by_row_and_skipped(users, regions):
     p, other_county = person(regions), PersonFactory(household=HouseholdFactory(village=VillageFactory()))
     unknown = make_id()

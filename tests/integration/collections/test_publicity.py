@@ -124,6 +124,19 @@ def test_neixiang_posting_across_the_spring_festival_counts_4_working_days_not_1
     assert (p.payers, p.person_count) == ("all", 3)
 
 
+def test_neixiang_posts_only_after_the_window_has_ended(seed):
+    """Neixiang 000 l.58: 集中征缴结束后……将税务部门反馈的已缴费人员清册，在村张榜公示 — the 2025 window
+    ends 31 December 2024: a posting from that day is refused, from 2 January accepted."""
+    village = seed["nx_village"]
+    file_with_the_tax_office(seed["nx_tax"], seed["nx"], village, residents(village, 2), year=2025)
+    with pytest.raises(ValidationError) as exc:
+        services.publicity_record(actor=seed["nx_collector"], village=village, year=2025,
+                                  posted_from=date(2024, 12, 31), posted_until=date(2025, 1, 10), photo=photo())
+    assert exc.value.message_dict["posted_from"] == [services.ERR_POSTING_BEFORE_END.format(county=seed["nx"].name, end=date(2024, 12, 31))]
+    assert services.publicity_record(actor=seed["nx_collector"], village=village, year=2025, posted_from=date(2025, 1, 2),
+                                     posted_until=date(2025, 1, 10), photo=photo()).person_count == 2
+
+
 # --- Shizhu: cash payers, in full within a month, then quarterly ----------------------------------
 
 

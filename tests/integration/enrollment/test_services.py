@@ -224,3 +224,29 @@ def test_household_number_is_kept_as_the_import_keeps_it(users, regions):
     with pytest.raises(services.RosterInvalid) as exc:
         save(users["collector"], regions["v1"], [five_members()[0]], number="0012")
     assert exc.value.household["number"] == [services.ERR_NUMBER_TAKEN.format(number="0012")]
+
+
+def test_a_cover_group_is_kept_on_the_person_and_a_welfare_child_needs_its_day_of_entry(users, regions):
+    """Jiangnan (seed 001): veterans and the like are covered from the day they pay; a child
+    taken in by a welfare institution from the day it entered — the person carries the group."""
+    members = five_members()
+    members[1].cover_group = "veteran"
+    members[2].cover_group = "welfare_child"
+    members[3].cover_group = "astronaut"
+    with pytest.raises(services.RosterInvalid) as exc:
+        save(users["collector"], regions["v1"], members)
+    assert exc.value.members[2]["cover_group_since"] == [services.ERR_COVER_SINCE]
+    assert "无法识别" in exc.value.members[3]["cover_group"][0] and not Person.objects.exists()
+    members[2].cover_group_since = date(2099, 1, 1)
+    members[3].cover_group = ""
+    with pytest.raises(services.RosterInvalid) as exc:
+        save(users["collector"], regions["v1"], members)
+    assert exc.value.members[2]["cover_group_since"] == [services.ERR_COVER_SINCE_FUTURE]
+    members[2].cover_group_since = date(2024, 3, 1)
+    members[1].cover_group_since = date(2024, 3, 1)  # only a welfare child keeps a day of entry
+    household = save(users["collector"], regions["v1"], members)
+    got = {p.name: (p.cover_group, p.cover_group_since) for p in household.members.all()}
+    assert got[members[1].name] == ("veteran", None) and got[members[2].name] == ("welfare_child", date(2024, 3, 1))
+    # A change that leaves the group out keeps it (as the API's partial member rows do).
+    kept = services.member_input_of(Person.objects.get(name=members[2].name))
+    assert (kept.cover_group, kept.cover_group_since) == ("welfare_child", date(2024, 3, 1))

@@ -168,6 +168,7 @@ def test_repeated_header_line_is_skipped():
 
 
 def test_sample_fixture_reads_as_documented():
+    """The sample (made from the demo roster by reporting/demo_filing.py) holds the formats offices write."""
     from pathlib import Path
 
     path = Path(__file__).resolve().parents[3] / "fixtures" / "sample_tax_filing.xlsx"
@@ -175,12 +176,13 @@ def test_sample_fixture_reads_as_documented():
     filing, rows = readers.read_filing(sheet, default_year=2025)
     rows = list(rows)
     assert filing.header_row == 3 and filing.totals_rows == 1 and filing.blank_rows == 1
-    assert len(rows) == 7
-    assert [r.errors for r in rows[:6]] == [None] * 6
-    assert rows[6].errors == [idcard.ERR_NUMERIC_CELL]
-    assert {r.amount for r in rows[:3]} == {Decimal("400.00")} and rows[3].amount == Decimal("0.00")
+    assert len(rows) == 12
+    assert [r.errors for r in rows[:11]] == [None] * 11
+    assert rows[11].errors == [idcard.ERR_NUMERIC_CELL]
+    assert {r.amount for r in rows[:6]} == {Decimal("400.00")} and rows[7].amount == Decimal("380.00")
     assert [r.online for r in rows[:3]] == [True, False, True]
-    assert rows[0].township == "城关镇" and rows[0].place == "东关村"
+    assert {r.year for r in rows[:11]} == {2027}  # the file names its benefit year
+    assert rows[0].township == "演示乡镇01（内乡）" and rows[10].place == "不存在村"
 
 
 def _one_row(voucher_cell, **kw):

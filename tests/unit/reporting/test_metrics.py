@@ -58,11 +58,30 @@ def test_resolve_quota(own, children, expected):
         (0, "0"),
         (1_234_567, "123万"),
         (Decimal("1234.50"), "1234.50"),
+        (Decimal("586000.00"), "586000.00"),  # money: to the yuan, never 58.6万
+        (Decimal("1234567.8"), "1234567.80"),
         (None, "—"),
     ],
 )
 def test_format_wan(value, expected):
     assert metrics.format_wan(value) == expected
+
+
+@pytest.mark.parametrize(
+    ("value", "level", "expected"),
+    [
+        (Decimal("586123.45"), "township", "586123.45"),
+        (Decimal("586123.45"), "village", "586123.45"),
+        (Decimal("586123.45"), None, "586123.45"),
+        (Decimal("586123.45"), "county", "58.61万"),
+        (Decimal("5860000"), "county", "586万"),
+        (Decimal("9999.99"), "county", "9999.99"),
+        ("400", "county", "400.00"),
+        (None, "county", "—"),
+    ],
+)
+def test_money_is_to_the_yuan_except_a_county_headline(value, level, expected):
+    assert metrics.format_money(value, level) == expected
 
 
 @pytest.mark.parametrize(

@@ -49,8 +49,13 @@ def test_collector_to_reconciled_village_through_the_api(api, users, regions, po
     day = col.get("/api/ledgers/day/")
     assert day.status_code == 200 and day.json()["by_channel"] == {"cash": "800.00"} and not day.json()["confirmed"]
     assert day.json()["receipts"][0]["number"] == body["number"]
+    assert day.json()["cash_on_hand"] is None, "a blind count: the expected cash is not told before the count"
+    short = col.post("/api/ledgers/confirm/", {"day": today, "cash_counted": "790.00"}, format="json")
+    assert short.status_code == 200 and short.json()["cash_on_hand"] == "800.00" and short.json()["difference"] == "-10.00"
+    assert any("差额 -10.00 元" in f for f in short.json()["flags"])
     led = col.post("/api/ledgers/confirm/", {"day": today, "cash_counted": "800.00"}, format="json")
     assert led.status_code == 200 and led.json()["flags"] == [] and led.json()["total"] == "800.00"
+    assert led.json()["difference"] == "0.00" and col.get("/api/ledgers/day/").json()["cash_on_hand"] == "800.00"
     rem = col.post("/api/remittances/", {"deposited_on": today, "amount": "800.00", "slip_number": "YH1", "receipts": [body["id"]]}, format="json")
     assert rem.status_code == 201 and rem.json()["difference"] == "0.00" and rem.json()["warnings"] == []
 

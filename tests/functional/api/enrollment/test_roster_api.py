@@ -221,3 +221,48 @@ def test_an_id_search_confirms_no_guess_at_the_hidden_digits_without_the_full_id
     assert leader[right] == leader[wrong] and len(leader[right]) == 2
     assert leader[right[:12]] == leader[wrong[:12]] and len(leader[right[:12]]) == 2
     assert len(bureau[right]) == 1 and bureau[wrong] == [] and len(bureau[right[:12]]) >= 1
+
+
+def test_a_members_cover_group_through_the_api(api, users, regions):
+    c = api(users["collector"])
+    members = five()
+    members[4]["cover_group"] = "welfare_child"
+    resp = c.post(f"/api/households/?year={YEAR}", {"village": regions["v1"].pk, "number": "0601", "members": members}, format="json")
+    assert resp.status_code == 400 and resp.json()["members"]["4"]["cover_group_since"] == ["儿童福利机构接收的儿童须填写进入机构日期。"]
+    members[4]["cover_group_since"] = "2024-03-01"
+    data = c.post(f"/api/households/?year={YEAR}", {"village": regions["v1"].pk, "number": "0601", "members": members}, format="json").json()
+    child = data["member_rows"][4]
+    assert (child["cover_group"], child["cover_group_since"]) == ("welfare_child", "2024-03-01")
+    # A partial member row keeps the group it does not mention.
+    resp = c.patch(f"/api/households/{data['id']}/?year={YEAR}", {"members": [{"id": child["id"], "phone": "13800000000"}]}, format="json")
+    assert resp.status_code == 200, resp.content
+    assert Person.objects.get(pk=child["id"]).cover_group == "welfare_child"
+
+
+def test_a_newborns_guardian_through_the_api_and_the_person_page(api, users, regions, client):
+    from datetime import timedelta
+
+    from django.urls import reverse
+    from django.utils import timezone
+
+    today = timezone.localdate()
+    PolicyYearFactory(county=regions["county"], year=today.year, newborn_guardian_fixed=True)
+    parent = PersonFactory(household__village=regions["v1"], id_number=make_id(born=date(1990, 1, 1)))
+    household = parent.household
+    parent.fill_from_id()
+    parent.save()
+    baby = PersonFactory(household=household, id_number=make_id(born=today - timedelta(days=1)))
+    baby.fill_from_id()
+    baby.save()
+    c = api(users["collector"])
+    resp = c.post(f"/api/persons/{baby.pk}/guardian/", {"guardian": parent.pk}, format="json")
+    assert resp.status_code == 400 and "尚未缴费" in resp.json()["guardian"][0]
+    EnrollmentFactory(person=parent, year=today.year, status=EnrollmentStatus.PAID)
+    resp = c.post(f"/api/persons/{baby.pk}/guardian/", {"guardian": parent.pk}, format="json")
+    assert resp.status_code == 200 and resp.json()["guardian"] == parent.pk
+    resp = c.post(f"/api/persons/{baby.pk}/guardian/", {"guardian": "x"}, format="json")
+    assert resp.status_code == 400
+    assert api(users["leader"]).post(f"/api/persons/{baby.pk}/guardian/", {"guardian": parent.pk}, format="json").status_code == 403
+    client.force_login(users["collector"])
+    page = client.get(reverse("enrollment:person_detail", args=[baby.pk])).content.decode()
+    assert f"{parent.name}（{today.year}年度随其享受待遇，一经选择不得变更）" in page and "data-guardian-form" not in page

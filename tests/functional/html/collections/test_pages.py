@@ -434,3 +434,25 @@ def test_cash_page_and_issue_read_the_same_for_2_or_6_members(client, users, reg
         return reads(page), reads(issue)
 
     assert page_and_issue(2) == page_and_issue(6)
+
+
+def test_receipt_filters_read_as_a_clerk_reads_them(client, users, regions, policy):
+    """Issue 18: collectors by their names, 未报解现金 starts at 全部, the date range is one line of date boxes."""
+    users["collector"].first_name = "谭晓梅"
+    users["collector"].save()
+    client.force_login(users["clerk"])
+    html = client.get(reverse("collections:receipt_list")).content.decode()
+    assert f'<option value="{users["collector"].pk}">谭晓梅</option>' in html and ">collector<" not in html
+    assert '<option value="unknown" selected>全部</option>' in html and "未知" not in html
+    assert '<span class="date-range"><input type="date" name="issued_on_after"' in html and "至" in html
+
+
+def test_the_ledger_never_opens_a_day_still_to_come(client, users, regions, policy):
+    client.force_login(users["collector"])
+    today = timezone.localdate()
+    page = client.get(reverse("collections:ledger"))
+    assert page.context["next"] is None and "后一天</span>" in page.content.decode()
+    future = client.get(reverse("collections:ledger"), {"day": (today + timedelta(days=3)).isoformat()})
+    assert future.context["day"] == today
+    past = client.get(reverse("collections:ledger"), {"day": (today - timedelta(days=2)).isoformat()})
+    assert past.context["next"] == today - timedelta(days=1)

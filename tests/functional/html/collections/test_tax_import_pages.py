@@ -148,10 +148,15 @@ def test_township_page_scope(client, users, world):
     assert matching.MSG_UNKNOWN not in body and world["cash"].person.id_number not in body
     rows = list(openpyxl.load_workbook(io.BytesIO(client.get(reverse("collections:taximport_township_problems")).content)).active.iter_rows(values_only=True))
     assert len(rows) == 1
-    for name in ("collector", "tax", "bureau", "nobody"):
+    for name in ("collector", "nobody"):
         client.force_login(users[name])
         assert client.get(reverse("collections:taximport_township")).status_code == 403, name
         assert client.get(reverse("collections:taximport_township_problems")).status_code == 403, name
+    for name in ("tax", "bureau"):  # the county's list: only the rows no township owns
+        client.force_login(users[name])
+        page = client.get(reverse("collections:taximport_township"))
+        assert page.status_code == 200 and "未归属乡镇" in page.content.decode(), name
+        assert world["cash"].person.id_number not in page.content.decode()
 
 
 def test_township_does_not_see_previews(client, users, world):
@@ -195,3 +200,13 @@ def test_interrupted_import_shows_why_and_is_resumed_from_its_page(client, users
     assert ti.status == resumed
     expected = views.MSG_APPLIED.format(confirmed=6) if resumed == ImportStatus.APPLIED else views.MSG_PREVIEWED
     assert expected in resp.content.decode()
+
+
+def test_the_banner_after_a_finished_preview_does_not_say_it_is_still_previewing(client, users, world):
+    from collections_app.tax_import import views
+
+    client.force_login(users["tax"])
+    page = client.post(reverse("collections:taximport_list"), {"file": xlsx(world), "year": 2025}, follow=True)
+    said = [str(m) for m in page.context["messages"]]
+    assert TaxImport.objects.get().status == ImportStatus.PREVIEWED
+    assert said == [views.MSG_PREVIEWED] and "正在预检" not in page.content.decode()

@@ -109,7 +109,7 @@ def test_adding_and_removing_rows(client, users, regions, ids):
     data["m-4-DELETE"] = "on"
     newborn = make_id(born=date(2026, 10, 1))
     data.update(member_row(5, "王宝宝", newborn, "grandchild"))
-    data.update(member_row(6, "", "", "child", participation="enrol"))  # a blank row left over
+    data.update(member_row(6, "", "", "", participation="enrol"))  # a blank row left over (no relation chosen)
     data["m-TOTAL_FORMS"] = "7"
     resp = client.post(reverse("enrollment:household_detail", args=[household.pk]) + f"?year={YEAR}", data)
     assert resp.status_code == 302, resp.content.decode()[-3000:]
@@ -180,3 +180,34 @@ def test_township_clerk_picks_the_village_and_only_their_own(client, users, regi
     data["village"] = regions["v2"].pk
     resp = client.post(reverse("enrollment:household_create") + f"?year={YEAR}", data)
     assert resp.status_code == 302 and Household.objects.get().village == regions["v2"]
+
+
+def test_an_id_is_checked_as_typed_by_the_rule_the_save_uses(client, users, regions):
+    url = reverse("enrollment:id_check")
+    client.force_login(users["collector"])
+    good = make_id(born=date(1978, 3, 2), sex="M")
+    assert client.get(url, {"id_number": good}).json() == {"ok": True, "sex": "男", "birth_date": "1978-03-02", "message": "男 · 1978年3月2日出生"}
+    wrong = good[:17] + ("0" if good[17] != "0" else "1")
+    assert "校验位" in client.get(url, {"id_number": wrong}).json()["message"]
+    assert "18位" in client.get(url, {"id_number": good[:10]}).json()["message"]
+    elsewhere = PersonFactory(household__village=regions["v3"])
+    got = client.get(url, {"id_number": elsewhere.id_number}).json()
+    assert got["ok"] is False and elsewhere.masked_id in got["message"] and "一人只能建一档" in got["message"]
+    assert elsewhere.id_number not in str(got)
+    # A person of another region named as "this row's person" is ignored: still that holder's number.
+    assert client.get(url, {"id_number": elsewhere.id_number, "person": elsewhere.pk}).json()["ok"] is False
+    mine = PersonFactory(household__village=regions["v1"])
+    assert client.get(url, {"id_number": mine.id_number, "person": mine.pk}).json()["ok"] is True  # a member's own number
+    client.force_login(users["leader"])
+    assert client.get(url, {"id_number": good}).status_code == 403
+
+
+def test_a_new_row_has_no_relation_until_one_is_chosen(client, users, regions, ids):
+    client.force_login(users["collector"])
+    page = client.get(reverse("enrollment:household_create") + f"?year={YEAR}").content.decode()
+    template = page[page.index("<template data-formset-template>"):]
+    assert '<option value="" selected>— 请选择 —</option>' in template
+    data = five_post(ids)
+    data["m-2-relation"] = ""
+    body = client.post(reverse("enrollment:household_create") + f"?year={YEAR}", data).content.decode()
+    assert "请选择与户主关系。" in body and not Household.objects.exists()

@@ -2,6 +2,7 @@
 the preview listed that person and the confirm found exactly the moves the preview showed."""
 
 import io
+from datetime import date
 
 import pytest
 from django.urls import reverse
@@ -227,3 +228,27 @@ def test_the_same_file_below_a_title_in_every_format_imports_alike(client, users
     assert resp.context["problems"] == [] and resp.context["counts"] == {"new": 1, "update": 2, "moved": 0}
     assert confirmed(client, resp)
     assert homes()[child.id_number] == (regions["v1"].pk, "00001")
+
+
+def test_a_cover_group_column_is_read_with_the_forms_rule(client, users, regions):
+    client.force_login(users["collector"])
+    head, child = PersonFactory.build(id_number=make_id(born=date(1980, 5, 1))), PersonFactory.build(id_number=make_id(born=date(2020, 5, 1)))
+    wb = Workbook()
+    wb.active.append([*HEADER, "特殊参保人群", "进入机构日期"])
+    wb.active.append([*row("0701", head), "退役军人", ""])
+    wb.active.append([*row("0701", child, relation="子女"), "儿童福利机构接收的儿童", ""])
+    buf = io.BytesIO()
+    wb.save(buf)
+    buf.seek(0)
+    buf.name = "roster.xlsx"
+    resp = client.post(URL, {"step": "preview", "village": regions["v1"].pk, "file": buf}, follow=True)
+    assert "儿童福利机构接收的儿童须填写进入机构日期。" in resp.content.decode()
+    ws = wb.active
+    ws.cell(row=3, column=len(HEADER) + 2, value="2024-03-01")
+    buf = io.BytesIO()
+    wb.save(buf)
+    buf.seek(0)
+    buf.name = "roster.xlsx"
+    assert confirmed(client, client.post(URL, {"step": "preview", "village": regions["v1"].pk, "file": buf}, follow=True))
+    got = {p.id_number: (p.cover_group, p.cover_group_since) for p in Person.objects.all()}
+    assert got == {head.id_number: ("veteran", None), child.id_number: ("welfare_child", date(2024, 3, 1))}

@@ -202,3 +202,19 @@ def test_a_refusal_is_a_page_in_chinese_with_a_way_back(client, users):
     resp = client.get(reverse("collections:departure_import"))
     html = resp.content.decode()
     assert resp.status_code == 403 and "无权访问" in html and "您的角色不能导入部门名单" in html and 'href="/"' in html
+
+
+def test_only_this_weeks_unread_reports_are_new_and_run_now_has_todays_date(client, users, regions, season):
+    """Issue 18: 新 marks only the newest unread report of each kind (of the last week), not every
+    report never opened; 立即生成's date box holds today as yyyy-MM-dd, which <input type=date> accepts."""
+    old = services.daily_report_publish(county=regions["county"], day=season - timedelta(days=14))
+    unread = services.daily_report_publish(county=regions["county"], day=season - timedelta(days=2))
+    read = services.daily_report_publish(county=regions["county"], day=season)
+    fresh_weekly = services.weekly_report_publish(county=regions["county"], day=season)
+    read.read_by.add(users["bureau"])
+    client.force_login(users["bureau"])
+    html = client.get(reverse("reporting:report_list")).content.decode()
+    reports = (old, unread, read, fresh_weekly)
+    badged = {r.pk for r in reports if re.search(re.escape(r.title) + r"</a> <span class=\"badge badge-ok\">新</span>", html)}
+    assert badged == {unread.pk, fresh_weekly.pk}, [r.title for r in reports]
+    assert f'type="date" name="day" value="{season:%Y-%m-%d}"' in html
