@@ -127,6 +127,10 @@ def main():
     bureau = User.objects.create(username="bench_reporting_bureau", role=Role.BUREAU, region=county)
     town = Region.objects.filter(parent=county).order_by("code").first()
     village = Region.objects.filter(parent=town).order_by("code").first()
+    # What a township's and a village's dashboard and home page read today: live figures over
+    # their own villages (the county reads its last snapshot).
+    timed("live figures, one township (today's dashboard)", lambda: figures.live_snapshots(region=town, day=DAY, year=2025), jobs)
+    timed("live figures, one village (today's dashboard)", lambda: figures.live_snapshots(region=village, day=DAY, year=2025), jobs)
     weekly = Report.objects.get(county=county, kind="weekly", date=DAY)
     client = Client()
     client.force_login(bureau)

@@ -42,6 +42,18 @@ class ExclusionReason(models.TextChoices):
     OTHER = "other", "其他（注明原因）"
 
 
+# Exclusion reasons under which a person is not missing from the scheme: insured under another
+# scheme or area, or out of the should-enrol base (military, prison, deceased). A refusal or an
+# "other" note leaves a special-group member still to be enrolled (they must reach 100 %).
+NOT_MISSING_REASONS = (
+    ExclusionReason.EMPLOYEE_INSURANCE,
+    ExclusionReason.ENROLLED_ELSEWHERE,
+    ExclusionReason.STUDENT_AT_SCHOOL,
+    ExclusionReason.MILITARY,
+    ExclusionReason.PRISON,
+    ExclusionReason.DECEASED,
+)
+
 # Reasons that need a free-text note.
 REASONS_NEEDING_NOTE = (ExclusionReason.REFUSED, ExclusionReason.OTHER)
 

@@ -14,7 +14,7 @@ from .models import Enrollment, Household, Person, PersonIdentity
 
 GAP = "gap"
 NONE = "none"
-STATUS_FILTER_CHOICES = [(GAP, "缺口（既未参保也无原因）")] + list(EnrollmentStatus.choices)
+STATUS_FILTER_CHOICES = [(GAP, "缺口（既未缴费也无原因）")] + list(EnrollmentStatus.choices)
 
 
 def _regions(request, level):
@@ -49,7 +49,7 @@ class PersonFilterSet(django_filters.FilterSet):
 
     def filter_status(self, queryset, name, value):
         if value == GAP:
-            return queryset.filter(year_status__isnull=True, is_deceased=False)
+            return queryset.filter(selectors.gap_condition("year_status"))
         return queryset.filter(year_status=value)
 
 

@@ -229,11 +229,23 @@ def identities_visible_to(user):
     return qs.order_by("-year", "category__sort_order", "person__name", "pk")
 
 
-def gap_households(*, village: Region, year: int):
-    """Ids of the village's households with a gap (``rules.is_gap``) for ``year``, as a subquery:
-    a living member with no enrollment settled by ``rules.SETTLED_STATUSES``."""
+def gap_persons(persons, *, year: int):
+    """The gaps (``rules.is_gap``) among ``persons`` for ``year``: living, with no enrollment
+    settled by ``rules.SETTLED_STATUSES``. The dashboards' gap figures and gap list count these."""
     settled = Enrollment.objects.filter(person=OuterRef("pk"), year=year, status__in=rules.SETTLED_STATUSES)
-    return Person.objects.filter(household__village=village, is_deceased=False).filter(~Exists(settled)).values("household_id")
+    return persons.filter(is_deceased=False).filter(~Exists(settled))
+
+
+def gap_condition(status_field: str = "year_status") -> Q:
+    """``rules.is_gap`` on persons annotated with the year's status (``persons_with_status``):
+    the roster's 缺口 filter; the same persons as ``gap_persons``."""
+    unsettled = Q(**{f"{status_field}__isnull": True}) | ~Q(**{f"{status_field}__in": rules.SETTLED_STATUSES})
+    return Q(is_deceased=False) & unsettled
+
+
+def gap_households(*, village: Region, year: int):
+    """Ids of the village's households with a gap (``gap_persons``) for ``year``, as a subquery."""
+    return gap_persons(Person.objects.filter(household__village=village), year=year).values("household_id")
 
 
 @dataclass(frozen=True)

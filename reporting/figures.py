@@ -15,8 +15,9 @@ from collections_app.cash.selectors import double_limit_for_queryset
 from collections_app.models import Receipt
 from core.choices import RegionLevel
 from core.models import Region, RegionQuota
-from enrollment.choices import PAID_STATUSES, EnrollmentStatus
+from enrollment.choices import NOT_MISSING_REASONS, PAID_STATUSES, EnrollmentStatus
 from enrollment.models import Enrollment, Household, Person, PersonIdentity
+from enrollment.selectors import gap_persons
 
 from . import metrics
 from .models import COUNT_FIELDS, ProgressSnapshot
@@ -72,19 +73,12 @@ def village_figures(*, village_ids, year: int, day: date, quality: dict | None =
         row["money_collected"] = row["money_collected"] or ZERO
         out[vid].update(row)
 
-    # Special groups (every subsidy identity marked is_special_group must reach 100 %).
-    special = PersonIdentity.objects.filter(
-        year=year, category__is_special_group=True, person__household__village_id__in=village_ids
-    )
-    confirmed_enrollment = Enrollment.objects.filter(person=OuterRef("person_id"), year=year).filter(cond["confirmed"])
-    for row in special.values("person__household__village_id").annotate(n=Count("person_id", distinct=True)):
-        out[row["person__household__village_id"]]["special_total"] = row["n"]
-    for row in (
-        special.filter(Exists(confirmed_enrollment))
-        .values("person__household__village_id")
-        .annotate(n=Count("person_id", distinct=True))
-    ):
-        out[row["person__household__village_id"]]["special_confirmed"] = row["n"]
+    # Special groups (every subsidy identity marked is_special_group must reach 100 %), per person.
+    special = special_persons(Person.objects.filter(household__village_id__in=village_ids), year=year)
+    for row in special.values("household__village_id").annotate(n=Count("id")):
+        out[row["household__village_id"]]["special_total"] = row["n"]
+    for row in special.filter(Exists(confirmed_on(day, year=year))).values("household__village_id").annotate(n=Count("id")):
+        out[row["household__village_id"]]["special_confirmed"] = row["n"]
 
     if quality is None:
         quality = quality_figures(village_ids=village_ids, year=year)
@@ -93,11 +87,36 @@ def village_figures(*, village_ids, year: int, day: date, quality: dict | None =
     return {vid: out[vid] for vid in village_ids}
 
 
+def special_persons(persons, *, year: int):
+    """The special-group members (重点人群) among ``persons`` who must be enrolled here for
+    ``year``: living, certified in a special-group category, and not out of the scheme for a
+    reason that means they are not missing (``NOT_MISSING_REASONS``: insured elsewhere …).
+    One row per person, whatever the number of categories. The dashboards' 重点人群 figures and
+    the 重点人群未入库 list both count these."""
+    certified = PersonIdentity.objects.filter(person=OuterRef("pk"), year=year, category__is_special_group=True)
+    away = Enrollment.objects.filter(
+        person=OuterRef("pk"), year=year, status=EnrollmentStatus.EXCLUDED, exclusion_reason__in=NOT_MISSING_REASONS
+    )
+    return persons.filter(is_deceased=False).filter(Exists(certified)).filter(~Exists(away))
+
+
+def confirmed_on(day: date, *, year: int):
+    """A person's enrollment for ``year`` in treasury at the close of ``day`` (for Exists)."""
+    return Enrollment.objects.filter(person=OuterRef("pk"), year=year).filter(enrollment_conditions(day)["confirmed"])
+
+
 def quality_figures(*, village_ids, year: int) -> dict[int, dict]:
     """Data quality as it stands now (not dated): residents with neither an enrollment nor a
-    reason, and households split between paid and pending members. Two GROUP BY queries."""
+    reason, gaps (``enrollment.selectors.gap_persons``: the roster's 缺口 and the gap list) and
+    households split between paid and pending members. Three GROUP BY queries."""
     village_ids = list(village_ids)
-    out: dict[int, dict] = defaultdict(lambda: {"no_record": 0, "partial_households": 0})
+    out: dict[int, dict] = defaultdict(lambda: {"no_record": 0, "partial_households": 0, "gaps": 0, "gap_households": 0})
+    for row in (
+        gap_persons(Person.objects.filter(household__village_id__in=village_ids), year=year)
+        .values("household__village_id")
+        .annotate(n=Count("id"), h=Count("household_id", distinct=True))
+    ):
+        out[row["household__village_id"]].update(gaps=row["n"], gap_households=row["h"])
     any_enrollment = Enrollment.objects.filter(person=OuterRef("pk"), year=year)
     for row in (
         Person.objects.filter(household__village_id__in=village_ids, is_deceased=False)

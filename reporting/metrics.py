@@ -21,6 +21,7 @@ The rules, as the seeds state them:
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
@@ -49,6 +50,28 @@ def rate(numerator: int | None, denominator: int | None) -> Decimal | None:
     if exact is None:
         return None
     return (Decimal(exact.numerator) * 100 / Decimal(exact.denominator)).quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+def short_of(confirmed: int | None, quota: int | None, goal: Decimal | None) -> int | None:
+    """Persons a unit still lacks to reach ``goal`` % of its quota (0 when it has); None without
+    a quota or a goal. 1,000 × 90 % needs 900: a unit at 899 is short of 1."""
+    if not quota or goal is None:
+        return None
+    needed = math.ceil(Fraction(int(quota)) * Fraction(str(goal)) / 100)
+    return max(needed - int(confirmed or 0), 0)
+
+
+def as_of_text(*, live: bool, now: datetime, day: date | None = None, taken_at: datetime | None = None) -> str:
+    """What a card of figures says about their time: 截至今日 10:52（实时） for live figures,
+    截至昨日 17:00（每日快照） for a snapshot taken on its day, 截至12月5日日终（每日快照） for one
+    taken later (it holds the whole day)."""
+    if live:
+        return f"截至今日 {now:%H:%M}（实时）"
+    assert day is not None
+    words = {now.date(): "今日", now.date() - timedelta(days=1): "昨日"}
+    word = words.get(day) or (f"{day.month}月{day.day}日" if day.year == now.year else f"{day.year}年{day.month}月{day.day}日")
+    when = f" {taken_at:%H:%M}" if taken_at is not None and taken_at.date() == day else "日终"
+    return f"截至{word}{when}（每日快照）"
 
 
 def resolve_quota(own: int | None, children: Iterable[int | None]) -> int | None:

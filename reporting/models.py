@@ -34,6 +34,8 @@ COUNT_FIELDS = (
     "special_confirmed",
     "no_record",
     "partial_households",
+    "gaps",
+    "gap_households",
 )
 
 
@@ -59,6 +61,8 @@ class ProgressSnapshot(models.Model):
     special_confirmed = models.PositiveIntegerField("重点人群已入库", default=0)
     no_record = models.PositiveIntegerField("无参保记录也无原因", default=0)
     partial_households = models.PositiveIntegerField("部分成员未缴费的户", default=0)
+    gaps = models.PositiveIntegerField("缺口人数（既未缴费也无原因）", default=0)
+    gap_households = models.PositiveIntegerField("有缺口的户", default=0)
     taken_at = models.DateTimeField("生成时间", auto_now=True)
 
     objects = RegionScopedQuerySet.as_manager()

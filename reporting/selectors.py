@@ -8,13 +8,13 @@ from collections import defaultdict
 from datetime import date, timedelta
 from decimal import Decimal
 
-from django.db.models import Exists, OuterRef, Prefetch, Q
+from django.db.models import Exists, Prefetch, Q
 from django.shortcuts import get_object_or_404
+from django.utils import timezone
 
 from collections_app.cash.selectors import cash_on_hand_by_collector
 from core.choices import RegionLevel
 from core.models import Region
-from enrollment.choices import EnrollmentStatus
 from enrollment.models import Enrollment, Household, Person, PersonIdentity
 from enrollment.selectors import gap_households
 from subsidies.models import PhaseTarget, PolicyYear
@@ -72,32 +72,65 @@ def default_day(county: Region) -> date:
 
 
 def progress(*, user, region: Region, day: date, year: int, today: date | None = None) -> dict:
-    """The region's and its children's figures on ``day``.
+    """The region's and its children's figures on ``day``, all from one source, and what that
+    source is (``as_of``: the text every card of these figures carries).
 
-    Stored snapshot of the day; for today before the cut-off, a live aggregate; for a past day
-    with no snapshot, each unit's latest earlier snapshot (carried forward, flagged)."""
+    Today in a township or a village: live (GROUP BY over a few villages, cheap). A county, or a
+    past day: the day's stored snapshot; without one (today before the cut-off, a day the job
+    missed) each unit's latest earlier snapshot, carried forward and flagged — never a
+    county-wide live aggregate where a snapshot exists. Nothing stored at all: live."""
     today = today or services.local_today()
     ids = [region.pk, *children_of(region).values_list("pk", flat=True)]
-    rows = {
-        s.region_id: s
-        for s in ProgressSnapshot.objects.visible_to(user).filter(region_id__in=ids, date=day).select_related("region")
-    }
-    source = "snapshot"
-    if region.pk not in rows and day >= today:
-        live = figures.live_snapshots(region=region, day=day, year=year)
-        rows = {rid: s for rid, s in live.items() if rid in ids}
-        source = "live"
-    carried = set()
-    if region.pk not in rows:
-        earlier = services._snapshots_as_of(region_ids=ids, day=day, lookback_days=400)
-        rows = {rid: s for rid, (s, c) in earlier.items()}
-        carried = {rid for rid, (s, c) in earlier.items() if c}
-        source = "carried" if rows else "none"
+    rows: dict[int, ProgressSnapshot] = {}
+    carried: set[int] = set()
+    live = day >= today and region.level != RegionLevel.COUNTY
+    if not live:
+        rows = {
+            s.region_id: s
+            for s in ProgressSnapshot.objects.visible_to(user).filter(region_id__in=ids, date=day).select_related("region")
+        }
+        if region.pk not in rows:
+            rows, carried = _last_snapshots(user=user, region=region, ids=ids, day=day, year=year)
+        live = region.pk not in rows and day >= today
+    if live:
+        rows = {rid: s for rid, s in figures.live_snapshots(region=region, day=day, year=year).items() if rid in ids}
     own = rows.get(region.pk)
     children = [rows[rid] for rid in ids[1:] if rid in rows]
     for s in children:
         s.carried = s.region_id in carried
-    return {"own": own, "children": children, "source": source}
+    source = "live" if live else ("none" if own is None else ("carried" if own.date != day else "snapshot"))
+    return {"own": own, "children": children, "source": source, "as_of": as_of(own, live=live)}
+
+
+def _last_snapshots(*, user, region: Region, ids: list[int], day: date, year: int) -> tuple[dict, set[int]]:
+    """The region's latest snapshot of the year before ``day`` and its children's of that date
+    (two indexed queries); a child missing there is carried from its own latest (flagged)."""
+    visible = ProgressSnapshot.objects.visible_to(user).filter(year=year, date__lt=day)
+    last = visible.filter(region=region).order_by("-date").values_list("date", flat=True).first()
+    if last is None:
+        return {}, set()
+    rows = {s.region_id: s for s in visible.filter(region_id__in=ids, date=last).select_related("region")}
+    missing = [rid for rid in ids if rid not in rows]
+    earlier = services._snapshots_as_of(region_ids=missing, day=last, lookback_days=31) if missing else {}
+    rows.update({rid: s for rid, (s, c) in earlier.items()})
+    return rows, set(earlier)
+
+
+def as_of(own: ProgressSnapshot | None, *, live: bool) -> str:
+    """The time a card of figures holds (``metrics.as_of_text``), in the county's time zone."""
+    if own is None:
+        return ""
+    now = timezone.localtime()
+    taken = timezone.localtime(own.taken_at) if own.taken_at else None
+    return metrics.as_of_text(live=live, now=now, day=own.date, taken_at=taken)
+
+
+def behind(children: list[ProgressSnapshot], *, goal: Decimal | None) -> list[ProgressSnapshot]:
+    """Child units, the furthest behind first (lowest rate; no quota last), each with ``short``:
+    the persons it lacks to reach ``goal`` % (the phase target, else the year's target)."""
+    for s in children:
+        s.short = metrics.short_of(s.confirmed, s.quota_base, goal)
+    return sorted(children, key=lambda s: (s.rate is None, s.rate if s.rate is not None else 0, s.region.sort_order, s.region.code))
 
 
 def trend(*, user, region: Region, year: int, until: date) -> dict:
@@ -203,16 +236,21 @@ def new_reports(*, user, county: Region | None, today: date | None = None) -> se
     return {pk for pk, _ in newest.values()}
 
 
-def special_missing(*, user, region: Region, year: int):
-    """Members of special groups (重点人群) in ``region`` not yet confirmed in treasury."""
-    confirmed = Enrollment.objects.filter(person=OuterRef("person_id"), year=year, status=EnrollmentStatus.CONFIRMED)
+def special_missing(*, user, region: Region, year: int, day: date):
+    """Special-group members (重点人群, ``figures.special_persons``) in ``region`` not in treasury
+    at the close of ``day``: one row per person, their categories in ``special_categories``,
+    their township and village selected — the persons the dashboard's 缺 N 人 counts."""
+    categories = PersonIdentity.objects.filter(year=year, category__is_special_group=True).select_related("category")
+    persons = Person.objects.visible_to(user).filter(household__village__in=region.villages())
     return (
-        PersonIdentity.objects.visible_to(user)
-        .filter(year=year, category__is_special_group=True, person__household__village__in=region.villages())
-        .filter(~Exists(confirmed))
-        .select_related("person", "person__household", "person__household__village", "category")
-        .prefetch_related(Prefetch("person__enrollments", queryset=Enrollment.objects.filter(year=year), to_attr="this_year"))
-        .order_by("person__household__village__code", "person__household__number", "person_id")
+        figures.special_persons(persons, year=year)
+        .filter(~Exists(figures.confirmed_on(day, year=year)))
+        .select_related("household", "household__village", "household__village__parent")
+        .prefetch_related(
+            Prefetch("identities", queryset=categories.order_by("category__sort_order", "category__code"), to_attr="special_categories"),
+            Prefetch("enrollments", queryset=Enrollment.objects.filter(year=year), to_attr="this_year"),
+        )
+        .order_by("household__village__parent__sort_order", "household__village__parent__code", "household__village__code", "household__number", "id")
     )
 
 
@@ -259,24 +297,15 @@ def at_a_glance(*, user) -> dict | None:
     day = default_day(county)
     policy = policy_for_day(county, day)
     year = policy.year if policy else benefit_year(county, day)
-    # The latest stored snapshot (one indexed query), not a live county-wide aggregate: the home
-    # page is opened far more often than the dashboard.
-    own = (
-        ProgressSnapshot.objects.visible_to(user)
-        .filter(region=region, year=year, date__lte=day)
-        .select_related("region")
-        .order_by("-date")
-        .first()
-    )
-    to_pay = None
-    if own is not None:
-        to_pay = max(own.roster - own.excluded - own.collected - own.refunded, 0)
+    # The dashboard's own figures and source: live for a township or a village, the last
+    # snapshot for a county (the home page is opened far more often than the dashboard).
+    prog = progress(user=user, region=region, day=day, year=year)
     return {
         "region": region,
         "day": day,
         "year": year,
         "policy": policy,
-        "own": own,
-        "to_pay": to_pay,
+        "own": prog["own"],
+        "as_of": prog["as_of"],
         "cash": cash_alerts(user=user, region=region, day=day),
     }

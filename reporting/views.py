@@ -50,6 +50,7 @@ def dashboard(request):
     year = policy.year if policy else benefit_year(county, day)
     prog = selectors.progress(user=user, region=region, day=day, year=year)
     phase = selectors.current_phase(policy, day)
+    goal = phase["rate"] if phase else (policy.target_rate if policy else None)
     children_quota = sum(c.quota_base or 0 for c in prog["children"])
     own = prog["own"]
     if own is None or not children_quota or children_quota == own.quota_base:
@@ -80,8 +81,10 @@ def dashboard(request):
         "own": own,
         "children_quota": children_quota,
         "children_quota_rate": metrics.rate(own.confirmed, children_quota) if children_quota else None,
-        "children": prog["children"],
+        "children": selectors.behind(prog["children"], goal=goal),
+        "goal": goal,
         "source": prog["source"],
+        "as_of": prog["as_of"],
         "phase": phase,
         "phase_rate": phase["rate"] if phase else None,
         "ranking": ranking,
@@ -102,9 +105,11 @@ def dashboard(request):
 def special_missing(request):
     user = request.user
     region = selectors.region_for(user=user, code=request.GET.get("region"))
-    day = services.local_today()
-    year = benefit_year(region.county, day)
-    page = Paginator(selectors.special_missing(user=user, region=region, year=year), 50).get_page(request.GET.get("page"))
+    day = selectors.default_day(region.county)
+    policy = selectors.policy_for_day(region.county, day)
+    year = policy.year if policy else benefit_year(region.county, day)
+    rows = selectors.special_missing(user=user, region=region, year=year, day=day)
+    page = Paginator(rows, 50).get_page(request.GET.get("page"))
     return render(request, "reporting/special_missing.html", {"region": region, "page": page, "year": year})
 
 

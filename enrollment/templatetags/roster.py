@@ -2,6 +2,7 @@ from django import template
 
 from core import disclosure
 
+from .. import rules
 from ..choices import EnrollmentStatus, ExclusionReason
 
 register = template.Library()
@@ -25,6 +26,12 @@ def money(value):
     if value is None or value == "":
         return ""
     return f"{value:.2f}"
+
+
+@register.filter
+def is_gap(person) -> bool:
+    """``{{ p|is_gap }}`` for a roster row (annotated with ``year_status``): ``rules.is_gap``."""
+    return rules.is_gap(is_deceased=person.is_deceased, status=getattr(person, "year_status", None))
 
 
 @register.filter

@@ -22,6 +22,8 @@ class ProgressRowSerializer(serializers.Serializer):
     special_confirmed = serializers.IntegerField()
     no_record = serializers.IntegerField()
     partial_households = serializers.IntegerField()
+    gaps = serializers.IntegerField(help_text="缺口：既未缴费也未登记不参保原因的人数（与花名册同一口径）")
+    gap_households = serializers.IntegerField(help_text="有缺口的户数")
     rate = serializers.DecimalField(max_digits=7, decimal_places=2, allow_null=True, help_text="已入库 ÷ 任务数（%）")
     rate_target = serializers.DecimalField(max_digits=7, decimal_places=2, allow_null=True)
     special_rate = serializers.DecimalField(max_digits=7, decimal_places=2, allow_null=True)
@@ -29,6 +31,7 @@ class ProgressRowSerializer(serializers.Serializer):
 
 class ProgressSerializer(serializers.Serializer):
     source = serializers.ChoiceField(choices=["snapshot", "live", "carried", "none"])
+    as_of = serializers.CharField(help_text="数据截至时间：实时或每日快照（如“截至昨日 17:00（每日快照）”）")
     region = ProgressRowSerializer(allow_null=True)
     children = ProgressRowSerializer(many=True)
 

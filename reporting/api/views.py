@@ -60,6 +60,8 @@ ROW_FIELDS = (
     "special_confirmed",
     "no_record",
     "partial_households",
+    "gaps",
+    "gap_households",
 )
 
 
@@ -88,6 +90,7 @@ class ProgressView(generics.GenericAPIView):
         carried = prog["source"] == "carried"
         data = {
             "source": prog["source"],
+            "as_of": prog["as_of"],
             "region": _row(prog["own"], carried) if prog["own"] else None,
             "children": [_row(s) for s in prog["children"]],
         }

@@ -298,3 +298,22 @@ def test_next_ranking_day():
     assert metrics.next_ranking_day(date(2024, 9, 7), weekday=5, first=date(2024, 9, 1)) == date(2024, 9, 13)
     assert metrics.next_ranking_day(date(2024, 9, 6), weekday=5, first=date(2024, 9, 1)) == date(2024, 9, 6)
     assert metrics.is_ranking_day(date(2024, 8, 30), weekday=5, first=date(2024, 9, 1)) is False
+
+
+@pytest.mark.parametrize(
+    ("confirmed", "quota", "goal", "short"),
+    [(899, 1000, Decimal("90"), 1), (900, 1000, Decimal("90"), 0), (950, 1000, Decimal("90"), 0),
+     (0, 7, Decimal("99.5"), 7), (60, 81, Decimal("90.0"), 13), (5, None, Decimal("90"), None), (5, 10, None, None)],
+)
+def test_short_of_the_goal(confirmed, quota, goal, short):
+    assert metrics.short_of(confirmed, quota, goal) == short
+
+
+def test_as_of_text_says_live_or_which_snapshot():
+    from datetime import datetime
+
+    now = datetime(2026, 12, 7, 10, 52)
+    assert metrics.as_of_text(live=True, now=now) == "截至今日 10:52（实时）"
+    assert metrics.as_of_text(live=False, now=now, day=date(2026, 12, 6), taken_at=datetime(2026, 12, 6, 17, 0)) == "截至昨日 17:00（每日快照）"
+    assert metrics.as_of_text(live=False, now=now, day=date(2026, 12, 5), taken_at=datetime(2026, 12, 7, 3, 0)) == "截至12月5日日终（每日快照）"
+    assert metrics.as_of_text(live=False, now=now, day=date(2025, 12, 31), taken_at=None) == "截至2025年12月31日日终（每日快照）"

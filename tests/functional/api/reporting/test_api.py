@@ -21,8 +21,9 @@ def season(regions):
 def test_progress_same_figures_as_snapshot(client, users, regions, season):
     client.force_login(users["bureau"])
     data = client.get("/api/reports/progress/", {"region": regions["county"].code, "date": DAY.isoformat()}).json()
-    assert data["source"] == "snapshot"
+    assert data["source"] == "snapshot" and "每日快照" in data["as_of"]
     assert data["region"]["confirmed"] == 3 and data["region"]["collected"] == 4
+    assert data["region"]["gaps"] == 0 and data["region"]["gap_households"] == 0
     assert data["region"]["money_collected"] == "1600.00"  # decimals as strings
     assert {c["name"] for c in data["children"]} == {"甲镇", "乙镇"}
 
