@@ -31,8 +31,10 @@
   function checkId(input, final) {
     var row = rowOf(input), hint = row.querySelector("[data-id-hint]"), id = normalise(input.value);
     if (!hint || submitting) return;  // the save checks everything again
-    if (!id) { text(hint, "", false); input.removeAttribute("aria-invalid"); updateOwed(row, null); return; }
+    if (!id) { delete input.dataset.checked; text(hint, "", false); input.removeAttribute("aria-invalid"); updateOwed(row, null); return; }
     if (id.length < 18 && !final) { text(hint, "已输入" + id.length + "位", false); return; }
+    if (input.dataset.checked === id) return;  // typed then left the box: asked once, not twice
+    input.dataset.checked = id;
     var url = form.getAttribute("data-id-check") + "?id_number=" + encodeURIComponent(id) + (row.dataset.person ? "&person=" + row.dataset.person : "");
     fetch(url, { credentials: "same-origin", headers: { Accept: "application/json" } })
       .then(function (r) { return r.json(); })
@@ -56,10 +58,12 @@
     birth = birth === null ? "" : row.dataset.birth || "";
     var part = field(row, "participation"), tier = field(row, "tier");
     var student = field(row, "is_student"), deceased = field(row, "is_deceased");
-    if (!birth || !county) { cell.textContent = "填写身份证号码后显示"; return; }
-    if ((part && part.value !== "enrol") || (deceased && deceased.checked)) { cell.textContent = "不参保，无需缴费"; return; }
+    if (!birth || !county) { delete row.dataset.quoted; cell.textContent = "填写身份证号码后显示"; return; }
+    if ((part && part.value !== "enrol") || (deceased && deceased.checked)) { delete row.dataset.quoted; cell.textContent = "不参保，无需缴费"; return; }
     var q = "?county=" + county + "&year=" + year + "&tier=" + (tier ? tier.value : 1) + "&birth_date=" + birth +
       "&student=" + (student && student.checked ? "true" : "false") + "&paid_on=" + today();
+    if (row.dataset.quoted === q) return;  // the same question: the answer is on screen
+    row.dataset.quoted = q;
     fetch(form.getAttribute("data-quote") + q, { credentials: "same-origin", headers: { Accept: "application/json" } })
       .then(function (r) { return r.json().then(function (d) { return { ok: r.ok, d: d }; }); })
       .then(function (res) {

@@ -160,6 +160,11 @@ class Journey:
         self.follow(self.page.get_by_role("button", name="登录"))
         assert "/accounts/login/" not in self.page.url, f"login as {username} failed: {self.body_text()[:300]}"
 
+    def settle(self):
+        """Wait until the page's own requests (checks and quotes as one types) are answered: the
+        test database is SQLite shared in memory, where a write beside a read is refused, not queued."""
+        self.page.wait_for_load_state("networkidle")
+
     def follow(self, locator):
         """Click a link or submit button and wait until the next page has loaded."""
         with self.page.expect_navigation():

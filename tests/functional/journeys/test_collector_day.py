@@ -97,6 +97,7 @@ def test_collector_day(journey, hongyan, viewport):
     # Enter in the last row adds another row (left blank, it is ignored when saving).
     row.locator("select[name$='-relation']").press("Enter")
     assert page.locator("[data-formset-row]").count() == before + 2, "Enter in the last row adds a member row"
+    j.settle()
     j.follow(page.get_by_role("button", name="保存全户"))
     j.see_message("没有保存")
     bad = page.locator("[data-formset-row]").filter(has=page.locator("td.has-error"))
@@ -108,6 +109,7 @@ def test_collector_day(journey, hongyan, viewport):
 
     bad.locator("input[name$='-id_number']").fill(hongyan["newborn_id"])
     page.wait_for_function("el => el.textContent.includes('出生')", arg=bad.locator("[data-id-hint]").element_handle())
+    j.settle()
     j.follow(page.get_by_role("button", name="保存全户"))
     j.see_message("已保存0012号户及4名成员")
     j.see("王小宝")

@@ -79,6 +79,7 @@ def test_a_household_of_five_from_the_keyboard(journey, hongyan):
         page.keyboard.press("Tab")
         if page.evaluate("document.activeElement.textContent.trim()") == "保存全户":
             break
+    j.settle()
     with page.expect_navigation():
         page.keyboard.press("Enter")
     seconds = time.perf_counter() - started
