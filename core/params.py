@@ -18,6 +18,7 @@ ID_MAX = 2**63 - 1
 MIN_YEAR, MAX_YEAR = 2000, 2100
 
 ERR_BAD_ID = "参数“{name}”应为记录编号（正整数），请从页面上的链接或列表中重新选择。"
+ERR_TOO_MANY_IDS = "参数“{name}”一次最多选{limit}项，请分批操作。"
 ERR_BAD_DATE = "参数“{name}”应为有效日期（如 2026-09-01），请检查后重新输入。"
 
 
@@ -30,6 +31,18 @@ def query_id(params, name: str) -> int | None:
     raw = params.get(name)
     if raw in (None, ""):
         return None
+    return _as_id(raw, name)
+
+
+def query_ids(params, name: str, *, limit: int = 200) -> list[int]:
+    """Every ``name=`` of the query as row ids (ticked boxes), at most ``limit``; empty ones skipped."""
+    values = [v for v in params.getlist(name) if v != ""]
+    if len(values) > limit:
+        raise InvalidParameter(ERR_TOO_MANY_IDS.format(name=name, limit=limit))
+    return [_as_id(v, name) for v in values]
+
+
+def _as_id(raw, name: str) -> int:
     try:
         value = int(raw)
     except ValueError:

@@ -381,7 +381,6 @@ def participation_of(enrollment: Enrollment | None) -> str:
 
 def member_input_of(person: Person) -> MemberInput:
     """The member row that keeps ``person`` as they are (a form or request that leaves them out)."""
-
     return MemberInput(
         person=person, name=person.name, id_number=person.id_number, relation=person.relation, phone=person.phone,
         hukou_place=person.hukou_place, is_student=person.is_student, is_deceased=person.is_deceased,

@@ -69,9 +69,9 @@ class DeclarationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Scope
         return Response(s.DeclarationPreviewSerializer({
             "region": region.pk, "year": p.year, "person_count": p.person_count, "zero_count": p.zero_count, "total": p.total,
             "fingerprint": p.fingerprint,
-            "first": [{"village": ln["village"], "name": ln["name"], "id_number": ln["id_shown"], "tier": ln["tier"],
+            "first": [{"village": ln["village"], "name": ln["name"], "id_number": ln["id_number"], "tier": ln["tier"],
                        "amount": ln["amount"], "zero": ln["zero"]} for ln in lines],
-        }).data)
+        }, context=self.get_serializer_context()).data)
 
     @extend_schema(request={"multipart/form-data": s.AnswerUploadSerializer}, responses={200: s.AnswerResultSerializer, 400: ErrorSerializer})
     @action(detail=True, methods=["post"], parser_classes=[MultiPartParser, FormParser])

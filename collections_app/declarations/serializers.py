@@ -38,7 +38,7 @@ class DeclarationCreateSerializer(DeclarationPreviewQuerySerializer):
 class DeclarationPreviewLineSerializer(serializers.Serializer):
     village = serializers.CharField()
     name = serializers.CharField()
-    id_number = serializers.CharField(help_text="按申报表的规则显示（完整或脱敏）")
+    id_number = DisclosedIdField(full_ids=disclosure.DECLARATION_ID_FULL, help_text="按申报表的规则显示（完整或脱敏）")
     tier = serializers.IntegerField()
     amount = serializers.DecimalField(max_digits=12, decimal_places=2)
     zero = serializers.BooleanField(help_text="零申报")

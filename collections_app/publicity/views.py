@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from core.access import needs
 from core.models import Region
+from core.params import query_ids
 from core.scoping import visible_or_404
 from enrollment.years import year_for
 from subsidies import workdays
@@ -50,7 +51,7 @@ def publicity_print(request, village_pk):
     })
 
 
-BATCH_MAX_VILLAGES = 60  # a township's villages, with room
+BATCH_MAX_VILLAGES = 100  # a township's villages, with room
 ERR_NO_VILLAGES = "请在公示页勾选要打印的村/社区。"
 
 
@@ -58,7 +59,7 @@ ERR_NO_VILLAGES = "请在公示页勾选要打印的村/社区。"
 def publicity_print_batch(request):
     """The lists to post of several villages (those ticked on the publicity page), each on its
     own page: a township prints its villages in one go."""
-    ids = [int(v) for v in request.GET.getlist("village") if v.isdigit()][:BATCH_MAX_VILLAGES]
+    ids = query_ids(request.GET, "village", limit=BATCH_MAX_VILLAGES)
     villages = Region.objects.visible_to(request.user).villages().filter(pk__in=ids).select_related("parent")
     villages = sorted(villages, key=lambda v: (v.parent.name, v.name))
     year = year_for(request, villages[0].county if villages else request.user.county)
