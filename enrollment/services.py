@@ -604,7 +604,7 @@ def persons_leave(*, actor, leaves: list[Leave], year: int, source: str = "") ->
     villages = set(Region.objects.visible_to(actor).filter(level=RegionLevel.VILLAGE).values_list("pk", flat=True))
     for start in range(0, len(leaves), LEAVE_CHUNK):
         part = {leave.person.pk: leave for leave in leaves[start:start + LEAVE_CHUNK]}
-        locked = dict(Person.objects.select_for_update().filter(pk__in=list(part)).values_list("pk", "household__village_id"))
+        locked = dict(Person.objects.select_for_update(of=("self",)).filter(pk__in=list(part)).values_list("pk", "household__village_id"))
         if len(locked) != len(part) or not set(locked.values()) <= villages:
             raise PermissionDenied(ERR_OUT_OF_SCOPE)  # a person outside the actor's region: nothing is written
         died = []
@@ -668,7 +668,7 @@ def guardian_choose(*, actor, newborn: Person, guardian: Person, today: date | N
     (``PolicyYear.newborn_guardian_fixed``, Shizhu) the choice, once made, is never changed."""
     require_edit(actor)
     ensure_visible(actor, newborn)
-    newborn = Person.objects.select_for_update().select_related("guardian", "household__village").get(pk=newborn.pk)
+    newborn = Person.objects.select_for_update(of=("self",)).select_related("guardian", "household__village").get(pk=newborn.pk)
     year = newborn.birth_date.year
     candidates = guardian_candidates(newborn, today=today)
     if not candidates:
