@@ -70,3 +70,16 @@ def seed_county(code: str, name: str, *, user: str, role: str, villages: int = 4
         for i in range(villages)
     ])
     return county, list(Region.objects.filter(level="village").order_by("id"))
+
+
+def run_child(script: str, *args) -> dict:
+    """Run ``script`` again as a child (``--child …``) and read the JSON of its last line: each
+    database in its own process, so its peak RSS is the import's own."""
+    import json
+    import subprocess
+
+    proc = subprocess.run([sys.executable, script, *args], capture_output=True, text=True, cwd=Path(script).resolve().parent.parent)
+    if proc.returncode:
+        sys.stderr.write(proc.stderr[-4000:])
+        raise SystemExit(f"child {args[:2]} failed")
+    return json.loads(proc.stdout.strip().splitlines()[-1])

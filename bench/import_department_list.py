@@ -28,7 +28,6 @@ import argparse
 import json
 import os
 import resource
-import subprocess
 import sys
 import tempfile
 import time
@@ -38,7 +37,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
-from _setup import django_for, fresh_database, seed_county  # noqa: E402
+from _setup import django_for, fresh_database, run_child, seed_county  # noqa: E402
 
 OUT = ROOT / "bench" / "out"
 COUNTY = "411325"
@@ -167,14 +166,6 @@ def child_import(url: str, path: str) -> dict:
     }
 
 
-def run_child(*args) -> dict:
-    proc = subprocess.run([sys.executable, __file__, *args], capture_output=True, text=True, cwd=ROOT)
-    if proc.returncode:
-        sys.stderr.write(proc.stderr[-4000:])
-        raise SystemExit(f"child {args[:2]} failed")
-    return json.loads(proc.stdout.strip().splitlines()[-1])
-
-
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--rows", type=int, default=int(os.environ.get("BENCH_ROWS", 50_000)))
@@ -203,8 +194,8 @@ def main() -> None:
     for label, url in targets:
         if url.startswith("sqlite"):
             Path(url.removeprefix("sqlite:///")).unlink(missing_ok=True)
-        seed = run_child("--child", "seed", url, str(args.rows))
-        res = run_child("--child", "import", url, str(path))
+        seed = run_child(__file__, "--child", "seed", url, str(args.rows))
+        res = run_child(__file__, "--child", "import", url, str(path))
         ok = ok and res["status"] == "applied" and min(res["preview_rows_per_s"], res["apply_rows_per_s"]) >= 1000 and res["peak_rss_mb"] < 500
         print(f"{label:<10} {res['rows']:,} rows: preview {res['preview_rows_per_s']:>7,} rows/s ({res['preview_seconds']} s), "
               f"apply {res['apply_rows_per_s']:>7,} rows/s ({res['apply_seconds']} s), peak RSS {res['peak_rss_mb']} MB "
