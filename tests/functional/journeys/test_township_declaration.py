@@ -160,4 +160,15 @@ def test_township_declaration(journey, yalan):
     assert yalan["right_id"][-4:] in text and yalan["right_id"] not in text, "only the last four ID digits are posted"
     assert "1800.00" in text
     j.shot_print("publicity-print")
+
+    # --- Several villages in one go: tick them all, one page each ------------------------------------
+    j.goto(f"/publicity/?year={year}")
+    page.get_by_label("全选").check()
+    ticked = page.locator("input[name='village']:checked").count()
+    assert ticked == page.locator("input[name='village']").count() and ticked >= 1
+    j.shot("publicity-ticked")
+    j.follow(page.get_by_role("button", name="打印所选村的公示名单"))
+    assert page.locator(".batch-item").count() == ticked
+    j.see(f"打印{ticked}个村的公示名单", "刘志强")
+    j.shot("publicity-batch", help=False)
     j.assert_no_js_errors()
