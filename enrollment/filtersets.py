@@ -34,6 +34,9 @@ class PersonFilterSet(django_filters.FilterSet):
     """Works on ``selectors.persons_with_status`` (annotated with ``year_status``)."""
 
     q = django_filters.CharFilter(label="姓名/身份证号/户号", method="filter_q")
+    # ``search``, the name API clients (and DRF's convention) try first: the same search, never
+    # a silently ignored parameter that answers with everyone.
+    search = django_filters.CharFilter(label="姓名/身份证号/户号（同 q）", method="filter_q")
     village = django_filters.ModelChoiceFilter(label="村/社区", field_name="household__village", queryset=_villages)
     township = django_filters.ModelChoiceFilter(label="乡镇/街道", field_name="household__village__parent", queryset=_townships)
     household = IdFilter(label="户", field_name="household_id")
@@ -42,7 +45,7 @@ class PersonFilterSet(django_filters.FilterSet):
 
     class Meta:
         model = Person
-        fields = ["q", "village", "township", "household", "status", "deceased"]
+        fields = ["q", "search", "village", "township", "household", "status", "deceased"]
 
     def filter_q(self, queryset, name, value):
         return selectors.roster_search(queryset, value, viewer=getattr(self.request, "user", None))

@@ -102,6 +102,10 @@ def test_person_filters(api, users, regions):
     assert gaps["count"] == 1 and gaps["results"][0]["status"] is None
     assert c.get("/api/enrollments/", {"year": YEAR, "status": "confirmed"}).json()["count"] == 1
     assert c.get("/api/persons/", {"village": regions["v3"].pk}).status_code == 400  # not a visible village
+    someone = Person.objects.filter(household__village=regions["v1"]).first()
+    for param in ("q", "search"):  # issue 19: ?search= was ignored and answered with everyone
+        found = c.get("/api/persons/", {param: someone.name}).json()
+        assert found["count"] >= 1 and all(r["name"] == someone.name for r in found["results"]), param
 
 
 def test_reveal_full_id_is_logged(api, users, regions):
