@@ -83,3 +83,14 @@ def run_child(script: str, *args) -> dict:
         sys.stderr.write(proc.stderr[-4000:])
         raise SystemExit(f"child {args[:2]} failed")
     return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def synthetic_ids(county: str, n: int):
+    """n distinct valid ID numbers of ``county`` (birth date × sequence), the same every run."""
+    from datetime import date, timedelta
+
+    from core import idcard
+
+    start = date(1940, 1, 1)
+    for i in range(n):
+        yield idcard.make(county, start + timedelta(days=i // 900), i % 900 + 1)

@@ -37,7 +37,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
-from _setup import django_for, fresh_database, run_child, seed_county  # noqa: E402
+from _setup import django_for, fresh_database, run_child, seed_county, synthetic_ids  # noqa: E402
 
 OUT = ROOT / "bench" / "out"
 COUNTY = "411325"
@@ -69,14 +69,6 @@ LABELS = {"death": "死亡", "death_paid": "户口注销", "employee_paid": "参
           "student": "大学生在校参保", "unknown": "死亡", "name": "死亡"}
 
 
-def synthetic_ids(n: int):
-    from core import idcard
-
-    start = date(1940, 1, 1)
-    for i in range(n):
-        yield idcard.make(COUNTY, start + timedelta(days=i // 900), i % 900 + 1)
-
-
 def generate(path: Path, rows: int) -> None:
     import openpyxl
 
@@ -86,7 +78,7 @@ def generate(path: Path, rows: int) -> None:
     ws = wb.create_sheet("减员名单")
     ws.append(["内乡县民政局2024年11月减员名单"])
     ws.append(["序号", "姓名", "身份证号码", "名单类型", "日期"])
-    for i, id_number in enumerate(synthetic_ids(rows)):
+    for i, id_number in enumerate(synthetic_ids(COUNTY, rows)):
         k = kind(i)
         name = f"居民{i}" if k != "name" else f"某某{i}"
         if k == "unknown":  # valid, but of a neighbouring county: nobody here
@@ -108,7 +100,7 @@ def child_seed(url: str, rows: int) -> dict:
     t = time.perf_counter()
     _, villages = seed_county(COUNTY, "内乡县", user=BENCH_USER, role="bureau", villages=VILLAGES)
     residents = rows * 2  # the listed and as many who are not
-    ids = synthetic_ids(residents)
+    ids = synthetic_ids(COUNTY, residents)
     batch = 10000
     with transaction.atomic():
         for start in range(0, residents, batch):

@@ -38,23 +38,13 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
-from _setup import django_for, fresh_database, run_child, seed_county  # noqa: E402
+from _setup import django_for, fresh_database, run_child, seed_county, synthetic_ids  # noqa: E402
 
 OUT = ROOT / "bench" / "out"
 COUNTY = "411325"
 YEAR = 2025
 VILLAGES = 400  # 16 townships × 25 villages
 BENCH_USER = "bench_tax"  # the tax-office user who confirms the import
-
-
-def synthetic_ids(n: int):
-    """n distinct valid ID numbers of the county (birth date × sequence)."""
-    from core import idcard
-
-    start = date(1940, 1, 1)
-    for i in range(n):
-        born = start + timedelta(days=i // 900)
-        yield idcard.make(COUNTY, born, i % 900 + 1)
 
 
 def kind(i: int) -> str:
@@ -94,7 +84,7 @@ def generate(path: Path, rows: int) -> None:
     ws.append(["序号", "姓名", "公民身份号码", "缴费档次", "实缴金额（元）", "缴费日期", "入库日期", "电子税票号", "缴费渠道", "参保地"])
     channels = ("微信", "支付宝", "代征", "电子税务局", "现金")
     again = []
-    for i, id_number in enumerate(synthetic_ids(rows)):
+    for i, id_number in enumerate(synthetic_ids(COUNTY, rows)):
         k = kind(i)
         amount = (400, "400.00", "400元")[i % 3]
         paid = date(2024, 9, 1) + timedelta(days=i % 120)
@@ -164,7 +154,7 @@ def child_seed(url: str, rows: int) -> dict:
     dibao = SubsidyCategory.objects.create(policy=policy, code="dibao", name="低保对象", is_low_income=True)
     CategorySubsidy.objects.create(category=dibao, tier=1, amount=Decimal("360.00"))
     batch = 10000
-    ids = synthetic_ids(rows)
+    ids = synthetic_ids(COUNTY, rows)
     with transaction.atomic():
         for start in range(0, rows, batch):
             n = min(batch, rows - start)
