@@ -25,6 +25,10 @@ app.conf.beat_schedule = {
         "task": "reporting.tasks.run_due_daily_snapshots",
         "schedule": crontab(minute="*/15"),
     },
+    "current-figures": {
+        "task": "reporting.tasks.refresh_current_figures",
+        "schedule": crontab(minute="*"),  # what "每分钟更新" on a county's dashboard promises
+    },
     "weekly-rankings": {
         "task": "reporting.tasks.run_due_weekly_rankings",
         "schedule": crontab(minute=30),

@@ -1,6 +1,7 @@
 """The season's figures, read: GROUP BY aggregates per village (one query per figure family),
 rolled up to townships and the county in memory over the region tree (hundreds of units, not
-residents). Snapshots store them (services.snapshot_take); dashboards read them live for today.
+residents). Snapshots store them at a day's close (services.snapshot_take); today's figures are
+kept current by recomputing only the villages that changed (reporting.current).
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from enrollment.models import Enrollment, Household, Person, PersonIdentity
 from enrollment.selectors import gap_persons
 
 from . import metrics
-from .models import COUNT_FIELDS, ProgressSnapshot
+from .models import COUNT_FIELDS
 
 ZERO = Decimal("0.00")
 SNAPSHOT_FIELDS = (*COUNT_FIELDS, "money_collected", "quota_base", "quota_target", "quota_from_roster", "year", "level")
@@ -166,12 +167,18 @@ def rolled_up_figures(
         town_ids = {v.parent_id for v in villages}
         townships = [t for t in townships if t.pk in town_ids]
     by_village = village_figures(village_ids=[v.pk for v in villages], year=year, day=day, quality=quality)
-    quotas = quotas_for(regions=[*counties, *townships, *villages], year=year)
+    return roll_up(tree=(counties, townships, villages), by_village=by_village, year=year)
 
+
+def roll_up(*, tree: tuple[list[Region], list[Region], list[Region]], by_village: dict[int, dict], year: int) -> dict[int, dict]:
+    """Village figures (``village_figures``' rows) summed up the tree (``region_tree``), each
+    unit's quota resolved: the one roll-up of snapshots and of today's current figures."""
+    counties, townships, villages = tree
+    quotas = quotas_for(regions=[*counties, *townships, *villages], year=year)
     figures: dict[int, dict] = {}
     children: dict[int, list[int]] = defaultdict(list)
     for v in villages:
-        row = dict(by_village[v.pk])
+        row = {key: by_village[v.pk][key] for key in (*COUNT_FIELDS, "money_collected")}
         row.update(_quota_fields(quotas.get(v.pk), [], roster_fallback=row["roster"] - row["excluded"]))
         row["region"], row["level"] = v, RegionLevel.VILLAGE
         figures[v.pk] = row
@@ -200,17 +207,6 @@ def _quota_fields(own: RegionQuota | None, kids: list[dict], *, roster_fallback:
     if base is None and roster_fallback:
         base, target, from_roster = roster_fallback, roster_fallback, True
     return {"quota_base": base, "quota_target": target or base, "quota_from_roster": from_roster}
-
-
-def live_snapshots(*, region: Region, day: date, year: int) -> dict[int, ProgressSnapshot]:
-    """Unsaved snapshots for a region and its children, computed now (today before the cut-off)."""
-    county = region.county
-    villages = list(region.villages()) if region.level != RegionLevel.COUNTY else None
-    figures = rolled_up_figures(county=county, year=year, day=day, villages_only=villages)
-    out = {}
-    for rid, row in figures.items():
-        out[rid] = ProgressSnapshot(region=row["region"], date=day, year=year, **{k: row[k] for k in SNAPSHOT_FIELDS if k != "year"})
-    return out
 
 
 def cash_rows(*, county: Region, day: date) -> list[dict]:

@@ -39,12 +39,11 @@ COUNT_FIELDS = (
 )
 
 
-class ProgressSnapshot(models.Model):
-    """One unit's figures at the close of one day (the county's cut-off). Re-taking a day
-    replaces its rows (unique region+date, bulk upsert)."""
+class Figures(models.Model):
+    """One unit's season figures: the fields and rates a dashboard card shows. Stored as a
+    day's snapshot (``ProgressSnapshot``) and as the figures kept current today (``CurrentFigures``)."""
 
-    region = models.ForeignKey(Region, verbose_name="单位", on_delete=models.CASCADE, related_name="snapshots")
-    date = models.DateField("日期")
+    region = models.ForeignKey(Region, verbose_name="单位", on_delete=models.CASCADE, related_name="+")
     year = models.PositiveIntegerField("待遇年度")
     level = models.CharField("层级", max_length=10, choices=RegionLevel.choices)
     quota_base = models.PositiveIntegerField("任务数", null=True, blank=True)
@@ -63,19 +62,11 @@ class ProgressSnapshot(models.Model):
     partial_households = models.PositiveIntegerField("部分成员未缴费的户", default=0)
     gaps = models.PositiveIntegerField("缺口人数（既未缴费也无原因）", default=0)
     gap_households = models.PositiveIntegerField("有缺口的户", default=0)
-    taken_at = models.DateTimeField("生成时间", auto_now=True)
 
     objects = RegionScopedQuerySet.as_manager()
 
     class Meta:
-        verbose_name = "每日进度快照"
-        verbose_name_plural = "每日进度快照"
-        ordering = ["date", "region__code"]
-        constraints = [models.UniqueConstraint(fields=["region", "date"], name="snapshot_region_date_unique")]
-        indexes = [models.Index(fields=["date", "level"], name="snapshot_date_level_idx")]
-
-    def __str__(self):
-        return f"{self.region} {self.date}"
+        abstract = True
 
     @property
     def rate(self):
@@ -96,6 +87,47 @@ class ProgressSnapshot(models.Model):
     @property
     def special_missing(self) -> int:
         return max(self.special_total - self.special_confirmed, 0)
+
+
+class ProgressSnapshot(Figures):
+    """One unit's figures at the close of one day (the county's cut-off). Re-taking a day
+    replaces its rows (unique region+date, bulk upsert)."""
+
+    region = models.ForeignKey(Region, verbose_name="单位", on_delete=models.CASCADE, related_name="snapshots")
+    date = models.DateField("日期")
+    taken_at = models.DateTimeField("生成时间", auto_now=True)
+
+    class Meta:
+        verbose_name = "每日进度快照"
+        verbose_name_plural = "每日进度快照"
+        ordering = ["date", "region__code"]
+        constraints = [models.UniqueConstraint(fields=["region", "date"], name="snapshot_region_date_unique")]
+        indexes = [models.Index(fields=["date", "level"], name="snapshot_date_level_idx")]
+
+    def __str__(self):
+        return f"{self.region} {self.date}"
+
+
+class CurrentFigures(Figures):
+    """One unit's figures as they stand now, kept current during the day (reporting.current):
+    what today's dashboards read at every level, so that no request aggregates the county's
+    residents. ``date`` is the day they are figures of; ``taken_at`` the time they were last
+    known to be current (a refresh found no change after it). The day's cut-off snapshot is
+    taken apart from these and never changed by them."""
+
+    county = models.ForeignKey(Region, verbose_name="县/区", on_delete=models.CASCADE, related_name="+")
+    date = models.DateField("日期")
+    taken_at = models.DateTimeField("核对时间")
+    full_at = models.DateTimeField("全量重算时间", null=True, blank=True)
+
+    class Meta:
+        verbose_name = "当日实时进度"
+        verbose_name_plural = "当日实时进度"
+        constraints = [models.UniqueConstraint(fields=["region", "year"], name="current_figures_region_year_unique")]
+        indexes = [models.Index(fields=["county", "year"], name="current_figures_county_idx")]
+
+    def __str__(self):
+        return f"{self.region} {self.year}"
 
 
 class RankingKind(models.TextChoices):

@@ -21,7 +21,7 @@ from subsidies.models import PhaseTarget, PolicyYear
 from subsidies.seasons import season_end
 from subsidies.selectors import benefit_year, season_of
 
-from . import figures, metrics, services
+from . import current, figures, metrics, services
 from .models import ProgressSnapshot, Ranking, RankingEntry, RankingKind, Report, ReportKind, WeeklyNote
 
 
@@ -75,31 +75,30 @@ def progress(*, user, region: Region, day: date, year: int, today: date | None =
     """The region's and its children's figures on ``day``, all from one source, and what that
     source is (``as_of``: the text every card of these figures carries).
 
-    Today in a township or a village: live (GROUP BY over a few villages, cheap). A county, or a
-    past day: the day's stored snapshot; without one (today before the cut-off, a day the job
-    missed) each unit's latest earlier snapshot, carried forward and flagged — never a
-    county-wide live aggregate where a snapshot exists. Nothing stored at all: live."""
+    Today, at every level: the figures kept current (``reporting.current``: refreshed from what
+    changed, never a county-wide aggregate per request). A past day: the day's stored snapshot;
+    without one (a day the job missed) each unit's latest earlier snapshot, carried forward and
+    flagged."""
     today = today or services.local_today()
     ids = [region.pk, *children_of(region).values_list("pk", flat=True)]
-    rows: dict[int, ProgressSnapshot] = {}
     carried: set[int] = set()
-    live = day >= today and region.level != RegionLevel.COUNTY
-    if not live:
+    if day >= today:
+        rows: dict = current.figures_for(user=user, region=region, ids=ids, year=year, day=day)
+        source = "current"
+    else:
         rows = {
             s.region_id: s
             for s in ProgressSnapshot.objects.visible_to(user).filter(region_id__in=ids, date=day).select_related("region")
         }
         if region.pk not in rows:
             rows, carried = _last_snapshots(user=user, region=region, ids=ids, day=day, year=year)
-        live = region.pk not in rows and day >= today
-    if live:
-        rows = {rid: s for rid, s in figures.live_snapshots(region=region, day=day, year=year).items() if rid in ids}
     own = rows.get(region.pk)
     children = [rows[rid] for rid in ids[1:] if rid in rows]
     for s in children:
         s.carried = s.region_id in carried
-    source = "live" if live else ("none" if own is None else ("carried" if own.date != day else "snapshot"))
-    return {"own": own, "children": children, "source": source, "as_of": as_of(own, live=live)}
+    if day < today:
+        source = "none" if own is None else ("carried" if own.date != day else "snapshot")
+    return {"own": own, "children": children, "source": source, "as_of": as_of(own, is_current=source == "current")}
 
 
 def _last_snapshots(*, user, region: Region, ids: list[int], day: date, year: int) -> tuple[dict, set[int]]:
@@ -116,13 +115,15 @@ def _last_snapshots(*, user, region: Region, ids: list[int], day: date, year: in
     return rows, set(earlier)
 
 
-def as_of(own: ProgressSnapshot | None, *, live: bool) -> str:
-    """The time a card of figures holds (``metrics.as_of_text``), in the county's time zone."""
+def as_of(own, *, is_current: bool) -> str:
+    """The time a card of figures holds, in the county's time zone."""
     if own is None:
         return ""
     now = timezone.localtime()
+    if is_current:
+        return current.as_of_text(own, now=now)
     taken = timezone.localtime(own.taken_at) if own.taken_at else None
-    return metrics.as_of_text(live=live, now=now, day=own.date, taken_at=taken)
+    return metrics.as_of_text(live=False, now=now, day=own.date, taken_at=taken)
 
 
 def behind(children: list[ProgressSnapshot], *, goal: Decimal | None) -> list[ProgressSnapshot]:
@@ -297,8 +298,8 @@ def at_a_glance(*, user) -> dict | None:
     day = default_day(county)
     policy = policy_for_day(county, day)
     year = policy.year if policy else benefit_year(county, day)
-    # The dashboard's own figures and source: live for a township or a village, the last
-    # snapshot for a county (the home page is opened far more often than the dashboard).
+    # The dashboard's own figures and source (the home page is opened far more often than the
+    # dashboard: both read the figures kept current, never an aggregate per request).
     prog = progress(user=user, region=region, day=day, year=year)
     return {
         "region": region,

@@ -11,7 +11,7 @@ from core.models import Region
 from subsidies.seasons import season_end
 from subsidies.selectors import season_of, seasons_last_ended, seasons_on
 
-from . import metrics, services
+from . import current, metrics, services
 from .models import ProgressSnapshot, Ranking, RankingKind, Report, ReportKind
 
 
@@ -58,6 +58,14 @@ def run_due_daily_snapshots() -> list:
             take_daily_snapshot.delay(policy.county_id, today.isoformat())
             started.append(policy.county.code)
     return started
+
+
+@shared_task
+def refresh_current_figures() -> dict:
+    """Every minute: each county in season brings today's figures up to date (only the villages
+    that changed are recomputed; reporting.current), so a county dashboard seldom has to."""
+    today = timezone.localdate()
+    return {policy.county.code: current.refresh(county=policy.county, year=policy.year, day=today) for policy in seasons_on(today)}
 
 
 @shared_task

@@ -30,8 +30,11 @@ class ProgressRowSerializer(serializers.Serializer):
 
 
 class ProgressSerializer(serializers.Serializer):
-    source = serializers.ChoiceField(choices=["snapshot", "live", "carried", "none"])
-    as_of = serializers.CharField(help_text="数据截至时间：实时或每日快照（如“截至昨日 17:00（每日快照）”）")
+    source = serializers.ChoiceField(
+        choices=["current", "snapshot", "carried", "none"],
+        help_text="current：当天数据，随录入更新（县级每分钟更新）；snapshot：当日日终快照；carried：沿用此前最近一次快照",
+    )
+    as_of = serializers.CharField(help_text="数据截至时间（如“截至今日 10:52（实时）”“截至昨日 17:00（每日快照）”）")
     region = ProgressRowSerializer(allow_null=True)
     children = ProgressRowSerializer(many=True)
 

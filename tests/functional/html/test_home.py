@@ -17,7 +17,7 @@ def test_collector_home_shows_progress_and_cash_over_the_limit(client, users, re
 
     client.force_login(collector)
     page = client.get("/").content.decode()
-    # A village's figures are live (cheap), before any snapshot exists, and say so.
+    # A village's figures are current (reporting.current) before any snapshot exists, and say so.
     assert "（实时）" in page and 'data-figure="collected" data-value="2"' in page
     assert "800.00" in page and "双限报解超限" in page and "已超期 2 天" in page
     assert "登记解缴" in page
@@ -28,10 +28,10 @@ def test_collector_home_shows_progress_and_cash_over_the_limit(client, users, re
     reporting.snapshot_take(county=regions["county"], day=today)
     page = client.get("/").content.decode()
     assert "已收款" in page and "未报解现金" in page and "截至今日" in page and "（实时）" in page
-    # The county reads the snapshot (fast at any size), and says so.
+    # The county reads the figures kept current too (never a county-wide aggregate per request).
     client.force_login(users["bureau"])
     page = client.get("/").content.decode()
-    assert "（每日快照）" in page and "截至今日" in page
+    assert "（实时）" in page and "截至今日" in page and 'data-figure="collected" data-value="2"' in page
 
     # Another township's collector sees none of it.
     client.force_login(users["collector3"])

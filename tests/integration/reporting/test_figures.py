@@ -72,19 +72,3 @@ def test_special_group_counts_each_person_once_and_not_those_insured_elsewhere(r
     assert sorted(i.category.name for i in pending.special_categories) == ["低保对象", "重度残疾人"]
     assert pending.household.village.parent == regions["t1"]
     assert len(listed) == row["special_total"] - row["special_confirmed"]
-
-
-def test_township_today_is_live_county_reads_the_last_snapshot(regions, users, village, monkeypatch, django_assert_max_num_queries):
-    services.snapshot_take(county=regions["county"], day=DAY - timedelta(days=1), year=YEAR)
-    EnrollmentFactory(person__household=village["split"], year=YEAR, status=S.PAID, paid_on=DAY)  # after the snapshot
-    town = selectors.progress(user=users["bureau"], region=regions["t1"], day=DAY, year=YEAR, today=DAY)
-    assert town["source"] == "live" and "实时" in town["as_of"]
-    county_live = []
-    monkeypatch.setattr(figures, "live_snapshots", lambda **kw: county_live.append(kw) or {})
-    with django_assert_max_num_queries(6):  # children, today's snapshot, the last date, its rows, scope
-        county = selectors.progress(user=users["bureau"], region=regions["county"], day=DAY, year=YEAR, today=DAY)
-    assert not county_live, "no county-wide live aggregate where a snapshot exists"
-    assert county["own"].date == DAY - timedelta(days=1) and "每日快照" in county["as_of"]
-    # Everything was paid on DAY: the township (live) shows it, the county's last snapshot not yet.
-    assert (town["own"].collected, county["own"].collected) == (5, 0)
-    assert not any(getattr(c, "carried", False) for c in county["children"]), "one source: no unit flagged on its own"
