@@ -53,6 +53,33 @@ def fresh_database(url: str) -> None:
         conn.execute(f'CREATE DATABASE "{name}"')
 
 
+def database_exists(url: str) -> bool:
+    """Whether a PostgreSQL database, or a SQLite file, exists."""
+    if not url.startswith("postgres"):
+        return Path(url.removeprefix("sqlite:///")).exists()
+    import psycopg
+
+    base, name = url.rsplit("/", 1)
+    with psycopg.connect(f"{base}/postgres", autocommit=True) as conn:
+        return conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone() is not None
+
+
+def copy_database(source: str, target: str) -> None:
+    """``target`` made a copy of the seeded ``source`` (PostgreSQL: CREATE DATABASE … TEMPLATE, a
+    file-level copy, seconds where seeding takes minutes; SQLite: the file copied)."""
+    if not source.startswith("postgres"):
+        import shutil
+
+        shutil.copyfile(source.removeprefix("sqlite:///"), target.removeprefix("sqlite:///"))
+        return
+    import psycopg
+
+    base, name = target.rsplit("/", 1)
+    with psycopg.connect(f"{base}/postgres", autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
+        conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{source.rsplit("/", 1)[1]}"')
+
+
 def seed_county(code: str, name: str, *, user: str, role: str, villages: int = 400, per_township: int = 25):
     """Migrate, then a county of ``villages`` villages (``per_township`` to a township) and its
     ``user``: (county, villages in id order)."""
