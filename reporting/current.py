@@ -92,7 +92,8 @@ def _refresh_changed(*, county: Region, region: Region, year: int, day: date, no
     inside = {v.pk for v in region_villages(region, tree)}
     own = stored.get(region.pk)
     since = (own.taken_at if own else now) - commit_margin()
-    changed = (changed_villages(since=since) & inside) | {vid for vid in inside if vid not in stored}
+    # A village without a row yet (new to the county) is computed wherever it is: the sums need it.
+    changed = (changed_villages(since=since) & inside) | {v.pk for v in tree[2] if v.pk not in stored}
     if changed:
         by_village = {vid: {k: getattr(row, k) for k in (*COUNT_FIELDS, "money_collected")} for vid, row in stored.items()}
         by_village.update(village_figures(village_ids=sorted(changed), year=year, day=day))

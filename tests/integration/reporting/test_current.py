@@ -156,6 +156,10 @@ def test_a_village_added_to_the_county_gets_its_row(county, users):
     new = VillageFactory(parent=county["t2"], name="乙二村")
     EnrollmentFactory(person__household__village=new, year=YEAR, status=S.PAID, paid_on=DAY)
     age(5)
+    other = selectors.progress(user=users["bureau"], region=county["t1"], day=DAY, year=YEAR, today=DAY)
+    assert other["own"].collected == 2, "another township's refresh computes the new village for the sums"
+    assert CurrentFigures.objects.get(region=county["county"]).collected == 4
+    age(5)
     town = selectors.progress(user=users["bureau"], region=county["t2"], day=DAY, year=YEAR, today=DAY)
     assert new in [c.region for c in town["children"]] and town["own"].collected == 2
 
