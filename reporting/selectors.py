@@ -83,7 +83,9 @@ def progress(*, user, region: Region, day: date, year: int, today: date | None =
     ids = [region.pk, *children_of(region).values_list("pk", flat=True)]
     carried: set[int] = set()
     if day >= today:
-        rows: dict = current.figures_for(user=user, region=region, ids=ids, year=year, day=day)
+        # A future date reads today's figures: they are the latest there are (and a date typed
+        # into the address bar must not make the county recompute as of another day).
+        rows: dict = current.figures_for(user=user, region=region, ids=ids, year=year, day=today)
         source = "current"
     else:
         rows = {

@@ -213,3 +213,10 @@ def test_the_minute_job_refreshes_every_county_in_season(regions, monkeypatch):
     assert done == {regions["county"].code: "full"}
     assert CurrentFigures.objects.filter(county=regions["county"], date=today).count() == 6
     assert tasks.refresh_current_figures() == {regions["county"].code: "current"}
+
+
+def test_a_future_date_reads_todays_figures_without_recomputing(county, users, recorded):
+    selectors.progress(user=users["bureau"], region=county["t1"], day=DAY, year=YEAR, today=DAY)
+    ahead = selectors.progress(user=users["bureau"], region=county["t1"], day=DAY + timedelta(days=30), year=YEAR, today=DAY)
+    assert ahead["own"].date == DAY and ahead["source"] == "current"
+    assert CurrentFigures.objects.get(region=county["county"]).date == DAY, "the stored day is not moved"
