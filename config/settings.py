@@ -127,6 +127,14 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env.int("CELERY_VISIBIL
 # A queued or running tax import with no heartbeat for this many seconds is interrupted
 # (its worker is gone) and may be resumed. It beats every sixth of it (collections_app/tax_import).
 CANBAO_IMPORT_INTERRUPTED_AFTER = env.int("CANBAO_IMPORT_INTERRUPTED_AFTER", default=120)
+# Today's dashboard figures (reporting/current.py), in seconds: how old a county's and a
+# township's/village's figures may be before a page refreshes them (the beat job refreshes every
+# county each minute), how often everything is recomputed as a safety net, and how far before
+# the last refresh a change is looked for (history is stamped at the write, not the commit).
+CANBAO_FIGURES_MAX_AGE = env.int("CANBAO_FIGURES_MAX_AGE", default=60)
+CANBAO_FIGURES_LOCAL_MAX_AGE = env.int("CANBAO_FIGURES_LOCAL_MAX_AGE", default=3)
+CANBAO_FIGURES_FULL_EVERY = env.int("CANBAO_FIGURES_FULL_EVERY", default=1800)
+CANBAO_FIGURES_COMMIT_MARGIN = env.int("CANBAO_FIGURES_COMMIT_MARGIN", default=30)
 
 # --- Auth -------------------------------------------------------------------------------
 AUTH_USER_MODEL = "enrollment.User"

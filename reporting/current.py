@@ -41,11 +41,11 @@ FIGURE_FIELDS = [f for f in SNAPSHOT_FIELDS if f != "year"]
 
 
 def full_every() -> timedelta:
-    return timedelta(seconds=getattr(settings, "CANBAO_FIGURES_FULL_EVERY", 1800))
+    return timedelta(seconds=settings.CANBAO_FIGURES_FULL_EVERY)
 
 
 def commit_margin() -> timedelta:
-    return timedelta(seconds=getattr(settings, "CANBAO_FIGURES_COMMIT_MARGIN", 30))
+    return timedelta(seconds=settings.CANBAO_FIGURES_COMMIT_MARGIN)
 
 
 def max_age(region: Region) -> timedelta:
@@ -53,8 +53,8 @@ def max_age(region: Region) -> timedelta:
     beat job keeps them fresher), a township's or a village's a few seconds (their clerk's own
     entries show at once; ten officials refreshing one page cost one refresh)."""
     if region.level == RegionLevel.COUNTY:
-        return timedelta(seconds=getattr(settings, "CANBAO_FIGURES_MAX_AGE", 60))
-    return timedelta(seconds=getattr(settings, "CANBAO_FIGURES_LOCAL_MAX_AGE", 3))
+        return timedelta(seconds=settings.CANBAO_FIGURES_MAX_AGE)
+    return timedelta(seconds=settings.CANBAO_FIGURES_LOCAL_MAX_AGE)
 
 
 def figures_for(*, user, region: Region, ids: list[int], year: int, day: date) -> dict[int, CurrentFigures]:
