@@ -132,7 +132,7 @@ CANBAO_IMPORT_INTERRUPTED_AFTER = env.int("CANBAO_IMPORT_INTERRUPTED_AFTER", def
 # county each minute), how often everything is recomputed as a safety net, and how far before
 # the last refresh a change is looked for (history is stamped at the write, not the commit).
 CANBAO_FIGURES_MAX_AGE = env.int("CANBAO_FIGURES_MAX_AGE", default=60)
-CANBAO_FIGURES_LOCAL_MAX_AGE = env.int("CANBAO_FIGURES_LOCAL_MAX_AGE", default=3)
+CANBAO_FIGURES_LOCAL_MAX_AGE = env.int("CANBAO_FIGURES_LOCAL_MAX_AGE", default=0)
 CANBAO_FIGURES_FULL_EVERY = env.int("CANBAO_FIGURES_FULL_EVERY", default=1800)
 CANBAO_FIGURES_COMMIT_MARGIN = env.int("CANBAO_FIGURES_COMMIT_MARGIN", default=30)
 

@@ -15,7 +15,7 @@ stamped: history times are taken at the write, not the commit, so a change is lo
 well under that; an import's longer one is caught by the next full recompute).
 
 A township's or a village's dashboard refreshes before it reads (a clerk sees the payment just
-taken); the county's refreshes once its figures are older than ``CANBAO_FIGURES_MAX_AGE``, and
+taken; ``CANBAO_FIGURES_LOCAL_MAX_AGE``); the county's refreshes once its figures are older than ``CANBAO_FIGURES_MAX_AGE``, and
 the beat job (tasks.refresh_current_figures) refreshes every county every minute, so a county
 page seldom pays for it. One refresh of a county runs at a time (a row lock on the county's
 row, skipped by the others, who read what is stored).
@@ -50,8 +50,8 @@ def commit_margin() -> timedelta:
 
 def max_age(region: Region) -> timedelta:
     """How old a unit's figures may be before a read refreshes them: the county's a minute (the
-    beat job keeps them fresher), a township's or a village's a few seconds (their clerk's own
-    entries show at once; ten officials refreshing one page cost one refresh)."""
+    beat job keeps them fresher), a township's or a village's none by default — a refresh that
+    finds nothing changed is a few indexed queries, and the clerk's own entry must show at once."""
     if region.level == RegionLevel.COUNTY:
         return timedelta(seconds=settings.CANBAO_FIGURES_MAX_AGE)
     return timedelta(seconds=settings.CANBAO_FIGURES_LOCAL_MAX_AGE)

@@ -205,16 +205,17 @@ def test_figures_agree_after_a_payment(journey, agreed):
     j.assert_no_js_errors()
 
 
-def test_county_figures_say_they_are_the_snapshot(journey, agreed):
-    """The county reads the last snapshot (fast at 600,000 residents) and says so, on the home
-    page and the dashboard alike; the live cash card beside it says it is live."""
+def test_county_figures_say_their_time_on_home_and_dashboard(journey, agreed):
+    """The county reads today's stored figures (reporting.current: fast at 600,000 residents,
+    refreshed at most a minute apart) and says their time, on the home page and the dashboard
+    alike: the same figures, the same label."""
     j = journey("issue18_county")
     page = j.page
     j.login("bureau_wang")
     evidence(j, "05-county-home")
     home = {k: figure(page, k) for k in ("confirmed", "collected")}
     label = page.locator("[data-as-of]").first.inner_text()
-    assert "快照" in label and "截至" in label
+    assert "截至今日" in label and ("（实时）" in label or "（每分钟更新）" in label)
     j.goto(f"/progress/?region={COUNTY}")
     evidence(j, "06-county-dashboard")
     assert {k: figure(page, k, ".stats") for k in ("confirmed", "collected")} == home
