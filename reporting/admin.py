@@ -4,12 +4,18 @@ from django.contrib import admin
 
 from core.admin import ReadOnlyAdmin
 
-from .models import ProgressSnapshot, Ranking, RankingEntry, Report, WeeklyNote
+from .models import CurrentFigures, ProgressSnapshot, Ranking, RankingEntry, Report, WeeklyNote
 
 
 @admin.register(ProgressSnapshot)
 class ProgressSnapshotAdmin(ReadOnlyAdmin):
     list_display = ("date", "region", "level", "year", "quota_base", "roster", "collected", "confirmed", "taken_at")
+    list_filter = ("level", "year")
+
+
+@admin.register(CurrentFigures)
+class CurrentFiguresAdmin(ReadOnlyAdmin):
+    list_display = ("region", "level", "year", "date", "quota_base", "roster", "collected", "confirmed", "taken_at")
     list_filter = ("level", "year")
 
 
